@@ -1,0 +1,63 @@
+//! Object header reads, repeated `n` times on one object inside a single Rust call: the macro that
+//! loads the header field directly vs the exported function.
+
+use crate::{export, repeat_new_ref};
+use pyo3::ffi;
+use pyo3::prelude::*;
+use pyo3::types::PyDict;
+use std::hint::black_box;
+
+/// Runs `read(obj)` `n` times and returns the last value (`None` for n = 0). `black_box` on the
+/// pointer and on each value keeps the optimiser from hoisting a plain load out of the loop.
+fn repeat_read<T>(
+    obj: &Bound<'_, PyAny>,
+    n: usize,
+    read: impl Fn(*mut ffi::PyObject) -> PyResult<T>,
+) -> PyResult<Option<T>> {
+    let mut last = None;
+    for _ in 0..n {
+        last = Some(black_box(read(black_box(obj.as_ptr()))?));
+    }
+    Ok(last)
+}
+
+/// Times `Py_TYPE`: an `ob_type` load (an exported function call under the limited API from 3.14).
+#[pyfunction]
+fn type_macro<'py>(obj: &Bound<'py, PyAny>, n: usize) -> PyResult<Option<Bound<'py, PyAny>>> {
+    let tp = repeat_read(obj, n, |p| Ok(unsafe { ffi::Py_TYPE(p) }))?;
+    // SAFETY: a borrowed reference to `obj`'s type, which `obj` keeps alive.
+    Ok(tp.map(|tp| unsafe { Bound::from_borrowed_ptr(obj.py(), tp.cast()) }))
+}
+
+/// Times `PyObject_Type`: an exported function returning a new reference (released each time).
+#[pyfunction]
+fn type_fn<'py>(obj: &Bound<'py, PyAny>, n: usize) -> PyResult<Bound<'py, PyAny>> {
+    repeat_new_ref(obj.py(), n, || unsafe { ffi::PyObject_Type(black_box(obj.as_ptr())) })
+}
+
+/// Times `Py_SIZE`: an `ob_size` load (pyo3-ffi has none under the 3.15 limited API).
+#[cfg(not(all(Py_LIMITED_API, Py_3_15)))]
+#[pyfunction]
+fn size_macro(obj: &Bound<'_, PyAny>, n: usize) -> PyResult<Option<isize>> {
+    repeat_read(obj, n, |p| Ok(unsafe { ffi::Py_SIZE(p) }))
+}
+
+/// Times `PyObject_Size`: an exported function dispatching to the type's length slot.
+#[pyfunction]
+fn size_fn(obj: &Bound<'_, PyAny>, n: usize) -> PyResult<Option<isize>> {
+    repeat_read(obj, n, |p| match unsafe { ffi::PyObject_Size(p) } {
+        -1 => Err(PyErr::fetch(obj.py())),
+        size => Ok(size),
+    })
+}
+
+pub(crate) fn register(m: &Bound<'_, PyModule>, not_available: &Bound<'_, PyDict>) -> PyResult<()> {
+    export!(m, not_available;
+        size_macro if not(all(Py_LIMITED_API, Py_3_15)) else
+            "Py_SIZE (an ob_size read) is not offered under the 3.15 limited API (pyo3-ffi 0.29.3)",
+        type_macro,
+        type_fn,
+        size_fn,
+    );
+    Ok(())
+}

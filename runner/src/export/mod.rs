@@ -1,0 +1,3 @@
+//! Exporters: one module per output format.
+
+pub mod table;

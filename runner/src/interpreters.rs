@@ -1,0 +1,269 @@
+//! Discovering CPython interpreters and asking each what it is (version, ABI tag, build flags).
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::str::FromStr;
+
+use anyhow::{bail, Context, Result};
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+/// `major.minor`, ordered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct PyVersion(pub u8, pub u8);
+
+impl fmt::Display for PyVersion {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}.{}", self.0, self.1)
+    }
+}
+
+impl FromStr for PyVersion {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let (a, b) = s.split_once('.').ok_or_else(|| format!("'{s}' is not a version like 3.11"))?;
+        let num = |x: &str| x.parse::<u8>().map_err(|_| format!("'{s}' is not a version like 3.11"));
+        Ok(PyVersion(num(a)?, num(b)?))
+    }
+}
+
+/// Oldest interpreter the project supports (PyO3 0.29's floor).
+pub const OLDEST: PyVersion = PyVersion(3, 8);
+
+/// Where an interpreter came from; it decides how far its build flags can be trusted to match others.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Provenance {
+    Pyenv,
+    Path,
+    Explicit,
+}
+
+/// A probed interpreter: everything later stages need, and what the results must record.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Interpreter {
+    /// Short display name, e.g. `3.11.7` or `3.13.5t`.
+    pub name: String,
+    /// How to start it: the executable, possibly behind a launcher.
+    pub argv: Vec<PathBuf>,
+    pub provenance: Provenance,
+    pub version: PyVersion,
+    pub full_version: String,
+    pub implementation: String,
+    pub soabi: String,
+    pub ext_suffix: String,
+    /// Suffixes its import system accepts, in order (decides what loads, e.g. no `.abi3.so` on 3.13t).
+    pub extension_suffixes: Vec<String>,
+    pub gil_disabled: bool,
+    pub build: BuildInfo,
+}
+
+/// How the interpreter itself was compiled: differences here mix into cross-version comparisons.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct BuildInfo {
+    pub compiler: String,
+    pub cc: String,
+    pub opt: String,
+    pub config_args: String,
+    pub pgo: bool,
+    pub lto: bool,
+    pub shared: bool,
+    pub prefix: String,
+}
+
+impl Interpreter {
+    pub fn command(&self) -> Command {
+        let mut cmd = Command::new(&self.argv[0]);
+        cmd.args(&self.argv[1..]);
+        cmd
+    }
+
+    /// Stable identifier used in results: version, free-threading, and provenance.
+    pub fn id(&self) -> String {
+        self.name.clone()
+    }
+}
+
+const PROBE: &str = include_str!("probe.py");
+
+/// Runs the probe script in `argv` and parses what it reports.
+pub fn probe(argv: Vec<PathBuf>, provenance: Provenance) -> Result<Interpreter> {
+    let shown = argv[0].display().to_string();
+    let out = Command::new(&argv[0])
+        .args(&argv[1..])
+        .args(["-I", "-c", PROBE])
+        .output()
+        .with_context(|| format!("cannot start interpreter {shown}"))?;
+    if !out.status.success() {
+        bail!("interpreter {shown} failed its probe ({}): {}", out.status, String::from_utf8_lossy(&out.stderr).trim());
+    }
+    #[derive(Deserialize)]
+    struct Probe {
+        version: (u8, u8, u8),
+        full_version: String,
+        implementation: String,
+        soabi: Option<String>,
+        ext_suffix: String,
+        extension_suffixes: Vec<String>,
+        gil_disabled: bool,
+        build: BuildInfo,
+    }
+    let p: Probe = serde_json::from_slice(&out.stdout)
+        .with_context(|| format!("interpreter {shown} gave an unreadable probe answer"))?;
+    if p.implementation != "cpython" {
+        bail!("interpreter {shown} is {}, not CPython", p.implementation);
+    }
+    let version = PyVersion(p.version.0, p.version.1);
+    let name = format!("{}.{}.{}{}", p.version.0, p.version.1, p.version.2, if p.gil_disabled { "t" } else { "" });
+    Ok(Interpreter {
+        name,
+        argv,
+        provenance,
+        version,
+        full_version: p.full_version,
+        implementation: p.implementation,
+        soabi: p.soabi.unwrap_or_default(),
+        ext_suffix: p.ext_suffix,
+        extension_suffixes: p.extension_suffixes,
+        gil_disabled: p.gil_disabled,
+        build: p.build,
+    })
+}
+
+/// What the user asked for with `--python`: a path to an interpreter, or a version selector.
+#[derive(Debug, Clone)]
+pub enum Selector {
+    Path(PathBuf),
+    /// `3.11` or `3.13t`: matches discovered interpreters of that version.
+    Version {
+        version: PyVersion,
+        free_threaded: bool,
+    },
+}
+
+impl FromStr for Selector {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        if s.contains('/') {
+            return Ok(Selector::Path(PathBuf::from(s)));
+        }
+        let (v, ft) = match s.strip_suffix('t') {
+            Some(v) => (v, true),
+            None => (s, false),
+        };
+        v.parse()
+            .map(|version| Selector::Version { version, free_threaded: ft })
+            .map_err(|_| format!("'{s}' is neither a path to an interpreter nor a version like 3.11 or 3.13t"))
+    }
+}
+
+/// Candidate executables from pyenv and `PATH`, each with where it was found.
+fn candidates() -> Vec<(PathBuf, Provenance)> {
+    let mut found = Vec::new();
+    let pyenv_root = std::env::var_os("PYENV_ROOT")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| Path::new(&h).join(".pyenv")));
+    if let Some(Ok(entries)) = pyenv_root.map(|r| std::fs::read_dir(r.join("versions"))) {
+        for e in entries.flatten() {
+            let name = e.file_name().to_string_lossy().into_owned();
+            // pyenv names CPython versions by number; skip pypy-*, miniconda*, etc.
+            if name.starts_with("3.") {
+                let exe = e.path().join("bin/python3");
+                if exe.is_file() {
+                    found.push((exe, Provenance::Pyenv));
+                }
+            }
+        }
+    }
+    if let Some(path) = std::env::var_os("PATH") {
+        for dir in std::env::split_paths(&path) {
+            for minor in OLDEST.1..=20 {
+                for suffix in ["", "t"] {
+                    let exe = dir.join(format!("python3.{minor}{suffix}"));
+                    if exe.is_file() {
+                        found.push((exe, Provenance::Path));
+                    }
+                }
+            }
+        }
+    }
+    found
+}
+
+/// Finds interpreters: discovered ones filtered by version selectors, plus explicit paths.
+/// With no selectors, every discovered CPython >= 3.8 is used.
+pub fn discover(selectors: &[Selector]) -> Result<Vec<Interpreter>> {
+    let explicit: Vec<PathBuf> = selectors
+        .iter()
+        .filter_map(|s| match s {
+            Selector::Path(p) => Some(p.clone()),
+            Selector::Version { .. } => None,
+        })
+        .collect();
+    for p in &explicit {
+        if !p.is_file() {
+            bail!("--python {}: no such file", p.display());
+        }
+    }
+    let versions: Vec<(PyVersion, bool)> = selectors
+        .iter()
+        .filter_map(|s| match s {
+            Selector::Version { version, free_threaded } => Some((*version, *free_threaded)),
+            Selector::Path(_) => None,
+        })
+        .collect();
+
+    let mut probed: Vec<Interpreter> =
+        explicit.into_par_iter().map(|p| probe(vec![p], Provenance::Explicit)).collect::<Result<_>>()?;
+    // Paths alone mean exactly those interpreters; otherwise discovery fills in (filtered by versions).
+    if selectors.is_empty() || !versions.is_empty() {
+        let discovered: Vec<Interpreter> = candidates()
+            .into_par_iter()
+            // A stray broken python on PATH must not stop the run; it is simply not discovered.
+            .filter_map(|(p, prov)| probe(vec![p], prov).ok())
+            .filter(|i| i.version >= OLDEST)
+            .filter(|i| versions.is_empty() || versions.iter().any(|(v, ft)| *v == i.version && *ft == i.gil_disabled))
+            .collect();
+        probed.extend(discovered);
+    }
+    // The same interpreter is often reachable twice (pyenv, PATH); keep the first one per installation.
+    let mut unique: BTreeMap<(PyVersion, bool, String), Interpreter> = BTreeMap::new();
+    for i in probed {
+        unique.entry((i.version, i.gil_disabled, i.build.prefix.clone())).or_insert(i);
+    }
+    let found: Vec<Interpreter> = unique.into_values().collect();
+    for (v, ft) in &versions {
+        if !found.iter().any(|i| i.version == *v && i.gil_disabled == *ft) {
+            bail!(
+                "--python {v}{}: no such interpreter found (looked in pyenv and PATH; pass a path to use another)",
+                if *ft { "t" } else { "" }
+            );
+        }
+    }
+    if found.is_empty() {
+        bail!("no CPython >= {OLDEST} found in pyenv or PATH; pass one with --python PATH");
+    }
+    Ok(found)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn selectors_parse() {
+        assert!(matches!(
+            "3.11".parse::<Selector>(),
+            Ok(Selector::Version { version: PyVersion(3, 11), free_threaded: false })
+        ));
+        assert!(matches!(
+            "3.13t".parse::<Selector>(),
+            Ok(Selector::Version { version: PyVersion(3, 13), free_threaded: true })
+        ));
+        assert!(matches!("/usr/bin/python3".parse::<Selector>(), Ok(Selector::Path(_))));
+        assert!("python".parse::<Selector>().unwrap_err().contains("neither a path"));
+        assert!(PyVersion(3, 8) < PyVersion(3, 10));
+    }
+}

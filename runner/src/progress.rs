@@ -1,0 +1,53 @@
+//! Progress for long work: a bar on a terminal, plain milestone lines in logs (CI).
+
+use std::io::IsTerminal;
+use std::time::Duration;
+
+use indicatif::{ProgressBar, ProgressStyle};
+
+pub struct Progress {
+    bar: ProgressBar,
+}
+
+impl Progress {
+    pub fn new(len: u64, what: &str) -> Progress {
+        let bar = if std::io::stderr().is_terminal() {
+            let bar = ProgressBar::new(len);
+            bar.set_style(
+                ProgressStyle::with_template(
+                    "{prefix:>9} [{bar:30}] {pos}/{len} {elapsed_precise} (eta {eta}) {wide_msg}",
+                )
+                .expect("valid template")
+                .progress_chars("=> "),
+            );
+            bar.enable_steady_tick(Duration::from_millis(250));
+            bar
+        } else {
+            ProgressBar::hidden()
+        };
+        bar.set_prefix(what.to_string());
+        Progress { bar }
+    }
+
+    /// What is happening now (shown on the bar only).
+    pub fn set_message(&self, msg: String) {
+        self.bar.set_message(msg);
+    }
+
+    pub fn inc(&self) {
+        self.bar.inc(1);
+    }
+
+    /// A line worth keeping: above the bar on a terminal, on stderr otherwise.
+    pub fn note(&self, line: String) {
+        if self.bar.is_hidden() {
+            eprintln!("{line}");
+        } else {
+            self.bar.println(line);
+        }
+    }
+
+    pub fn finish(&self) {
+        self.bar.finish_and_clear();
+    }
+}

@@ -1,0 +1,314 @@
+//! Scenario files (`scenarios/*.toml`): what to time, grouped so related paths sit side by side.
+//! The format is documented in `scenarios/README.md`.
+
+use std::collections::HashMap;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context, Result};
+use globset::{Glob, GlobSet, GlobSetBuilder};
+use serde::{Deserialize, Serialize};
+use toml::Spanned;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Kind {
+    /// Per-call overhead dominates: where the ABI shows.
+    Chatty,
+    /// Work inside the call dominates.
+    Compute,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Group {
+    pub name: String,
+    pub title: String,
+    pub kind: Kind,
+    pub description: String,
+    pub file: PathBuf,
+    pub comparisons: Vec<Comparison>,
+    pub scenarios: Vec<Scenario>,
+}
+
+/// Two scenarios of one build put side by side: `candidate / baseline`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Comparison {
+    pub label: String,
+    pub baseline: String,
+    pub candidate: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Scenario {
+    pub name: String,
+    pub group: String,
+    pub description: String,
+    /// The `bench_ext` attribute the timed code needs; a build without it cannot run this scenario.
+    pub function: String,
+    pub setup: String,
+    pub stmt: String,
+    /// Operations per execution of `stmt`; times are reported per operation.
+    pub n: u64,
+}
+
+// On-disk shape. Names are `Spanned` so semantic errors can point at a line.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileDef {
+    group: GroupDef,
+    #[serde(default)]
+    comparison: Vec<ComparisonDef>,
+    #[serde(default)]
+    scenario: Vec<ScenarioDef>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct GroupDef {
+    name: Spanned<String>,
+    title: String,
+    kind: Kind,
+    #[serde(default)]
+    description: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ComparisonDef {
+    label: String,
+    baseline: Spanned<String>,
+    candidate: Spanned<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ScenarioDef {
+    name: Spanned<String>,
+    #[serde(default)]
+    description: String,
+    function: String,
+    #[serde(default)]
+    setup: String,
+    stmt: String,
+    #[serde(default = "one")]
+    n: Spanned<u64>,
+}
+
+fn one() -> Spanned<u64> {
+    Spanned::new(0..0, 1)
+}
+
+fn line_of(text: &str, span: Range<usize>) -> usize {
+    text[..span.start.min(text.len())].matches('\n').count() + 1
+}
+
+fn valid_name(s: &str) -> bool {
+    !s.is_empty() && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "_.-".contains(c))
+}
+
+/// Parses one scenario file; every error names the file and, where it can, the line.
+pub fn parse_file(path: &Path, text: &str) -> Result<Group> {
+    let at = |span: Range<usize>| format!("{}:{}", path.display(), line_of(text, span));
+    // toml's own message already carries line, column and a caret excerpt.
+    let def: FileDef = toml::from_str(text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    let group = def.group.name.get_ref().clone();
+    if !valid_name(&group) {
+        bail!("{}: group name '{group}' must be lowercase letters, digits, '_', '.' or '-'", at(def.group.name.span()));
+    }
+    let mut scenarios = Vec::new();
+    for s in def.scenario {
+        let name = s.name.get_ref().clone();
+        if !valid_name(&name) {
+            bail!("{}: scenario name '{name}' must be lowercase letters, digits, '_', '.' or '-'", at(s.name.span()));
+        }
+        if *s.n.get_ref() == 0 {
+            bail!(
+                "{}: scenario '{name}' has n = 0; n counts operations per statement and must be >= 1",
+                at(s.n.span())
+            );
+        }
+        if s.stmt.trim().is_empty() {
+            bail!("{}: scenario '{name}' has an empty stmt", at(s.name.span()));
+        }
+        scenarios.push(Scenario {
+            name,
+            group: group.clone(),
+            description: s.description,
+            function: s.function,
+            setup: s.setup,
+            stmt: s.stmt,
+            n: *s.n.get_ref(),
+        });
+    }
+    if scenarios.is_empty() {
+        bail!("{}: group '{group}' has no [[scenario]]", at(def.group.name.span()));
+    }
+    let mut comparisons = Vec::new();
+    for c in def.comparison {
+        for side in [&c.baseline, &c.candidate] {
+            if !scenarios.iter().any(|s| s.name == *side.get_ref()) {
+                bail!(
+                    "{}: comparison '{}' names '{}', which is not a scenario of this file",
+                    at(side.span()),
+                    c.label,
+                    side.get_ref()
+                );
+            }
+        }
+        comparisons.push(Comparison {
+            label: c.label,
+            baseline: c.baseline.into_inner(),
+            candidate: c.candidate.into_inner(),
+        });
+    }
+    Ok(Group {
+        name: group,
+        title: def.group.title,
+        kind: def.group.kind,
+        description: def.group.description,
+        file: path.to_path_buf(),
+        comparisons,
+        scenarios,
+    })
+}
+
+/// Loads every `*.toml` in `dir`, in file-name order, and checks names are unique across files.
+pub fn load_dir(dir: &Path) -> Result<Vec<Group>> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .with_context(|| format!("cannot read scenario directory {}", dir.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+        .collect();
+    files.sort();
+    if files.is_empty() {
+        bail!("no scenario files (*.toml) in {}", dir.display());
+    }
+    let mut groups = Vec::new();
+    let mut seen: HashMap<String, PathBuf> = HashMap::new();
+    for f in files {
+        let text = std::fs::read_to_string(&f).with_context(|| format!("cannot read {}", f.display()))?;
+        let g = parse_file(&f, &text)?;
+        for name in std::iter::once(format!("group {}", g.name))
+            .chain(g.scenarios.iter().map(|s| format!("scenario {}", s.name)))
+        {
+            if let Some(prev) = seen.insert(name.clone(), f.clone()) {
+                bail!("{}: {name} is already defined in {}", f.display(), prev.display());
+            }
+        }
+        groups.push(g);
+    }
+    Ok(groups)
+}
+
+/// Keeps the scenarios whose name, or whose group's name, matches one of the globs.
+pub fn filter(groups: Vec<Group>, globs: &[String]) -> Result<Vec<Group>> {
+    if globs.is_empty() {
+        return Ok(groups);
+    }
+    let mut b = GlobSetBuilder::new();
+    for g in globs {
+        b.add(Glob::new(g).with_context(|| format!("--scenario '{g}' is not a valid glob"))?);
+    }
+    let set: GlobSet = b.build()?;
+    let kept: Vec<Group> = groups
+        .into_iter()
+        .filter_map(|mut g| {
+            let whole = set.is_match(&g.name);
+            g.scenarios.retain(|s| whole || set.is_match(&s.name));
+            let names: Vec<&String> = g.scenarios.iter().map(|s| &s.name).collect();
+            g.comparisons.retain(|c| names.contains(&&c.baseline) && names.contains(&&c.candidate));
+            (!g.scenarios.is_empty()).then_some(g)
+        })
+        .collect();
+    if kept.is_empty() {
+        bail!("--scenario {}: matches no scenario or group", globs.join(", "));
+    }
+    Ok(kept)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = r#"
+[group]
+name = "containers"
+title = "Containers"
+kind = "chatty"
+
+[[comparison]]
+label = "fn / macro"
+baseline = "a.macro"
+candidate = "a.fn"
+
+[[scenario]]
+name = "a.macro"
+function = "f1"
+stmt = "f(x)"
+setup = "x = list(range(n))"
+n = 1000
+
+[[scenario]]
+name = "a.fn"
+function = "f2"
+stmt = "f(x)"
+"#;
+
+    #[test]
+    fn parses_groups_comparisons_and_defaults() {
+        let g = parse_file(Path::new("c.toml"), GOOD).unwrap();
+        assert_eq!(g.name, "containers");
+        assert_eq!(g.kind, Kind::Chatty);
+        assert_eq!(g.scenarios.len(), 2);
+        assert_eq!(g.scenarios[0].n, 1000);
+        assert_eq!(g.scenarios[1].n, 1, "n defaults to 1");
+        assert_eq!(g.scenarios[1].group, "containers");
+        assert_eq!(g.comparisons[0].candidate, "a.fn");
+    }
+
+    #[test]
+    fn errors_name_file_and_line() {
+        let bad_ref = GOOD.replace("candidate = \"a.fn\"", "candidate = \"a.nope\"");
+        let e = parse_file(Path::new("c.toml"), &bad_ref).unwrap_err().to_string();
+        assert!(e.starts_with("c.toml:10:") && e.contains("a.nope"), "{e}");
+
+        let bad_syntax = GOOD.replace("n = 1000", "n = ");
+        let e = parse_file(Path::new("c.toml"), &bad_syntax).unwrap_err().to_string();
+        assert!(e.contains("c.toml") && e.contains("line 17"), "{e}");
+
+        let unknown_key = GOOD.replace("n = 1000", "loops = 1000");
+        let e = parse_file(Path::new("c.toml"), &unknown_key).unwrap_err().to_string();
+        assert!(e.contains("loops") && e.contains("line 17"), "{e}");
+
+        let zero = GOOD.replace("n = 1000", "n = 0");
+        let e = parse_file(Path::new("c.toml"), &zero).unwrap_err().to_string();
+        assert!(e.starts_with("c.toml:17:"), "{e}");
+    }
+
+    #[test]
+    fn duplicate_names_across_files_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("a.toml"), GOOD).unwrap();
+        std::fs::write(dir.path().join("b.toml"), GOOD.replace("name = \"containers\"", "name = \"other\"")).unwrap();
+        let e = load_dir(dir.path()).unwrap_err().to_string();
+        assert!(e.contains("b.toml") && e.contains("scenario a.macro") && e.contains("a.toml"), "{e}");
+    }
+
+    #[test]
+    fn filter_by_scenario_or_group_glob() {
+        let g = parse_file(Path::new("c.toml"), GOOD).unwrap();
+        let kept = filter(vec![g.clone()], &["*.fn".into()]).unwrap();
+        assert_eq!(kept[0].scenarios.len(), 1);
+        assert!(kept[0].comparisons.is_empty(), "a comparison needs both sides");
+        assert_eq!(filter(vec![g.clone()], &["containers".into()]).unwrap()[0].scenarios.len(), 2);
+        assert!(filter(vec![g], &["zzz*".into()]).unwrap_err().to_string().contains("zzz*"));
+    }
+
+    #[test]
+    fn shipped_scenarios_load() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios");
+        let groups = load_dir(&dir).unwrap();
+        assert!(groups.iter().any(|g| g.kind == Kind::Compute));
+        assert!(groups.iter().any(|g| g.kind == Kind::Chatty));
+    }
+}

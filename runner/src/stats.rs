@@ -1,0 +1,173 @@
+//! Statistics on raw values: medians, bootstrap intervals, outliers, paired ratios.
+//! Pure functions on slices; the analysis stage decides what to feed them.
+
+use serde::{Deserialize, Serialize};
+
+/// Bootstrap resamples per interval: enough for stable 2.5/97.5 % percentiles.
+pub const RESAMPLES: usize = 2000;
+
+/// A point estimate with its 95 % interval.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Estimate {
+    pub point: f64,
+    pub low: f64,
+    pub high: f64,
+}
+
+impl Estimate {
+    /// Half the interval's width relative to the point: the "±x %" a table shows.
+    pub fn rel_half_width(&self) -> f64 {
+        (self.high - self.low) / 2.0 / self.point.abs()
+    }
+
+    pub fn contains(&self, x: f64) -> bool {
+        self.low <= x && x <= self.high
+    }
+}
+
+/// Linear-interpolated quantile of sorted data (type 7, as numpy's default).
+pub fn quantile_sorted(sorted: &[f64], q: f64) -> f64 {
+    assert!(!sorted.is_empty(), "quantile of no data");
+    let pos = q * (sorted.len() - 1) as f64;
+    let (lo, hi) = (pos.floor() as usize, pos.ceil() as usize);
+    sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo as f64)
+}
+
+fn sorted(xs: &[f64]) -> Vec<f64> {
+    let mut v = xs.to_vec();
+    v.sort_by(f64::total_cmp);
+    v
+}
+
+pub fn median(xs: &[f64]) -> f64 {
+    quantile_sorted(&sorted(xs), 0.5)
+}
+
+/// Median with a percentile-bootstrap 95 % interval; deterministic for a given seed.
+pub fn median_ci(xs: &[f64], seed: u64) -> Estimate {
+    let point = median(xs);
+    if xs.len() < 2 {
+        return Estimate { point, low: point, high: point };
+    }
+    let mut rng = fastrand::Rng::with_seed(seed);
+    let mut buf = vec![0.0; xs.len()];
+    let mut medians: Vec<f64> = (0..RESAMPLES)
+        .map(|_| {
+            for b in buf.iter_mut() {
+                *b = xs[rng.usize(..xs.len())];
+            }
+            median(&buf)
+        })
+        .collect();
+    medians.sort_by(f64::total_cmp);
+    Estimate { point, low: quantile_sorted(&medians, 0.025), high: quantile_sorted(&medians, 0.975) }
+}
+
+/// Values outside Tukey's fences (1.5 IQR beyond the quartiles). Counted and shown, never dropped.
+pub fn outliers(xs: &[f64]) -> usize {
+    if xs.len() < 4 {
+        return 0;
+    }
+    let s = sorted(xs);
+    let (q1, q3) = (quantile_sorted(&s, 0.25), quantile_sorted(&s, 0.75));
+    let fence = 1.5 * (q3 - q1);
+    s.iter().filter(|&&x| x < q1 - fence || x > q3 + fence).count()
+}
+
+/// Per-value summary of one cell.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Summary {
+    pub median: Estimate,
+    pub values: usize,
+    pub outliers: usize,
+    /// Interquartile range over the median: the cell's own noise.
+    pub rel_iqr: f64,
+}
+
+pub fn summarize(xs: &[f64], seed: u64) -> Summary {
+    let s = sorted(xs);
+    let med = quantile_sorted(&s, 0.5);
+    Summary {
+        median: median_ci(xs, seed),
+        values: xs.len(),
+        outliers: outliers(xs),
+        rel_iqr: (quantile_sorted(&s, 0.75) - quantile_sorted(&s, 0.25)) / med.abs(),
+    }
+}
+
+/// Ratios `b / a` of values taken in the same round of the same process (keys match).
+pub fn paired_ratios<K: PartialEq>(a: &[(K, f64)], b: &[(K, f64)]) -> Vec<f64> {
+    b.iter().filter_map(|(k, vb)| a.iter().find(|(ka, _)| ka == k).map(|(_, va)| vb / va)).collect()
+}
+
+/// `median(b) / median(a)` for values not taken in pairs; the interval resamples each side.
+pub fn unpaired_ratio(a: &[f64], b: &[f64], seed: u64) -> Estimate {
+    let point = median(b) / median(a);
+    let mut rng = fastrand::Rng::with_seed(seed);
+    let mut resample = |xs: &[f64]| median(&(0..xs.len()).map(|_| xs[rng.usize(..xs.len())]).collect::<Vec<_>>());
+    let mut ratios: Vec<f64> = (0..RESAMPLES).map(|_| resample(b) / resample(a)).collect();
+    ratios.sort_by(f64::total_cmp);
+    Estimate { point, low: quantile_sorted(&ratios, 0.025), high: quantile_sorted(&ratios, 0.975) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Deterministic noisy data: `center` times (1 + uniform noise of +-spread).
+    fn noisy(center: f64, spread: f64, n: usize, seed: u64) -> Vec<f64> {
+        let mut rng = fastrand::Rng::with_seed(seed);
+        (0..n).map(|_| center * (1.0 + spread * (2.0 * rng.f64() - 1.0))).collect()
+    }
+
+    #[test]
+    fn quantiles_match_numpy() {
+        let s = [1.0, 2.0, 3.0, 4.0];
+        assert_eq!(quantile_sorted(&s, 0.5), 2.5);
+        assert_eq!(quantile_sorted(&s, 0.25), 1.75);
+        assert_eq!(median(&[5.0, 1.0, 3.0]), 3.0);
+    }
+
+    #[test]
+    fn outliers_are_counted_not_dropped() {
+        let mut xs = noisy(10.0, 0.01, 30, 1);
+        xs.push(100.0);
+        assert_eq!(outliers(&xs), 1);
+        assert_eq!(summarize(&xs, 0).values, 31);
+    }
+
+    #[test]
+    fn a_known_shift_is_found_and_an_aa_pair_is_not() {
+        // Same drift hits both sides of a pair, as interleaving intends; B is 10 % slower.
+        let drift = noisy(1.0, 0.3, 40, 7);
+        let noise_a = noisy(1.0, 0.02, 40, 8);
+        let noise_b = noisy(1.0, 0.02, 40, 9);
+        let a: Vec<_> = (0..40).map(|i| (i, 100.0 * drift[i] * noise_a[i])).collect();
+        let b: Vec<_> = (0..40).map(|i| (i, 110.0 * drift[i] * noise_b[i])).collect();
+        let shifted = median_ci(&paired_ratios(&a, &b), 3);
+        assert!(!shifted.contains(1.0) && shifted.contains(1.10), "{shifted:?}");
+
+        let a2: Vec<_> = (0..40).map(|i| (i, 100.0 * drift[i] * noise_b[i])).collect();
+        let same = median_ci(&paired_ratios(&a, &a2), 3);
+        assert!(same.contains(1.0), "{same:?}");
+        // Pairing is what makes this tight: the unpaired interval is far wider under the same drift.
+        let unpaired =
+            unpaired_ratio(&a.iter().map(|x| x.1).collect::<Vec<_>>(), &b.iter().map(|x| x.1).collect::<Vec<_>>(), 3);
+        assert!(unpaired.rel_half_width() > 3.0 * shifted.rel_half_width(), "{unpaired:?} vs {shifted:?}");
+    }
+
+    #[test]
+    fn pairs_only_matching_keys() {
+        let a = [((0, 0), 2.0), ((0, 1), 4.0)];
+        let b = [((0, 1), 6.0), ((1, 0), 9.0)];
+        assert_eq!(paired_ratios(&a, &b), vec![1.5]);
+    }
+
+    #[test]
+    fn bootstrap_is_deterministic_and_brackets_the_median() {
+        let xs = noisy(50.0, 0.1, 25, 4);
+        let e1 = median_ci(&xs, 11);
+        assert_eq!(e1, median_ci(&xs, 11));
+        assert!(e1.low <= e1.point && e1.point <= e1.high && e1.low < e1.high);
+    }
+}

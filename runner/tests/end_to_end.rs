@@ -1,0 +1,249 @@
+//! End to end with real builds and real interpreters (pyenv 3.8 and 3.13, or the two given in
+//! ABIBENCH_TEST_PYTHONS="3.8 3.13"): build, load, measure, record, audit. Nothing is mocked.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::time::{Duration, Instant};
+
+use abibench::audit;
+use abibench::interpreters::PyVersion;
+use abibench::modes::Mode;
+use abibench::results::{CellStatus, Results};
+
+fn pythons() -> Vec<String> {
+    std::env::var("ABIBENCH_TEST_PYTHONS")
+        .unwrap_or_else(|_| "3.8 3.13".into())
+        .split_whitespace()
+        .map(String::from)
+        .collect()
+}
+
+fn abibench(args: &[&str]) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_abibench"));
+    cmd.args(args);
+    cmd
+}
+
+fn run_ok(cmd: &mut Command) -> Output {
+    let out = cmd.output().expect("abibench starts");
+    assert!(out.status.success(), "{:?} failed:\n{}", cmd, String::from_utf8_lossy(&out.stderr));
+    out
+}
+
+fn only_results_file(dir: &Path) -> Results {
+    let files: Vec<PathBuf> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).collect();
+    assert_eq!(files.len(), 1, "one results file in {}: {files:?}", dir.display());
+    Results::read(&files[0]).unwrap()
+}
+
+fn compare_args<'a>(out: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
+    let mut args = vec!["compare", "--quick", "--ascii", "--out", out];
+    args.extend_from_slice(extra);
+    args
+}
+
+fn python_flags(pythons: &[String]) -> Vec<&str> {
+    pythons.iter().flat_map(|p| ["--python", p.as_str()]).collect()
+}
+
+/// The whole path on two interpreters in unlimited and abi3-py38: every cell is there, the
+/// n/a cells say why, a second run rebuilds nothing, and the builds pass/fail the audit as they must.
+#[test]
+fn compare_two_interpreters_every_cell_recorded_and_audited() {
+    let out = tempfile::tempdir().unwrap();
+    let outs = out.path().to_str().unwrap();
+    let pys = pythons();
+    let mut args = compare_args(outs, &["--mode", "unlimited", "--mode", "abi3-py38"]);
+    args.extend(python_flags(&pys));
+    let first = run_ok(&mut abibench(&args));
+    let stdout = String::from_utf8_lossy(&first.stdout);
+    let r = only_results_file(out.path());
+
+    assert_eq!(r.interpreters.len(), 2, "{:?}", r.interpreters.iter().map(|i| &i.name).collect::<Vec<_>>());
+    let scenarios: Vec<&str> = r.groups.iter().flat_map(|g| g.scenarios.iter().map(|s| s.name.as_str())).collect();
+    assert!(scenarios.len() >= 20, "only {} scenarios", scenarios.len());
+    let newest = r.interpreters.iter().map(|i| i.version).max().unwrap();
+    for i in &r.interpreters {
+        for mode in [Mode::Unlimited, Mode::Abi3(PyVersion(3, 8))] {
+            for s in &scenarios {
+                let c = r.cell(&i.name, mode, s).unwrap_or_else(|| panic!("no cell {} {mode} {s}", i.name));
+                match c.status {
+                    CellStatus::Ok => {
+                        assert_eq!(c.processes.len(), r.run.sampling.processes);
+                        assert!(c.processes.iter().all(|p| p.values_s.len() == r.run.sampling.values && p.loops >= 1));
+                    }
+                    CellStatus::NotAvailable => {
+                        // The full API of the newest interpreter has every path; older ones may
+                        // lack some (PyObject_CallNoArgs is 3.9+), always with a reason.
+                        assert!(mode != Mode::Unlimited || i.version < newest, "{s} n/a in unlimited on {}", i.name);
+                        assert!(c.reason.as_deref().is_some_and(|x| !x.is_empty()));
+                    }
+                    other => panic!("{} {mode} {s}: {other:?}: {:?}", i.name, c.reason),
+                }
+            }
+        }
+    }
+    // The macro path exists only in the unlimited API, and the table says so rather than faking it.
+    let macro_cells: Vec<_> = r.cells.iter().filter(|c| c.scenario.contains("get_item_macro")).collect();
+    assert!(!macro_cells.is_empty());
+    for c in macro_cells {
+        let want = if c.mode == Mode::Unlimited { CellStatus::Ok } else { CellStatus::NotAvailable };
+        assert_eq!(c.status, want, "{} {} {}", c.interpreter, c.mode, c.scenario);
+    }
+    assert!(stdout.contains("n/a in mode"), "{stdout}");
+    assert_eq!(r.run.status, abibench::results::RunStatus::Complete);
+    assert!(r.host.logical_cpus >= 1 && !r.source.ext_source_hash.is_empty());
+    assert!(r.interpreters.iter().all(|i| !i.build.config_args.is_empty() || !i.build.cc.is_empty()));
+
+    // A second run with nothing changed rebuilds nothing.
+    let again = tempfile::tempdir().unwrap();
+    let mut args = compare_args(
+        again.path().to_str().unwrap(),
+        &["--mode", "unlimited", "--mode", "abi3-py38", "--scenario", "call_no_args"],
+    );
+    args.extend(python_flags(&pys));
+    run_ok(&mut abibench(&args));
+    let r2 = only_results_file(again.path());
+    assert!(
+        r2.builds.iter().all(|b| matches!(b.outcome, abibench::builds::BuildOutcome::Ok { cached: true, .. })),
+        "{:?}",
+        r2.builds
+    );
+
+    // The stable-ABI audit: the abi3-py38 build imports only Stable ABI symbols of 3.8; the
+    // unlimited build for the oldest interpreter does not (e.g. PyUnicode_AsUTF8AndSize is 3.10+).
+    let artifact =
+        |mode: Mode| r.builds.iter().find(|b| b.mode == mode).and_then(|b| b.artifact()).unwrap().to_path_buf();
+    let abi3 = audit::audit(&artifact(Mode::Abi3(PyVersion(3, 8))), (3, 8)).unwrap();
+    assert!(abi3.passed(), "{abi3:?}");
+    assert!(abi3.checked > 20, "too few symbols checked: {abi3:?}");
+    let oldest = r.interpreters.iter().min_by_key(|i| i.version).unwrap();
+    let unlimited = r
+        .builds
+        .iter()
+        .find(|b| b.mode == Mode::Unlimited && b.abi_tag == oldest.soabi)
+        .and_then(|b| b.artifact())
+        .unwrap();
+    let u = audit::audit(unlimited, (3, 8)).unwrap();
+    assert!(!u.passed(), "the unlimited build must fail the floor-3.8 audit: {u:?}");
+}
+
+fn scenario_dir(body: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("faults.toml"), body).unwrap();
+    dir
+}
+
+/// A segfault and a hang in the timed code are recorded against their cell, and the run goes on.
+#[test]
+fn crash_and_hang_are_recorded_and_the_run_goes_on() {
+    let scen = scenario_dir(
+        r#"
+[group]
+name = "faults"
+title = "Faults"
+kind = "chatty"
+
+[[scenario]]
+name = "segfault"
+function = "MODE"
+stmt = "ctypes.string_at(0)"
+setup = "import ctypes"
+
+[[scenario]]
+name = "hang"
+function = "MODE"
+stmt = "time.sleep(3600)"
+setup = "import time"
+
+[[scenario]]
+name = "fine"
+function = "MODE"
+stmt = "len(f)"
+"#,
+    );
+    let out = tempfile::tempdir().unwrap();
+    let py = &pythons()[0];
+    let start = Instant::now();
+    run_ok(&mut abibench(&compare_args(
+        out.path().to_str().unwrap(),
+        &[
+            "--python",
+            py,
+            "--mode",
+            "unlimited",
+            "--mode",
+            "abi3-py38",
+            "--timeout",
+            "3",
+            "--scenarios-dir",
+            scen.path().to_str().unwrap(),
+        ],
+    )));
+    assert!(start.elapsed() < Duration::from_secs(120));
+    let r = only_results_file(out.path());
+    let i = &r.interpreters[0].name;
+    for mode in [Mode::Unlimited, Mode::Abi3(PyVersion(3, 8))] {
+        let seg = r.cell(i, mode, "segfault").unwrap();
+        assert_eq!(seg.status, CellStatus::Crashed, "{seg:?}");
+        assert!(seg.reason.as_deref().unwrap().contains("SIGSEGV"), "{:?}", seg.reason);
+        assert_eq!(r.cell(i, mode, "hang").unwrap().status, CellStatus::Timeout);
+        assert_eq!(r.cell(i, mode, "fine").unwrap().status, CellStatus::Ok);
+    }
+}
+
+/// Ctrl-C keeps the finished cells: the results file says "interrupted" and loses nothing done.
+#[test]
+fn interrupt_keeps_finished_cells() {
+    let out = tempfile::tempdir().unwrap();
+    let pys = pythons();
+    // Default level, so the second interpreter is still measuring when the signal comes.
+    let mut args = vec![
+        "compare",
+        "--ascii",
+        "--out",
+        out.path().to_str().unwrap(),
+        "--mode",
+        "unlimited",
+        "--scenario",
+        "containers",
+    ];
+    args.extend(python_flags(&pys));
+    let mut child =
+        abibench(&args).stdout(std::process::Stdio::null()).stderr(std::process::Stdio::null()).spawn().unwrap();
+    // Wait until the first interpreter's cells are saved, then interrupt.
+    let deadline = Instant::now() + Duration::from_secs(300);
+    loop {
+        let saved =
+            std::fs::read_dir(out.path()).unwrap().filter_map(|e| e.ok()).find_map(|e| Results::read(&e.path()).ok());
+        if saved.is_some_and(|r| r.cells.iter().any(|c| c.status == CellStatus::Ok)) {
+            break;
+        }
+        assert!(Instant::now() < deadline, "no cell finished in time");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(130));
+    let r = only_results_file(out.path());
+    assert_eq!(r.run.status, abibench::results::RunStatus::Interrupted);
+    assert!(r.cells.iter().any(|c| c.status == CellStatus::Ok));
+    assert!(r.cells.iter().all(|c| c.status != CellStatus::Pending));
+}
+
+#[test]
+fn bad_input_gets_a_clear_error() {
+    let check = |args: &[&str], needle: &str| {
+        let out = abibench(args).output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains(needle), "{args:?}: expected '{needle}' in: {err}");
+    };
+    check(&["compare", "--python", "/no/such/python3"], "--python /no/such/python3: no such file");
+    check(&["compare", "--mode", "abi3-py39"], "unknown mode 'abi3-py39'");
+    check(&["compare", "--python", "2.7"], "--python 2.7: no such interpreter");
+    check(&["compare", "--scenario", "zzz*"], "--scenario zzz*");
+    let bad = scenario_dir("[group]\nname = \"x\"\ntitle = \"x\"\nkind = \"chatty\"\n\n[[scenario]]\nname = \"a\"\nfunction = \"f\"\nstmt = \n");
+    check(&["compare", "--scenarios-dir", bad.path().to_str().unwrap()], "faults.toml");
+    check(&["compare", "--scenarios-dir", bad.path().to_str().unwrap()], "line 9");
+}

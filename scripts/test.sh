@@ -1,0 +1,6 @@
+#!/usr/bin/env bash
+# Runs every test: unit tests, and integration tests that build the real extension and load it
+# into real interpreters (pyenv 3.8 and 3.13 by default). No mocks of the interpreter or compiler.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+cargo test "$@"
