@@ -128,7 +128,7 @@ pub fn imported_python_symbols(so: &Path) -> Result<Vec<String>> {
 }
 
 /// The result of auditing one build against a limited-API floor.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Audit {
     /// The limited-API version the build targets, e.g. (3, 8).
     pub floor: (u8, u8),

@@ -14,6 +14,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use crate::audit::{self, Audit};
 use crate::interpreters::Interpreter;
 use crate::modes::Mode;
 
@@ -66,6 +67,9 @@ pub struct BuildRecord {
     pub seconds: f64,
     #[serde(flatten)]
     pub outcome: BuildOutcome,
+    /// For stable-ABI builds: imported symbols checked against the Stable ABI of the floor.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub audit: Option<Audit>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -173,6 +177,13 @@ pub fn build_all(
 }
 
 fn record(r: &BuildRequest, hash: &str, seconds: f64, outcome: BuildOutcome) -> BuildRecord {
+    let (outcome, audit) = match (outcome, r.mode.floor()) {
+        (BuildOutcome::Ok { artifact, cached }, Some(floor)) => match audit::audit(&artifact, (floor.0, floor.1)) {
+            Ok(a) => (BuildOutcome::Ok { artifact, cached }, Some(a)),
+            Err(e) => (BuildOutcome::Failed { error: format!("built, but {} cannot be audited: {e:#}", artifact.display()) }, None),
+        },
+        (outcome, _) => (outcome, None),
+    };
     BuildRecord {
         mode: r.mode,
         abi_tag: r.abi_tag(),
@@ -180,6 +191,7 @@ fn record(r: &BuildRequest, hash: &str, seconds: f64, outcome: BuildOutcome) -> 
         source_hash: hash.to_string(),
         seconds,
         outcome,
+        audit,
     }
 }
 

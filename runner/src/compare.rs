@@ -111,6 +111,9 @@ pub fn run(args: &CompareArgs) -> Result<i32> {
             BuildOutcome::Ok { .. } => format!("  built   {what} in {:.1} s", b.seconds),
             BuildOutcome::Failed { error } => format!("  FAILED  {what}: {}", error.lines().last().unwrap_or_default()),
         });
+        if let Some(a) = b.audit.as_ref().filter(|a| !a.passed()) {
+            progress.note(format!("  AUDIT   {what} imports symbols outside the Stable ABI {}.{}: {a:?}", a.floor.0, a.floor.1));
+        }
     })?;
     progress.finish();
     let build_seconds = build_start.elapsed().as_secs_f64();
