@@ -11,6 +11,7 @@ mod calls_in;
 mod calls_out;
 mod compute;
 mod containers;
+mod harness;
 pub mod kernels;
 mod objects;
 mod strings;
@@ -89,6 +90,7 @@ fn bench_ext(m: &Bound<'_, PyModule>) -> PyResult<()> {
     objects::register(m, &not_available)?;
     strings::register(m, &not_available)?;
     compute::register(m)?;
+    harness::register(m)?;
     m.add("MODE", MODE)?;
     m.add("NOT_AVAILABLE", not_available)?;
     Ok(())

@@ -13,7 +13,7 @@ use crate::stats::{self, Estimate, Summary};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Analysis {
-    /// Nanoseconds per operation, for every cell that has values.
+    /// Per operation (ns, or instructions), for every cell that has values.
     pub summaries: BTreeMap<String, Summary>,
     /// Each stable-ABI mode against `unlimited` on the same interpreter, paired round by round.
     pub mode_ratios: Vec<Ratio>,
@@ -48,17 +48,18 @@ fn seed_of(s: &str) -> u64 {
     s.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| (h ^ b as u64).wrapping_mul(0x0100_0000_01b3))
 }
 
-fn ok_values(c: &Cell) -> Option<Vec<((usize, usize), f64)>> {
-    (c.status == CellStatus::Ok && !c.processes.is_empty()).then(|| c.per_op_ns())
+fn ok_values(c: &Cell, scale: f64) -> Option<Vec<((usize, usize), f64)>> {
+    (c.status == CellStatus::Ok && !c.processes.is_empty()).then(|| c.per_op(scale))
 }
 
 pub fn analyse(r: &Results) -> Analysis {
+    let scale = r.run.sampling.measure.scale();
     let summaries = r
         .cells
         .par_iter()
         .filter_map(|c| {
             let k = key_string(&c.interpreter, c.mode, &c.scenario);
-            let xs: Vec<f64> = ok_values(c)?.into_iter().map(|(_, v)| v).collect();
+            let xs: Vec<f64> = ok_values(c, scale)?.into_iter().map(|(_, v)| v).collect();
             let seed = seed_of(&k);
             Some((k, stats::summarize(&xs, seed)))
         })
@@ -69,8 +70,8 @@ pub fn analyse(r: &Results) -> Analysis {
         .par_iter()
         .filter(|c| c.mode != Mode::Unlimited)
         .filter_map(|c| {
-            let base = ok_values(r.cell(&c.interpreter, Mode::Unlimited, &c.scenario)?)?;
-            let ratios = stats::paired_ratios(&base, &ok_values(c)?);
+            let base = ok_values(r.cell(&c.interpreter, Mode::Unlimited, &c.scenario)?, scale)?;
+            let ratios = stats::paired_ratios(&base, &ok_values(c, scale)?);
             (!ratios.is_empty()).then(|| Ratio {
                 interpreter: c.interpreter.clone(),
                 scenario: c.scenario.clone(),
@@ -96,7 +97,7 @@ pub fn analyse(r: &Results) -> Analysis {
         .into_par_iter()
         .filter_map(|(g, c, interp, mode)| {
             let values = |s: &str| -> Option<Vec<f64>> {
-                Some(ok_values(r.cell(interp, mode, s)?)?.into_iter().map(|(_, v)| v).collect())
+                Some(ok_values(r.cell(interp, mode, s)?, scale)?.into_iter().map(|(_, v)| v).collect())
             };
             let (a, b) = (values(&c.baseline)?, values(&c.candidate)?);
             Some(ComparisonRatio {

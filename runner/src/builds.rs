@@ -180,7 +180,10 @@ fn record(r: &BuildRequest, hash: &str, seconds: f64, outcome: BuildOutcome) -> 
     let (outcome, audit) = match (outcome, r.mode.floor()) {
         (BuildOutcome::Ok { artifact, cached }, Some(floor)) => match audit::audit(&artifact, (floor.0, floor.1)) {
             Ok(a) => (BuildOutcome::Ok { artifact, cached }, Some(a)),
-            Err(e) => (BuildOutcome::Failed { error: format!("built, but {} cannot be audited: {e:#}", artifact.display()) }, None),
+            Err(e) => (
+                BuildOutcome::Failed { error: format!("built, but {} cannot be audited: {e:#}", artifact.display()) },
+                None,
+            ),
         },
         (outcome, _) => (outcome, None),
     };

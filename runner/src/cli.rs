@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 
 use crate::interpreters::Selector;
-use crate::measure::Level;
+use crate::measure::{Level, Measure};
 use crate::modes::Mode;
 
 #[derive(Parser, Debug)]
@@ -68,6 +68,10 @@ pub struct CompareArgs {
     /// Nightly depth: 4 processes x 15 values of >= 50 ms per cell.
     #[arg(long)]
     pub thorough: bool,
+    /// What to measure: wall time, or instructions counted by callgrind (deterministic: identical
+    /// counts run to run, immune to a noisy machine; needs valgrind; ~50x slower per value).
+    #[arg(long, value_enum, default_value = "wall-time")]
+    pub measure: Measure,
     /// Directory for results JSON.
     #[arg(long, value_name = "DIR", default_value = "results")]
     pub out: PathBuf,

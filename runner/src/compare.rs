@@ -13,7 +13,7 @@ use crate::builds::{self, BuildOutcome, BuildRecord, BuildRequest};
 use crate::cli::{CompareArgs, SelectArgs};
 use crate::export::table;
 use crate::interpreters::{self, Interpreter};
-use crate::measure::{self, Plan};
+use crate::measure::{self, Measure, Plan, PlannedBuild};
 use crate::modes::Mode;
 use crate::progress::Progress;
 use crate::results::{self, Cell, CellStatus, Host, Results, RunInfo, RunStatus, SourceInfo};
@@ -63,15 +63,19 @@ pub fn run(args: &CompareArgs) -> Result<i32> {
     let workspace = builds::workspace_root();
     let cache = builds::cache_root();
     let level = args.level();
-    let mut sampling = level.sampling();
+    let mut sampling = level.sampling(args.measure);
     if let Some(t) = args.timeout {
         if t <= 0.0 {
             bail!("--timeout {t}: must be a positive number of seconds");
         }
         sampling.timeout_s = t;
     }
-    let seed = args.seed.unwrap_or_else(|| {
-        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos() as u64)
+    // Instruction counts must not depend on anything random, including the job a worker reads.
+    let seed = args.seed.unwrap_or_else(|| match args.measure {
+        Measure::Instructions => 0,
+        Measure::WallTime => {
+            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos() as u64)
+        }
     });
 
     let stop = Arc::new(AtomicBool::new(false));
@@ -87,16 +91,24 @@ pub fn run(args: &CompareArgs) -> Result<i32> {
     }
 
     eprintln!(
-        "abibench compare: {} interpreter(s) [{}], {} mode(s), {} scenario(s); level {:?} \
-         ({} process(es) x {} values of >= {} ms per cell)",
+        "abibench compare: {} interpreter(s) [{}], {} mode(s), {} scenario(s); level {:?}, {}",
         sel.interpreters.len(),
         sel.interpreters.iter().map(|i| i.name.as_str()).collect::<Vec<_>>().join(", "),
         sel.modes.len(),
         sel.groups.iter().map(|g| g.scenarios.len()).sum::<usize>(),
         level,
-        sampling.processes,
-        sampling.values,
-        sampling.min_time * 1e3,
+        match sampling.measure {
+            Measure::WallTime => format!(
+                "wall time: {} process(es) x {} interleaved values of >= {} ms per cell",
+                sampling.processes,
+                sampling.values,
+                sampling.min_time * 1e3
+            ),
+            Measure::Instructions => format!(
+                "instructions (callgrind): {} (L, 2L) region pair(s) of ~{} instructions per cell",
+                sampling.values, sampling.target_instructions
+            ),
+        },
     );
 
     // Build.
@@ -112,7 +124,10 @@ pub fn run(args: &CompareArgs) -> Result<i32> {
             BuildOutcome::Failed { error } => format!("  FAILED  {what}: {}", error.lines().last().unwrap_or_default()),
         });
         if let Some(a) = b.audit.as_ref().filter(|a| !a.passed()) {
-            progress.note(format!("  AUDIT   {what} imports symbols outside the Stable ABI {}.{}: {a:?}", a.floor.0, a.floor.1));
+            progress.note(format!(
+                "  AUDIT   {what} imports symbols outside the Stable ABI {}.{}: {a:?}",
+                a.floor.0, a.floor.1
+            ));
         }
     })?;
     progress.finish();
@@ -134,7 +149,6 @@ pub fn run(args: &CompareArgs) -> Result<i32> {
             status: RunStatus::Running,
             argv: std::env::args().collect(),
             level,
-            measure: "wall-time".into(),
             sampling: sampling.clone(),
             seed,
             build_seconds,
@@ -163,7 +177,7 @@ pub fn run(args: &CompareArgs) -> Result<i32> {
             for &mode in &sel.modes {
                 match build_for(&builds, mode, interp) {
                     Some(BuildRecord { outcome: BuildOutcome::Ok { artifact, .. }, .. }) => {
-                        plan.builds.push((mode, artifact.clone()))
+                        plan.builds.push(PlannedBuild::of_mode(mode, artifact.clone()))
                     }
                     Some(BuildRecord { outcome: BuildOutcome::Failed { error }, .. }) => {
                         for s in &scenarios {
@@ -193,13 +207,13 @@ pub fn run(args: &CompareArgs) -> Result<i32> {
             progress.set_message(format!("{name}: {s} [{mode}]"));
         })?;
         let failed =
-            m.cells.iter().filter(|c| c.status.is_final_failure() && c.status != CellStatus::NotAvailable).count();
+            m.cells.iter().filter(|(_, c)| c.status.is_final_failure() && c.status != CellStatus::NotAvailable).count();
         progress.note(format!(
             "  {name}: {} cells{}",
             m.cells.len(),
             if failed > 0 { format!(", {failed} failed (see table notes)") } else { String::new() }
         ));
-        res.cells.extend(m.cells);
+        res.cells.extend(m.cells.into_iter().map(|(_, c)| c));
         res.workers.extend(m.workers);
         interrupted = m.interrupted;
         res.run.measure_seconds = measure_start.elapsed().as_secs_f64();

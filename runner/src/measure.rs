@@ -7,7 +7,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::os::unix::process::{CommandExt, ExitStatusExt};
-use std::process::{ExitStatus, Stdio};
+use std::process::{Command, ExitStatus, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
@@ -22,13 +22,44 @@ use crate::scenarios::Scenario;
 
 const WORKER: &str = include_str!("worker.py");
 
-/// How much to measure per cell. Chosen by level; see `Level::sampling`.
+/// What a value is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "kebab-case")]
+pub enum Measure {
+    /// Seconds of `loops` executions by `time.perf_counter` (reported in ns per operation).
+    WallTime,
+    /// Instructions of `loops` executions, counted by callgrind: identical from run to run.
+    Instructions,
+}
+
+impl Measure {
+    /// Factor from a raw value per operation to the unit shown.
+    pub fn scale(self) -> f64 {
+        match self {
+            Measure::WallTime => 1e9,
+            Measure::Instructions => 1.0,
+        }
+    }
+
+    pub fn unit(self) -> &'static str {
+        match self {
+            Measure::WallTime => "ns",
+            Measure::Instructions => "instr",
+        }
+    }
+}
+
+/// How much to measure per cell. Chosen by level and measure; see `Level::sampling`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Sampling {
+    pub measure: Measure,
     /// Calibrate loops so one value lasts at least this long (seconds).
     pub min_time: f64,
-    /// Values per cell per worker process (one per interleaved round).
+    /// Values per cell per worker process: one per interleaved round (wall time), or one per
+    /// (L, 2L) pair of counted regions (instructions).
     pub values: usize,
+    /// Instructions: aim for regions of about this many instructions per L loops.
+    pub target_instructions: u64,
     pub warmups: usize,
     /// Worker processes per interpreter, run one after another (never in parallel).
     pub processes: usize,
@@ -48,44 +79,79 @@ pub enum Level {
 }
 
 impl Level {
-    pub fn sampling(self) -> Sampling {
+    pub fn sampling(self, measure: Measure) -> Sampling {
         let (min_time, values, warmups, processes) = match self {
             Level::Quick => (0.002, 5, 1, 1),
             Level::Default => (0.010, 10, 1, 2),
             Level::Thorough => (0.050, 15, 2, 4),
         };
-        Sampling { min_time, values, warmups, processes, timeout_s: 120.0 }
+        let (pairs, target_instructions) = match self {
+            Level::Quick => (1, 1_000_000),
+            Level::Default => (3, 4_000_000),
+            Level::Thorough => (5, 10_000_000),
+        };
+        match measure {
+            Measure::WallTime => {
+                Sampling { measure, min_time, values, warmups, processes, target_instructions: 0, timeout_s: 120.0 }
+            }
+            // Counts do not drift, so one process suffices; callgrind runs ~50x slower.
+            Measure::Instructions => Sampling {
+                measure,
+                min_time: 0.0,
+                values: pairs,
+                warmups: 0,
+                processes: 1,
+                target_instructions,
+                timeout_s: 900.0,
+            },
+        }
     }
 }
 
 /// Everything one interpreter's measurement needs.
 pub struct Plan<'a> {
     pub interpreter: &'a Interpreter,
-    /// (mode, artifact) for each build this interpreter should load.
-    pub builds: Vec<(Mode, std::path::PathBuf)>,
+    /// Each build this interpreter should load, under a label unique in this plan.
+    pub builds: Vec<PlannedBuild>,
     pub scenarios: Vec<&'a Scenario>,
 }
 
-/// What one interpreter's measurement produced.
+/// One build in a plan. The label is normally the mode's name; an A/A self-check loads one
+/// build twice, as "A" and "B".
+#[derive(Debug, Clone)]
+pub struct PlannedBuild {
+    pub label: String,
+    pub mode: Mode,
+    pub path: std::path::PathBuf,
+}
+
+impl PlannedBuild {
+    pub fn of_mode(mode: Mode, path: std::path::PathBuf) -> PlannedBuild {
+        PlannedBuild { label: mode.name(), mode, path }
+    }
+}
+
+/// What one interpreter's measurement produced: each cell with its build's label.
 pub struct Measured {
-    pub cells: Vec<Cell>,
+    pub cells: Vec<(String, Cell)>,
     pub workers: Vec<WorkerRecord>,
     pub interrupted: bool,
 }
 
-type CellKey = (String, Mode);
+/// (scenario, build label).
+type CellKey = (String, String);
 
 #[derive(Deserialize)]
 #[serde(tag = "ev", rename_all = "snake_case")]
 enum Event {
     At {
         scenario: Option<String>,
-        mode: Option<Mode>,
+        build: Option<String>,
         phase: String,
     },
     Loaded {},
     LoadFailed {
-        mode: Mode,
+        build: String,
         error: String,
     },
     Overhead {
@@ -94,7 +160,7 @@ enum Event {
     },
     Cell {
         scenario: String,
-        mode: Mode,
+        build: String,
         status: CellStatus,
         reason: Option<String>,
         loops: Option<u64>,
@@ -115,22 +181,31 @@ enum Ending {
 }
 
 /// Runs the plan: `processes` workers in turn, each resumed after a crash until every cell has
-/// an outcome. `on_cell` sees each finished (scenario, mode) of each process, for progress.
+/// an outcome. `on_cell` sees each finished (scenario, build label) of each process, for progress.
 pub fn measure(
     plan: &Plan,
     sampling: &Sampling,
     seed: u64,
     stop: &AtomicBool,
-    on_cell: &dyn Fn(&str, Mode),
+    on_cell: &dyn Fn(&str, &str),
 ) -> Result<Measured> {
     let mut cells: BTreeMap<CellKey, Cell> = BTreeMap::new();
     for s in &plan.scenarios {
-        for (mode, _) in &plan.builds {
-            cells.insert((s.name.clone(), *mode), Cell::pending(&plan.interpreter.id(), *mode, &s.name, s.n));
+        for b in &plan.builds {
+            cells
+                .insert((s.name.clone(), b.label.clone()), Cell::pending(&plan.interpreter.id(), b.mode, &s.name, s.n));
         }
     }
     let mut workers = Vec::new();
-    let mut broken_builds: BTreeSet<Mode> = BTreeSet::new();
+    let mut broken_builds: BTreeSet<String> = BTreeSet::new();
+    // A build that cannot be loaded fails all its cells still to do.
+    let fail_build = |cells: &mut BTreeMap<CellKey, Cell>, label: &str, why: &str| {
+        for ((_, b), c) in cells.iter_mut() {
+            if b == label && c.status == CellStatus::Pending {
+                c.fail(CellStatus::NotLoadable, why.to_string());
+            }
+        }
+    };
     for process in 0..sampling.processes {
         // Cells that failed for good in an earlier process are not retried.
         let mut done: BTreeSet<CellKey> =
@@ -138,20 +213,20 @@ pub fn measure(
         let mut overhead_per_loop = f64::NAN;
         let mut restarts = 0usize;
         loop {
+            let builds: Vec<&PlannedBuild> = plan.builds.iter().filter(|b| !broken_builds.contains(&b.label)).collect();
             let todo: Vec<&Scenario> = plan
                 .scenarios
                 .iter()
                 .copied()
-                .filter(|s| {
-                    plan.builds.iter().any(|(m, _)| !broken_builds.contains(m) && !done.contains(&(s.name.clone(), *m)))
-                })
+                .filter(|s| builds.iter().any(|b| !done.contains(&(s.name.clone(), b.label.clone()))))
                 .collect();
             if todo.is_empty() {
                 break;
             }
-            let builds: Vec<_> = plan.builds.iter().filter(|(m, _)| !broken_builds.contains(m)).collect();
+            // Callgrind's profile parts go to a scratch directory the worker reads back.
+            let callgrind_out = (sampling.measure == Measure::Instructions).then(tempfile::tempdir).transpose()?;
             let job = serde_json::json!({
-                "builds": builds.iter().map(|(m, p)| serde_json::json!({"mode": m, "path": p})).collect::<Vec<_>>(),
+                "builds": builds.iter().map(|b| serde_json::json!({"label": b.label, "mode": b.mode, "path": b.path})).collect::<Vec<_>>(),
                 "scenarios": todo.iter().map(|s| serde_json::json!({
                     "name": s.name, "function": s.function, "setup": s.setup, "stmt": s.stmt, "n": s.n,
                 })).collect::<Vec<_>>(),
@@ -159,29 +234,27 @@ pub fn measure(
                 "sampling": {
                     "min_time": sampling.min_time, "values": sampling.values, "warmups": sampling.warmups,
                     "seed": seed.wrapping_add(process as u64 * 1000 + restarts as u64),
+                    "target_instructions": sampling.target_instructions,
+                    "callgrind_out": callgrind_out.as_ref().map(|d| d.path()),
                 },
                 "overhead": overhead_per_loop.is_nan(),
             });
-            let mut last_at: Option<(Option<String>, Option<Mode>, String)> = None;
+            let mut last_at: Option<(Option<String>, Option<String>, String)> = None;
             let mut worker = WorkerRecord::new(&plan.interpreter.id(), process);
-            let ending = run_worker(plan.interpreter, &job, sampling.timeout_s, stop, |ev| match ev {
-                Event::At { scenario, mode, phase } => last_at = Some((scenario, mode, phase)),
+            let ending = run_worker(plan.interpreter, sampling, &job, stop, |ev| match ev {
+                Event::At { scenario, build, phase } => last_at = Some((scenario, build, phase)),
                 Event::Loaded {} | Event::Done => {}
-                Event::LoadFailed { mode, error } => {
-                    broken_builds.insert(mode);
-                    for ((_, m), c) in cells.iter_mut() {
-                        if *m == mode && c.status == CellStatus::Pending {
-                            c.fail(CellStatus::NotLoadable, error.clone());
-                        }
-                    }
+                Event::LoadFailed { build, error } => {
+                    fail_build(&mut cells, &build, &error);
+                    broken_builds.insert(build);
                 }
                 Event::Overhead { loops, values } => {
                     overhead_per_loop = crate::stats::median(&values) / loops as f64;
                     worker.overhead_loops = loops;
                     worker.overhead_values = values;
                 }
-                Event::Cell { scenario, mode, status, reason, loops, warmups, values } => {
-                    let key = (scenario.clone(), mode);
+                Event::Cell { scenario, build, status, reason, loops, warmups, values } => {
+                    let key = (scenario, build);
                     if let Some(c) = cells.get_mut(&key) {
                         match (status, loops) {
                             (CellStatus::Ok, Some(loops)) => c.add_process(ProcessSamples {
@@ -193,7 +266,7 @@ pub fn measure(
                             }),
                             (status, _) => c.fail(status, reason.unwrap_or_default()),
                         }
-                        on_cell(&scenario, mode);
+                        on_cell(&key.0, &key.1);
                     }
                     done.insert(key);
                 }
@@ -211,31 +284,32 @@ pub fn measure(
                     for c in cells.values_mut().filter(|c| c.status == CellStatus::Pending) {
                         c.fail(CellStatus::Interrupted, "the run was interrupted before this cell finished".into());
                     }
-                    return Ok(Measured { cells: cells.into_values().collect(), workers, interrupted: true });
+                    return Ok(Measured {
+                        cells: cells.into_iter().map(|((_, b), c)| (b, c)).collect(),
+                        workers,
+                        interrupted: true,
+                    });
                 }
                 Ending::Died { status, stderr } => (CellStatus::Crashed, describe(&status), stderr),
                 Ending::Hung { stderr } => {
                     (CellStatus::Timeout, format!("no output for {} s", sampling.timeout_s), stderr)
                 }
             };
-            let reason = format!("worker {why}; stderr tail:\n{}", tail(&stderr, 20));
+            let during = last_at.as_ref().map_or("start-up", |(_, _, phase)| phase.as_str());
+            let reason = format!("worker {why} during {during}; stderr tail:\n{}", tail(&stderr, 20));
             match last_at {
-                Some((Some(scenario), Some(mode), _)) => {
-                    let key = (scenario, mode);
+                Some((Some(scenario), Some(build), _)) => {
+                    let key = (scenario, build);
                     if let Some(c) = cells.get_mut(&key) {
                         c.fail(status, reason);
-                        on_cell(&key.0, mode);
+                        on_cell(&key.0, &key.1);
                     }
                     done.insert(key);
                 }
-                Some((None, Some(mode), _)) => {
+                Some((None, Some(build), _)) => {
                     // Died while loading a build: that build is unusable in this interpreter.
-                    broken_builds.insert(mode);
-                    for ((_, m), c) in cells.iter_mut() {
-                        if *m == mode && c.status == CellStatus::Pending {
-                            c.fail(CellStatus::NotLoadable, reason.clone());
-                        }
-                    }
+                    fail_build(&mut cells, &build, &reason);
+                    broken_builds.insert(build);
                 }
                 _ => {
                     // Died outside any cell (start-up, overhead): nothing to resume safely.
@@ -248,7 +322,7 @@ pub fn measure(
             restarts += 1;
         }
     }
-    Ok(Measured { cells: cells.into_values().collect(), workers, interrupted: false })
+    Ok(Measured { cells: cells.into_iter().map(|((_, b), c)| (b, c)).collect(), workers, interrupted: false })
 }
 
 fn describe(status: &ExitStatus) -> String {
@@ -266,19 +340,44 @@ fn tail(text: &str, lines: usize) -> String {
 /// Starts one worker, feeds it the job and hands each event to `on_event` until it ends.
 fn run_worker(
     interp: &Interpreter,
+    sampling: &Sampling,
     job: &serde_json::Value,
-    timeout_s: f64,
     stop: &AtomicBool,
     mut on_event: impl FnMut(Event),
 ) -> Result<Ending> {
-    let mut cmd = interp.command();
+    let mut cmd = match sampling.measure {
+        Measure::WallTime => interp.command(),
+        Measure::Instructions => {
+            let mut cmd = Command::new("valgrind");
+            // Collect only inside bench_ext's region function; one profile part per region.
+            cmd.args([
+                "--tool=callgrind",
+                "--collect-atstart=no",
+                "--toggle-collect=abibench_callgrind_region",
+                "--dump-after=abibench_callgrind_region",
+                // Interpreters behind a launcher script exec the real binary.
+                "--trace-children=yes",
+            ])
+            .arg(format!(
+                "--callgrind-out-file={}/cg.%p",
+                job["sampling"]["callgrind_out"].as_str().expect("instructions need an output dir")
+            ))
+            .args(&interp.argv)
+            // Same hashes, same dict layouts, same instruction counts.
+            .env("PYTHONHASHSEED", "0");
+            cmd
+        }
+    };
     cmd.args(["-s", "-B", "-c", WORKER])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         // Its own process group: Ctrl-C reaches the runner only, which then ends the child.
         .process_group(0);
-    let mut child = cmd.spawn().with_context(|| format!("cannot start {}", interp.name))?;
+    let mut child = cmd.spawn().with_context(|| match sampling.measure {
+        Measure::Instructions => format!("cannot start valgrind for {} (is valgrind installed?)", interp.name),
+        Measure::WallTime => format!("cannot start {}", interp.name),
+    })?;
     child.stdin.take().expect("piped").write_all(job.to_string().as_bytes())?;
     let (tx, rx) = mpsc::channel();
     let stdout = child.stdout.take().expect("piped");
@@ -295,7 +394,7 @@ fn run_worker(
         let _ = stderr.read_to_string(&mut s);
         s
     });
-    let timeout = Duration::from_secs_f64(timeout_s);
+    let timeout = Duration::from_secs_f64(sampling.timeout_s);
     let mut last = Instant::now();
     let ending = loop {
         if stop.load(Ordering::SeqCst) {

@@ -39,8 +39,7 @@ pub struct RunInfo {
     pub status: RunStatus,
     pub argv: Vec<String>,
     pub level: Level,
-    /// What a value is: wall-clock seconds of `loops` executions, from `time.perf_counter`.
-    pub measure: String,
+    /// How values were taken, including what a value is (`sampling.measure`).
     pub sampling: Sampling,
     pub seed: u64,
     pub build_seconds: f64,
@@ -134,7 +133,7 @@ impl CellStatus {
 pub struct ProcessSamples {
     pub process: usize,
     pub loops: u64,
-    /// Empty-loop cost per iteration in the same process, subtracted by the analysis.
+    /// Empty-loop cost per iteration in the same process (same unit as values), subtracted by the analysis.
     pub overhead_per_loop_s: f64,
     pub warmups_s: Vec<f64>,
     pub values_s: Vec<f64>,
@@ -165,15 +164,15 @@ impl Cell {
         self.processes.push(p);
     }
 
-    /// Nanoseconds per operation for every value, keyed by (process, round) so two cells of one
-    /// interpreter can be paired value by value.
-    pub fn per_op_ns(&self) -> Vec<((usize, usize), f64)> {
+    /// Per-operation values (ns or instructions: `scale` from `Measure::scale`), keyed by
+    /// (process, round) so two cells of one interpreter can be paired value by value.
+    pub fn per_op(&self, scale: f64) -> Vec<((usize, usize), f64)> {
         self.processes
             .iter()
             .flat_map(|p| {
                 p.values_s.iter().enumerate().map(move |(round, v)| {
                     let per_loop = v / p.loops as f64 - p.overhead_per_loop_s;
-                    ((p.process, round), per_loop / self.n as f64 * 1e9)
+                    ((p.process, round), per_loop / self.n as f64 * scale)
                 })
             })
             .collect()

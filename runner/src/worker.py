@@ -1,13 +1,20 @@
 # abibench measurement worker: runs inside the interpreter under test (3.8+, stdlib only).
 #
 # Reads one JSON job on stdin, loads every build it names (each its own copy of `bench_ext`),
-# and for each scenario times all builds interleaved: one value per build per round, in a
-# shuffled order, so drift on a noisy machine hits every mode alike. Writes JSON lines on stdout;
-# an "at" line precedes every step so the runner can name the cell if this process dies.
+# and measures every scenario in every build, in one of two ways:
+# - wall time: all builds interleaved, one value per build per round in a shuffled order, so
+#   drift on a noisy machine hits every mode alike;
+# - instructions (under callgrind): each count is the difference between a region of 2L and one
+#   of L loop iterations, so setup and call overhead cancel exactly; L is derived from counted
+#   probe regions, not from time, so the whole sequence, and hence every count, is reproducible.
+# Writes JSON lines on stdout; an "at" line precedes every step so the runner can name the cell
+# if this process dies.
 import gc
 import importlib.util
 import json
+import os
 import random
+import re
 import sys
 import timeit
 import traceback
@@ -38,6 +45,37 @@ def calibrate(timer, min_time):
         loops = max(loops + 1, min(loops * 10, int(loops * min_time * 1.2 / max(t, 1e-9))))
 
 
+class Callgrind:
+    """Counts instructions of a callable run inside bench_ext's callgrind region."""
+
+    def __init__(self, marker, out_dir, target):
+        self.region = marker.callgrind_region
+        # callgrind writes part k of this process to <out>/cg.<pid>.<k> when region k ends.
+        self.prefix = os.path.join(out_dir, "cg.%d." % os.getpid())
+        self.parts = 0
+        self.target = target
+
+    def count(self, fn):
+        self.region(fn)
+        self.parts += 1
+        with open(self.prefix + str(self.parts)) as f:
+            return int(re.search(r"^totals: (\d+)", f.read(), re.M).group(1))
+
+    def sample(self, timer, pairs):
+        """(loops, [instructions of exactly `loops` iterations] * pairs)."""
+        # Per-iteration cost from a 2-iteration minus a 1-iteration region (setup cancels), and L
+        # rounded down to a power of two: a probe that wobbles with heap state rarely moves L.
+        one = self.count(lambda: timer.timeit(1))
+        per_iteration = max(1, self.count(lambda: timer.timeit(2)) - one)
+        loops = 1 << max(0, min(17, (self.target // per_iteration).bit_length() - 1))
+        self.count(lambda: timer.timeit(loops))  # warm-up: specialisation, caches, allocator
+        values = []
+        for _ in range(pairs):
+            short = self.count(lambda: timer.timeit(loops))
+            values.append(self.count(lambda: timer.timeit(2 * loops)) - short)
+        return loops, values
+
+
 def tail(text, lines=20):
     return "\n".join(text.strip().splitlines()[-lines:])
 
@@ -48,62 +86,75 @@ def main():
     rng = random.Random(sampling["seed"])
     skip = {tuple(c) for c in job.get("skip", [])}
 
-    builds = []
+    builds = []  # (label, module): the label names the build in every event
     for b in job["builds"]:
-        emit(ev="at", mode=b["mode"], phase="load")
+        emit(ev="at", build=b["label"], phase="load")
         try:
-            builds.append((b["mode"], load(b["mode"], b["path"])))
-            emit(ev="loaded", mode=b["mode"])
+            builds.append((b["label"], load(b["mode"], b["path"])))
+            emit(ev="loaded", build=b["label"])
         except BaseException as e:  # noqa: an ImportError or SystemError is a finding, not a failure
-            emit(ev="load_failed", mode=b["mode"], error="%s: %s" % (type(e).__name__, e))
+            emit(ev="load_failed", build=b["label"], error="%s: %s" % (type(e).__name__, e))
+
+    counter = None
+    if sampling.get("callgrind_out") and builds:
+        counter = Callgrind(builds[0][1], sampling["callgrind_out"], sampling["target_instructions"])
 
     if job.get("overhead") and builds:
         # The empty loop's cost per iteration, subtracted from every value by the analysis.
         emit(ev="at", phase="overhead")
         empty = timeit.Timer("pass")
-        loops = calibrate(empty, sampling["min_time"])
-        emit(ev="overhead", loops=loops, values=[empty.timeit(loops) for _ in range(sampling["values"])])
+        if counter:
+            loops, values = counter.sample(empty, sampling["values"])
+        else:
+            loops = calibrate(empty, sampling["min_time"])
+            values = [empty.timeit(loops) for _ in range(sampling["values"])]
+        emit(ev="overhead", loops=loops, values=values)
 
     for sc in job["scenarios"]:
         name = sc["name"]
         timers = {}
-        for mode, ext in builds:
-            if (name, mode) in skip:
+        for build, ext in builds:
+            if (name, build) in skip:
                 continue
             if not hasattr(ext, sc["function"]):
                 reason = ext.NOT_AVAILABLE.get(sc["function"])
                 if reason is None:
-                    emit(ev="cell", scenario=name, mode=mode, status="error",
+                    emit(ev="cell", scenario=name, build=build, status="error",
                          reason="bench_ext has no %r and does not list it in NOT_AVAILABLE" % sc["function"])
                 else:
-                    emit(ev="cell", scenario=name, mode=mode, status="not_available", reason=reason)
+                    emit(ev="cell", scenario=name, build=build, status="not_available", reason=reason)
                 continue
             try:
-                emit(ev="at", scenario=name, mode=mode, phase="calibrate")
                 timer = timeit.Timer(sc["stmt"], "f = ext.%s\n%s" % (sc["function"], sc["setup"]),
                                      globals={"ext": ext, "n": sc["n"]})
+                if counter:
+                    emit(ev="at", scenario=name, build=build, phase="count")
+                    loops, values = counter.sample(timer, sampling["values"])
+                    emit(ev="cell", scenario=name, build=build, status="ok", loops=loops, warmups=[], values=values)
+                    continue
+                emit(ev="at", scenario=name, build=build, phase="calibrate")
                 loops = calibrate(timer, sampling["min_time"])
-                emit(ev="at", scenario=name, mode=mode, phase="warmup")
+                emit(ev="at", scenario=name, build=build, phase="warmup")
                 warmups = [timer.timeit(loops) for _ in range(sampling["warmups"])]
-                timers[mode] = (timer, loops, warmups, [])
+                timers[build] = (timer, loops, warmups, [])
             except Exception:
-                emit(ev="cell", scenario=name, mode=mode, status="error", reason=tail(traceback.format_exc()))
+                emit(ev="cell", scenario=name, build=build, status="error", reason=tail(traceback.format_exc()))
 
         failed = set()
         for _ in range(sampling["values"]):
-            order = [m for m in timers if m not in failed]
+            order = [b for b in timers if b not in failed]
             rng.shuffle(order)
-            for mode in order:
-                timer, loops, _, values = timers[mode]
-                emit(ev="at", scenario=name, mode=mode, phase="value")
+            for build in order:
+                timer, loops, _, values = timers[build]
+                emit(ev="at", scenario=name, build=build, phase="value")
                 try:
                     values.append(timer.timeit(loops))
                 except Exception:
-                    failed.add(mode)
-                    emit(ev="cell", scenario=name, mode=mode, status="error", reason=tail(traceback.format_exc()))
-        for mode, (timer, loops, warmups, values) in timers.items():
-            if mode not in failed:
-                emit(ev="cell", scenario=name, mode=mode, status="ok", loops=loops, warmups=warmups, values=values)
+                    failed.add(build)
+                    emit(ev="cell", scenario=name, build=build, status="error", reason=tail(traceback.format_exc()))
+        for build, (timer, loops, warmups, values) in timers.items():
+            if build not in failed:
+                emit(ev="cell", scenario=name, build=build, status="ok", loops=loops, warmups=warmups, values=values)
         gc.collect()
     emit(ev="done")
 

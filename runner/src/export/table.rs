@@ -6,23 +6,27 @@ use std::fmt::Write;
 use comfy_table::{presets, Cell as TCell, CellAlignment, Table};
 
 use crate::analysis::Analysis;
+use crate::measure::Measure;
 use crate::modes::Mode;
 use crate::results::{CellStatus, Results};
 use crate::stats::Estimate;
 
-/// Human time per operation with three significant digits.
-pub fn format_ns(ns: f64) -> String {
-    let (v, unit) = match ns.abs() {
-        x if x >= 1e6 => (ns / 1e6, "ms"),
-        x if x >= 1e3 => (ns / 1e3, "µs"),
-        _ => (ns, "ns"),
+/// A per-operation value with three significant digits: a time in ns, or an instruction count.
+pub fn format_value(x: f64, measure: Measure) -> String {
+    let (v, unit) = match (measure, x.abs()) {
+        (Measure::WallTime, a) if a >= 1e6 => (x / 1e6, " ms"),
+        (Measure::WallTime, a) if a >= 1e3 => (x / 1e3, " µs"),
+        (Measure::WallTime, _) => (x, " ns"),
+        (Measure::Instructions, a) if a >= 1e6 => (x / 1e6, "M instr"),
+        (Measure::Instructions, a) if a >= 1e3 => (x / 1e3, "k instr"),
+        (Measure::Instructions, _) => (x, " instr"),
     };
     let decimals = match v.abs() {
         x if x >= 100.0 => 0,
         x if x >= 10.0 => 1,
         _ => 2,
     };
-    format!("{v:.decimals$} {unit}")
+    format!("{v:.decimals$}{unit}")
 }
 
 /// `1.07× ±0.01`: the point and the interval's half-width.
@@ -43,12 +47,17 @@ fn right(text: String) -> TCell {
 
 /// Renders every group of `r`. `ascii` avoids box-drawing characters (logs, CI).
 pub fn render(r: &Results, a: &Analysis, ascii: bool) -> String {
+    let measure = r.run.sampling.measure;
     let modes: Vec<Mode> = Mode::ALL.into_iter().filter(|m| r.cells.iter().any(|c| c.mode == *m)).collect();
     let mut out = String::new();
+    let what = match measure {
+        Measure::WallTime => "Median time per operation",
+        Measure::Instructions => "Instructions per operation (callgrind)",
+    };
     let _ = writeln!(
         out,
-        "Median time per operation (empty-loop overhead subtracted), ± half-width of its 95 % bootstrap interval.\n\
-         Stable-ABI columns add their ratio to `unlimited` on the same interpreter, paired round by round.\n\
+        "{what} (empty-loop overhead subtracted), ± half-width of its 95 % bootstrap interval.\n\
+         Stable-ABI columns add their ratio to `unlimited` on the same interpreter, paired value by value.\n\
          '—' = the mode does not fit that interpreter.\n"
     );
     for g in &r.groups {
@@ -68,7 +77,11 @@ pub fn render(r: &Results, a: &Analysis, ascii: bool) -> String {
                         Some(c) if c.status == CellStatus::Ok => {
                             let sum = a.summary(&i.name, m, &s.name);
                             let mut text = sum.map_or("?".into(), |x| {
-                                format!("{} ±{:.0}%", format_ns(x.median.point), 100.0 * x.median.rel_half_width())
+                                format!(
+                                    "{} ±{:.0}%",
+                                    format_value(x.median.point, measure),
+                                    100.0 * x.median.rel_half_width()
+                                )
                             });
                             if let Some(ratio) = a.mode_ratio(&i.name, m, &s.name) {
                                 text = format!("{text}  {}", format_ratio(&ratio.ratio));
@@ -121,10 +134,13 @@ mod tests {
 
     #[test]
     fn times_and_ratios_format_compactly() {
-        assert_eq!(format_ns(1.234), "1.23 ns");
-        assert_eq!(format_ns(45.67), "45.7 ns");
-        assert_eq!(format_ns(1534.0), "1.53 µs");
-        assert_eq!(format_ns(2.5e6), "2.50 ms");
+        assert_eq!(format_value(1.234, Measure::WallTime), "1.23 ns");
+        assert_eq!(format_value(45.67, Measure::WallTime), "45.7 ns");
+        assert_eq!(format_value(1534.0, Measure::WallTime), "1.53 µs");
+        assert_eq!(format_value(2.5e6, Measure::WallTime), "2.50 ms");
+        assert_eq!(format_value(342.4, Measure::Instructions), "342 instr");
+        assert_eq!(format_value(12_345.0, Measure::Instructions), "12.3k instr");
+        assert_eq!(format_value(2.5e6, Measure::Instructions), "2.50M instr");
         assert_eq!(format_ratio(&Estimate { point: 1.071, low: 1.06, high: 1.08 }), "1.07× ±0.01");
     }
 }
