@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use rayon::prelude::*;
 use serde::Serialize;
 
+use crate::measure::Measure;
 use crate::modes::Mode;
 use crate::results::{Cell, CellStatus, Results};
 use crate::stats::{self, Estimate, Summary};
@@ -127,4 +128,48 @@ impl Analysis {
             .iter()
             .find(|x| x.group == group && x.label == label && x.interpreter == interpreter && x.mode == mode)
     }
+}
+
+/// A cell is called noisy when its interquartile range exceeds this share of its median.
+pub const NOISY_IQR: f64 = 0.10;
+
+/// Why this run's figures may be less precise than they look, each with the evidence.
+pub fn noise_warnings(r: &Results, a: &Analysis) -> Vec<String> {
+    let mut out = Vec::new();
+    let cores = r.host.logical_cpus as f64;
+    let busy = |l: Option<[f64; 3]>| l.filter(|l| l[0] > 0.5 * cores).map(|l| l[0]);
+    if let Some(load) = busy(r.host.load_average_at_start).or(busy(r.run.load_average_at_end)) {
+        out.push(format!(
+            "the machine was busy: 1-minute load average {load:.1} on {} cores (start {}, end {}); \
+             other work steals time from single values, widening intervals",
+            r.host.logical_cpus,
+            r.host.load_average_at_start.map_or("?".into(), |l| format!("{:.1}", l[0])),
+            r.run.load_average_at_end.map_or("?".into(), |l| format!("{:.1}", l[0])),
+        ));
+    }
+    let mut noisy: Vec<(&String, f64)> =
+        a.summaries.iter().filter(|(_, s)| s.rel_iqr > NOISY_IQR).map(|(k, s)| (k, s.rel_iqr)).collect();
+    noisy.sort_by(|x, y| y.1.total_cmp(&x.1));
+    if !noisy.is_empty() {
+        let shown: Vec<String> = noisy.iter().take(5).map(|(k, q)| format!("{k} ({:.0} %)", q * 100.0)).collect();
+        out.push(format!(
+            "{} of {} cells have an interquartile range above {:.0} % of their median; noisiest: {}",
+            noisy.len(),
+            a.summaries.len(),
+            NOISY_IQR * 100.0,
+            shown.join(", ")
+        ));
+    }
+    let values_per_cell = r.run.sampling.values * r.run.sampling.processes;
+    if r.run.sampling.measure == Measure::WallTime && values_per_cell < 10 {
+        out.push(format!(
+            "only {values_per_cell} values per cell: intervals are rough; use the default level or --thorough"
+        ));
+    }
+    let outliers: usize = a.summaries.values().map(|s| s.outliers).sum();
+    let values: usize = a.summaries.values().map(|s| s.values).sum();
+    if outliers > 0 {
+        out.push(format!("{outliers} of {values} values lie outside Tukey's fences (kept: medians resist them)"));
+    }
+    out
 }

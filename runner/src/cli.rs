@@ -30,6 +30,9 @@ pub enum Command {
     Compare(CompareArgs),
     /// Show what `compare` would use: interpreters found, modes and where they fit, scenarios.
     List(SelectArgs),
+    /// A/A test of this machine: one build loaded twice and compared with itself, to show the
+    /// harness's false-difference rate and resolution here (default: every chatty scenario).
+    Calibrate(CalibrateArgs),
     /// Print the tables of a saved results file again.
     Show {
         /// A results file written by `compare` (default: the newest under results/).
@@ -58,16 +61,44 @@ pub struct SelectArgs {
     pub scenarios_dir: PathBuf,
 }
 
-#[derive(Args, Debug)]
-pub struct CompareArgs {
-    #[command(flatten)]
-    pub select: SelectArgs,
+/// How much to measure per cell.
+#[derive(Args, Debug, Clone)]
+pub struct LevelArgs {
     /// Smoke test: 5 short values per cell in one process. Ratios are indicative only.
     #[arg(long, conflicts_with = "thorough")]
     pub quick: bool,
     /// Nightly depth: 4 processes x 15 values of >= 50 ms per cell.
     #[arg(long)]
     pub thorough: bool,
+}
+
+impl LevelArgs {
+    pub fn level(&self) -> Level {
+        match (self.quick, self.thorough) {
+            (true, _) => Level::Quick,
+            (_, true) => Level::Thorough,
+            _ => Level::Default,
+        }
+    }
+}
+
+#[derive(Args, Debug)]
+pub struct CalibrateArgs {
+    #[command(flatten)]
+    pub select: SelectArgs,
+    #[command(flatten)]
+    pub level: LevelArgs,
+    /// Seed for the interleaving order.
+    #[arg(long)]
+    pub seed: Option<u64>,
+}
+
+#[derive(Args, Debug)]
+pub struct CompareArgs {
+    #[command(flatten)]
+    pub select: SelectArgs,
+    #[command(flatten)]
+    pub level: LevelArgs,
     /// What to measure: wall time, or instructions counted by callgrind (deterministic: identical
     /// counts run to run, immune to a noisy machine; needs valgrind; ~50x slower per value).
     #[arg(long, value_enum, default_value = "wall-time")]
@@ -90,16 +121,6 @@ pub struct StyleArgs {
     /// Plain ASCII tables (default when stdout is not a terminal).
     #[arg(long)]
     pub ascii: bool,
-}
-
-impl CompareArgs {
-    pub fn level(&self) -> Level {
-        match (self.quick, self.thorough) {
-            (true, _) => Level::Quick,
-            (_, true) => Level::Thorough,
-            _ => Level::Default,
-        }
-    }
 }
 
 fn parse_selector(s: &str) -> Result<Selector, String> {

@@ -62,7 +62,7 @@ pub fn run(args: &CompareArgs) -> Result<i32> {
     let sel = select(&args.select)?;
     let workspace = builds::workspace_root();
     let cache = builds::cache_root();
-    let level = args.level();
+    let level = args.level.level();
     let mut sampling = level.sampling(args.measure);
     if let Some(t) = args.timeout {
         if t <= 0.0 {
@@ -153,6 +153,7 @@ pub fn run(args: &CompareArgs) -> Result<i32> {
             seed,
             build_seconds,
             measure_seconds: 0.0,
+            load_average_at_end: None,
         },
         host: Host::current(),
         source: SourceInfo { git_revision, git_dirty, ext_source_hash: builds::source_hash(&workspace)? },
@@ -222,6 +223,7 @@ pub fn run(args: &CompareArgs) -> Result<i32> {
     progress.finish();
 
     res.run.finished_at = Some(results::now_rfc3339());
+    res.run.load_average_at_end = results::load_average();
     res.run.status = if interrupted { RunStatus::Interrupted } else { RunStatus::Complete };
     res.run.measure_seconds = measure_start.elapsed().as_secs_f64();
     res.write_atomic(&path)?;

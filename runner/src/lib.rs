@@ -8,6 +8,7 @@
 pub mod analysis;
 pub mod audit;
 pub mod builds;
+pub mod calibrate;
 pub mod cli;
 pub mod compare;
 pub mod export;

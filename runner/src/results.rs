@@ -44,6 +44,9 @@ pub struct RunInfo {
     pub seed: u64,
     pub build_seconds: f64,
     pub measure_seconds: f64,
+    /// Load is the usual cause of noise on a shared machine; `host` has it at the start.
+    #[serde(default)]
+    pub load_average_at_end: Option<[f64; 3]>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -264,10 +267,6 @@ impl Host {
                 t.lines().find_map(|l| l.strip_prefix("PRETTY_NAME=").map(|v| v.trim_matches('"').to_string()))
             })
             .unwrap_or_else(|| std::env::consts::OS.into());
-        let load = read_trim("/proc/loadavg").and_then(|l| {
-            let v: Vec<f64> = l.split_whitespace().take(3).filter_map(|x| x.parse().ok()).collect();
-            (v.len() == 3).then(|| [v[0], v[1], v[2]])
-        });
         Host {
             hostname: read_trim("/proc/sys/kernel/hostname").unwrap_or_default(),
             os,
@@ -277,10 +276,16 @@ impl Host {
             memory_bytes: field(&meminfo, "MemTotal")
                 .and_then(|v| v.trim_end_matches(" kB").parse::<u64>().ok())
                 .map_or(0, |kb| kb * 1024),
-            load_average_at_start: load,
+            load_average_at_start: load_average(),
             cpu_governor: read_trim("/sys/devices/system/cpu/cpu0/cpufreq/scaling_governor"),
         }
     }
+}
+
+/// The 1, 5 and 15 minute load averages, where the system tells them.
+pub fn load_average() -> Option<[f64; 3]> {
+    let v: Vec<f64> = read_trim("/proc/loadavg")?.split_whitespace().take(3).filter_map(|x| x.parse().ok()).collect();
+    (v.len() == 3).then(|| [v[0], v[1], v[2]])
 }
 
 /// The workspace's git revision and whether it has uncommitted changes.

@@ -247,3 +247,53 @@ fn bad_input_gets_a_clear_error() {
     check(&["compare", "--scenarios-dir", bad.path().to_str().unwrap()], "faults.toml");
     check(&["compare", "--scenarios-dir", bad.path().to_str().unwrap()], "line 9");
 }
+
+/// Instruction mode counts the same instructions on every run: two runs, identical values.
+#[test]
+fn instruction_counts_are_reproducible() {
+    let py = &pythons()[1];
+    let counts = || {
+        let out = tempfile::tempdir().unwrap();
+        run_ok(&mut abibench(&compare_args(
+            out.path().to_str().unwrap(),
+            &[
+                "--python",
+                py,
+                "--mode",
+                "unlimited",
+                "--mode",
+                "abi3-py38",
+                "--measure",
+                "instructions",
+                "--scenario",
+                "call_three_ints_keywords",
+                "--scenario",
+                "list_sum_get_item_fn",
+            ],
+        )));
+        let r = only_results_file(out.path());
+        assert_eq!(r.run.sampling.measure, abibench::measure::Measure::Instructions);
+        let mut v: Vec<_> = r.cells.iter().map(|c| (c.mode, c.scenario.clone(), c.per_op(1.0))).collect();
+        v.sort_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
+        v
+    };
+    let (a, b) = (counts(), counts());
+    assert_eq!(a.len(), 4);
+    assert!(a.iter().all(|(_, _, v)| !v.is_empty() && v.iter().all(|(_, x)| *x > 10.0)), "{a:?}");
+    assert_eq!(a, b, "instruction counts differ between two runs");
+    // The stable-ABI penalty of keyword calls below abi3-py310 shows in instructions too.
+    let per_op = |mode: Mode| a.iter().find(|(m, s, _)| *m == mode && s == "call_three_ints_keywords").unwrap().2[0].1;
+    assert!(per_op(Mode::Abi3(PyVersion(3, 8))) > 1.2 * per_op(Mode::Unlimited));
+}
+
+/// The A/A self-check runs the same build against itself and reports a verdict per scenario.
+#[test]
+fn calibrate_reports_every_scenario() {
+    let py = &pythons()[0];
+    let out = run_ok(&mut abibench(&["calibrate", "--quick", "--python", py, "--scenario", "list_sum*"]));
+    let text = String::from_utf8_lossy(&out.stdout);
+    for s in ["list_sum_get_item_macro", "list_sum_get_item_fn", "list_sum_pyo3_get_item", "list_sum_pyo3_iter"] {
+        assert!(text.contains(s), "{s} missing from:\n{text}");
+    }
+    assert!(text.contains("false differences (interval excludes 1.0):"), "{text}");
+}

@@ -125,6 +125,9 @@ pub fn render(r: &Results, a: &Analysis, ascii: bool) -> String {
         }
         out.push('\n');
     }
+    for w in crate::analysis::noise_warnings(r, a) {
+        let _ = writeln!(out, "noise: {w}");
+    }
     out
 }
 
