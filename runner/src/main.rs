@@ -1,7 +1,7 @@
 use clap::Parser;
 
 use abibench::cli::{Cli, Command};
-use abibench::compare;
+use abibench::{compare, matrix};
 
 fn main() {
     let cli = Cli::parse();
@@ -9,6 +9,8 @@ fn main() {
         Command::Compare(args) => compare::run(&args),
         Command::List(args) => compare::list(&args).map(|()| 0),
         Command::Show { file, style } => compare::show(file, style.ascii).map(|()| 0),
+        Command::Matrix(args) => matrix::run(&args),
+        Command::LinkCheck { libpython, build } => matrix::link_check_main(&libpython, &build).map(|()| 0),
     };
     match outcome {
         Ok(code) => std::process::exit(code),
