@@ -18,7 +18,7 @@
 //! cell with its signal, and the matrix goes on.
 
 use std::ffi::c_void;
-use std::io::Read;
+use std::io::{IsTerminal, Read};
 use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitStatus, Stdio};
@@ -346,7 +346,6 @@ pub fn run(args: &MatrixArgs) -> Result<i32> {
     };
     let path = matrix_path(&args.out, &matrix.run.id);
     results::write_json_atomic(&matrix, &path)?;
-    use std::io::IsTerminal;
     print!("{}", matrix_table::render(&matrix, args.style.ascii || !std::io::stdout().is_terminal()));
     eprintln!(
         "matrix: builds {:.1} s, checks {:.1} s; saved {}",
