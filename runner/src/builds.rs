@@ -17,6 +17,7 @@ use sha2::{Digest, Sha256};
 use crate::audit::{self, Audit};
 use crate::interpreters::Interpreter;
 use crate::modes::Mode;
+use crate::progress::Progress;
 
 /// Where builds (and later provisioned interpreters) live between runs.
 pub fn cache_root() -> PathBuf {
@@ -56,6 +57,28 @@ impl BuildRequest {
     }
 }
 
+/// One build per mode, and for `unlimited` one per interpreter (`build_all` merges interpreters
+/// that share an ABI tag).
+pub fn requests(modes: &[Mode], interpreters: &[Interpreter]) -> Vec<BuildRequest> {
+    let mut requests = Vec::new();
+    for &mode in modes {
+        match mode {
+            Mode::Unlimited => {
+                requests.extend(interpreters.iter().map(|i| BuildRequest { mode, interpreter: Some(i.clone()) }))
+            }
+            _ => requests.push(BuildRequest { mode, interpreter: None }),
+        }
+    }
+    requests
+}
+
+/// The build an installer would give `interp` for `mode`, if that mode fits it.
+pub fn build_for<'a>(builds: &'a [BuildRecord], mode: Mode, interp: &Interpreter) -> Option<&'a BuildRecord> {
+    mode.fits(interp).ok()?;
+    let tag = if mode == Mode::Unlimited { interp.soabi.clone() } else { mode.name() };
+    builds.iter().find(|b| b.mode == mode && b.abi_tag == tag)
+}
+
 /// What became of one build; recorded in the results whatever happened.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct BuildRecord {
@@ -86,6 +109,11 @@ pub enum BuildOutcome {
 }
 
 impl BuildRecord {
+    /// How the build is named to people: `abi3-py38`, `unlimited for 3.8.18`.
+    pub fn label(&self) -> String {
+        self.interpreter.as_ref().map_or(self.mode.name(), |i| format!("{} for {i}", self.mode))
+    }
+
     pub fn artifact(&self) -> Option<&Path> {
         match &self.outcome {
             BuildOutcome::Ok { artifact, .. } => Some(artifact),
@@ -174,6 +202,28 @@ pub fn build_all(
     records.extend(built);
     records.sort_by(|a, b| (a.mode, &a.abi_tag).cmp(&(b.mode, &b.abi_tag)));
     Ok(records)
+}
+
+/// `build_all` with a progress bar and one line per finished build (and per failed audit).
+pub fn build_all_reporting(requests: &[BuildRequest], workspace: &Path, cache: &Path) -> Result<Vec<BuildRecord>> {
+    let progress = Progress::new(requests.len() as u64, "building");
+    let builds = build_all(requests, workspace, cache, &|b| {
+        progress.inc();
+        let what = b.label();
+        progress.note(match &b.outcome {
+            BuildOutcome::Ok { cached: true, .. } => format!("  cached  {what}"),
+            BuildOutcome::Ok { .. } => format!("  built   {what} in {:.1} s", b.seconds),
+            BuildOutcome::Failed { error } => format!("  FAILED  {what}: {}", error.lines().last().unwrap_or_default()),
+        });
+        if let Some(a) = b.audit.as_ref().filter(|a| !a.passed()) {
+            progress.note(format!(
+                "  AUDIT   {what} imports symbols outside the Stable ABI {}.{}: {a:?}",
+                a.floor.0, a.floor.1
+            ));
+        }
+    });
+    progress.finish();
+    builds
 }
 
 fn record(r: &BuildRequest, hash: &str, seconds: f64, outcome: BuildOutcome) -> BuildRecord {

@@ -41,7 +41,7 @@ impl AaResult {
 
 pub fn run(args: &CalibrateArgs) -> Result<i32> {
     let mut select_args = args.select.clone();
-    select_args.mode = vec![Mode::Unlimited];
+    select_args.targets.mode = vec![Mode::Unlimited];
     let mut sel = select(&select_args)?;
     if args.select.scenario.is_empty() {
         // By default the chatty scenarios: the ones whose small differences matter.

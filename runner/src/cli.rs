@@ -40,19 +40,48 @@ pub enum Command {
         #[command(flatten)]
         style: StyleArgs,
     },
+    /// Which build can each interpreter load? Every build x every interpreter: canonical import,
+    /// forced load and call, link check against its libpython, stable-ABI audit.
+    Matrix(MatrixArgs),
+    /// Internal (the matrix's link check): load LIBPYTHON with RTLD_GLOBAL, then BUILD with
+    /// RTLD_NOW, and print what did not resolve as JSON. Its own process, so a crash stays here.
+    #[command(hide = true)]
+    LinkCheck {
+        #[arg(long, value_name = "LIBPYTHON")]
+        libpython: PathBuf,
+        build: PathBuf,
+    },
+}
+
+/// Which interpreters and ABI modes.
+#[derive(Args, Debug, Clone)]
+pub struct TargetArgs {
+    /// Interpreter to use: a path, or a version among those discovered (3.11, 3.13t). Repeatable.
+    /// Default: every CPython >= 3.8 found in pyenv and on PATH.
+    #[arg(long = "python", value_name = "PATH|VERSION", value_parser = parse_selector)]
+    pub python: Vec<Selector>,
+    /// ABI mode to build. Repeatable. Default: all
+    /// (unlimited, abi3-py38, abi3-py310, abi3-py311, abi3-py312, abi3t-py315).
+    #[arg(long = "mode", value_name = "MODE", value_parser = parse_mode)]
+    pub mode: Vec<Mode>,
+}
+
+impl TargetArgs {
+    /// The selected modes; all of them when none is given.
+    pub fn modes(&self) -> Vec<Mode> {
+        if self.mode.is_empty() {
+            Mode::ALL.to_vec()
+        } else {
+            self.mode.clone()
+        }
+    }
 }
 
 /// What to run: interpreters, modes, scenarios.
 #[derive(Args, Debug, Clone)]
 pub struct SelectArgs {
-    /// Interpreter to use: a path, or a version among those discovered (3.11, 3.13t). Repeatable.
-    /// Default: every CPython >= 3.8 found in pyenv and on PATH.
-    #[arg(long = "python", value_name = "PATH|VERSION", value_parser = parse_selector)]
-    pub python: Vec<Selector>,
-    /// ABI mode to build and run. Repeatable. Default: all
-    /// (unlimited, abi3-py38, abi3-py310, abi3-py311, abi3-py312, abi3t-py315).
-    #[arg(long = "mode", value_name = "MODE", value_parser = parse_mode)]
-    pub mode: Vec<Mode>,
+    #[command(flatten)]
+    pub targets: TargetArgs,
     /// Scenario (or whole group) names to run, as globs: `list_*`, `containers`. Repeatable.
     #[arg(long = "scenario", value_name = "GLOB")]
     pub scenario: Vec<String>,
@@ -112,6 +141,20 @@ pub struct CompareArgs {
     /// Seed for the interleaving order and the bootstrap (default: from the clock, recorded).
     #[arg(long)]
     pub seed: Option<u64>,
+    #[command(flatten)]
+    pub style: StyleArgs,
+}
+
+#[derive(Args, Debug)]
+pub struct MatrixArgs {
+    #[command(flatten)]
+    pub targets: TargetArgs,
+    /// Directory for the matrix JSON (`matrix-<run id>.json`, beside compare's results).
+    #[arg(long, value_name = "DIR", default_value = "results")]
+    pub out: PathBuf,
+    /// Kill a cell's child (import or link check) after this long, recording a timeout.
+    #[arg(long, value_name = "SECONDS", default_value_t = 60.0)]
+    pub timeout: f64,
     #[command(flatten)]
     pub style: StyleArgs,
 }

@@ -29,33 +29,27 @@ pub struct Selection {
 pub fn select(args: &SelectArgs) -> Result<Selection> {
     // Scenario files first: a typo there should not cost an interpreter probe.
     let groups = scenarios::filter(scenarios::load_dir(&args.scenarios_dir)?, &args.scenario)?;
-    let interpreters = interpreters::discover(&args.python)?;
-    let modes = if args.mode.is_empty() { Mode::ALL.to_vec() } else { args.mode.clone() };
+    let interpreters = interpreters::discover(&args.targets.python)?;
+    let modes = args.targets.modes();
     Ok(Selection { groups, interpreters, modes })
 }
 
-/// One build per mode, plus one unlimited build per interpreter ABI; modes no interpreter fits
-/// are left out (and said so).
+/// The builds `compare` needs: every selected mode that some selected interpreter can load (the
+/// others are left out, and said so).
 fn build_requests(sel: &Selection, note: &dyn Fn(String)) -> Vec<BuildRequest> {
-    let mut requests = Vec::new();
-    for &mode in &sel.modes {
-        let fitting: Vec<&Interpreter> = sel.interpreters.iter().filter(|i| mode.fits(i).is_ok()).collect();
-        match (mode, fitting.first()) {
-            (_, None) => note(format!("{mode}: no selected interpreter can load it; not built")),
-            (Mode::Unlimited, _) => {
-                requests.extend(fitting.iter().map(|i| BuildRequest { mode, interpreter: Some((*i).clone()) }))
+    let modes: Vec<Mode> = sel
+        .modes
+        .iter()
+        .copied()
+        .filter(|m| {
+            let fits = sel.interpreters.iter().any(|i| m.fits(i).is_ok());
+            if !fits {
+                note(format!("{m}: no selected interpreter can load it; not built"));
             }
-            (_, Some(_)) => requests.push(BuildRequest { mode, interpreter: None }),
-        }
-    }
-    requests
-}
-
-/// The build an interpreter would load for `mode`, if that mode fits it.
-fn build_for<'a>(builds: &'a [BuildRecord], mode: Mode, interp: &Interpreter) -> Option<&'a BuildRecord> {
-    mode.fits(interp).ok()?;
-    let tag = if mode == Mode::Unlimited { interp.soabi.clone() } else { mode.name() };
-    builds.iter().find(|b| b.mode == mode && b.abi_tag == tag)
+            fits
+        })
+        .collect();
+    builds::requests(&modes, &sel.interpreters)
 }
 
 pub fn run(args: &CompareArgs) -> Result<i32> {
@@ -114,23 +108,7 @@ pub fn run(args: &CompareArgs) -> Result<i32> {
     // Build.
     let build_start = Instant::now();
     let requests = build_requests(&sel, &|l| eprintln!("{l}"));
-    let progress = Progress::new(requests.len() as u64, "building");
-    let builds = builds::build_all(&requests, &workspace, &cache, &|b| {
-        progress.inc();
-        let what = b.interpreter.as_ref().map_or(b.mode.name(), |i| format!("{} for {i}", b.mode));
-        progress.note(match &b.outcome {
-            BuildOutcome::Ok { cached: true, .. } => format!("  cached  {what}"),
-            BuildOutcome::Ok { .. } => format!("  built   {what} in {:.1} s", b.seconds),
-            BuildOutcome::Failed { error } => format!("  FAILED  {what}: {}", error.lines().last().unwrap_or_default()),
-        });
-        if let Some(a) = b.audit.as_ref().filter(|a| !a.passed()) {
-            progress.note(format!(
-                "  AUDIT   {what} imports symbols outside the Stable ABI {}.{}: {a:?}",
-                a.floor.0, a.floor.1
-            ));
-        }
-    })?;
-    progress.finish();
+    let builds = builds::build_all_reporting(&requests, &workspace, &cache)?;
     let build_seconds = build_start.elapsed().as_secs_f64();
     eprintln!("builds: {:.1} s", build_seconds);
 
@@ -176,7 +154,7 @@ pub fn run(args: &CompareArgs) -> Result<i32> {
             let mut plan = Plan { interpreter: interp, builds: Vec::new(), scenarios: scenarios.clone() };
             let mut unbuilt = Vec::new();
             for &mode in &sel.modes {
-                match build_for(&builds, mode, interp) {
+                match builds::build_for(&builds, mode, interp) {
                     Some(BuildRecord { outcome: BuildOutcome::Ok { artifact, .. }, .. }) => {
                         plan.builds.push(PlannedBuild::of_mode(mode, artifact.clone()))
                     }
@@ -277,6 +255,8 @@ pub fn latest(dir: &Path) -> Result<PathBuf> {
         .with_context(|| format!("cannot read {}", dir.display()))?
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        // Run ids start with the year; other files beside the results (matrix-*.json) do not.
+        .filter(|p| p.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with(|c: char| c.is_ascii_digit())))
         .collect();
     files.sort();
     files.pop().with_context(|| format!("no results files in {}", dir.display()))

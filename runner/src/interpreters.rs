@@ -71,6 +71,14 @@ pub struct BuildInfo {
     pub lto: bool,
     pub shared: bool,
     pub prefix: String,
+    /// `LIBDIR`, `INSTSONAME`, `LDLIBRARY`: where its libpython is, for the matrix's link check.
+    /// Defaulted so results written before these were probed still read.
+    #[serde(default)]
+    pub libdir: String,
+    #[serde(default)]
+    pub instsoname: String,
+    #[serde(default)]
+    pub ldlibrary: String,
 }
 
 impl Interpreter {
@@ -83,6 +91,23 @@ impl Interpreter {
     /// Stable identifier used in results: version, free-threading, and provenance.
     pub fn id(&self) -> String {
         self.name.clone()
+    }
+
+    /// The interpreter's shared libpython: `LIBDIR/INSTSONAME` (the versioned file the loader
+    /// opens), else `LIBDIR/LDLIBRARY` when that is a shared object. `Err` says what was looked for.
+    pub fn libpython(&self) -> Result<PathBuf, String> {
+        let b = &self.build;
+        [&b.instsoname, &b.ldlibrary]
+            .into_iter()
+            .filter(|n| n.contains(".so"))
+            .map(|n| Path::new(&b.libdir).join(n))
+            .find(|p| p.is_file())
+            .ok_or_else(|| {
+                format!(
+                    "{} has no shared libpython (LIBDIR {:?}, INSTSONAME {:?}, LDLIBRARY {:?})",
+                    self.name, b.libdir, b.instsoname, b.ldlibrary
+                )
+            })
     }
 }
 

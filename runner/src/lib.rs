@@ -3,7 +3,8 @@
 //! Stages, one module each, in the order data flows: `interpreters` (discover) → `builds` (one
 //! extension per ABI mode, cached) → `measure` (worker children, modes interleaved) → `analysis`
 //! (statistics over raw values) → `export` (tables). `results` is the file format between them;
-//! `audit` checks a build against the Stable ABI symbol list.
+//! `audit` checks a build against the Stable ABI symbol list. `matrix` is the other pipeline:
+//! builds × interpreters, which loads where (import, link check, audit), exported as a table.
 
 pub mod analysis;
 pub mod audit;
@@ -13,6 +14,7 @@ pub mod cli;
 pub mod compare;
 pub mod export;
 pub mod interpreters;
+pub mod matrix;
 pub mod measure;
 pub mod modes;
 pub mod progress;

@@ -1,7 +1,7 @@
 use clap::Parser;
 
 use abibench::cli::{Cli, Command};
-use abibench::{calibrate, compare};
+use abibench::{calibrate, compare, matrix};
 
 fn main() {
     let cli = Cli::parse();
@@ -10,6 +10,8 @@ fn main() {
         Command::List(args) => compare::list(&args).map(|()| 0),
         Command::Calibrate(args) => calibrate::run(&args),
         Command::Show { file, style } => compare::show(file, style.ascii).map(|()| 0),
+        Command::Matrix(args) => matrix::run(&args),
+        Command::LinkCheck { libpython, build } => matrix::link_check_main(&libpython, &build).map(|()| 0),
     };
     match outcome {
         Ok(code) => std::process::exit(code),

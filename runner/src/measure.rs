@@ -327,12 +327,27 @@ pub fn measure(
 
 fn describe(status: &ExitStatus) -> String {
     match status.signal() {
-        Some(sig) => format!("killed by signal {sig}{}", if sig == 11 { " (SIGSEGV)" } else { "" }),
+        Some(sig) => format!("killed by signal {sig} ({})", signal_name(sig)),
         None => format!("exited with {status}"),
     }
 }
 
-fn tail(text: &str, lines: usize) -> String {
+/// The usual name of a signal that ends a crashing or killed child (`SIG<n>` for the rest).
+pub(crate) fn signal_name(sig: i32) -> String {
+    match sig {
+        4 => "SIGILL".into(),
+        5 => "SIGTRAP".into(),
+        6 => "SIGABRT".into(),
+        7 => "SIGBUS".into(),
+        8 => "SIGFPE".into(),
+        9 => "SIGKILL".into(),
+        11 => "SIGSEGV".into(),
+        15 => "SIGTERM".into(),
+        _ => format!("SIG{sig}"),
+    }
+}
+
+pub(crate) fn tail(text: &str, lines: usize) -> String {
     let all: Vec<&str> = text.lines().collect();
     all[all.len().saturating_sub(lines)..].join("\n")
 }

@@ -20,5 +20,8 @@ print(json.dumps({
         "lto": "--with-lto" in args,
         "shared": bool(cv("Py_ENABLE_SHARED")),
         "prefix": sys.prefix,
+        "libdir": cv("LIBDIR") or "",
+        "instsoname": cv("INSTSONAME") or "",
+        "ldlibrary": cv("LDLIBRARY") or "",
     },
 }))

@@ -4,6 +4,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use anyhow::{bail, Context, Result};
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use crate::builds::BuildRecord;
@@ -205,40 +206,51 @@ impl WorkerRecord {
 }
 
 impl Results {
-    /// Writes to a temporary file beside `path`, syncs, then renames: a reader never sees half a file.
     pub fn write_atomic(&self, path: &Path) -> Result<()> {
-        let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
-        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-        let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
-        serde_json::to_writer_pretty(&mut tmp, self)?;
-        tmp.as_file().sync_all()?;
-        tmp.persist(path).with_context(|| format!("cannot write {}", path.display()))?;
-        Ok(())
+        write_json_atomic(self, path)
     }
 
     pub fn read(path: &Path) -> Result<Results> {
-        let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
-        #[derive(Deserialize)]
-        struct Header {
-            schema: String,
-            schema_version: u32,
-        }
-        let h: Header = serde_json::from_str(&text)
-            .with_context(|| format!("{} is not an abibench results file", path.display()))?;
-        if h.schema != SCHEMA || h.schema_version != SCHEMA_VERSION {
-            bail!(
-                "{}: schema {} v{} (this abibench reads {SCHEMA} v{SCHEMA_VERSION})",
-                path.display(),
-                h.schema,
-                h.schema_version
-            );
-        }
-        serde_json::from_str(&text).with_context(|| format!("{}: malformed results", path.display()))
+        read_json(path, SCHEMA, SCHEMA_VERSION)
     }
 
     pub fn cell(&self, interpreter: &str, mode: Mode, scenario: &str) -> Option<&Cell> {
         self.cells.iter().find(|c| c.interpreter == interpreter && c.mode == mode && c.scenario == scenario)
     }
+}
+
+/// Writes JSON to a temporary file beside `path`, syncs, then renames: a reader never sees half a
+/// file. Every file abibench saves goes through here.
+pub fn write_json_atomic<T: Serialize>(value: &T, path: &Path) -> Result<()> {
+    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
+    serde_json::to_writer_pretty(&mut tmp, value)?;
+    tmp.as_file().sync_all()?;
+    tmp.persist(path).with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(())
+}
+
+/// Reads a file written by `write_json_atomic`, refusing another schema or version by name before
+/// trying to parse the rest (an old file should say it is old, not that a field is missing).
+pub fn read_json<T: DeserializeOwned>(path: &Path, schema: &str, version: u32) -> Result<T> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    #[derive(Deserialize)]
+    struct Header {
+        schema: String,
+        schema_version: u32,
+    }
+    let h: Header =
+        serde_json::from_str(&text).with_context(|| format!("{} is not an {schema} file", path.display()))?;
+    if h.schema != schema || h.schema_version != version {
+        bail!(
+            "{}: schema {} v{} (this abibench reads {schema} v{version})",
+            path.display(),
+            h.schema,
+            h.schema_version
+        );
+    }
+    serde_json::from_str(&text).with_context(|| format!("{}: malformed {schema} file", path.display()))
 }
 
 pub fn now_rfc3339() -> String {

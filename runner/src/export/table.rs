@@ -34,7 +34,7 @@ pub fn format_ratio(e: &Estimate) -> String {
     format!("{:.2}× ±{:.2}", e.point, (e.high - e.low) / 2.0)
 }
 
-fn new_table(header: Vec<String>, ascii: bool) -> Table {
+pub(crate) fn new_table(header: Vec<String>, ascii: bool) -> Table {
     let mut t = Table::new();
     t.load_preset(if ascii { presets::ASCII_BORDERS_ONLY_CONDENSED } else { presets::UTF8_BORDERS_ONLY });
     t.set_header(header);
