@@ -1,12 +1,14 @@
 //! abibench: what does the stable ABI cost your kind of calls, on each CPython from 3.8 up?
 //!
-//! Stages, one module each, in the order data flows: `interpreters` (discover) → `builds` (one
-//! extension per ABI mode, cached) → `measure` (worker children, modes interleaved) → `analysis`
-//! (statistics over raw values) → `export` (tables). `results` is the file format between them;
-//! `audit` checks a build against the Stable ABI symbol list.
+//! Stages, one module each, in the order data flows: `provision` (missing interpreters into the
+//! cache) → `interpreters` (discover) → `builds` (one extension per ABI mode, cached) → `measure`
+//! (worker children, modes interleaved) → `analysis` (statistics over raw values) → `export`
+//! (tables). `results` is the file format between them; `audit` checks a build against the
+//! Stable ABI symbol list; `build_flags` says where the interpreters' own builds differ.
 
 pub mod analysis;
 pub mod audit;
+pub mod build_flags;
 pub mod builds;
 pub mod cli;
 pub mod compare;
@@ -15,6 +17,7 @@ pub mod interpreters;
 pub mod measure;
 pub mod modes;
 pub mod progress;
+pub mod provision;
 pub mod results;
 pub mod scenarios;
 pub mod stats;

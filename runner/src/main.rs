@@ -1,13 +1,14 @@
 use clap::Parser;
 
 use abibench::cli::{Cli, Command};
-use abibench::compare;
+use abibench::{builds, compare, provision};
 
 fn main() {
     let cli = Cli::parse();
     let outcome = match cli.command {
         Command::Compare(args) => compare::run(&args),
         Command::List(args) => compare::list(&args).map(|()| 0),
+        Command::Provision(args) => provision::command(&args.only, args.list, &builds::cache_root()),
         Command::Show { file, style } => compare::show(file, style.ascii).map(|()| 0),
     };
     match outcome {
