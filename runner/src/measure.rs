@@ -102,6 +102,7 @@ enum Event {
         warmups: Vec<f64>,
         #[serde(default)]
         values: Vec<f64>,
+        gil: Option<bool>,
     },
     Done,
 }
@@ -180,9 +181,10 @@ pub fn measure(
                     worker.overhead_loops = loops;
                     worker.overhead_values = values;
                 }
-                Event::Cell { scenario, mode, status, reason, loops, warmups, values } => {
+                Event::Cell { scenario, mode, status, reason, loops, warmups, values, gil } => {
                     let key = (scenario.clone(), mode);
                     if let Some(c) = cells.get_mut(&key) {
+                        c.gil_enabled = gil;
                         match (status, loops) {
                             (CellStatus::Ok, Some(loops)) => c.add_process(ProcessSamples {
                                 process,
