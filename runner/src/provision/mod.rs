@@ -193,6 +193,9 @@ fn codename() -> Result<String> {
 /// Ensures every target is present, provisioning the missing ones; never stops at a failure.
 /// `note` receives progress lines; nothing is said when everything is present already.
 pub fn provision(targets: &[Target], cache: &Path, note: &dyn Fn(String)) -> Result<Vec<(Target, Outcome)>> {
+    if targets.is_empty() {
+        return Ok(Vec::new());
+    }
     let present = interpreters::discover_all();
     let find = |t: &Target, among: &[Interpreter]| among.iter().find(|i| t.matches(i)).cloned();
     let mut outcomes: Vec<(Target, Outcome)> = Vec::new();
@@ -262,7 +265,7 @@ pub fn command(only: &[Target], list: bool, cache: &Path) -> Result<i32> {
             .iter()
             .map(|t| match present.iter().find(|i| t.matches(i)) {
                 Some(i) => (*t, Outcome::Present(i.clone())),
-                None => (*t, Outcome::Failed(vec!["missing".into()])),
+                None => (*t, Outcome::Failed(Vec::new())),
             })
             .collect()
     } else {
