@@ -127,7 +127,7 @@ pub fn warning(interps: &[Interpreter]) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::interpreters::{BuildInfo, Provenance, PyVersion};
+    use crate::interpreters::{sample, Provenance};
 
     fn interp(
         name: &str,
@@ -137,29 +137,12 @@ mod tests {
         debian: bool,
         shared: bool,
     ) -> Interpreter {
-        Interpreter {
-            name: name.into(),
-            argv: vec![],
-            provenance,
-            version: PyVersion(3, 13),
-            full_version: String::new(),
-            implementation: "cpython".into(),
-            soabi: String::new(),
-            ext_suffix: String::new(),
-            extension_suffixes: vec![],
-            gil_disabled: false,
-            build: BuildInfo {
-                compiler: compiler.into(),
-                cc: "gcc".into(),
-                opt: opt.into(),
-                config_args: String::new(),
-                pgo: false,
-                lto: false,
-                shared,
-                prefix: String::new(),
-                debian,
-            },
-        }
+        let mut i = sample(name, provenance, "/prefix");
+        i.build.compiler = compiler.into();
+        i.build.opt = opt.into();
+        i.build.debian = debian;
+        i.build.shared = shared;
+        i
     }
 
     #[test]

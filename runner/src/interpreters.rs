@@ -250,20 +250,20 @@ fn unique(probed: Vec<Interpreter>) -> Vec<Interpreter> {
     let mut found: Vec<Interpreter> = by_install.into_values().collect();
     // Two installs of one version (say pyenv's and the system's 3.11.2) are told apart by origin,
     // then by number: results key cells by name.
+    let original: Vec<String> = found.iter().map(|i| i.name.clone()).collect();
     let mut taken: BTreeSet<String> = BTreeSet::new();
-    for idx in 0..found.len() {
-        let clash = found.iter().enumerate().any(|(j, o)| j != idx && o.name == found[idx].name);
-        if clash {
-            let base = format!("{} ({})", found[idx].name, found[idx].provenance);
+    for (idx, i) in found.iter_mut().enumerate() {
+        if original.iter().enumerate().any(|(j, name)| j != idx && *name == original[idx]) {
+            let base = format!("{} ({})", i.name, i.provenance);
             let mut name = base.clone();
             let mut n = 2;
             while taken.contains(&name) {
                 name = format!("{base} #{n}");
                 n += 1;
             }
-            found[idx].name = name;
+            i.name = name;
         }
-        taken.insert(found[idx].name.clone());
+        taken.insert(i.name.clone());
     }
     found
 }
@@ -315,9 +315,52 @@ pub fn discover(selectors: &[Selector]) -> Result<Vec<Interpreter>> {
     Ok(found)
 }
 
+/// An interpreter as a probe might describe one (a pyenv 3.13.0 built with GCC 12 at -O3), for tests.
+#[cfg(test)]
+pub(crate) fn sample(name: &str, provenance: Provenance, prefix: &str) -> Interpreter {
+    Interpreter {
+        name: name.into(),
+        argv: vec![PathBuf::from(prefix).join("bin/python3")],
+        provenance,
+        version: PyVersion(3, 13),
+        full_version: String::new(),
+        implementation: "cpython".into(),
+        soabi: String::new(),
+        ext_suffix: String::new(),
+        extension_suffixes: vec![],
+        gil_disabled: false,
+        build: BuildInfo {
+            compiler: "GCC 12.2.0".into(),
+            cc: "gcc".into(),
+            opt: "-DNDEBUG -g -O3 -Wall".into(),
+            config_args: String::new(),
+            pgo: false,
+            lto: false,
+            shared: true,
+            prefix: prefix.into(),
+            debian: false,
+        },
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn one_interpreter_per_install_each_with_its_own_name() {
+        let found = unique(vec![
+            sample("3.11.2", Provenance::Path, "/usr"),
+            sample("3.11.2", Provenance::Pyenv, "/p/3.11.2"),
+            sample("3.11.2", Provenance::Pyenv, "/p/3.11.2"), // the same install again, via a shim
+            sample("3.11.2", Provenance::Explicit, "/opt/a"),
+            sample("3.11.2", Provenance::Explicit, "/opt/b"),
+            sample("3.13.0", Provenance::Pyenv, "/p/3.13.0"),
+        ]);
+        let mut names: Vec<&str> = found.iter().map(|i| i.name.as_str()).collect();
+        names.sort();
+        assert_eq!(names, ["3.11.2 (--python)", "3.11.2 (--python) #2", "3.11.2 (PATH)", "3.11.2 (pyenv)", "3.13.0"]);
+    }
 
     #[test]
     fn selectors_parse() {
