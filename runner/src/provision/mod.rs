@@ -307,7 +307,10 @@ fn provision_one(t: Target, ctx: &mut Ctx) -> Result<(Interpreter, bool), Vec<St
     let dir = ctx.root.join(t.to_string());
     if let Some(stamp) = read_stamp(&dir) {
         let i = interpreters::probe(vec![dir.join(stamp.executable)], stamp.provenance);
-        return i.map(|i| (i, false)).map_err(|e| vec![format!("{e:#}")]);
+        // A complete install that no longer starts is not silently rebuilt: that would hide why.
+        return i
+            .map(|i| (i, false))
+            .map_err(|e| vec![format!("{e:#} (remove {} to provision it again)", dir.display())]);
     }
     type Route = fn(Target, &Path, &mut Ctx) -> Result<Install>;
     let second: (&str, Route) =
