@@ -1,8 +1,13 @@
 #!/usr/bin/env bash
 # Runs every test: unit tests, and integration tests that build the real extension and load it
-# into real interpreters (pyenv 3.8 and 3.13 by default; the matrix test takes every interpreter
-# found and needs 3.8 and 3.12). No mocks of the interpreter or compiler. The first run installs
-# abi3audit from PyPI into target/tmp/abi3audit-venv (kept for later runs).
+# into real interpreters (pyenv 3.8 and 3.13 by default; 3.14, 3.15 and 3.13t provisioned into
+# abibench's cache; the matrix test takes every interpreter found and needs 3.8 and 3.12). No mocks
+# of the interpreter or compiler. The first run installs abi3audit from PyPI into
+# target/tmp/abi3audit-venv (kept for later runs).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# Get the interpreters the tests need before they run: on a clean machine this builds 3.13t from
+# source (about 8 minutes on 2 cores); from the cache it takes a few seconds. The dev profile is
+# the one `cargo test` builds too, so the runner is compiled once.
+cargo run --quiet -- provision
 cargo test "$@"

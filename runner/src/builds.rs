@@ -302,7 +302,11 @@ fn cargo_build(r: &BuildRequest, workspace: &Path, target: &Path, jobs: usize, a
     let stderr = err_reader.join().unwrap_or_default();
     if !status.success() {
         let lines: Vec<&str> = stderr.lines().collect();
-        bail!("cargo build {status}:\n{}", lines[lines.len().saturating_sub(STDERR_TAIL)..].join("\n"));
+        // The last `error:` line is the most specific one (a build script's own message comes
+        // after cargo's "failed to run custom build command"); it heads the record, which the
+        // table quotes by its first line.
+        let headline = lines.iter().rev().map(|l| l.trim()).find(|l| l.starts_with("error")).unwrap_or_default();
+        bail!("cargo build {status}: {headline}\n{}", lines[lines.len().saturating_sub(STDERR_TAIL)..].join("\n"));
     }
     let cdylib = cdylib.context("cargo reported no bench_ext cdylib")?;
     let dir = artifact.parent().expect("artifact has a directory");

@@ -42,7 +42,7 @@ impl AaResult {
 pub fn run(args: &CalibrateArgs) -> Result<i32> {
     let mut select_args = args.select.clone();
     select_args.targets.mode = vec![Mode::Unlimited];
-    let mut sel = select(&select_args)?;
+    let mut sel = select(&select_args, false)?;
     if args.select.scenario.is_empty() {
         // By default the chatty scenarios: the ones whose small differences matter.
         sel.groups.retain(|g| g.kind == Kind::Chatty);

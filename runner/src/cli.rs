@@ -7,6 +7,7 @@ use clap::{Args, Parser, Subcommand};
 use crate::interpreters::Selector;
 use crate::measure::{Level, Measure};
 use crate::modes::Mode;
+use crate::provision::Target;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -33,6 +34,18 @@ pub enum Command {
     /// A/A test of this machine: one build loaded twice and compared with itself, to show the
     /// harness's false-difference rate and resolution here (default: every chatty scenario).
     Calibrate(CalibrateArgs),
+    /// Get the interpreters a comparison needs but this machine lacks, into abibench's cache.
+    #[command(long_about = "Get the interpreters a comparison needs but this machine lacks, into \
+                  abibench's cache (<cache>/interpreters; ~/.cache/abibench or $ABIBENCH_CACHE_DIR). \
+                  Nothing outside the cache is changed.\n\n\
+                  Routes, in order: pyenv's python-build (needs python.org); then Debian: sid binary \
+                  packages for 3.14 and 3.15 (apt under a private configuration, the system's mirror), and \
+                  for free-threaded versions a --disable-gil build of Debian's python3.X source package \
+                  (3.13t from trixie's python3.13 takes a few minutes on 2 cores).\n\n\
+                  Idempotent: a finished install is reused, a half-done one redone. `compare` runs this \
+                  for what its selection lacks unless given --no-provision. Exit code 1 when a version \
+                  asked for could not be had.")]
+    Provision(ProvisionArgs),
     /// Print the tables of a saved results file again.
     Show {
         /// A results file written by `compare` (default: the newest under results/).
@@ -90,6 +103,17 @@ pub struct SelectArgs {
     pub scenarios_dir: PathBuf,
 }
 
+#[derive(Args, Debug)]
+pub struct ProvisionArgs {
+    /// Only these versions, comma-separated or repeated: 3.15, or 3.13t for free-threaded.
+    /// Default: 3.8 to 3.15 and 3.13t, plus 3.14t and 3.15t where this machine can get them.
+    #[arg(long, value_name = "VERSIONS", value_delimiter = ',', value_parser = parse_target)]
+    pub only: Vec<Target>,
+    /// Show which versions are present and which missing; change nothing.
+    #[arg(long)]
+    pub list: bool,
+}
+
 /// How much to measure per cell.
 #[derive(Args, Debug, Clone)]
 pub struct LevelArgs {
@@ -126,6 +150,10 @@ pub struct CalibrateArgs {
 pub struct CompareArgs {
     #[command(flatten)]
     pub select: SelectArgs,
+    /// Do not provision what the selection lacks (by default `compare` first gets the versions
+    /// of its range, 3.8 to 3.15 and 3.13t or those given with --python, like `abibench provision`).
+    #[arg(long)]
+    pub no_provision: bool,
     #[command(flatten)]
     pub level: LevelArgs,
     /// What to measure: wall time, or instructions counted by callgrind (deterministic: identical
@@ -167,6 +195,10 @@ pub struct StyleArgs {
 }
 
 fn parse_selector(s: &str) -> Result<Selector, String> {
+    s.parse()
+}
+
+fn parse_target(s: &str) -> Result<Target, String> {
     s.parse()
 }
 

@@ -9,6 +9,7 @@ use std::time::Instant;
 use anyhow::{bail, Context, Result};
 
 use crate::analysis;
+use crate::build_flags;
 use crate::builds::{self, BuildOutcome, BuildRecord, BuildRequest};
 use crate::cli::{CompareArgs, SelectArgs};
 use crate::export::table;
@@ -16,6 +17,7 @@ use crate::interpreters::{self, Interpreter};
 use crate::measure::{self, Measure, Plan, PlannedBuild};
 use crate::modes::Mode;
 use crate::progress::Progress;
+use crate::provision;
 use crate::results::{self, Cell, CellStatus, Host, Results, RunInfo, RunStatus, SourceInfo};
 use crate::scenarios::{self, Group};
 
@@ -26,9 +28,13 @@ pub struct Selection {
     pub modes: Vec<Mode>,
 }
 
-pub fn select(args: &SelectArgs) -> Result<Selection> {
+/// `provision`: first get the interpreters the selection lacks (see `provision::for_selection`).
+pub fn select(args: &SelectArgs, provision: bool) -> Result<Selection> {
     // Scenario files first: a typo there should not cost an interpreter probe.
     let groups = scenarios::filter(scenarios::load_dir(&args.scenarios_dir)?, &args.scenario)?;
+    if provision {
+        provision::for_selection(&args.targets.python, &builds::cache_root());
+    }
     let interpreters = interpreters::discover(&args.targets.python)?;
     let modes = args.targets.modes();
     Ok(Selection { groups, interpreters, modes })
@@ -53,7 +59,7 @@ fn build_requests(sel: &Selection, note: &dyn Fn(String)) -> Vec<BuildRequest> {
 }
 
 pub fn run(args: &CompareArgs) -> Result<i32> {
-    let sel = select(&args.select)?;
+    let sel = select(&args.select, !args.no_provision)?;
     let workspace = builds::workspace_root();
     let cache = builds::cache_root();
     let level = args.level.level();
@@ -206,8 +212,7 @@ pub fn run(args: &CompareArgs) -> Result<i32> {
     res.run.measure_seconds = measure_start.elapsed().as_secs_f64();
     res.write_atomic(&path)?;
 
-    let a = analysis::analyse(&res);
-    print!("{}", table::render(&res, &a, args.style.ascii || !std::io::stdout().is_terminal()));
+    print_tables(&res, args.style.ascii);
     eprintln!(
         "measurement: {:.1} s; results: {}{}",
         res.run.measure_seconds,
@@ -218,11 +223,11 @@ pub fn run(args: &CompareArgs) -> Result<i32> {
 }
 
 pub fn list(args: &SelectArgs) -> Result<()> {
-    let sel = select(args)?;
+    let sel = select(args, false)?;
     println!("interpreters:");
     for i in &sel.interpreters {
         println!(
-            "  {:<10} {:<28} {:?}{} {}",
+            "  {:<10} {:<28} {}{} {}",
             i.name,
             i.soabi,
             i.provenance,
@@ -267,8 +272,14 @@ pub fn show(file: Option<PathBuf>, ascii: bool) -> Result<()> {
         Some(p) => p,
         None => latest(Path::new("results"))?,
     };
-    let r = Results::read(&path)?;
-    let a = analysis::analyse(&r);
-    print!("{}", table::render(&r, &a, ascii || !std::io::stdout().is_terminal()));
+    print_tables(&Results::read(&path)?, ascii);
     Ok(())
+}
+
+/// The tables, preceded by the build-flag warning when the interpreters were built differently.
+fn print_tables(r: &Results, ascii: bool) {
+    if let Some(w) = build_flags::warning(&r.interpreters) {
+        println!("{w}");
+    }
+    print!("{}", table::render(r, &analysis::analyse(r), ascii || !std::io::stdout().is_terminal()));
 }

@@ -1,6 +1,6 @@
 //! Discovering CPython interpreters and asking each what it is (version, ABI tag, build flags).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -9,6 +9,8 @@ use std::str::FromStr;
 use anyhow::{bail, Context, Result};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
+
+use crate::provision::{self, DebPackage};
 
 /// `major.minor`, ordered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -36,9 +38,38 @@ pub const OLDEST: PyVersion = PyVersion(3, 8);
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Provenance {
+    /// Built by pyenv's python-build (in pyenv, or provisioned into abibench's cache).
     Pyenv,
     Path,
     Explicit,
+    /// Debian binary packages unpacked by `abibench provision`, run through their own loader.
+    DebianPackages {
+        suite: String,
+        packages: Vec<DebPackage>,
+    },
+    /// Built by `abibench provision` from a Debian source package's upstream tarball.
+    SourceBuild {
+        source_package: String,
+        source_version: String,
+        suite: String,
+        configure_args: Vec<String>,
+        /// Optional stdlib modules left out for want of headers on the build machine.
+        missing_modules: Vec<String>,
+    },
+}
+
+impl fmt::Display for Provenance {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Provenance::Pyenv => f.write_str("pyenv"),
+            Provenance::Path => f.write_str("PATH"),
+            Provenance::Explicit => f.write_str("--python"),
+            Provenance::DebianPackages { suite, .. } => write!(f, "Debian {suite} packages"),
+            Provenance::SourceBuild { source_package, source_version, .. } => {
+                write!(f, "source build of Debian {source_package} {source_version}")
+            }
+        }
+    }
 }
 
 /// A probed interpreter: everything later stages need, and what the results must record.
@@ -69,6 +100,7 @@ pub struct BuildInfo {
     pub config_args: String,
     pub pgo: bool,
     pub lto: bool,
+    /// Whether the interpreter code runs from a shared libpython (asked of the running process).
     pub shared: bool,
     pub prefix: String,
     /// `LIBDIR`, `INSTSONAME`, `LDLIBRARY`: where its libpython is, for the matrix's link check.
@@ -79,6 +111,9 @@ pub struct BuildInfo {
     pub instsoname: String,
     #[serde(default)]
     pub ldlibrary: String,
+    /// Built by Debian's packaging (its patched sysconfig has the `deb_system` scheme).
+    #[serde(default)]
+    pub debian: bool,
 }
 
 impl Interpreter {
@@ -184,9 +219,11 @@ impl FromStr for Selector {
     }
 }
 
-/// Candidate executables from pyenv and `PATH`, each with where it was found.
-fn candidates() -> Vec<(PathBuf, Provenance)> {
-    let mut found = Vec::new();
+/// Candidate interpreters (how to start each) from abibench's cache, pyenv and `PATH`, each with
+/// where it was found.
+fn candidates() -> Vec<(Vec<PathBuf>, Provenance)> {
+    let mut found: Vec<(Vec<PathBuf>, Provenance)> =
+        provision::installed(&crate::builds::cache_root()).into_iter().map(|i| (i.argv, i.provenance)).collect();
     let pyenv_root = std::env::var_os("PYENV_ROOT")
         .map(PathBuf::from)
         .or_else(|| std::env::var_os("HOME").map(|h| Path::new(&h).join(".pyenv")));
@@ -197,7 +234,7 @@ fn candidates() -> Vec<(PathBuf, Provenance)> {
             if name.starts_with("3.") {
                 let exe = e.path().join("bin/python3");
                 if exe.is_file() {
-                    found.push((exe, Provenance::Pyenv));
+                    found.push((vec![exe], Provenance::Pyenv));
                 }
             }
         }
@@ -208,11 +245,50 @@ fn candidates() -> Vec<(PathBuf, Provenance)> {
                 for suffix in ["", "t"] {
                     let exe = dir.join(format!("python3.{minor}{suffix}"));
                     if exe.is_file() {
-                        found.push((exe, Provenance::Path));
+                        found.push((vec![exe], Provenance::Path));
                     }
                 }
             }
         }
+    }
+    found
+}
+
+/// Every CPython >= 3.8 in abibench's cache, pyenv and `PATH`, one per installation. A stray broken
+/// python on PATH must not stop a run; it is simply not discovered.
+pub fn discover_all() -> Vec<Interpreter> {
+    let probed: Vec<Interpreter> = candidates()
+        .into_par_iter()
+        .filter_map(|(argv, prov)| probe(argv, prov).ok())
+        .filter(|i| i.version >= OLDEST)
+        .collect();
+    unique(probed)
+}
+
+/// One interpreter per installation (the same one is often reachable twice, via pyenv and PATH:
+/// the first is kept), each with a name no other has.
+fn unique(probed: Vec<Interpreter>) -> Vec<Interpreter> {
+    let mut by_install: BTreeMap<(PyVersion, bool, String), Interpreter> = BTreeMap::new();
+    for i in probed {
+        by_install.entry((i.version, i.gil_disabled, i.build.prefix.clone())).or_insert(i);
+    }
+    let mut found: Vec<Interpreter> = by_install.into_values().collect();
+    // Two installs of one version (say pyenv's and the system's 3.11.2) are told apart by origin,
+    // then by number: results key cells by name.
+    let original: Vec<String> = found.iter().map(|i| i.name.clone()).collect();
+    let mut taken: BTreeSet<String> = BTreeSet::new();
+    for (idx, i) in found.iter_mut().enumerate() {
+        if original.iter().enumerate().any(|(j, name)| j != idx && *name == original[idx]) {
+            let base = format!("{} ({})", i.name, i.provenance);
+            let mut name = base.clone();
+            let mut n = 2;
+            while taken.contains(&name) {
+                name = format!("{base} #{n}");
+                n += 1;
+            }
+            i.name = name;
+        }
+        taken.insert(i.name.clone());
     }
     found
 }
@@ -244,38 +320,75 @@ pub fn discover(selectors: &[Selector]) -> Result<Vec<Interpreter>> {
         explicit.into_par_iter().map(|p| probe(vec![p], Provenance::Explicit)).collect::<Result<_>>()?;
     // Paths alone mean exactly those interpreters; otherwise discovery fills in (filtered by versions).
     if selectors.is_empty() || !versions.is_empty() {
-        let discovered: Vec<Interpreter> = candidates()
-            .into_par_iter()
-            // A stray broken python on PATH must not stop the run; it is simply not discovered.
-            .filter_map(|(p, prov)| probe(vec![p], prov).ok())
-            .filter(|i| i.version >= OLDEST)
-            .filter(|i| versions.is_empty() || versions.iter().any(|(v, ft)| *v == i.version && *ft == i.gil_disabled))
-            .collect();
-        probed.extend(discovered);
+        probed.extend(discover_all().into_iter().filter(|i| {
+            versions.is_empty() || versions.iter().any(|(v, ft)| *v == i.version && *ft == i.gil_disabled)
+        }));
     }
-    // The same interpreter is often reachable twice (pyenv, PATH); keep the first one per installation.
-    let mut unique: BTreeMap<(PyVersion, bool, String), Interpreter> = BTreeMap::new();
-    for i in probed {
-        unique.entry((i.version, i.gil_disabled, i.build.prefix.clone())).or_insert(i);
-    }
-    let found: Vec<Interpreter> = unique.into_values().collect();
+    let found = unique(probed);
     for (v, ft) in &versions {
         if !found.iter().any(|i| i.version == *v && i.gil_disabled == *ft) {
             bail!(
-                "--python {v}{}: no such interpreter found (looked in pyenv and PATH; pass a path to use another)",
+                "--python {v}{}: no such interpreter found (looked in abibench's cache, pyenv and PATH; \
+                 `abibench provision --only {v}{0}` may get it; pass a path to use another)",
                 if *ft { "t" } else { "" }
             );
         }
     }
     if found.is_empty() {
-        bail!("no CPython >= {OLDEST} found in pyenv or PATH; pass one with --python PATH");
+        bail!("no CPython >= {OLDEST} found in abibench's cache, pyenv or PATH; pass one with --python PATH");
     }
     Ok(found)
+}
+
+/// An interpreter as a probe might describe one (a pyenv 3.13.0 built with GCC 12 at -O3), for tests.
+#[cfg(test)]
+pub(crate) fn sample(name: &str, provenance: Provenance, prefix: &str) -> Interpreter {
+    Interpreter {
+        name: name.into(),
+        argv: vec![PathBuf::from(prefix).join("bin/python3")],
+        provenance,
+        version: PyVersion(3, 13),
+        full_version: String::new(),
+        implementation: "cpython".into(),
+        soabi: String::new(),
+        ext_suffix: String::new(),
+        extension_suffixes: vec![],
+        gil_disabled: false,
+        build: BuildInfo {
+            compiler: "GCC 12.2.0".into(),
+            cc: "gcc".into(),
+            opt: "-DNDEBUG -g -O3 -Wall".into(),
+            config_args: String::new(),
+            pgo: false,
+            lto: false,
+            shared: true,
+            prefix: prefix.into(),
+            libdir: format!("{prefix}/lib"),
+            instsoname: "libpython3.13.so.1.0".into(),
+            ldlibrary: "libpython3.13.so".into(),
+            debian: false,
+        },
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn one_interpreter_per_install_each_with_its_own_name() {
+        let found = unique(vec![
+            sample("3.11.2", Provenance::Path, "/usr"),
+            sample("3.11.2", Provenance::Pyenv, "/p/3.11.2"),
+            sample("3.11.2", Provenance::Pyenv, "/p/3.11.2"), // the same install again, via a shim
+            sample("3.11.2", Provenance::Explicit, "/opt/a"),
+            sample("3.11.2", Provenance::Explicit, "/opt/b"),
+            sample("3.13.0", Provenance::Pyenv, "/p/3.13.0"),
+        ]);
+        let mut names: Vec<&str> = found.iter().map(|i| i.name.as_str()).collect();
+        names.sort();
+        assert_eq!(names, ["3.11.2 (--python)", "3.11.2 (--python) #2", "3.11.2 (PATH)", "3.11.2 (pyenv)", "3.13.0"]);
+    }
 
     #[test]
     fn selectors_parse() {

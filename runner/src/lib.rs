@@ -1,13 +1,15 @@
 //! abibench: what does the stable ABI cost your kind of calls, on each CPython from 3.8 up?
 //!
-//! Stages, one module each, in the order data flows: `interpreters` (discover) → `builds` (one
-//! extension per ABI mode, cached) → `measure` (worker children, modes interleaved) → `analysis`
-//! (statistics over raw values) → `export` (tables). `results` is the file format between them;
-//! `audit` checks a build against the Stable ABI symbol list. `matrix` is the other pipeline:
-//! builds × interpreters, which loads where (import, link check, audit), exported as a table.
+//! Stages, one module each, in the order data flows: `provision` (missing interpreters into the
+//! cache) → `interpreters` (discover) → `builds` (one extension per ABI mode, cached) → `measure`
+//! (worker children, modes interleaved) → `analysis` (statistics over raw values) → `export`
+//! (tables). `results` is the file format between them; `audit` checks a build against the
+//! Stable ABI symbol list; `build_flags` says where the interpreters' own builds differ. `matrix`
+//! is the other pipeline: builds × interpreters, which loads where (import, link check, audit).
 
 pub mod analysis;
 pub mod audit;
+pub mod build_flags;
 pub mod builds;
 pub mod calibrate;
 pub mod cli;
@@ -18,6 +20,7 @@ pub mod matrix;
 pub mod measure;
 pub mod modes;
 pub mod progress;
+pub mod provision;
 pub mod results;
 pub mod scenarios;
 pub mod stats;

@@ -1,7 +1,7 @@
 use clap::Parser;
 
 use abibench::cli::{Cli, Command};
-use abibench::{calibrate, compare, matrix};
+use abibench::{builds, calibrate, compare, matrix, provision};
 
 fn main() {
     let cli = Cli::parse();
@@ -9,6 +9,7 @@ fn main() {
         Command::Compare(args) => compare::run(&args),
         Command::List(args) => compare::list(&args).map(|()| 0),
         Command::Calibrate(args) => calibrate::run(&args),
+        Command::Provision(args) => provision::command(&args.only, args.list, &builds::cache_root()),
         Command::Show { file, style } => compare::show(file, style.ascii).map(|()| 0),
         Command::Matrix(args) => matrix::run(&args),
         Command::LinkCheck { libpython, build } => matrix::link_check_main(&libpython, &build).map(|()| 0),

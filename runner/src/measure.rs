@@ -168,6 +168,7 @@ enum Event {
         warmups: Vec<f64>,
         #[serde(default)]
         values: Vec<f64>,
+        gil: Option<bool>,
     },
     Done,
 }
@@ -253,9 +254,10 @@ pub fn measure(
                     worker.overhead_loops = loops;
                     worker.overhead_values = values;
                 }
-                Event::Cell { scenario, build, status, reason, loops, warmups, values } => {
+                Event::Cell { scenario, build, status, reason, loops, warmups, values, gil } => {
                     let key = (scenario, build);
                     if let Some(c) = cells.get_mut(&key) {
+                        c.gil_enabled = gil;
                         match (status, loops) {
                             (CellStatus::Ok, Some(loops)) => c.add_process(ProcessSamples {
                                 process,

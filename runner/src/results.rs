@@ -89,6 +89,10 @@ pub struct Cell {
     pub status: CellStatus,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+    /// Whether the GIL was on while this cell ran (a free-threaded interpreter turns it on for
+    /// an extension that does not declare free-threading support); unknown if the cell never ran.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gil_enabled: Option<bool>,
     /// Raw values, per worker process (values within a process are in round order).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub processes: Vec<ProcessSamples>,
@@ -152,6 +156,7 @@ impl Cell {
             n,
             status: CellStatus::Pending,
             reason: None,
+            gil_enabled: None,
             processes: Vec::new(),
         }
     }

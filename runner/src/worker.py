@@ -20,7 +20,15 @@ import timeit
 import traceback
 
 
+def gil_enabled():
+    # A free-threaded interpreter (3.13+) turns the GIL back on when it imports an extension that
+    # does not declare free-threading support; every cell records which way it was timed.
+    return getattr(sys, "_is_gil_enabled", lambda: True)()
+
+
 def emit(**event):
+    if event["ev"] == "cell":
+        event["gil"] = gil_enabled()
     sys.stdout.write(json.dumps(event) + "\n")
     sys.stdout.flush()
 

@@ -105,6 +105,21 @@ pub fn render(r: &Results, a: &Analysis, ascii: bool) -> String {
             let on = interp.map_or(String::new(), |i| format!(" on {i}"));
             let _ = writeln!(out, "  {scenario} / {mode}{on}: {status}: {reason}");
         }
+        // Free-threaded times taken with the GIL back on are not free-threaded times.
+        let with_gil: BTreeSet<(&str, Mode)> = r
+            .cells
+            .iter()
+            .filter(|c| c.gil_enabled == Some(true) && g.scenarios.iter().any(|s| s.name == c.scenario))
+            .filter(|c| r.interpreters.iter().any(|i| i.name == c.interpreter && i.gil_disabled))
+            .map(|c| (c.interpreter.as_str(), c.mode))
+            .collect();
+        for (interp, mode) in with_gil {
+            let _ = writeln!(
+                out,
+                "  {mode} on {interp}: timed with the GIL on: CPython re-enabled it for a build that does not \
+                 declare free-threading support"
+            );
+        }
         if !g.comparisons.is_empty() {
             let mut header = vec!["comparison".to_string(), "python".to_string()];
             header.extend(modes.iter().map(|m| m.name()));
