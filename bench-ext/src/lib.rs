@@ -11,7 +11,6 @@ mod calls_in;
 mod calls_out;
 mod compute;
 mod containers;
-pub mod kernels;
 mod objects;
 mod strings;
 
