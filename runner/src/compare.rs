@@ -15,6 +15,7 @@ use crate::export::table;
 use crate::interpreters::{self, Interpreter};
 use crate::measure::{self, Plan};
 use crate::modes::Mode;
+use crate::native;
 use crate::progress::Progress;
 use crate::results::{self, Cell, CellStatus, Host, Results, RunInfo, RunStatus, SourceInfo};
 use crate::scenarios::{self, Group};
@@ -60,6 +61,12 @@ fn build_for<'a>(builds: &'a [BuildRecord], mode: Mode, interp: &Interpreter) ->
 
 pub fn run(args: &CompareArgs) -> Result<i32> {
     let sel = select(&args.select)?;
+    // Before anything is built: a missing or mismatched floor is an input error.
+    let native =
+        args.native.as_ref().map(|file| native::section(file.as_deref(), &args.out, &sel.groups)).transpose()?;
+    if let Some(n) = &native {
+        eprintln!("native floors: {} ({} scenarios)", n.file.display(), n.floors.len());
+    }
     let workspace = builds::workspace_root();
     let cache = builds::cache_root();
     let level = args.level();
@@ -147,6 +154,7 @@ pub fn run(args: &CompareArgs) -> Result<i32> {
         groups: sel.groups.clone(),
         cells: Vec::new(),
         workers: Vec::new(),
+        native,
     };
     let path = results::results_path(&args.out, &id);
     res.write_atomic(&path)?;
@@ -255,21 +263,10 @@ pub fn list(args: &SelectArgs) -> Result<()> {
     Ok(())
 }
 
-/// The newest results file in `dir` (run ids sort by time).
-pub fn latest(dir: &Path) -> Result<PathBuf> {
-    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
-        .with_context(|| format!("cannot read {}", dir.display()))?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "json"))
-        .collect();
-    files.sort();
-    files.pop().with_context(|| format!("no results files in {}", dir.display()))
-}
-
 pub fn show(file: Option<PathBuf>, ascii: bool) -> Result<()> {
     let path = match file {
         Some(p) => p,
-        None => latest(Path::new("results"))?,
+        None => results::latest(Path::new("results"), "")?,
     };
     let r = Results::read(&path)?;
     let a = analysis::analyse(&r);

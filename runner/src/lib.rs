@@ -3,7 +3,8 @@
 //! Stages, one module each, in the order data flows: `interpreters` (discover) → `builds` (one
 //! extension per ABI mode, cached) → `measure` (worker children, modes interleaved) → `analysis`
 //! (statistics over raw values) → `export` (tables). `results` is the file format between them;
-//! `audit` checks a build against the Stable ABI symbol list.
+//! `audit` checks a build against the Stable ABI symbol list; `native` gives each scenario a
+//! pure-Rust floor from criterion.
 
 pub mod analysis;
 pub mod audit;
@@ -14,6 +15,7 @@ pub mod export;
 pub mod interpreters;
 pub mod measure;
 pub mod modes;
+pub mod native;
 pub mod progress;
 pub mod results;
 pub mod scenarios;

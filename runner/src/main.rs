@@ -1,7 +1,7 @@
 use clap::Parser;
 
 use abibench::cli::{Cli, Command};
-use abibench::compare;
+use abibench::{compare, native};
 
 fn main() {
     let cli = Cli::parse();
@@ -9,6 +9,7 @@ fn main() {
         Command::Compare(args) => compare::run(&args),
         Command::List(args) => compare::list(&args).map(|()| 0),
         Command::Show { file, style } => compare::show(file, style.ascii).map(|()| 0),
+        Command::Native(args) => native::run(&args).map(|_| 0),
     };
     match outcome {
         Ok(code) => std::process::exit(code),

@@ -4,12 +4,14 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use anyhow::{bail, Context, Result};
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use crate::builds::BuildRecord;
 use crate::interpreters::Interpreter;
 use crate::measure::{Level, Sampling};
 use crate::modes::Mode;
+use crate::native::NativeSection;
 use crate::scenarios::Group;
 
 pub const SCHEMA: &str = "abibench-results";
@@ -29,6 +31,10 @@ pub struct Results {
     pub groups: Vec<Group>,
     pub cells: Vec<Cell>,
     pub workers: Vec<WorkerRecord>,
+    /// The native floor of each scenario (`compare --native`). No schema bump for it: it is
+    /// optional and additive, so this reader defaults it in older files, and older readers ignore it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub native: Option<NativeSection>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -202,36 +208,62 @@ impl WorkerRecord {
     }
 }
 
+/// Writes `value` as JSON to a temporary file beside `path`, syncs, then renames: a reader never
+/// sees half a file.
+pub fn write_json_atomic(value: &impl Serialize, path: &Path) -> Result<()> {
+    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
+    serde_json::to_writer_pretty(&mut tmp, value)?;
+    tmp.as_file().sync_all()?;
+    tmp.persist(path).with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(())
+}
+
+/// Reads a JSON file that declares `schema` and `schema_version` at its top, refusing any other.
+pub fn read_versioned<T: DeserializeOwned>(path: &Path, schema: &str, version: u32) -> Result<T> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    #[derive(Deserialize)]
+    struct Header {
+        schema: String,
+        schema_version: u32,
+    }
+    let h: Header =
+        serde_json::from_str(&text).with_context(|| format!("{} is not a {schema} file", path.display()))?;
+    if h.schema != schema || h.schema_version != version {
+        bail!(
+            "{}: schema {} v{} (this abibench reads {schema} v{version})",
+            path.display(),
+            h.schema,
+            h.schema_version
+        );
+    }
+    serde_json::from_str(&text).with_context(|| format!("{}: malformed {schema} file", path.display()))
+}
+
+/// The newest `<prefix><run id>.json` in `dir` (run ids sort by time and start with a digit, so
+/// `native-…` files are not taken for results files).
+pub fn latest(dir: &Path, prefix: &str) -> Result<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .with_context(|| format!("cannot read {}", dir.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .filter(|p| {
+            let stem = p.file_stem().unwrap_or_default().to_string_lossy();
+            stem.strip_prefix(prefix).is_some_and(|id| id.starts_with(|c: char| c.is_ascii_digit()))
+        })
+        .collect();
+    files.sort();
+    files.pop().with_context(|| format!("no {prefix}<run id>.json files in {}", dir.display()))
+}
+
 impl Results {
-    /// Writes to a temporary file beside `path`, syncs, then renames: a reader never sees half a file.
     pub fn write_atomic(&self, path: &Path) -> Result<()> {
-        let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
-        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-        let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
-        serde_json::to_writer_pretty(&mut tmp, self)?;
-        tmp.as_file().sync_all()?;
-        tmp.persist(path).with_context(|| format!("cannot write {}", path.display()))?;
-        Ok(())
+        write_json_atomic(self, path)
     }
 
     pub fn read(path: &Path) -> Result<Results> {
-        let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
-        #[derive(Deserialize)]
-        struct Header {
-            schema: String,
-            schema_version: u32,
-        }
-        let h: Header = serde_json::from_str(&text)
-            .with_context(|| format!("{} is not an abibench results file", path.display()))?;
-        if h.schema != SCHEMA || h.schema_version != SCHEMA_VERSION {
-            bail!(
-                "{}: schema {} v{} (this abibench reads {SCHEMA} v{SCHEMA_VERSION})",
-                path.display(),
-                h.schema,
-                h.schema_version
-            );
-        }
-        serde_json::from_str(&text).with_context(|| format!("{}: malformed results", path.display()))
+        read_versioned(path, SCHEMA, SCHEMA_VERSION)
     }
 
     pub fn cell(&self, interpreter: &str, mode: Mode, scenario: &str) -> Option<&Cell> {
@@ -297,4 +329,22 @@ pub fn git_state(workspace: &Path) -> (Option<String>, bool) {
 /// Where a run's results go: `<dir>/<run id>.json`.
 pub fn results_path(dir: &Path, id: &str) -> PathBuf {
     dir.join(format!("{id}.json"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn latest_tells_results_from_native_files() {
+        let dir = tempfile::tempdir().unwrap();
+        for f in ["20261120T000000Z.json", "20261119T000000Z.json", "native-20261121T000000Z.json", "notes.json"] {
+            std::fs::write(dir.path().join(f), "{}").unwrap();
+        }
+        let name = |p: PathBuf| p.file_name().unwrap().to_string_lossy().into_owned();
+        assert_eq!(name(latest(dir.path(), "").unwrap()), "20261120T000000Z.json");
+        assert_eq!(name(latest(dir.path(), "native-").unwrap()), "native-20261121T000000Z.json");
+        let e = latest(dir.path(), "other-").unwrap_err().to_string();
+        assert!(e.contains("other-<run id>.json") && e.contains(&dir.path().display().to_string()), "{e}");
+    }
 }
