@@ -7,7 +7,7 @@
 //! above its floor.
 
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, IsTerminal};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
@@ -388,7 +388,7 @@ pub fn run(args: &NativeArgs) -> Result<PathBuf> {
     };
     let path = args.out.join(format!("{FILE_PREFIX}{id}.json"));
     results::write_json_atomic(&run, &path)?;
-    print!("{}", table::render_native(&run, &groups, args.style.ascii));
+    print!("{}", table::render_native(&run, &groups, args.style.ascii || !std::io::stdout().is_terminal()));
     eprintln!("native floors: {}", path.display());
     Ok(path)
 }
