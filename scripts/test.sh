@@ -10,4 +10,5 @@ cd "$(dirname "$0")/.."
 # source (about 8 minutes on 2 cores); from the cache it takes a few seconds. The dev profile is
 # the one `cargo test` builds too, so the runner is compiled once.
 cargo run --quiet -- provision
-cargo test "$@"
+# bench-native is not a default member (the root's `cargo test` means the runner), so it is named.
+cargo test --package abibench --package bench-native "$@"

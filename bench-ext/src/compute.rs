@@ -1,10 +1,10 @@
-//! Thin pyfunction wrappers over `kernels`: the same Rust work called from every mode, so
-//! differences between modes here are call/argument overhead (small sizes) or nothing at all (large
-//! sizes). The interpreter is not detached during the kernel, so a small call times only the kernel
-//! and the call.
+//! Thin pyfunction wrappers over `bench_native::kernels`: the same Rust work called from every
+//! mode, so differences between modes here are call/argument overhead (small sizes) or nothing at
+//! all (large sizes). The interpreter is not detached during the kernel, so a small call times only
+//! the kernel and the call.
 
 use crate::export;
-use crate::kernels;
+use bench_native::kernels;
 use pyo3::prelude::*;
 
 /// Total escape-iteration count of a `size` x `size` Mandelbrot grid.

@@ -12,7 +12,6 @@ mod calls_out;
 mod compute;
 mod containers;
 mod harness;
-pub mod kernels;
 mod objects;
 mod strings;
 

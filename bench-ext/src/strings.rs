@@ -2,7 +2,7 @@
 //! so no path can skip the data (an unused `String` copy, for one, could be optimised away).
 
 use crate::export;
-use crate::kernels::byte_sum;
+use bench_native::kernels::byte_sum;
 use pyo3::ffi;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict};

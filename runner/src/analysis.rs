@@ -1,5 +1,6 @@
 //! From raw values to the figures every output shows: per-cell medians with intervals, each
-//! stable-ABI mode's paired ratio to `unlimited`, and the in-build comparisons of each group.
+//! stable-ABI mode's paired ratio to `unlimited`, the in-build comparisons of each group, and,
+//! when the results have native floors, each cell's cost above its floor.
 //! Cells are independent, so they are analysed in parallel (rayon).
 
 use std::collections::BTreeMap;
@@ -9,6 +10,7 @@ use serde::Serialize;
 
 use crate::measure::Measure;
 use crate::modes::Mode;
+use crate::native::{self, AboveFloor};
 use crate::results::{Cell, CellStatus, Results};
 use crate::stats::{self, Estimate, Summary};
 
@@ -20,6 +22,9 @@ pub struct Analysis {
     pub mode_ratios: Vec<Ratio>,
     /// The groups' declared comparisons (`candidate / baseline`) within each build.
     pub comparisons: Vec<ComparisonRatio>,
+    /// Each cell's cost above its scenario's native floor (keyed as `summaries`); empty without
+    /// floors.
+    pub above_native: BTreeMap<String, AboveFloor>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -55,7 +60,7 @@ fn ok_values(c: &Cell, scale: f64) -> Option<Vec<((usize, usize), f64)>> {
 
 pub fn analyse(r: &Results) -> Analysis {
     let scale = r.run.sampling.measure.scale();
-    let summaries = r
+    let summaries: BTreeMap<String, Summary> = r
         .cells
         .par_iter()
         .filter_map(|c| {
@@ -111,12 +116,29 @@ pub fn analyse(r: &Results) -> Analysis {
         })
         .collect();
 
-    Analysis { summaries, mode_ratios, comparisons }
+    let above_native = r.native.as_ref().map_or_else(BTreeMap::new, |n| {
+        r.cells
+            .iter()
+            .filter_map(|c| {
+                let k = key_string(&c.interpreter, c.mode, &c.scenario);
+                let time = summaries.get(&k)?.median;
+                let floor = n.floors.get(&c.scenario)?;
+                Some((k, native::above_floor(&time, &floor.per_op_ns)))
+            })
+            .collect()
+    });
+
+    Analysis { summaries, mode_ratios, comparisons, above_native }
 }
 
 impl Analysis {
     pub fn summary(&self, interpreter: &str, mode: Mode, scenario: &str) -> Option<&Summary> {
         self.summaries.get(&key_string(interpreter, mode, scenario))
+    }
+
+    /// What this cell costs above its native floor: the FFI cost (time/op − floor/op, and ×ratio).
+    pub fn above_native(&self, interpreter: &str, mode: Mode, scenario: &str) -> Option<&AboveFloor> {
+        self.above_native.get(&key_string(interpreter, mode, scenario))
     }
 
     pub fn mode_ratio(&self, interpreter: &str, mode: Mode, scenario: &str) -> Option<&Ratio> {

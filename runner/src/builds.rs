@@ -36,6 +36,11 @@ pub fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("runner lives in the workspace").to_path_buf()
 }
 
+/// The cargo that runs us (`cargo run` sets `$CARGO`), else the one on PATH.
+pub fn cargo() -> std::ffi::OsString {
+    std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into())
+}
+
 /// One build to make: a mode, and for `unlimited` the interpreter whose ABI it targets.
 #[derive(Debug, Clone)]
 pub struct BuildRequest {
@@ -122,13 +127,20 @@ impl BuildRecord {
     }
 }
 
-/// Hash of everything that changes the extension binary: its sources, the lock file, the
-/// workspace profile, the compiler, and RUSTFLAGS.
+/// Hash of everything that changes the extension binary: its sources and those of the kernels
+/// crate it links (not that crate's benches), the lock file, the workspace profile, the compiler,
+/// and RUSTFLAGS.
 pub fn source_hash(workspace: &Path) -> Result<String> {
     let ext = workspace.join("bench-ext");
-    let mut files =
-        vec![workspace.join("Cargo.toml"), workspace.join("Cargo.lock"), ext.join("Cargo.toml"), ext.join("build.rs")];
-    let mut stack = vec![ext.join("src")];
+    let native = ext.join("native");
+    let mut files = vec![
+        workspace.join("Cargo.toml"),
+        workspace.join("Cargo.lock"),
+        ext.join("Cargo.toml"),
+        ext.join("build.rs"),
+        native.join("Cargo.toml"),
+    ];
+    let mut stack = vec![ext.join("src"), native.join("src")];
     while let Some(dir) = stack.pop() {
         for e in std::fs::read_dir(&dir).with_context(|| format!("cannot read {}", dir.display()))? {
             let p = e?.path();
@@ -248,13 +260,12 @@ fn record(r: &BuildRequest, hash: &str, seconds: f64, outcome: BuildOutcome) -> 
     }
 }
 
-/// How many trailing lines of a failed build's stderr the results keep.
-const STDERR_TAIL: usize = 40;
+/// How many trailing lines of a failed build's (or bench run's) stderr an error keeps.
+pub(crate) const STDERR_TAIL: usize = 40;
 
 /// One `cargo build` of the extension; on success the cdylib is copied (atomically) to `artifact`.
 fn cargo_build(r: &BuildRequest, workspace: &Path, target: &Path, jobs: usize, artifact: &Path) -> Result<()> {
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let mut cmd = Command::new(cargo);
+    let mut cmd = Command::new(cargo());
     cmd.args(["build", "--release", "--package", "bench-ext", "--message-format=json-render-diagnostics"])
         .arg("--manifest-path")
         .arg(workspace.join("Cargo.toml"))

@@ -46,6 +46,9 @@ pub enum Command {
                   for what its selection lacks unless given --no-provision. Exit code 1 when a version \
                   asked for could not be had.")]
     Provision(ProvisionArgs),
+    /// Time each scenario's native floor (the same work in pure Rust) with criterion, and record the
+    /// estimates for `compare --native` in <out>/native-<run id>.json.
+    Native(NativeArgs),
     /// Print the tables of a saved results file again.
     Show {
         /// A results file written by `compare` (default: the newest under results/).
@@ -99,8 +102,12 @@ pub struct SelectArgs {
     #[arg(long = "scenario", value_name = "GLOB")]
     pub scenario: Vec<String>,
     /// Directory of scenario files.
-    #[arg(long, value_name = "DIR", default_value_os_t = crate::builds::workspace_root().join("scenarios"))]
+    #[arg(long, value_name = "DIR", default_value_os_t = default_scenarios_dir())]
     pub scenarios_dir: PathBuf,
+}
+
+fn default_scenarios_dir() -> PathBuf {
+    crate::builds::workspace_root().join("scenarios")
 }
 
 #[derive(Args, Debug)]
@@ -169,6 +176,10 @@ pub struct CompareArgs {
     /// Seed for the interleaving order and the bootstrap (default: from the clock, recorded).
     #[arg(long)]
     pub seed: Option<u64>,
+    /// Add each scenario's native floor, from FILE or else the newest native-<run id>.json in --out
+    /// (written by `abibench native`). Floors are times, so not with `--measure instructions`.
+    #[arg(long, value_name = "FILE")]
+    pub native: Option<Option<PathBuf>>,
     #[command(flatten)]
     pub style: StyleArgs,
 }
@@ -185,6 +196,28 @@ pub struct MatrixArgs {
     pub timeout: f64,
     #[command(flatten)]
     pub style: StyleArgs,
+}
+
+#[derive(Args, Debug)]
+pub struct NativeArgs {
+    /// Shorter criterion runs (1 s warm-up, 2 s of samples per bench instead of 3 s and 5 s).
+    #[arg(long)]
+    pub quick: bool,
+    /// Do not run the benches: record the estimates criterion already has (from your own
+    /// `cargo bench -p bench-native`).
+    #[arg(long, conflicts_with = "quick")]
+    pub existing: bool,
+    /// Directory for the native JSON.
+    #[arg(long, value_name = "DIR", default_value = "results")]
+    pub out: PathBuf,
+    /// Directory of scenario files: which floors to record, and the `n` each must match.
+    #[arg(long, value_name = "DIR", default_value_os_t = default_scenarios_dir())]
+    pub scenarios_dir: PathBuf,
+    #[command(flatten)]
+    pub style: StyleArgs,
+    /// Further arguments for criterion, after `--` (e.g. `-- --sample-size 20`).
+    #[arg(last = true, value_name = "CRITERION_ARGS", conflicts_with = "existing")]
+    pub criterion_args: Vec<String>,
 }
 
 #[derive(Args, Debug)]

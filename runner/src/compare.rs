@@ -16,6 +16,7 @@ use crate::export::table;
 use crate::interpreters::{self, Interpreter};
 use crate::measure::{self, Measure, Plan, PlannedBuild};
 use crate::modes::Mode;
+use crate::native;
 use crate::progress::Progress;
 use crate::provision;
 use crate::results::{self, Cell, CellStatus, Host, Results, RunInfo, RunStatus, SourceInfo};
@@ -60,6 +61,15 @@ fn build_requests(sel: &Selection, note: &dyn Fn(String)) -> Vec<BuildRequest> {
 
 pub fn run(args: &CompareArgs) -> Result<i32> {
     let sel = select(&args.select, !args.no_provision)?;
+    // Before anything is built: a missing or mismatched floor is an input error.
+    if args.native.is_some() && args.measure == Measure::Instructions {
+        bail!("--native: native floors are criterion times and cannot sit beside instruction counts; drop --native or --measure instructions");
+    }
+    let native =
+        args.native.as_ref().map(|file| native::section(file.as_deref(), &args.out, &sel.groups)).transpose()?;
+    if let Some(n) = &native {
+        eprintln!("native floors: {} ({} scenarios)", n.file.display(), n.floors.len());
+    }
     let workspace = builds::workspace_root();
     let cache = builds::cache_root();
     let level = args.level.level();
@@ -146,6 +156,7 @@ pub fn run(args: &CompareArgs) -> Result<i32> {
         groups: sel.groups.clone(),
         cells: Vec::new(),
         workers: Vec::new(),
+        native,
     };
     let path = results::results_path(&args.out, &id);
     res.write_atomic(&path)?;
@@ -254,23 +265,10 @@ pub fn list(args: &SelectArgs) -> Result<()> {
     Ok(())
 }
 
-/// The newest results file in `dir` (run ids sort by time).
-pub fn latest(dir: &Path) -> Result<PathBuf> {
-    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
-        .with_context(|| format!("cannot read {}", dir.display()))?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "json"))
-        // Run ids start with the year; other files beside the results (matrix-*.json) do not.
-        .filter(|p| p.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with(|c: char| c.is_ascii_digit())))
-        .collect();
-    files.sort();
-    files.pop().with_context(|| format!("no results files in {}", dir.display()))
-}
-
 pub fn show(file: Option<PathBuf>, ascii: bool) -> Result<()> {
     let path = match file {
         Some(p) => p,
-        None => latest(Path::new("results"))?,
+        None => results::latest(Path::new("results"), "")?,
     };
     print_tables(&Results::read(&path)?, ascii);
     Ok(())

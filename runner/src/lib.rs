@@ -4,7 +4,8 @@
 //! cache) → `interpreters` (discover) → `builds` (one extension per ABI mode, cached) → `measure`
 //! (worker children, modes interleaved) → `analysis` (statistics over raw values) → `export`
 //! (tables). `results` is the file format between them; `audit` checks a build against the
-//! Stable ABI symbol list; `build_flags` says where the interpreters' own builds differ. `matrix`
+//! Stable ABI symbol list; `native` gives each scenario a
+//! pure-Rust floor from criterion; `build_flags` says where the interpreters' own builds differ. `matrix`
 //! is the other pipeline: builds × interpreters, which loads where (import, link check, audit).
 
 pub mod analysis;
@@ -19,6 +20,7 @@ pub mod interpreters;
 pub mod matrix;
 pub mod measure;
 pub mod modes;
+pub mod native;
 pub mod progress;
 pub mod provision;
 pub mod results;

@@ -1,7 +1,7 @@
 use clap::Parser;
 
 use abibench::cli::{Cli, Command};
-use abibench::{builds, calibrate, compare, matrix, provision};
+use abibench::{builds, calibrate, compare, matrix, native, provision};
 
 fn main() {
     let cli = Cli::parse();
@@ -13,6 +13,7 @@ fn main() {
         Command::Show { file, style } => compare::show(file, style.ascii).map(|()| 0),
         Command::Matrix(args) => matrix::run(&args),
         Command::LinkCheck { libpython, build } => matrix::link_check_main(&libpython, &build).map(|()| 0),
+        Command::Native(args) => native::run(&args).map(|_| 0),
     };
     match outcome {
         Ok(code) => std::process::exit(code),

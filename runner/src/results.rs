@@ -11,6 +11,7 @@ use crate::builds::BuildRecord;
 use crate::interpreters::Interpreter;
 use crate::measure::{Level, Sampling};
 use crate::modes::Mode;
+use crate::native::NativeSection;
 use crate::scenarios::Group;
 
 pub const SCHEMA: &str = "abibench-results";
@@ -30,6 +31,10 @@ pub struct Results {
     pub groups: Vec<Group>,
     pub cells: Vec<Cell>,
     pub workers: Vec<WorkerRecord>,
+    /// The native floor of each scenario (`compare --native`). No schema bump for it: it is
+    /// optional and additive, so this reader defaults it in older files, and older readers ignore it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub native: Option<NativeSection>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -210,6 +215,22 @@ impl WorkerRecord {
     }
 }
 
+/// The newest `<prefix><run id>.json` in `dir` (run ids sort by time and start with a digit, so
+/// `native-…` files are not taken for results files).
+pub fn latest(dir: &Path, prefix: &str) -> Result<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .with_context(|| format!("cannot read {}", dir.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .filter(|p| {
+            let stem = p.file_stem().unwrap_or_default().to_string_lossy();
+            stem.strip_prefix(prefix).is_some_and(|id| id.starts_with(|c: char| c.is_ascii_digit()))
+        })
+        .collect();
+    files.sort();
+    files.pop().with_context(|| format!("no {prefix}<run id>.json files in {}", dir.display()))
+}
+
 impl Results {
     pub fn write_atomic(&self, path: &Path) -> Result<()> {
         write_json_atomic(self, path)
@@ -318,4 +339,22 @@ pub fn git_state(workspace: &Path) -> (Option<String>, bool) {
 /// Where a run's results go: `<dir>/<run id>.json`.
 pub fn results_path(dir: &Path, id: &str) -> PathBuf {
     dir.join(format!("{id}.json"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn latest_tells_results_from_native_files() {
+        let dir = tempfile::tempdir().unwrap();
+        for f in ["20261120T000000Z.json", "20261119T000000Z.json", "native-20261121T000000Z.json", "notes.json"] {
+            std::fs::write(dir.path().join(f), "{}").unwrap();
+        }
+        let name = |p: PathBuf| p.file_name().unwrap().to_string_lossy().into_owned();
+        assert_eq!(name(latest(dir.path(), "").unwrap()), "20261120T000000Z.json");
+        assert_eq!(name(latest(dir.path(), "native-").unwrap()), "native-20261121T000000Z.json");
+        let e = latest(dir.path(), "other-").unwrap_err().to_string();
+        assert!(e.contains("other-<run id>.json") && e.contains(&dir.path().display().to_string()), "{e}");
+    }
 }

@@ -49,6 +49,10 @@ pub struct Scenario {
     pub stmt: String,
     /// Operations per execution of `stmt`; times are reported per operation.
     pub n: u64,
+    /// The criterion bench (group `native`, `bench-ext/native/benches/native.rs`) timing the same
+    /// work in pure Rust: this scenario's floor. Several scenarios may share one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub native: Option<String>,
 }
 
 // On-disk shape. Names are `Spanned` so semantic errors can point at a line.
@@ -92,6 +96,7 @@ struct ScenarioDef {
     stmt: String,
     #[serde(default = "one")]
     n: Spanned<u64>,
+    native: Option<Spanned<String>>,
 }
 
 fn one() -> Spanned<u64> {
@@ -130,6 +135,14 @@ pub fn parse_file(path: &Path, text: &str) -> Result<Group> {
         if s.stmt.trim().is_empty() {
             bail!("{}: scenario '{name}' has an empty stmt", at(s.name.span()));
         }
+        if let Some(native) = s.native.as_ref().filter(|x| !valid_name(x.get_ref())) {
+            bail!(
+                "{}: scenario '{name}' names native floor '{}'; a criterion bench id is lowercase letters, \
+                 digits, '_', '.' or '-'",
+                at(native.span()),
+                native.get_ref()
+            );
+        }
         scenarios.push(Scenario {
             name,
             group: group.clone(),
@@ -138,6 +151,7 @@ pub fn parse_file(path: &Path, text: &str) -> Result<Group> {
             setup: s.setup,
             stmt: s.stmt,
             n: *s.n.get_ref(),
+            native: s.native.map(Spanned::into_inner),
         });
     }
     if scenarios.is_empty() {
@@ -247,6 +261,7 @@ function = "f1"
 stmt = "f(x)"
 setup = "x = list(range(n))"
 n = 1000
+native = "slice_sum"
 
 [[scenario]]
 name = "a.fn"
@@ -263,6 +278,8 @@ stmt = "f(x)"
         assert_eq!(g.scenarios[0].n, 1000);
         assert_eq!(g.scenarios[1].n, 1, "n defaults to 1");
         assert_eq!(g.scenarios[1].group, "containers");
+        assert_eq!(g.scenarios[0].native.as_deref(), Some("slice_sum"));
+        assert_eq!(g.scenarios[1].native, None, "a native floor is optional");
         assert_eq!(g.comparisons[0].candidate, "a.fn");
     }
 
@@ -283,6 +300,10 @@ stmt = "f(x)"
         let zero = GOOD.replace("n = 1000", "n = 0");
         let e = parse_file(Path::new("c.toml"), &zero).unwrap_err().to_string();
         assert!(e.starts_with("c.toml:17:"), "{e}");
+
+        let bad_floor = GOOD.replace("native = \"slice_sum\"", "native = \"native/Slice Sum\"");
+        let e = parse_file(Path::new("c.toml"), &bad_floor).unwrap_err().to_string();
+        assert!(e.starts_with("c.toml:18:") && e.contains("native/Slice Sum"), "{e}");
     }
 
     #[test]
@@ -310,5 +331,9 @@ stmt = "f(x)"
         let groups = load_dir(&dir).unwrap();
         assert!(groups.iter().any(|g| g.kind == Kind::Compute));
         assert!(groups.iter().any(|g| g.kind == Kind::Chatty));
+        // Every shipped scenario has a native floor, so no table has a hole in that column.
+        let without: Vec<&str> =
+            groups.iter().flat_map(|g| &g.scenarios).filter(|s| s.native.is_none()).map(|s| s.name.as_str()).collect();
+        assert!(without.is_empty(), "scenarios without a native floor: {without:?}");
     }
 }

@@ -1,4 +1,5 @@
-//! The terminal table: one per scenario group, then the group's in-build comparisons.
+//! The terminal tables: one per scenario group, then the group's in-build comparisons; and the
+//! native floors of `abibench native`.
 
 use std::collections::BTreeSet;
 use std::fmt::Write;
@@ -8,7 +9,9 @@ use comfy_table::{presets, Cell as TCell, CellAlignment, Table};
 use crate::analysis::Analysis;
 use crate::measure::Measure;
 use crate::modes::Mode;
+use crate::native::NativeRun;
 use crate::results::{CellStatus, Results};
+use crate::scenarios::Group;
 use crate::stats::Estimate;
 
 /// A per-operation value with three significant digits: a time in ns, or an instruction count.
@@ -27,6 +30,11 @@ pub fn format_value(x: f64, measure: Measure) -> String {
         _ => 2,
     };
     format!("{v:.decimals$}{unit}")
+}
+
+/// `1.50 ns ±1%`: a median and its interval's half-width, relative.
+pub fn format_estimate(e: &Estimate, measure: Measure) -> String {
+    format!("{} ±{:.0}%", format_value(e.point, measure), 100.0 * e.rel_half_width())
 }
 
 /// `1.07× ±0.01`: the point and the interval's half-width.
@@ -58,31 +66,39 @@ pub fn render(r: &Results, a: &Analysis, ascii: bool) -> String {
         out,
         "{what} (empty-loop overhead subtracted), ± half-width of its 95 % bootstrap interval.\n\
          Stable-ABI columns add their ratio to `unlimited` on the same interpreter, paired value by value.\n\
-         '—' = the mode does not fit that interpreter.\n"
+         '—' = the mode does not fit that interpreter."
     );
+    let floors = r.native.as_ref().map(|n| {
+        let _ = writeln!(
+            out,
+            "native = the same work in pure Rust (criterion, `abibench native` of {}): the floor under every \
+             column; the rest of a time is the crossing.",
+            n.created_at
+        );
+        &n.floors
+    });
+    out.push('\n');
     for g in &r.groups {
         let _ = writeln!(out, "{} [{}]", g.title, format!("{:?}", g.kind).to_lowercase());
         let mut header = vec!["scenario".to_string(), "python".to_string()];
         header.extend(modes.iter().map(|m| m.name()));
+        let floors = floors.filter(|f| g.scenarios.iter().any(|s| f.contains_key(&s.name)));
+        if floors.is_some() {
+            header.push("native".into());
+        }
         let mut t = new_table(header, ascii);
         // (scenario, mode, interpreter, status, reason); "not available" is the same on every
         // interpreter, so it is noted once per scenario and mode.
         let mut notes: BTreeSet<(String, Mode, Option<String>, &str, String)> = BTreeSet::new();
         for s in &g.scenarios {
-            for i in &r.interpreters {
+            for (row_of_scenario, i) in r.interpreters.iter().enumerate() {
                 let mut row = vec![TCell::new(&s.name), TCell::new(&i.name)];
                 for &m in &modes {
                     let text = match r.cell(&i.name, m, &s.name) {
                         None => "—".to_string(),
                         Some(c) if c.status == CellStatus::Ok => {
                             let sum = a.summary(&i.name, m, &s.name);
-                            let mut text = sum.map_or("?".into(), |x| {
-                                format!(
-                                    "{} ±{:.0}%",
-                                    format_value(x.median.point, measure),
-                                    100.0 * x.median.rel_half_width()
-                                )
-                            });
+                            let mut text = sum.map_or("?".into(), |x| format_estimate(&x.median, measure));
                             if let Some(ratio) = a.mode_ratio(&i.name, m, &s.name) {
                                 text = format!("{text}  {}", format_ratio(&ratio.ratio));
                             }
@@ -96,6 +112,11 @@ pub fn render(r: &Results, a: &Analysis, ascii: bool) -> String {
                         }
                     };
                     row.push(right(text));
+                }
+                if let Some(f) = floors {
+                    // A floor does not depend on the interpreter: shown once per scenario.
+                    let floor = f.get(&s.name).filter(|_| row_of_scenario == 0);
+                    row.push(right(floor.map_or(String::new(), |f| format_estimate(&f.per_op_ns, Measure::WallTime))));
                 }
                 t.add_row(row);
             }
@@ -144,6 +165,33 @@ pub fn render(r: &Results, a: &Analysis, ascii: bool) -> String {
         let _ = writeln!(out, "noise: {w}");
     }
     out
+}
+
+/// The floors of a native run, with the scenarios each one is under.
+pub fn render_native(run: &NativeRun, groups: &[Group], ascii: bool) -> String {
+    let mut t = new_table(
+        ["native floor", "per iteration", "ops", "per operation", "scenarios"].map(String::from).to_vec(),
+        ascii,
+    );
+    for (id, b) in &run.benches {
+        let users: Vec<&str> = groups
+            .iter()
+            .flat_map(|g| &g.scenarios)
+            .filter(|s| s.native.as_deref() == Some(id))
+            .map(|s| s.name.as_str())
+            .collect();
+        t.add_row(vec![
+            TCell::new(id),
+            right(format_estimate(&b.per_iteration_ns, Measure::WallTime)),
+            right(b.elements.to_string()),
+            right(format_estimate(&b.per_op_ns(), Measure::WallTime)),
+            TCell::new(users.join(" ")),
+        ]);
+    }
+    format!(
+        "Native floors: criterion's median per iteration, ± half-width of its 95 % interval, over the operations \
+         in one iteration.\n{t}\n"
+    )
 }
 
 #[cfg(test)]

@@ -1,5 +1,5 @@
-//! Pure Rust kernels, free of PyO3, so a native benchmark can time exactly what the `compute`
-//! scenarios call through Python.
+//! Compute kernels, free of PyO3, so the native benches time exactly what the `compute` scenarios
+//! call through Python.
 
 /// Sum of the bytes, so that reading a string or buffer cannot be optimised away.
 pub fn byte_sum(bytes: impl IntoIterator<Item = u8>) -> u64 {

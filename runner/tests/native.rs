@@ -1,0 +1,123 @@
+//! The native floor end to end: a real (very short) criterion run of every floor, recorded by
+//! `abibench native`, then carried by `compare --native` into the results and the table.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use abibench::analysis;
+use abibench::modes::Mode;
+use abibench::native::{self, NativeRun};
+use abibench::results::{self, Results};
+use abibench::scenarios;
+
+fn abibench(args: &[&str], criterion_home: &Path) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_abibench"));
+    // A home of its own: the developer's own estimates under target/criterion stay untouched.
+    cmd.args(args).env("CRITERION_HOME", criterion_home);
+    cmd
+}
+
+fn run_ok(cmd: &mut Command) -> Output {
+    let out = cmd.output().expect("abibench starts");
+    assert!(out.status.success(), "{:?} failed:\n{}", cmd, String::from_utf8_lossy(&out.stderr));
+    out
+}
+
+/// The newest interpreter the end-to-end tests use (ABIBENCH_TEST_PYTHONS, as in end_to_end.rs).
+fn python() -> String {
+    std::env::var("ABIBENCH_TEST_PYTHONS")
+        .ok()
+        .and_then(|v| v.split_whitespace().last().map(String::from))
+        .unwrap_or_else(|| "3.13".into())
+}
+
+fn files(dir: &Path, prefix: &str) -> Vec<PathBuf> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.file_name().unwrap().to_string_lossy().starts_with(prefix))
+        .collect()
+}
+
+#[test]
+fn native_floors_are_recorded_and_shown_above_each_cell() {
+    let home = tempfile::tempdir().unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let outs = out.path().to_str().unwrap();
+
+    // Asking for floors before any were recorded is an input error that says what to run.
+    let early = abibench(&["compare", "--out", outs, "--native"], home.path()).output().unwrap();
+    let err = String::from_utf8_lossy(&early.stderr);
+    assert_eq!(early.status.code(), Some(2), "{err}");
+    assert!(err.contains("abibench native"), "{err}");
+
+    // Criterion's shortest honest settings: the figures are noisy, their plumbing is not.
+    let quick = ["--warm-up-time", "0.05", "--measurement-time", "0.1", "--sample-size", "10"];
+    let mut args = vec!["native", "--ascii", "--out", outs, "--"];
+    args.extend(quick);
+    let recorded = run_ok(&mut abibench(&args, home.path()));
+    let table = String::from_utf8_lossy(&recorded.stdout);
+
+    let native_files = files(out.path(), native::FILE_PREFIX);
+    assert_eq!(native_files.len(), 1, "{native_files:?}");
+    let run: NativeRun = results::read_versioned(&native_files[0], native::SCHEMA, native::SCHEMA_VERSION).unwrap();
+    assert_eq!(run.criterion_home, home.path());
+    assert!(run.command.as_ref().is_some_and(|c| c.iter().any(|a| a == "bench-native")), "{:?}", run.command);
+    let groups = scenarios::load_dir(&abibench::builds::workspace_root().join("scenarios")).unwrap();
+    for s in groups.iter().flat_map(|g| &g.scenarios) {
+        let id = s.native.as_deref().unwrap_or_else(|| panic!("{} has no floor", s.name));
+        let b = &run.benches[id];
+        assert_eq!(b.elements, s.n, "{id} vs {}", s.name);
+        assert!(b.per_iteration_ns.point > 0.0 && b.per_iteration_ns.low <= b.per_iteration_ns.high, "{id}: {b:?}");
+        assert!(table.contains(id) && table.contains(&s.name), "{id} / {} not in:\n{table}", s.name);
+    }
+
+    // compare --native takes the newest native file in --out, and the results file beside it is
+    // still what `show` finds.
+    let py = python();
+    let compare = run_ok(&mut abibench(
+        &[
+            "compare",
+            "--quick",
+            "--ascii",
+            "--out",
+            outs,
+            "--python",
+            &py,
+            "--mode",
+            "unlimited",
+            "--scenario",
+            "list_sum_*",
+            "--native",
+        ],
+        home.path(),
+    ));
+    let stdout = String::from_utf8_lossy(&compare.stdout);
+    let results_file = results::latest(out.path(), "").unwrap();
+    let r = Results::read(&results_file).unwrap();
+    let n = r.native.as_ref().expect("a native section");
+    assert_eq!(n.file, native_files[0]);
+    let a = analysis::analyse(&r);
+    let interp = &r.interpreters[0].name;
+    for s in r.groups.iter().flat_map(|g| &g.scenarios) {
+        let floor = &n.floors[&s.name];
+        assert_eq!(Some(floor.bench.as_str()), s.native.as_deref());
+        // serde_json may move a float by its last bit on the way through a file.
+        let want = run.benches[&floor.bench].per_op_ns();
+        for (got, want) in
+            [(floor.per_op_ns.point, want.point), (floor.per_op_ns.low, want.low), (floor.per_op_ns.high, want.high)]
+        {
+            assert!((got - want).abs() <= 1e-12 * want, "{}: {got} != {want}", s.name);
+        }
+        let time = a.summary(interp, Mode::Unlimited, &s.name).unwrap().median;
+        let above = a.above_native(interp, Mode::Unlimited, &s.name).unwrap();
+        assert_eq!(above.excess_ns.point, time.point - floor.per_op_ns.point);
+    }
+    assert!(stdout.contains("native = the same work in pure Rust"), "{stdout}");
+    let header = stdout.lines().find(|l| l.contains("scenario") && l.contains("unlimited")).unwrap();
+    assert!(header.trim_end_matches(['|', ' ']).ends_with("native"), "{header}");
+
+    // The section is part of the file: `show` prints the column again.
+    let show = run_ok(&mut abibench(&["show", "--ascii", &results_file.to_string_lossy()], home.path()));
+    assert!(String::from_utf8_lossy(&show.stdout).contains(&format!("{header}\n")));
+}
