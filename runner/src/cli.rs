@@ -30,6 +30,8 @@ pub enum Command {
     Compare(CompareArgs),
     /// Show what `compare` would use: interpreters found, modes and where they fit, scenarios.
     List(SelectArgs),
+    /// Write the report of a saved run: report.html (self-contained), report.md, plots/ (SVG, PNG).
+    Report(ReportArgs),
     /// Print the tables of a saved results file again.
     Show {
         /// A results file written by `compare` (default: the newest under results/).
@@ -77,8 +79,24 @@ pub struct CompareArgs {
     /// Seed for the interleaving order and the bootstrap (default: from the clock, recorded).
     #[arg(long)]
     pub seed: Option<u64>,
+    /// Do not write the report (report.html, report.md, plots/) beside the results file.
+    #[arg(long)]
+    pub no_report: bool,
     #[command(flatten)]
     pub style: StyleArgs,
+}
+
+#[derive(Args, Debug)]
+pub struct ReportArgs {
+    /// A results file written by `compare` (default: the newest under results/).
+    pub file: Option<PathBuf>,
+    /// Directory for report.html, report.md and plots/ (default: beside the results file, named
+    /// after it: results/<run id>/).
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// An ABI compatibility matrix (from `abibench matrix`) to draw as a figure.
+    #[arg(long, value_name = "FILE")]
+    pub matrix: Option<PathBuf>,
 }
 
 #[derive(Args, Debug)]

@@ -16,6 +16,7 @@ use crate::interpreters::{self, Interpreter};
 use crate::measure::{self, Plan};
 use crate::modes::Mode;
 use crate::progress::Progress;
+use crate::report;
 use crate::results::{self, Cell, CellStatus, Host, Results, RunInfo, RunStatus, SourceInfo};
 use crate::scenarios::{self, Group};
 
@@ -220,6 +221,11 @@ pub fn run(args: &CompareArgs) -> Result<i32> {
         path.display(),
         if interrupted { " (interrupted: finished cells kept)" } else { "" }
     );
+    if !args.no_report {
+        let html = report::write(&res, &a, &path, &report::default_dir(&path), None)
+            .with_context(|| format!("results are saved in {}, but the report failed", path.display()))?;
+        eprintln!("report: {}", html.display());
+    }
     Ok(if interrupted { 130 } else { 0 })
 }
 

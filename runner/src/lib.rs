@@ -2,8 +2,9 @@
 //!
 //! Stages, one module each, in the order data flows: `interpreters` (discover) → `builds` (one
 //! extension per ABI mode, cached) → `measure` (worker children, modes interleaved) → `analysis`
-//! (statistics over raw values) → `export` (tables). `results` is the file format between them;
-//! `audit` checks a build against the Stable ABI symbol list.
+//! (statistics over raw values) → `export` (tables, plots, Markdown, HTML) and `report` (the decision
+//! summary and the page around it). `results` is the file format between them; `audit` checks a
+//! build against the Stable ABI symbol list.
 
 pub mod analysis;
 pub mod audit;
@@ -15,6 +16,9 @@ pub mod interpreters;
 pub mod measure;
 pub mod modes;
 pub mod progress;
+pub mod report;
 pub mod results;
 pub mod scenarios;
 pub mod stats;
+#[cfg(test)]
+mod testdata;

@@ -8,7 +8,8 @@ use comfy_table::{presets, Cell as TCell, CellAlignment, Table};
 use crate::analysis::Analysis;
 use crate::modes::Mode;
 use crate::results::{CellStatus, Results};
-use crate::stats::Estimate;
+use crate::scenarios::Group;
+use crate::stats::{Estimate, Summary};
 
 /// Human time per operation with three significant digits.
 pub fn format_ns(ns: f64) -> String {
@@ -25,9 +26,31 @@ pub fn format_ns(ns: f64) -> String {
     format!("{v:.decimals$} {unit}")
 }
 
+/// `6.21 ns ±3%`: the median per operation and its interval's relative half-width.
+pub fn format_summary(s: &Summary) -> String {
+    format!("{} ±{:.0}%", format_ns(s.median.point), 100.0 * s.median.rel_half_width())
+}
+
 /// `1.07× ±0.01`: the point and the interval's half-width.
 pub fn format_ratio(e: &Estimate) -> String {
     format!("{:.2}× ±{:.2}", e.point, (e.high - e.low) / 2.0)
+}
+
+/// A cell without values, explained once: (scenario, mode, interpreter, status, first line of the
+/// reason). "Not available" is the same on every interpreter, so it carries no interpreter.
+pub type Note = (String, Mode, Option<String>, &'static str, String);
+
+/// The notes under a group's table, in a stable order.
+pub fn notes(r: &Results, g: &Group) -> BTreeSet<Note> {
+    r.cells
+        .iter()
+        .filter(|c| c.status != CellStatus::Ok && g.scenarios.iter().any(|s| s.name == c.scenario))
+        .map(|c| {
+            let first = c.reason.as_deref().unwrap_or_default().lines().next().unwrap_or_default();
+            let interp = (c.status != CellStatus::NotAvailable).then(|| c.interpreter.clone());
+            (c.scenario.clone(), c.mode, interp, c.status.label(), first.to_string())
+        })
+        .collect()
 }
 
 fn new_table(header: Vec<String>, ascii: bool) -> Table {
@@ -56,9 +79,6 @@ pub fn render(r: &Results, a: &Analysis, ascii: bool) -> String {
         let mut header = vec!["scenario".to_string(), "python".to_string()];
         header.extend(modes.iter().map(|m| m.name()));
         let mut t = new_table(header, ascii);
-        // (scenario, mode, interpreter, status, reason); "not available" is the same on every
-        // interpreter, so it is noted once per scenario and mode.
-        let mut notes: BTreeSet<(String, Mode, Option<String>, &str, String)> = BTreeSet::new();
         for s in &g.scenarios {
             for i in &r.interpreters {
                 let mut row = vec![TCell::new(&s.name), TCell::new(&i.name)];
@@ -66,21 +86,13 @@ pub fn render(r: &Results, a: &Analysis, ascii: bool) -> String {
                     let text = match r.cell(&i.name, m, &s.name) {
                         None => "—".to_string(),
                         Some(c) if c.status == CellStatus::Ok => {
-                            let sum = a.summary(&i.name, m, &s.name);
-                            let mut text = sum.map_or("?".into(), |x| {
-                                format!("{} ±{:.0}%", format_ns(x.median.point), 100.0 * x.median.rel_half_width())
-                            });
+                            let mut text = a.summary(&i.name, m, &s.name).map_or("?".into(), format_summary);
                             if let Some(ratio) = a.mode_ratio(&i.name, m, &s.name) {
                                 text = format!("{text}  {}", format_ratio(&ratio.ratio));
                             }
                             text
                         }
-                        Some(c) => {
-                            let first = c.reason.as_deref().unwrap_or_default().lines().next().unwrap_or_default();
-                            let interp = (c.status != CellStatus::NotAvailable).then(|| i.name.clone());
-                            notes.insert((s.name.clone(), m, interp, c.status.label(), first.to_string()));
-                            c.status.label().to_string()
-                        }
+                        Some(c) => c.status.label().to_string(),
                     };
                     row.push(right(text));
                 }
@@ -88,7 +100,7 @@ pub fn render(r: &Results, a: &Analysis, ascii: bool) -> String {
             }
         }
         let _ = writeln!(out, "{t}");
-        for (scenario, mode, interp, status, reason) in notes {
+        for (scenario, mode, interp, status, reason) in notes(r, g) {
             let on = interp.map_or(String::new(), |i| format!(" on {i}"));
             let _ = writeln!(out, "  {scenario} / {mode}{on}: {status}: {reason}");
         }
