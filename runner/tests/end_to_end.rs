@@ -1,37 +1,26 @@
 //! End to end with real builds and real interpreters (pyenv 3.8 and 3.13, or the two given in
 //! ABIBENCH_TEST_PYTHONS="3.8 3.13"): build, load, measure, record, audit. Nothing is mocked.
 
+mod common;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 use std::time::{Duration, Instant};
+
+use common::{abibench, python_flags, pythons, run_ok};
 
 use abibench::audit;
 use abibench::interpreters::PyVersion;
 use abibench::modes::Mode;
 use abibench::results::{CellStatus, Results};
 
-fn pythons() -> Vec<String> {
-    std::env::var("ABIBENCH_TEST_PYTHONS")
-        .unwrap_or_else(|_| "3.8 3.13".into())
-        .split_whitespace()
-        .map(String::from)
-        .collect()
-}
-
-fn abibench(args: &[&str]) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_abibench"));
-    cmd.args(args);
-    cmd
-}
-
-fn run_ok(cmd: &mut Command) -> Output {
-    let out = cmd.output().expect("abibench starts");
-    assert!(out.status.success(), "{:?} failed:\n{}", cmd, String::from_utf8_lossy(&out.stderr));
-    out
-}
-
 fn only_results_file(dir: &Path) -> Results {
-    let files: Vec<PathBuf> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).collect();
+    // Beside it, compare writes the run's report directory.
+    let files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .collect();
     assert_eq!(files.len(), 1, "one results file in {}: {files:?}", dir.display());
     Results::read(&files[0]).unwrap()
 }
@@ -40,10 +29,6 @@ fn compare_args<'a>(out: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
     let mut args = vec!["compare", "--quick", "--ascii", "--out", out];
     args.extend_from_slice(extra);
     args
-}
-
-fn python_flags(pythons: &[String]) -> Vec<&str> {
-    pythons.iter().flat_map(|p| ["--python", p.as_str()]).collect()
 }
 
 /// The whole path on two interpreters in unlimited and abi3-py38: every cell is there, the

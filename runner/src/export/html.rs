@@ -42,6 +42,7 @@ nav a { margin-right: 1em; }
 table { border-collapse: collapse; margin: .8em 0; font-size: 13px; }
 th, td { border: 1px solid #ddd; padding: 3px 7px; vertical-align: top; }
 thead th { background: #f0f0f0; position: sticky; top: 0; }
+tbody th { text-align: left; font-weight: 500; white-space: nowrap; }
 tr.group th { background: #e8eef6; text-align: left; font-size: 14px; }
 td.cell { text-align: right; white-space: nowrap; font-variant-numeric: tabular-nums; }
 td.na, td.none { color: #888; text-align: center; }
@@ -126,7 +127,9 @@ fn results_table(out: &mut String, r: &Results, a: &Analysis) {
                                 };
                                 let _ = write!(
                                     body,
-                                    "<span class=\"ratio {class}\">{}</span>",
+                                    "<span class=\"ratio {class}\" title=\"95 % interval {:.2}–{:.2}×\">{}</span>",
+                                    x.ratio.low,
+                                    x.ratio.high,
                                     esc(&format_ratio(&x.ratio))
                                 );
                             }
