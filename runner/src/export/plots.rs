@@ -173,7 +173,7 @@ impl Figure<'_> {
             Figure::Matrix(m) => {
                 let (builds, interps) = matrix_axes(m);
                 let label_w = 20 + 9 * builds.iter().map(|b| b.chars().count()).max().unwrap_or(0) as u32;
-                ((label_w + 100 * interps.len() as u32 + 40).max(600), HEADER + 30 + 28 * builds.len() as u32 + 60)
+                ((label_w + 100 * interps.len() as u32 + 40).max(600), HEADER + 30 + 28 * builds.len() as u32 + 20)
             }
         }
     }
