@@ -143,7 +143,7 @@ pub fn ordered_interpreters(r: &Results) -> Vec<&Interpreter> {
 
 /// Stable-ABI modes that have cells in this run, in table order.
 pub fn stable_modes(r: &Results) -> Vec<Mode> {
-    Mode::ALL.into_iter().filter(|m| *m != Mode::Unlimited && r.cells.iter().any(|c| c.mode == *m)).collect()
+    r.modes().into_iter().filter(|m| *m != Mode::Unlimited).collect()
 }
 
 pub fn bands(r: &Results) -> Vec<Band> {
@@ -350,6 +350,12 @@ impl Decision {
         }));
         sections.push(("Paths the stable ABI cannot express", missing));
         sections.retain(|(_, lines)| !lines.is_empty());
+        if self.costs.is_empty() {
+            sections.insert(
+                0,
+                ("Nothing to compare", vec!["No stable-ABI mode has a ratio to unlimited in this run.".to_string()]),
+            );
+        }
         sections
     }
 }
@@ -737,6 +743,15 @@ mod tests {
         // A ratio whose interval straddles 1.0 is never called a cost.
         let unclear = Aggregate::of(&[est(1.3, 0.9, 1.7)]).unwrap();
         assert!(cost_phrase(&unclear).starts_with("no difference measurable"), "{}", cost_phrase(&unclear));
+    }
+
+    #[test]
+    fn a_run_without_stable_abi_modes_says_so() {
+        let mut r = testdata::results();
+        r.cells.retain(|c| c.mode == Mode::Unlimited);
+        let summary = Decision::compute(&r, &analysis::analyse(&r)).summary();
+        assert_eq!(summary.len(), 1, "{summary:?}");
+        assert_eq!(summary[0].0, "Nothing to compare");
     }
 
     #[test]

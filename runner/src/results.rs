@@ -237,6 +237,11 @@ impl Results {
     pub fn cell(&self, interpreter: &str, mode: Mode, scenario: &str) -> Option<&Cell> {
         self.cells.iter().find(|c| c.interpreter == interpreter && c.mode == mode && c.scenario == scenario)
     }
+
+    /// The modes this run has cells for, in table order.
+    pub fn modes(&self) -> Vec<Mode> {
+        Mode::ALL.into_iter().filter(|m| self.cells.iter().any(|c| c.mode == *m)).collect()
+    }
 }
 
 pub fn now_rfc3339() -> String {

@@ -228,6 +228,14 @@ fn bad_input_gets_a_clear_error() {
     check(&["compare", "--mode", "abi3-py39"], "unknown mode 'abi3-py39'");
     check(&["compare", "--python", "2.7"], "--python 2.7: no such interpreter");
     check(&["compare", "--scenario", "zzz*"], "--scenario zzz*");
+    check(&["report", "/no/such/run.json"], "cannot read /no/such/run.json");
+    let results = scenario_dir("{}");
+    let not_results = results.path().join("faults.toml");
+    check(&["report", not_results.to_str().unwrap()], "faults.toml is not an abibench results file");
+    check(
+        &["report", not_results.to_str().unwrap(), "--matrix", "/no/such/m.json"],
+        "--matrix /no/such/m.json: cannot read",
+    );
     let bad = scenario_dir("[group]\nname = \"x\"\ntitle = \"x\"\nkind = \"chatty\"\n\n[[scenario]]\nname = \"a\"\nfunction = \"f\"\nstmt = \n");
     check(&["compare", "--scenarios-dir", bad.path().to_str().unwrap()], "faults.toml");
     check(&["compare", "--scenarios-dir", bad.path().to_str().unwrap()], "line 9");

@@ -9,7 +9,6 @@ use std::fmt::Write;
 use crate::analysis::Analysis;
 use crate::export::table::{format_ratio, format_summary, notes};
 use crate::export::{path_url, percent_encode};
-use crate::modes::Mode;
 use crate::report::{kind_name, ordered_interpreters, run_line, Report, QUESTION};
 use crate::results::{CellStatus, Results};
 use crate::stats::RESAMPLES;
@@ -83,13 +82,9 @@ fn plain_table(out: &mut String, class: &str, header: &[String], rows: &[Vec<Str
     let _ = writeln!(out, "</tbody></table>");
 }
 
-fn modes_of(r: &Results) -> Vec<Mode> {
-    Mode::ALL.into_iter().filter(|m| r.cells.iter().any(|c| c.mode == *m)).collect()
-}
-
 /// The full results table: a row per (scenario, interpreter), a cell per mode, every cell filled.
 fn results_table(out: &mut String, r: &Results, a: &Analysis) {
-    let modes = modes_of(r);
+    let modes = r.modes();
     let mut header = vec!["scenario".to_string(), "python".to_string()];
     header.extend(modes.iter().map(|m| m.name()));
     let _ = writeln!(out, "<table id=\"results\" data-modes=\"{}\">", modes.len());
@@ -172,7 +167,7 @@ fn results_table(out: &mut String, r: &Results, a: &Analysis) {
 }
 
 fn comparison_tables(out: &mut String, r: &Results, a: &Analysis) {
-    let modes = modes_of(r);
+    let modes = r.modes();
     let interps = ordered_interpreters(r);
     for g in r.groups.iter().filter(|g| !g.comparisons.is_empty()) {
         let _ = writeln!(out, "<h3>{}: paths side by side within each build</h3>", esc(&g.title));

@@ -262,7 +262,7 @@ fn runs<T: Copy>(points: &[(usize, T)]) -> Vec<Vec<T>> {
 fn draw_group<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, r: &Results, a: &Analysis, g: &Group) -> Drawn<DB> {
     let interps = report::ordered_interpreters(r);
     let names: Vec<String> = interps.iter().map(|i| i.name.clone()).collect();
-    let modes: Vec<Mode> = Mode::ALL.into_iter().filter(|m| r.cells.iter().any(|c| c.mode == *m)).collect();
+    let modes = r.modes();
     legend(root, (12, 42), &modes.iter().map(|m| (m.name(), mode_color(*m))).collect::<Vec<_>>())?;
     let cols = g.scenarios.len().clamp(1, PANEL_COLUMNS);
     let rows = g.scenarios.len().div_ceil(PANEL_COLUMNS).max(1);

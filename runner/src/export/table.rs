@@ -66,7 +66,7 @@ fn right(text: String) -> TCell {
 
 /// Renders every group of `r`. `ascii` avoids box-drawing characters (logs, CI).
 pub fn render(r: &Results, a: &Analysis, ascii: bool) -> String {
-    let modes: Vec<Mode> = Mode::ALL.into_iter().filter(|m| r.cells.iter().any(|c| c.mode == *m)).collect();
+    let modes = r.modes();
     let mut out = String::new();
     let _ = writeln!(
         out,
