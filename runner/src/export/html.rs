@@ -42,7 +42,7 @@ table { border-collapse: collapse; margin: .8em 0; font-size: 13px; }
 th, td { border: 1px solid #ddd; padding: 3px 7px; vertical-align: top; }
 thead th { background: #f0f0f0; position: sticky; top: 0; }
 tbody th { text-align: left; font-weight: 500; white-space: nowrap; }
-tr.group th { background: #e8eef6; text-align: left; font-size: 14px; }
+tr.group th { background: #e8eef6; text-align: left; font-size: 14px; white-space: normal; }
 td.cell { text-align: right; white-space: nowrap; font-variant-numeric: tabular-nums; }
 td.na, td.none { color: #888; text-align: center; }
 td.fail { background: #fbe3e3; color: #900; text-align: center; }
