@@ -422,7 +422,8 @@ fn counts(a: &Aggregate) -> String {
 
 fn cost_phrase(a: &Aggregate) -> String {
     if a.measurable() {
-        format!("costs {}; {}.", ratio_phrase(a, "ratios"), counts(a))
+        let verb = if a.median.point > 1.0 { "costs" } else { "is faster at" };
+        format!("{verb} {}; {}.", ratio_phrase(a, "ratios"), counts(a))
     } else {
         format!(
             "no difference measurable (interval {:.2}–{:.2}× includes 1.0; median {:.2}× of {} ratios, range {:.2}–{:.2}×); {}.",
@@ -743,6 +744,8 @@ mod tests {
         // A ratio whose interval straddles 1.0 is never called a cost.
         let unclear = Aggregate::of(&[est(1.3, 0.9, 1.7)]).unwrap();
         assert!(cost_phrase(&unclear).starts_with("no difference measurable"), "{}", cost_phrase(&unclear));
+        let faster = Aggregate::of(&[est(0.8, 0.75, 0.85)]).unwrap();
+        assert!(cost_phrase(&faster).starts_with("is faster at 0.80×"), "{}", cost_phrase(&faster));
     }
 
     #[test]
