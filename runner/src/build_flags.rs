@@ -124,6 +124,34 @@ pub fn warning(interps: &[Interpreter]) -> Option<String> {
     Some(text)
 }
 
+/// The same differences as sentences for a report, and a caveat when no interpreter was built the
+/// way distributed CPythons usually are.
+pub fn caveats(interps: &[Interpreter]) -> Vec<String> {
+    let groups = differences(interps);
+    let mut caveats = Vec::new();
+    if !groups.is_empty() {
+        let parts: Vec<String> = groups
+            .iter()
+            .map(|g| format!("{} ({}): {}", g.interpreters.join(", "), g.origins.join(", "), g.flags))
+            .collect();
+        caveats.push(format!(
+            "The interpreters were built differently: {}. Absolute times across versions mix these with the \
+             versions' own changes; the stable-ABI ratios compare builds inside one interpreter.",
+            parts.join("; ")
+        ));
+        let bases: BTreeSet<&str> = groups.iter().filter_map(|g| g.flags.basis).collect();
+        caveats.extend(bases.into_iter().map(|b| format!("Debian-built interpreters: {b}.")));
+    }
+    if !interps.is_empty() && interps.iter().map(of).all(|f| !f.pgo && !f.lto) {
+        caveats.push(
+            "No interpreter was built with PGO or LTO, as most distributed CPythons are: absolute times are \
+             not those of a typical installed Python."
+                .into(),
+        );
+    }
+    caveats
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

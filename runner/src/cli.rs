@@ -49,6 +49,8 @@ pub enum Command {
     /// Time each scenario's native floor (the same work in pure Rust) with criterion, and record the
     /// estimates for `compare --native` in <out>/native-<run id>.json.
     Native(NativeArgs),
+    /// Write the report of a saved run: report.html (self-contained), report.md, plots/ (SVG, PNG).
+    Report(ReportArgs),
     /// Print the tables of a saved results file again.
     Show {
         /// A results file written by `compare` (default: the newest under results/).
@@ -132,6 +134,20 @@ pub struct LevelArgs {
     pub thorough: bool,
 }
 
+#[derive(Args, Debug)]
+pub struct ReportArgs {
+    /// A results file written by `compare` (default: the newest under results/).
+    pub file: Option<PathBuf>,
+    /// Directory for report.html, report.md and plots/ (default: beside the results file, named
+    /// after it: results/<run id>/).
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// An ABI compatibility matrix (from `abibench matrix`) to draw as a figure (default: the newest
+    /// matrix-<run id>.json beside the results file, if any).
+    #[arg(long, value_name = "FILE")]
+    pub matrix: Option<PathBuf>,
+}
+
 impl LevelArgs {
     pub fn level(&self) -> Level {
         match (self.quick, self.thorough) {
@@ -180,6 +196,9 @@ pub struct CompareArgs {
     /// (written by `abibench native`). Floors are times, so not with `--measure instructions`.
     #[arg(long, value_name = "FILE")]
     pub native: Option<Option<PathBuf>>,
+    /// Do not write the report (report.html, report.md, plots/) beside the results file.
+    #[arg(long)]
+    pub no_report: bool,
     #[command(flatten)]
     pub style: StyleArgs,
 }

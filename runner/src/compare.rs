@@ -19,6 +19,7 @@ use crate::modes::Mode;
 use crate::native;
 use crate::progress::Progress;
 use crate::provision;
+use crate::report;
 use crate::results::{self, Cell, CellStatus, Host, Results, RunInfo, RunStatus, SourceInfo};
 use crate::scenarios::{self, Group};
 
@@ -223,13 +224,21 @@ pub fn run(args: &CompareArgs) -> Result<i32> {
     res.run.measure_seconds = measure_start.elapsed().as_secs_f64();
     res.write_atomic(&path)?;
 
-    print_tables(&res, args.style.ascii);
+    let a = analysis::analyse(&res);
+    print_tables(&res, &a, args.style.ascii);
     eprintln!(
         "measurement: {:.1} s; results: {}{}",
         res.run.measure_seconds,
         path.display(),
         if interrupted { " (interrupted: finished cells kept)" } else { "" }
     );
+    if !args.no_report {
+        // The newest `abibench matrix` beside the results, if one was run, is the report's matrix section.
+        let matrix = report::newest_matrix(&args.out).map(|m| report::read_matrix(&m)).transpose()?;
+        let html = report::write(&res, &a, &path, &report::default_dir(&path), matrix.as_ref())
+            .with_context(|| format!("results are saved in {}, but the report failed", path.display()))?;
+        eprintln!("report: {}", html.display());
+    }
     Ok(if interrupted { 130 } else { 0 })
 }
 
@@ -270,14 +279,15 @@ pub fn show(file: Option<PathBuf>, ascii: bool) -> Result<()> {
         Some(p) => p,
         None => results::latest(Path::new("results"), "")?,
     };
-    print_tables(&Results::read(&path)?, ascii);
+    let r = Results::read(&path)?;
+    print_tables(&r, &analysis::analyse(&r), ascii);
     Ok(())
 }
 
 /// The tables, preceded by the build-flag warning when the interpreters were built differently.
-fn print_tables(r: &Results, ascii: bool) {
+fn print_tables(r: &Results, a: &analysis::Analysis, ascii: bool) {
     if let Some(w) = build_flags::warning(&r.interpreters) {
         println!("{w}");
     }
-    print!("{}", table::render(r, &analysis::analyse(r), ascii || !std::io::stdout().is_terminal()));
+    print!("{}", table::render(r, a, ascii || !std::io::stdout().is_terminal()));
 }

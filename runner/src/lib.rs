@@ -3,10 +3,11 @@
 //! Stages, one module each, in the order data flows: `provision` (missing interpreters into the
 //! cache) → `interpreters` (discover) → `builds` (one extension per ABI mode, cached) → `measure`
 //! (worker children, modes interleaved) → `analysis` (statistics over raw values) → `export`
-//! (tables). `results` is the file format between them; `audit` checks a build against the
-//! Stable ABI symbol list; `native` gives each scenario a
-//! pure-Rust floor from criterion; `build_flags` says where the interpreters' own builds differ. `matrix`
-//! is the other pipeline: builds × interpreters, which loads where (import, link check, audit).
+//! (tables, plots, Markdown, HTML) and `report` (the decision summary and the page around it).
+//! `results` is the file format between them; `audit` checks a build against the Stable ABI symbol
+//! list; `native` gives each scenario a pure-Rust floor from criterion; `build_flags` says where
+//! the interpreters' own builds differ. `matrix` is the other pipeline: builds × interpreters,
+//! which loads where (import, link check, audit).
 
 pub mod analysis;
 pub mod audit;
@@ -23,6 +24,9 @@ pub mod modes;
 pub mod native;
 pub mod progress;
 pub mod provision;
+pub mod report;
 pub mod results;
 pub mod scenarios;
 pub mod stats;
+#[cfg(test)]
+mod testdata;

@@ -1,12 +1,13 @@
 use clap::Parser;
 
 use abibench::cli::{Cli, Command};
-use abibench::{builds, calibrate, compare, matrix, native, provision};
+use abibench::{builds, calibrate, compare, matrix, native, provision, report};
 
 fn main() {
     let cli = Cli::parse();
     let outcome = match cli.command {
         Command::Compare(args) => compare::run(&args),
+        Command::Report(args) => report::run(&args).map(|()| 0),
         Command::List(args) => compare::list(&args).map(|()| 0),
         Command::Calibrate(args) => calibrate::run(&args),
         Command::Provision(args) => provision::command(&args.only, args.list, &builds::cache_root()),

@@ -538,6 +538,21 @@ fn run_child(mut cmd: Command, timeout: Duration) -> Result<ChildEnd> {
     Ok(ChildEnd { status, timeout, stdout: text(&stdout), stderr: text(&stderr) })
 }
 
+/// An abi3-py38 cell on 3.12.1 for tests: `found` by the import system, then `forced`.
+#[cfg(test)]
+pub(crate) fn sample_cell(found: Option<bool>, forced: Step<Load>) -> MatrixCell {
+    MatrixCell {
+        mode: Mode::Abi3(crate::interpreters::PyVersion(3, 8)),
+        abi_tag: "abi3-py38".into(),
+        interpreter: "3.12.1".into(),
+        installable: true,
+        canonical: Canonical { file_name: "bench_ext.abi3.so".into(), found },
+        forced,
+        link: Step::NotRun { reason: "test".into() },
+        outside_stable_abi: None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -584,19 +599,6 @@ mod tests {
             .is_some_and(|e| e.to_string().contains("/no/such/program")));
     }
 
-    fn cell(found: Option<bool>, forced: Step<Load>) -> MatrixCell {
-        MatrixCell {
-            mode: Mode::Abi3(crate::interpreters::PyVersion(3, 8)),
-            abi_tag: "abi3-py38".into(),
-            interpreter: "3.12.1".into(),
-            installable: true,
-            canonical: Canonical { file_name: "bench_ext.abi3.so".into(), found },
-            forced,
-            link: Step::NotRun { reason: "test".into() },
-            outside_stable_abi: None,
-        }
-    }
-
     #[test]
     fn verdicts() {
         let ok = || Step::Done { result: Load::Ok };
@@ -604,13 +606,13 @@ mod tests {
             result: Load::Raised { exception: "ImportError".into(), message: "undefined symbol: X".into() },
         };
         let crashed = || Step::Crashed { signal: 11, signal_name: "SIGSEGV".into(), stderr: String::new() };
-        assert_eq!(cell(Some(true), ok()).verdict(), "ok");
-        assert_eq!(cell(Some(false), ok()).verdict(), "ok (forced)");
-        assert_eq!(cell(Some(true), raised()).verdict(), "ImportError");
-        assert_eq!(cell(Some(false), raised()).verdict(), "not found; forced: ImportError");
-        assert_eq!(cell(Some(false), crashed()).verdict(), "not found; forced: SIGSEGV");
-        assert_eq!(cell(None, crashed()).verdict(), "forced: SIGSEGV");
-        assert_eq!(cell(None, Step::NotRun { reason: "the build failed".into() }).verdict(), "not run");
+        assert_eq!(sample_cell(Some(true), ok()).verdict(), "ok");
+        assert_eq!(sample_cell(Some(false), ok()).verdict(), "ok (forced)");
+        assert_eq!(sample_cell(Some(true), raised()).verdict(), "ImportError");
+        assert_eq!(sample_cell(Some(false), raised()).verdict(), "not found; forced: ImportError");
+        assert_eq!(sample_cell(Some(false), crashed()).verdict(), "not found; forced: SIGSEGV");
+        assert_eq!(sample_cell(None, crashed()).verdict(), "forced: SIGSEGV");
+        assert_eq!(sample_cell(None, Step::NotRun { reason: "the build failed".into() }).verdict(), "not run");
     }
 
     #[test]
@@ -631,7 +633,7 @@ mod tests {
 
     #[test]
     fn cells_serialize_with_tagged_steps() {
-        let mut c = cell(Some(false), Step::Done { result: Load::Ok });
+        let mut c = sample_cell(Some(false), Step::Done { result: Load::Ok });
         c.link = Step::Crashed { signal: 11, signal_name: "SIGSEGV".into(), stderr: "tail".into() };
         let v = serde_json::to_value(&c).unwrap();
         assert_eq!(v["mode"], "abi3-py38");

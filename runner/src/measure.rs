@@ -41,6 +41,14 @@ impl Measure {
         }
     }
 
+    /// What a value is, for titles: "time", "instructions".
+    pub fn quantity(self) -> &'static str {
+        match self {
+            Measure::WallTime => "time",
+            Measure::Instructions => "instructions",
+        }
+    }
+
     pub fn unit(self) -> &'static str {
         match self {
             Measure::WallTime => "ns",

@@ -243,6 +243,11 @@ impl Results {
     pub fn cell(&self, interpreter: &str, mode: Mode, scenario: &str) -> Option<&Cell> {
         self.cells.iter().find(|c| c.interpreter == interpreter && c.mode == mode && c.scenario == scenario)
     }
+
+    /// The modes this run has cells for, in table order.
+    pub fn modes(&self) -> Vec<Mode> {
+        Mode::ALL.into_iter().filter(|m| self.cells.iter().any(|c| c.mode == *m)).collect()
+    }
 }
 
 /// Writes JSON to a temporary file beside `path`, syncs, then renames: a reader never sees half a

@@ -1,37 +1,26 @@
 //! End to end with real builds and real interpreters (pyenv 3.8 and 3.13, or the two given in
 //! ABIBENCH_TEST_PYTHONS="3.8 3.13"): build, load, measure, record, audit. Nothing is mocked.
 
+mod common;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 use std::time::{Duration, Instant};
+
+use common::{abibench, python_flags, pythons, run_ok};
 
 use abibench::audit;
 use abibench::interpreters::PyVersion;
 use abibench::modes::Mode;
 use abibench::results::{CellStatus, Results};
 
-fn pythons() -> Vec<String> {
-    std::env::var("ABIBENCH_TEST_PYTHONS")
-        .unwrap_or_else(|_| "3.8 3.13".into())
-        .split_whitespace()
-        .map(String::from)
-        .collect()
-}
-
-fn abibench(args: &[&str]) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_abibench"));
-    cmd.args(args);
-    cmd
-}
-
-fn run_ok(cmd: &mut Command) -> Output {
-    let out = cmd.output().expect("abibench starts");
-    assert!(out.status.success(), "{:?} failed:\n{}", cmd, String::from_utf8_lossy(&out.stderr));
-    out
-}
-
 fn only_results_file(dir: &Path) -> Results {
-    let files: Vec<PathBuf> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).collect();
+    // Beside it, compare writes the run's report directory.
+    let files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .collect();
     assert_eq!(files.len(), 1, "one results file in {}: {files:?}", dir.display());
     Results::read(&files[0]).unwrap()
 }
@@ -40,10 +29,6 @@ fn compare_args<'a>(out: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
     let mut args = vec!["compare", "--quick", "--ascii", "--out", out];
     args.extend_from_slice(extra);
     args
-}
-
-fn python_flags(pythons: &[String]) -> Vec<&str> {
-    pythons.iter().flat_map(|p| ["--python", p.as_str()]).collect()
 }
 
 /// The whole path on two interpreters in unlimited and abi3-py38: every cell is there, the
@@ -243,6 +228,14 @@ fn bad_input_gets_a_clear_error() {
     check(&["compare", "--mode", "abi3-py39"], "unknown mode 'abi3-py39'");
     check(&["compare", "--python", "2.7"], "--python 2.7: no such interpreter");
     check(&["compare", "--scenario", "zzz*"], "--scenario zzz*");
+    check(&["report", "/no/such/run.json"], "cannot read /no/such/run.json");
+    let results = scenario_dir("{}");
+    let not_results = results.path().join("faults.toml");
+    check(&["report", not_results.to_str().unwrap()], "faults.toml is not an abibench results file");
+    check(
+        &["report", not_results.to_str().unwrap(), "--matrix", "/no/such/m.json"],
+        "--matrix /no/such/m.json: cannot read",
+    );
     let bad = scenario_dir("[group]\nname = \"x\"\ntitle = \"x\"\nkind = \"chatty\"\n\n[[scenario]]\nname = \"a\"\nfunction = \"f\"\nstmt = \n");
     check(&["compare", "--scenarios-dir", bad.path().to_str().unwrap()], "faults.toml");
     check(&["compare", "--scenarios-dir", bad.path().to_str().unwrap()], "line 9");

@@ -60,7 +60,7 @@ fn native_floors_are_recorded_and_shown_above_each_cell() {
 
     let native_files = files(out.path(), native::FILE_PREFIX);
     assert_eq!(native_files.len(), 1, "{native_files:?}");
-    let run: NativeRun = results::read_versioned(&native_files[0], native::SCHEMA, native::SCHEMA_VERSION).unwrap();
+    let run: NativeRun = results::read_json(&native_files[0], native::SCHEMA, native::SCHEMA_VERSION).unwrap();
     assert_eq!(run.criterion_home, home.path());
     assert!(run.command.as_ref().is_some_and(|c| c.iter().any(|a| a == "bench-native")), "{:?}", run.command);
     let groups = scenarios::load_dir(&abibench::builds::workspace_root().join("scenarios")).unwrap();

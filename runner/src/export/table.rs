@@ -37,9 +37,27 @@ pub fn format_estimate(e: &Estimate, measure: Measure) -> String {
     format!("{} ±{:.0}%", format_value(e.point, measure), 100.0 * e.rel_half_width())
 }
 
+/// `6.21 ns ±3%`: the median per operation and its interval's relative half-width.
 /// `1.07× ±0.01`: the point and the interval's half-width.
 pub fn format_ratio(e: &Estimate) -> String {
     format!("{:.2}× ±{:.2}", e.point, (e.high - e.low) / 2.0)
+}
+
+/// A cell without values, explained once: (scenario, mode, interpreter, status, first line of the
+/// reason). "Not available" is the same on every interpreter, so it carries no interpreter.
+pub type Note = (String, Mode, Option<String>, &'static str, String);
+
+/// The notes under a group's table, in a stable order.
+pub fn notes(r: &Results, g: &Group) -> BTreeSet<Note> {
+    r.cells
+        .iter()
+        .filter(|c| c.status != CellStatus::Ok && g.scenarios.iter().any(|s| s.name == c.scenario))
+        .map(|c| {
+            let first = c.reason.as_deref().unwrap_or_default().lines().next().unwrap_or_default();
+            let interp = (c.status != CellStatus::NotAvailable).then(|| c.interpreter.clone());
+            (c.scenario.clone(), c.mode, interp, c.status.label(), first.to_string())
+        })
+        .collect()
 }
 
 pub(crate) fn new_table(header: Vec<String>, ascii: bool) -> Table {
@@ -56,7 +74,7 @@ fn right(text: String) -> TCell {
 /// Renders every group of `r`. `ascii` avoids box-drawing characters (logs, CI).
 pub fn render(r: &Results, a: &Analysis, ascii: bool) -> String {
     let measure = r.run.sampling.measure;
-    let modes: Vec<Mode> = Mode::ALL.into_iter().filter(|m| r.cells.iter().any(|c| c.mode == *m)).collect();
+    let modes = r.modes();
     let mut out = String::new();
     let what = match measure {
         Measure::WallTime => "Median time per operation",
@@ -87,9 +105,6 @@ pub fn render(r: &Results, a: &Analysis, ascii: bool) -> String {
             header.push("native".into());
         }
         let mut t = new_table(header, ascii);
-        // (scenario, mode, interpreter, status, reason); "not available" is the same on every
-        // interpreter, so it is noted once per scenario and mode.
-        let mut notes: BTreeSet<(String, Mode, Option<String>, &str, String)> = BTreeSet::new();
         for s in &g.scenarios {
             for (row_of_scenario, i) in r.interpreters.iter().enumerate() {
                 let mut row = vec![TCell::new(&s.name), TCell::new(&i.name)];
@@ -97,19 +112,13 @@ pub fn render(r: &Results, a: &Analysis, ascii: bool) -> String {
                     let text = match r.cell(&i.name, m, &s.name) {
                         None => "—".to_string(),
                         Some(c) if c.status == CellStatus::Ok => {
-                            let sum = a.summary(&i.name, m, &s.name);
-                            let mut text = sum.map_or("?".into(), |x| format_estimate(&x.median, measure));
+                            let mut text = a.summary(&i.name, m, &s.name).map_or("?".into(), |x| format_estimate(&x.median, measure));
                             if let Some(ratio) = a.mode_ratio(&i.name, m, &s.name) {
                                 text = format!("{text}  {}", format_ratio(&ratio.ratio));
                             }
                             text
                         }
-                        Some(c) => {
-                            let first = c.reason.as_deref().unwrap_or_default().lines().next().unwrap_or_default();
-                            let interp = (c.status != CellStatus::NotAvailable).then(|| i.name.clone());
-                            notes.insert((s.name.clone(), m, interp, c.status.label(), first.to_string()));
-                            c.status.label().to_string()
-                        }
+                        Some(c) => c.status.label().to_string(),
                     };
                     row.push(right(text));
                 }
@@ -122,7 +131,7 @@ pub fn render(r: &Results, a: &Analysis, ascii: bool) -> String {
             }
         }
         let _ = writeln!(out, "{t}");
-        for (scenario, mode, interp, status, reason) in notes {
+        for (scenario, mode, interp, status, reason) in notes(r, g) {
             let on = interp.map_or(String::new(), |i| format!(" on {i}"));
             let _ = writeln!(out, "  {scenario} / {mode}{on}: {status}: {reason}");
         }

@@ -1,0 +1,116 @@
+//! The Markdown summary: the decision, the by-group table, caveats and links, short enough for a
+//! PR comment or a CI job summary. The full tables are in the HTML page beside it.
+
+use std::fmt::Write;
+
+use crate::export::path_url;
+use crate::report::{run_line, Report, QUESTION};
+
+/// Backslash-escapes what Markdown would read as markup (emphasis, links, HTML, table cells).
+pub fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '\n' | '\r' => out.push(' '),
+            '\\' | '`' | '*' | '_' | '[' | ']' | '|' | '#' | '!' => {
+                out.push('\\');
+                out.push(c);
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+fn row(cells: &[String]) -> String {
+    format!("| {} |", cells.iter().map(|c| escape(c)).collect::<Vec<_>>().join(" | "))
+}
+
+pub fn render(rep: &Report) -> String {
+    let r = rep.results;
+    let mut out = String::new();
+    let _ = writeln!(out, "# abibench: what does the stable ABI cost, and is it worth it?\n");
+    let _ = writeln!(out, "{QUESTION} {}\n", escape(&run_line(r)));
+    let _ = writeln!(
+        out,
+        "Full page: [report.html](report.html) · raw data: [{}]({})\n",
+        escape(&rep.results_link),
+        path_url(&rep.results_link)
+    );
+    let _ = writeln!(out, "## Decision summary\n");
+    let _ = writeln!(
+        out,
+        "Ratios are stable-ABI time over unlimited time; a difference is stated only where the 95 % \
+         interval excludes 1.0. Pooled figures: median of the per-scenario ratios, its interval the median \
+         of their bounds.\n"
+    );
+    for (title, lines) in rep.decision.summary() {
+        let _ = writeln!(out, "### {title}\n");
+        for l in lines {
+            let _ = writeln!(out, "- {}", escape(&l));
+        }
+        out.push('\n');
+    }
+    let (header, rows) = rep.decision.group_table(r);
+    if !rows.is_empty() {
+        let _ = writeln!(out, "### By group\n");
+        let _ = writeln!(out, "{}", row(&header));
+        let _ = writeln!(out, "|{}", "---|".repeat(header.len()));
+        for cells in &rows {
+            let _ = writeln!(out, "{}", row(cells));
+        }
+        out.push('\n');
+    }
+    if !rep.caveats.is_empty() {
+        let _ = writeln!(out, "## Caveats\n");
+        for c in &rep.caveats {
+            let _ = writeln!(out, "- {}", escape(c));
+        }
+        out.push('\n');
+    }
+    let _ = writeln!(out, "## Plots\n");
+    for p in &rep.plots {
+        let _ = writeln!(out, "![{}](plots/{}.svg)\n", escape(&p.title), path_url(&p.name));
+    }
+    if rep.matrix.is_none() {
+        let _ = writeln!(out, "The ABI compatibility matrix was not run for this report.\n");
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analysis::analyse;
+    use crate::report::{run_caveats, Decision};
+    use crate::testdata;
+
+    #[test]
+    fn markup_in_user_strings_is_inert() {
+        assert_eq!(escape("a_b *c* [x](y) <b>|"), "a\\_b \\*c\\* \\[x\\](y) &lt;b&gt;\\|");
+    }
+
+    #[test]
+    fn the_summary_carries_the_decision_and_links() {
+        let mut r = testdata::results();
+        r.groups[0].title = "Containers | <b>".into();
+        let a = analyse(&r);
+        let rep = Report {
+            results: &r,
+            analysis: &a,
+            decision: Decision::compute(&r, &a),
+            caveats: run_caveats(&r),
+            plots: Vec::new(),
+            matrix: None,
+            results_link: "../run 1.json".into(),
+        };
+        let md = render(&rep);
+        assert!(md.contains("[../run 1.json](../run%201.json)"), "{md}");
+        assert!(md.contains("abi3-py38 on 3.8: costs 1.5"), "{md}");
+        assert!(md.contains("| Containers \\| &lt;b&gt; | chatty | abi3-py38 | 1.5"), "{md}");
+        assert!(md.contains("matrix was not run"));
+    }
+}
