@@ -1,5 +1,6 @@
 //! The `compare` pipeline: discover → build → measure → analyse → export, saving as it goes.
 
+use std::collections::BTreeMap;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -9,21 +10,63 @@ use std::time::Instant;
 use anyhow::{bail, Context, Result};
 
 use crate::analysis;
+use crate::baseline;
 use crate::builds::{self, BuildOutcome, BuildRecord, BuildRequest};
 use crate::cli::{CompareArgs, SelectArgs};
 use crate::export::table;
+use crate::gate;
+use crate::history;
 use crate::interpreters::{self, Interpreter};
 use crate::measure::{self, Plan};
 use crate::modes::Mode;
 use crate::progress::Progress;
 use crate::results::{self, Cell, CellStatus, Host, Results, RunInfo, RunStatus, SourceInfo};
 use crate::scenarios::{self, Group};
+use crate::shard::{self, Shard, ShardRecord};
 
 /// What a selection resolves to, before anything is built.
 pub struct Selection {
     pub groups: Vec<Group>,
     pub interpreters: Vec<Interpreter>,
     pub modes: Vec<Mode>,
+    /// With `--shard`: the modes each interpreter of this shard runs.
+    pub shard: Option<BTreeMap<String, Vec<Mode>>>,
+}
+
+impl Selection {
+    /// Whether `interp` runs `mode` in this selection: the mode fits it, and the shard has it.
+    pub fn runs(&self, interp: &Interpreter, mode: Mode) -> bool {
+        mode.fits(interp).is_ok()
+            && self.shard.as_ref().is_none_or(|s| s.get(&interp.name).is_some_and(|m| m.contains(&mode)))
+    }
+
+    /// Narrows the selection to shard `s` of its (interpreter, mode) matrix (see `shard::assign`).
+    fn restrict_to(&mut self, s: Shard) -> Result<ShardRecord> {
+        let matrix: Vec<Vec<Mode>> = self
+            .interpreters
+            .iter()
+            .map(|i| self.modes.iter().copied().filter(|m| m.fits(i).is_ok()).collect())
+            .collect();
+        let record = ShardRecord {
+            shard: s,
+            interpreters: self.interpreters.iter().map(|i| i.name.clone()).collect(),
+            modes: self.modes.clone(),
+        };
+        let mine: BTreeMap<String, Vec<Mode>> = self
+            .interpreters
+            .iter()
+            .zip(shard::assign(&matrix, s))
+            .filter(|(_, modes)| !modes.is_empty())
+            .map(|(i, modes)| (i.name.clone(), modes))
+            .collect();
+        if mine.is_empty() {
+            let cells: usize = matrix.iter().map(Vec::len).sum();
+            bail!("--shard {s}: nothing to run; the matrix has {cells} (interpreter, mode) cell(s), so use at most {cells} shard(s)");
+        }
+        self.interpreters.retain(|i| mine.contains_key(&i.name));
+        self.shard = Some(mine);
+        Ok(record)
+    }
 }
 
 pub fn select(args: &SelectArgs) -> Result<Selection> {
@@ -31,7 +74,7 @@ pub fn select(args: &SelectArgs) -> Result<Selection> {
     let groups = scenarios::filter(scenarios::load_dir(&args.scenarios_dir)?, &args.scenario)?;
     let interpreters = interpreters::discover(&args.python)?;
     let modes = if args.mode.is_empty() { Mode::ALL.to_vec() } else { args.mode.clone() };
-    Ok(Selection { groups, interpreters, modes })
+    Ok(Selection { groups, interpreters, modes, shard: None })
 }
 
 /// One build per mode, plus one unlimited build per interpreter ABI; modes no interpreter fits
@@ -39,8 +82,9 @@ pub fn select(args: &SelectArgs) -> Result<Selection> {
 fn build_requests(sel: &Selection, note: &dyn Fn(String)) -> Vec<BuildRequest> {
     let mut requests = Vec::new();
     for &mode in &sel.modes {
-        let fitting: Vec<&Interpreter> = sel.interpreters.iter().filter(|i| mode.fits(i).is_ok()).collect();
+        let fitting: Vec<&Interpreter> = sel.interpreters.iter().filter(|i| sel.runs(i, mode)).collect();
         match (mode, fitting.first()) {
+            (_, None) if sel.shard.is_some() => note(format!("{mode}: not in this shard; not built")),
             (_, None) => note(format!("{mode}: no selected interpreter can load it; not built")),
             (Mode::Unlimited, _) => {
                 requests.extend(fitting.iter().map(|i| BuildRequest { mode, interpreter: Some((*i).clone()) }))
@@ -59,7 +103,13 @@ fn build_for<'a>(builds: &'a [BuildRecord], mode: Mode, interp: &Interpreter) ->
 }
 
 pub fn run(args: &CompareArgs) -> Result<i32> {
-    let sel = select(&args.select)?;
+    let mut sel = select(&args.select)?;
+    let shard = args.shard.map(|s| sel.restrict_to(s)).transpose()?;
+    // Baseline flags are checked before the run spends any time.
+    let baseline = args.baseline.as_deref().map(|b| baseline::load(b, &args.gate.baselines_dir)).transpose()?;
+    if let Some(name) = &args.save_baseline {
+        baseline::path_for_save(name, &args.gate.baselines_dir)?;
+    }
     let workspace = builds::workspace_root();
     let cache = builds::cache_root();
     let level = args.level();
@@ -87,8 +137,9 @@ pub fn run(args: &CompareArgs) -> Result<i32> {
     }
 
     eprintln!(
-        "abibench compare: {} interpreter(s) [{}], {} mode(s), {} scenario(s); level {:?} \
+        "abibench compare{}: {} interpreter(s) [{}], {} mode(s), {} scenario(s); level {:?} \
          ({} process(es) x {} values of >= {} ms per cell)",
+        shard.as_ref().map_or(String::new(), |s| format!(" (shard {})", s.shard)),
         sel.interpreters.len(),
         sel.interpreters.iter().map(|i| i.name.as_str()).collect::<Vec<_>>().join(", "),
         sel.modes.len(),
@@ -112,7 +163,10 @@ pub fn run(args: &CompareArgs) -> Result<i32> {
             BuildOutcome::Failed { error } => format!("  FAILED  {what}: {}", error.lines().last().unwrap_or_default()),
         });
         if let Some(a) = b.audit.as_ref().filter(|a| !a.passed()) {
-            progress.note(format!("  AUDIT   {what} imports symbols outside the Stable ABI {}.{}: {a:?}", a.floor.0, a.floor.1));
+            progress.note(format!(
+                "  AUDIT   {what} imports symbols outside the Stable ABI {}.{}: {a:?}",
+                a.floor.0, a.floor.1
+            ));
         }
     })?;
     progress.finish();
@@ -139,6 +193,8 @@ pub fn run(args: &CompareArgs) -> Result<i32> {
             seed,
             build_seconds,
             measure_seconds: 0.0,
+            shard,
+            merged_from: Vec::new(),
         },
         host: Host::current(),
         source: SourceInfo { git_revision, git_dirty, ext_source_hash: builds::source_hash(&workspace)? },
@@ -160,7 +216,7 @@ pub fn run(args: &CompareArgs) -> Result<i32> {
         .map(|interp| {
             let mut plan = Plan { interpreter: interp, builds: Vec::new(), scenarios: scenarios.clone() };
             let mut unbuilt = Vec::new();
-            for &mode in &sel.modes {
+            for mode in sel.modes.iter().copied().filter(|&m| sel.runs(interp, m)) {
                 match build_for(&builds, mode, interp) {
                     Some(BuildRecord { outcome: BuildOutcome::Ok { artifact, .. }, .. }) => {
                         plan.builds.push((mode, artifact.clone()))
@@ -220,7 +276,27 @@ pub fn run(args: &CompareArgs) -> Result<i32> {
         path.display(),
         if interrupted { " (interrupted: finished cells kept)" } else { "" }
     );
-    Ok(if interrupted { 130 } else { 0 })
+    if interrupted {
+        if baseline.is_some() || args.save_baseline.is_some() || args.gate.history.is_some() {
+            eprintln!("interrupted: not gated, not recorded in the history, not saved as a baseline");
+        }
+        return Ok(130);
+    }
+    let code = match &baseline {
+        Some(base) => gate::gate(&res, base, &args.gate)?,
+        None => {
+            if let Some(dir) = &args.gate.history {
+                history::add(dir, &res, None)?;
+                eprintln!("history: run {} recorded in {}", res.run.id, dir.display());
+            }
+            0
+        }
+    };
+    if let Some(name) = &args.save_baseline {
+        let saved = baseline::save(&res, &args.gate.baselines_dir, name)?;
+        eprintln!("saved as baseline {name}: {}", saved.display());
+    }
+    Ok(code)
 }
 
 pub fn list(args: &SelectArgs) -> Result<()> {

@@ -9,8 +9,10 @@ use serde::{Deserialize, Serialize};
 use crate::builds::BuildRecord;
 use crate::interpreters::Interpreter;
 use crate::measure::{Level, Sampling};
+use crate::merge::MergedRun;
 use crate::modes::Mode;
 use crate::scenarios::Group;
+use crate::shard::ShardRecord;
 
 pub const SCHEMA: &str = "abibench-results";
 /// Bump on any change a reader of an older file could misread.
@@ -45,6 +47,12 @@ pub struct RunInfo {
     pub seed: u64,
     pub build_seconds: f64,
     pub measure_seconds: f64,
+    /// Set when this run measured one shard of the matrix (`compare --shard`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shard: Option<ShardRecord>,
+    /// Set on a run written by `merge`: the runs it combines, in the order given.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub merged_from: Vec<MergedRun>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -203,15 +211,9 @@ impl WorkerRecord {
 }
 
 impl Results {
-    /// Writes to a temporary file beside `path`, syncs, then renames: a reader never sees half a file.
+    /// Writes atomically (see `write_json_atomic`): a reader never sees half a file.
     pub fn write_atomic(&self, path: &Path) -> Result<()> {
-        let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
-        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-        let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
-        serde_json::to_writer_pretty(&mut tmp, self)?;
-        tmp.as_file().sync_all()?;
-        tmp.persist(path).with_context(|| format!("cannot write {}", path.display()))?;
-        Ok(())
+        write_json_atomic(self, path)
     }
 
     pub fn read(path: &Path) -> Result<Results> {
@@ -237,6 +239,17 @@ impl Results {
     pub fn cell(&self, interpreter: &str, mode: Mode, scenario: &str) -> Option<&Cell> {
         self.cells.iter().find(|c| c.interpreter == interpreter && c.mode == mode && c.scenario == scenario)
     }
+}
+
+/// Writes `value` as JSON to a temporary file beside `path`, syncs, then renames over `path`.
+pub fn write_json_atomic<T: Serialize>(value: &T, path: &Path) -> Result<()> {
+    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
+    serde_json::to_writer_pretty(&mut tmp, value)?;
+    tmp.as_file().sync_all()?;
+    tmp.persist(path).with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(())
 }
 
 pub fn now_rfc3339() -> String {
@@ -297,4 +310,88 @@ pub fn git_state(workspace: &Path) -> (Option<String>, bool) {
 /// Where a run's results go: `<dir>/<run id>.json`.
 pub fn results_path(dir: &Path, id: &str) -> PathBuf {
     dir.join(format!("{id}.json"))
+}
+
+/// Small in-memory results for unit tests of the stages that read results (gate, merge, history).
+#[cfg(test)]
+pub(crate) mod fixture {
+    use super::*;
+    use crate::interpreters::{BuildInfo, Provenance, PyVersion};
+
+    pub fn interpreter(name: &str) -> Interpreter {
+        let mut v = name.split('.').map(|x| x.trim_end_matches('t').parse::<u8>().unwrap());
+        Interpreter {
+            name: name.into(),
+            argv: vec![format!("/opt/python{name}/bin/python3").into()],
+            provenance: Provenance::Explicit,
+            version: PyVersion(v.next().unwrap(), v.next().unwrap()),
+            full_version: name.into(),
+            implementation: "cpython".into(),
+            soabi: String::new(),
+            ext_suffix: ".so".into(),
+            extension_suffixes: vec![".so".into()],
+            gil_disabled: name.ends_with('t'),
+            build: BuildInfo {
+                compiler: String::new(),
+                cc: String::new(),
+                opt: String::new(),
+                config_args: String::new(),
+                pgo: false,
+                lto: false,
+                shared: false,
+                prefix: format!("/opt/python{name}"),
+            },
+        }
+    }
+
+    /// A complete run measuring `measure` whose cells hold the given per-operation values (one
+    /// process, n = 1, no overhead, so `Cell::per_op_ns` gives the values back).
+    pub fn run(id: &str, measure: &str, cells: &[(&str, Mode, &str, Vec<f64>)]) -> Results {
+        let mut names: Vec<&str> = Vec::new();
+        for c in cells {
+            if !names.contains(&c.0) {
+                names.push(c.0);
+            }
+        }
+        Results {
+            schema: SCHEMA.into(),
+            schema_version: SCHEMA_VERSION,
+            tool: "abibench test".into(),
+            run: RunInfo {
+                id: id.into(),
+                started_at: "2026-11-20T00:00:00Z".into(),
+                finished_at: Some("2026-11-20T00:01:00Z".into()),
+                status: RunStatus::Complete,
+                argv: vec!["abibench".into()],
+                level: Level::Quick,
+                measure: measure.into(),
+                sampling: Level::Quick.sampling(),
+                seed: 1,
+                build_seconds: 0.0,
+                measure_seconds: 0.0,
+                shard: None,
+                merged_from: Vec::new(),
+            },
+            host: Host::current(),
+            source: SourceInfo { git_revision: Some("abc123".into()), git_dirty: false, ext_source_hash: "h".into() },
+            interpreters: names.into_iter().map(interpreter).collect(),
+            builds: Vec::new(),
+            groups: Vec::new(),
+            cells: cells
+                .iter()
+                .map(|(i, m, s, values)| {
+                    let mut c = Cell::pending(i, *m, s, 1);
+                    c.add_process(ProcessSamples {
+                        process: 0,
+                        loops: 1,
+                        overhead_per_loop_s: 0.0,
+                        warmups_s: Vec::new(),
+                        values_s: values.iter().map(|v| v * 1e-9).collect(),
+                    });
+                    c
+                })
+                .collect(),
+            workers: Vec::new(),
+        }
+    }
 }
