@@ -155,6 +155,26 @@ fn without_values(c: Option<&Cell>) -> (Verdict, String) {
     }
 }
 
+/// Most cells of a run do not change, so the spread of their run/baseline ratios is the drift
+/// between the two runs that no within-run interval sees (load on a shared machine). When the
+/// middle half of the cells already drifts beyond the minimum effect, verdicts on this pair say
+/// more about the machine than about the code, and the table says so.
+fn drift_note(cells: &[CellVerdict], measure: Measure, up: f64) -> Option<String> {
+    let mut points: Vec<f64> = cells.iter().filter_map(|c| c.change.map(|e| e.point)).collect();
+    if measure != Measure::WallTime || points.len() < 4 {
+        return None;
+    }
+    points.sort_by(f64::total_cmp);
+    let (q1, q3) = (stats::quantile_sorted(&points, 0.25), stats::quantile_sorted(&points, 0.75));
+    (q1 < 1.0 / up || q3 > up).then(|| {
+        format!(
+            "the middle half of the cells moved by {q1:.2}x to {q3:.2}x between the runs, beyond the minimum \
+             effect: the two runs differ as a whole (machine load?), so wall-time verdicts here are unreliable; \
+             gate on instruction counts, or rerun on a quiet machine"
+        )
+    })
+}
+
 /// Compares `run` with `baseline`, cell by cell. Errors when the two cannot be compared at all.
 pub fn judge(baseline: &Results, run: &Results, t: Thresholds) -> Result<Report> {
     let measure = Measure::of(run)?;
@@ -230,6 +250,9 @@ pub fn judge(baseline: &Results, run: &Results, t: Thresholds) -> Result<Report>
     });
 
     let mut notes = Vec::new();
+    if let Some(n) = drift_note(&cells, measure, up) {
+        notes.push(n);
+    }
     if baseline.run.level != run.run.level {
         notes.push(format!(
             "levels differ (baseline {:?}, run {:?}): loop calibration differs, small shifts are expected",
@@ -386,6 +409,18 @@ mod tests {
         };
         assert_eq!(only_missing.count(Verdict::Missing), 4);
         assert_eq!((only_missing.exit_code(false), only_missing.exit_code(true)), (0, 1));
+    }
+
+    #[test]
+    fn drift_of_the_whole_run_is_called_out() {
+        let base = run("base", 1, None);
+        assert!(judge(&base, &run("aa", 2, None), T).unwrap().notes.is_empty());
+        let mut slow = run("slow", 2, None);
+        for c in &mut slow.cells {
+            c.processes[0].values_s.iter_mut().for_each(|v| *v *= 1.3);
+        }
+        let r = judge(&base, &slow, T).unwrap();
+        assert!(r.notes.iter().any(|n| n.contains("unreliable")), "{:?}", r.notes);
     }
 
     #[test]
