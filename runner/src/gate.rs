@@ -253,6 +253,17 @@ pub fn judge(baseline: &Results, run: &Results, t: Thresholds) -> Result<Report>
     if let Some(n) = drift_note(&cells, measure, up) {
         notes.push(n);
     }
+    let names = |r: &Results| r.interpreters.iter().map(|i| i.name.clone()).collect::<BTreeSet<_>>();
+    let (old, new) = (names(baseline), names(run));
+    if old != new {
+        let list = |s: BTreeSet<&String>| s.into_iter().cloned().collect::<Vec<_>>().join(", ");
+        notes.push(format!(
+            "interpreters differ (only in baseline: [{}]; only in run: [{}]): cells are keyed by full version, \
+             so a patch upgrade shows as missing + new until the baseline is saved again",
+            list(old.difference(&new).collect()),
+            list(new.difference(&old).collect())
+        ));
+    }
     if baseline.run.level != run.run.level {
         notes.push(format!(
             "levels differ (baseline {:?}, run {:?}): loop calibration differs, small shifts are expected",
@@ -408,6 +419,14 @@ mod tests {
             judge(&base, &r, T).unwrap()
         };
         assert_eq!(only_missing.count(Verdict::Missing), 4);
+        assert!(only_missing.notes.is_empty(), "{:?}", only_missing.notes);
+        // A whole interpreter gone (a patch upgrade, a failed shard) is said once, not only cell by cell.
+        let mut one = run("run", 2, None);
+        one.cells.retain(|c| c.interpreter == "3.13.0");
+        one.interpreters.retain(|i| i.name == "3.13.0");
+        let rep = judge(&base, &one, T).unwrap();
+        assert_eq!(rep.count(Verdict::Missing), 20);
+        assert!(rep.notes.iter().any(|n| n.contains("only in baseline: [3.8.18]; only in run: []")), "{:?}", rep.notes);
         assert_eq!((only_missing.exit_code(false), only_missing.exit_code(true)), (0, 1));
     }
 
