@@ -50,11 +50,13 @@ pub fn key_string(interpreter: &str, mode: Mode, scenario: &str) -> String {
 }
 
 /// A seed per cell that does not depend on iteration order, so parallel analysis is reproducible.
-fn seed_of(s: &str) -> u64 {
+pub fn seed_of(s: &str) -> u64 {
     s.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| (h ^ b as u64).wrapping_mul(0x0100_0000_01b3))
 }
 
-fn ok_values(c: &Cell, scale: f64) -> Option<Vec<((usize, usize), f64)>> {
+/// A cell's per-operation values (times `scale`, see `Measure::scale`) keyed by (process, round),
+/// if it was measured.
+pub fn ok_values(c: &Cell, scale: f64) -> Option<Vec<((usize, usize), f64)>> {
     (c.status == CellStatus::Ok && !c.processes.is_empty()).then(|| c.per_op(scale))
 }
 

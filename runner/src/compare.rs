@@ -1,5 +1,6 @@
 //! The `compare` pipeline: discover → build → measure → analyse → export, saving as it goes.
 
+use std::collections::BTreeMap;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -9,10 +10,13 @@ use std::time::Instant;
 use anyhow::{bail, Context, Result};
 
 use crate::analysis;
+use crate::baseline;
 use crate::build_flags;
 use crate::builds::{self, BuildOutcome, BuildRecord, BuildRequest};
 use crate::cli::{CompareArgs, SelectArgs};
 use crate::export::table;
+use crate::gate;
+use crate::history;
 use crate::interpreters::{self, Interpreter};
 use crate::measure::{self, Measure, Plan, PlannedBuild};
 use crate::modes::Mode;
@@ -22,12 +26,51 @@ use crate::provision;
 use crate::report;
 use crate::results::{self, Cell, CellStatus, Host, Results, RunInfo, RunStatus, SourceInfo};
 use crate::scenarios::{self, Group};
+use crate::shard::{self, Shard, ShardRecord};
 
 /// What a selection resolves to, before anything is built.
 pub struct Selection {
     pub groups: Vec<Group>,
     pub interpreters: Vec<Interpreter>,
     pub modes: Vec<Mode>,
+    /// With `--shard`: the modes each interpreter of this shard runs.
+    pub shard: Option<BTreeMap<String, Vec<Mode>>>,
+}
+
+impl Selection {
+    /// Whether `interp` runs `mode` in this selection: the mode fits it, and the shard has it.
+    pub fn runs(&self, interp: &Interpreter, mode: Mode) -> bool {
+        mode.fits(interp).is_ok()
+            && self.shard.as_ref().is_none_or(|s| s.get(&interp.name).is_some_and(|m| m.contains(&mode)))
+    }
+
+    /// Narrows the selection to shard `s` of its (interpreter, mode) matrix (see `shard::assign`).
+    fn restrict_to(&mut self, s: Shard) -> Result<ShardRecord> {
+        let matrix: Vec<Vec<Mode>> = self
+            .interpreters
+            .iter()
+            .map(|i| self.modes.iter().copied().filter(|m| m.fits(i).is_ok()).collect())
+            .collect();
+        let record = ShardRecord {
+            shard: s,
+            interpreters: self.interpreters.iter().map(|i| i.name.clone()).collect(),
+            modes: self.modes.clone(),
+        };
+        let mine: BTreeMap<String, Vec<Mode>> = self
+            .interpreters
+            .iter()
+            .zip(shard::assign(&matrix, s))
+            .filter(|(_, modes)| !modes.is_empty())
+            .map(|(i, modes)| (i.name.clone(), modes))
+            .collect();
+        if mine.is_empty() {
+            let cells: usize = matrix.iter().map(Vec::len).sum();
+            bail!("--shard {s}: nothing to run; the matrix has {cells} (interpreter, mode) cell(s), so use at most {cells} shard(s)");
+        }
+        self.interpreters.retain(|i| mine.contains_key(&i.name));
+        self.shard = Some(mine);
+        Ok(record)
+    }
 }
 
 /// `provision`: first get the interpreters the selection lacks (see `provision::for_selection`).
@@ -39,30 +82,28 @@ pub fn select(args: &SelectArgs, provision: bool) -> Result<Selection> {
     }
     let interpreters = interpreters::discover(&args.targets.python)?;
     let modes = args.targets.modes();
-    Ok(Selection { groups, interpreters, modes })
+    Ok(Selection { groups, interpreters, modes, shard: None })
 }
 
 /// The builds `compare` needs: every selected mode that some selected interpreter can load (the
 /// others are left out, and said so).
 fn build_requests(sel: &Selection, note: &dyn Fn(String)) -> Vec<BuildRequest> {
-    let modes: Vec<Mode> = sel
-        .modes
-        .iter()
-        .copied()
-        .filter(|m| {
-            let fits = sel.interpreters.iter().any(|i| m.fits(i).is_ok());
-            if !fits {
-                note(format!("{m}: no selected interpreter can load it; not built"));
-            }
-            fits
-        })
-        .collect();
-    builds::requests(&modes, &sel.interpreters)
+    let mut requests = Vec::new();
+    for &mode in &sel.modes {
+        let fitting: Vec<Interpreter> = sel.interpreters.iter().filter(|i| sel.runs(i, mode)).cloned().collect();
+        match (fitting.is_empty(), sel.shard.is_some()) {
+            (true, true) => note(format!("{mode}: not in this shard; not built")),
+            (true, false) => note(format!("{mode}: no selected interpreter can load it; not built")),
+            (false, _) => requests.extend(builds::requests(&[mode], &fitting)),
+        }
+    }
+    requests
 }
 
 pub fn run(args: &CompareArgs) -> Result<i32> {
-    let sel = select(&args.select, !args.no_provision)?;
-    // Before anything is built: a missing or mismatched floor is an input error.
+    let mut sel = select(&args.select, !args.no_provision)?;
+    let shard = args.shard.map(|s| sel.restrict_to(s)).transpose()?;
+    // Before anything is built: a missing or mismatched floor or baseline is an input error.
     if args.native.is_some() && args.measure == Measure::Instructions {
         bail!("--native: native floors are criterion times and cannot sit beside instruction counts; drop --native or --measure instructions");
     }
@@ -70,6 +111,10 @@ pub fn run(args: &CompareArgs) -> Result<i32> {
         args.native.as_ref().map(|file| native::section(file.as_deref(), &args.out, &sel.groups)).transpose()?;
     if let Some(n) = &native {
         eprintln!("native floors: {} ({} scenarios)", n.file.display(), n.floors.len());
+    }
+    let baseline = args.baseline.as_deref().map(|b| baseline::load(b, &args.gate.baselines_dir)).transpose()?;
+    if let Some(name) = &args.save_baseline {
+        baseline::path_for_save(name, &args.gate.baselines_dir)?;
     }
     let workspace = builds::workspace_root();
     let cache = builds::cache_root();
@@ -102,7 +147,8 @@ pub fn run(args: &CompareArgs) -> Result<i32> {
     }
 
     eprintln!(
-        "abibench compare: {} interpreter(s) [{}], {} mode(s), {} scenario(s); level {:?}, {}",
+        "abibench compare{}: {} interpreter(s) [{}], {} mode(s), {} scenario(s); level {:?}, {}",
+        shard.as_ref().map_or(String::new(), |s| format!(" (shard {})", s.shard)),
         sel.interpreters.len(),
         sel.interpreters.iter().map(|i| i.name.as_str()).collect::<Vec<_>>().join(", "),
         sel.modes.len(),
@@ -149,6 +195,8 @@ pub fn run(args: &CompareArgs) -> Result<i32> {
             build_seconds,
             measure_seconds: 0.0,
             load_average_at_end: None,
+            shard,
+            merged_from: Vec::new(),
         },
         host: Host::current(),
         source: SourceInfo { git_revision, git_dirty, ext_source_hash: builds::source_hash(&workspace)? },
@@ -171,7 +219,7 @@ pub fn run(args: &CompareArgs) -> Result<i32> {
         .map(|interp| {
             let mut plan = Plan { interpreter: interp, builds: Vec::new(), scenarios: scenarios.clone() };
             let mut unbuilt = Vec::new();
-            for &mode in &sel.modes {
+            for mode in sel.modes.iter().copied().filter(|&m| sel.runs(interp, m)) {
                 match builds::build_for(&builds, mode, interp) {
                     Some(BuildRecord { outcome: BuildOutcome::Ok { artifact, .. }, .. }) => {
                         plan.builds.push(PlannedBuild::of_mode(mode, artifact.clone()))
@@ -239,7 +287,27 @@ pub fn run(args: &CompareArgs) -> Result<i32> {
             .with_context(|| format!("results are saved in {}, but the report failed", path.display()))?;
         eprintln!("report: {}", html.display());
     }
-    Ok(if interrupted { 130 } else { 0 })
+    if interrupted {
+        if baseline.is_some() || args.save_baseline.is_some() || args.gate.history.is_some() {
+            eprintln!("interrupted: not gated, not recorded in the history, not saved as a baseline");
+        }
+        return Ok(130);
+    }
+    let code = match &baseline {
+        Some(base) => gate::gate(&res, base, &args.gate)?,
+        None => {
+            if let Some(dir) = &args.gate.history {
+                history::add(dir, &res, None)?;
+                eprintln!("history: run {} recorded in {}", res.run.id, dir.display());
+            }
+            0
+        }
+    };
+    if let Some(name) = &args.save_baseline {
+        let saved = baseline::save(&res, &args.gate.baselines_dir, name)?;
+        eprintln!("saved as baseline {name}: {}", saved.display());
+    }
+    Ok(code)
 }
 
 pub fn list(args: &SelectArgs) -> Result<()> {

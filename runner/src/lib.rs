@@ -8,18 +8,25 @@
 //! list; `native` gives each scenario a pure-Rust floor from criterion; `build_flags` says where
 //! the interpreters' own builds differ. `matrix` is the other pipeline: builds × interpreters,
 //! which loads where (import, link check, audit).
+//!
+//! For a nightly job: `shard` splits the matrix over machines and `merge` joins the shards;
+//! `gate` judges a run against a `baseline`; `history` keeps the runs for trend plots.
 
 pub mod analysis;
 pub mod audit;
+pub mod baseline;
 pub mod build_flags;
 pub mod builds;
 pub mod calibrate;
 pub mod cli;
 pub mod compare;
 pub mod export;
+pub mod gate;
+pub mod history;
 pub mod interpreters;
 pub mod matrix;
 pub mod measure;
+pub mod merge;
 pub mod modes;
 pub mod native;
 pub mod progress;
@@ -27,6 +34,7 @@ pub mod provision;
 pub mod report;
 pub mod results;
 pub mod scenarios;
+pub mod shard;
 pub mod stats;
 #[cfg(test)]
 mod testdata;

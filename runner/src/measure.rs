@@ -41,6 +41,14 @@ impl Measure {
         }
     }
 
+    /// As on the command line and in files: "wall-time", "instructions".
+    pub fn name(self) -> &'static str {
+        match self {
+            Measure::WallTime => "wall-time",
+            Measure::Instructions => "instructions",
+        }
+    }
+
     /// What a value is, for titles: "time", "instructions".
     pub fn quantity(self) -> &'static str {
         match self {

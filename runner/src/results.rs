@@ -10,9 +10,11 @@ use serde::{Deserialize, Serialize};
 use crate::builds::BuildRecord;
 use crate::interpreters::Interpreter;
 use crate::measure::{Level, Sampling};
+use crate::merge::MergedRun;
 use crate::modes::Mode;
 use crate::native::NativeSection;
 use crate::scenarios::Group;
+use crate::shard::ShardRecord;
 
 pub const SCHEMA: &str = "abibench-results";
 /// Bump on any change a reader of an older file could misread.
@@ -53,6 +55,12 @@ pub struct RunInfo {
     /// Load is the usual cause of noise on a shared machine; `host` has it at the start.
     #[serde(default)]
     pub load_average_at_end: Option<[f64; 3]>,
+    /// Set when this run measured one shard of the matrix (`compare --shard`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shard: Option<ShardRecord>,
+    /// Set on a run written by `merge`: the runs it combines, in the order given.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub merged_from: Vec<MergedRun>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -361,5 +369,73 @@ mod tests {
         assert_eq!(name(latest(dir.path(), "native-").unwrap()), "native-20261121T000000Z.json");
         let e = latest(dir.path(), "other-").unwrap_err().to_string();
         assert!(e.contains("other-<run id>.json") && e.contains(&dir.path().display().to_string()), "{e}");
+    }
+}
+
+/// Small in-memory results for unit tests of the stages that read results (gate, merge, history).
+#[cfg(test)]
+pub(crate) mod fixture {
+    use super::*;
+    use crate::interpreters::{sample, Provenance, PyVersion};
+    use crate::measure::Measure;
+
+    pub fn interpreter(name: &str) -> Interpreter {
+        let mut v = name.split('.').map(|x| x.trim_end_matches('t').parse::<u8>().unwrap());
+        let mut i = sample(name, Provenance::Explicit, &format!("/opt/python{name}"));
+        i.version = PyVersion(v.next().unwrap(), v.next().unwrap());
+        i.gil_disabled = name.ends_with('t');
+        i
+    }
+
+    /// A complete run measuring `measure` whose cells hold the given per-operation values (one
+    /// process, n = 1, no overhead, so `Cell::per_op(measure.scale())` gives the values back).
+    pub fn run(id: &str, measure: Measure, cells: &[(&str, Mode, &str, Vec<f64>)]) -> Results {
+        let mut names: Vec<&str> = Vec::new();
+        for c in cells {
+            if !names.contains(&c.0) {
+                names.push(c.0);
+            }
+        }
+        Results {
+            schema: SCHEMA.into(),
+            schema_version: SCHEMA_VERSION,
+            tool: "abibench test".into(),
+            run: RunInfo {
+                id: id.into(),
+                started_at: "2026-11-20T00:00:00Z".into(),
+                finished_at: Some("2026-11-20T00:01:00Z".into()),
+                status: RunStatus::Complete,
+                argv: vec!["abibench".into()],
+                level: Level::Quick,
+                sampling: Level::Quick.sampling(measure),
+                seed: 1,
+                build_seconds: 0.0,
+                measure_seconds: 0.0,
+                load_average_at_end: None,
+                shard: None,
+                merged_from: Vec::new(),
+            },
+            host: Host::current(),
+            source: SourceInfo { git_revision: Some("abc123".into()), git_dirty: false, ext_source_hash: "h".into() },
+            interpreters: names.into_iter().map(interpreter).collect(),
+            builds: Vec::new(),
+            groups: Vec::new(),
+            cells: cells
+                .iter()
+                .map(|(i, m, s, values)| {
+                    let mut c = Cell::pending(i, *m, s, 1);
+                    c.add_process(ProcessSamples {
+                        process: 0,
+                        loops: 1,
+                        overhead_per_loop_s: 0.0,
+                        warmups_s: Vec::new(),
+                        values_s: values.iter().map(|v| v / measure.scale()).collect(),
+                    });
+                    c
+                })
+                .collect(),
+            workers: Vec::new(),
+            native: None,
+        }
     }
 }

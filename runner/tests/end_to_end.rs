@@ -14,7 +14,7 @@ use abibench::interpreters::PyVersion;
 use abibench::modes::Mode;
 use abibench::results::{CellStatus, Results};
 
-fn only_results_file(dir: &Path) -> Results {
+fn only_results_path(dir: &Path) -> PathBuf {
     // Beside it, compare writes the run's report directory.
     let files: Vec<PathBuf> = std::fs::read_dir(dir)
         .unwrap()
@@ -22,7 +22,11 @@ fn only_results_file(dir: &Path) -> Results {
         .filter(|p| p.extension().is_some_and(|x| x == "json"))
         .collect();
     assert_eq!(files.len(), 1, "one results file in {}: {files:?}", dir.display());
-    Results::read(&files[0]).unwrap()
+    files[0].clone()
+}
+
+fn only_results_file(dir: &Path) -> Results {
+    Results::read(&only_results_path(dir)).unwrap()
 }
 
 fn compare_args<'a>(out: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
@@ -289,4 +293,152 @@ fn calibrate_reports_every_scenario() {
         assert!(text.contains(s), "{s} missing from:\n{text}");
     }
     assert!(text.contains("false differences (interval excludes 1.0):"), "{text}");
+}
+
+/// Runs `abibench args`, returning (exit code, stdout, stderr).
+fn run_code(args: &[&str]) -> (i32, String, String) {
+    let out = abibench(args).output().expect("abibench starts");
+    let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+    (out.status.code().unwrap_or(-1), text(&out.stdout), text(&out.stderr))
+}
+
+/// The nightly path on real result files: two shards merge into one run; the gate passes an
+/// identical copy, finds a regression injected into another copy and reports a missing cell;
+/// merge refuses a shard of another revision or schema version; the history records the gated
+/// run and plots its trend.
+#[test]
+fn shards_merge_and_the_gate_judges_real_results() {
+    let work = tempfile::tempdir().unwrap();
+    let w = work.path();
+    let pys = pythons();
+    let mut shards = Vec::new();
+    for i in 1..=2 {
+        let (dir, spec) = (w.join(format!("shard{i}")), format!("{i}/2"));
+        let mut args = compare_args(
+            dir.to_str().unwrap(),
+            &["--mode", "unlimited", "--mode", "abi3-py38", "--scenario", "calls_in", "--shard", &spec],
+        );
+        args.extend(python_flags(&pys));
+        run_ok(&mut abibench(&args));
+        shards.push(only_results_path(&dir));
+    }
+    let parts: Vec<Results> = shards.iter().map(|p| Results::read(p).unwrap()).collect();
+    // Two shards over two interpreters: one whole interpreter each.
+    for r in &parts {
+        let interps: std::collections::BTreeSet<&str> = r.cells.iter().map(|c| c.interpreter.as_str()).collect();
+        assert_eq!(interps.len(), 1, "{interps:?}");
+        assert!(r.run.shard.is_some());
+    }
+    let s = |p: &Path| p.to_str().unwrap().to_string();
+    let (code, stdout, stderr) = run_code(&["merge", &s(&shards[0]), &s(&shards[1]), "--out", &s(&w.join("merged"))]);
+    assert_eq!(code, 0, "{stderr}");
+    let merged_path = PathBuf::from(stdout.trim());
+    let merged = Results::read(&merged_path).unwrap();
+    assert_eq!(merged.cells.len(), parts[0].cells.len() + parts[1].cells.len());
+    assert_eq!(merged.interpreters.len(), 2);
+    run_ok(&mut abibench(&["show", &s(&merged_path), "--ascii"]));
+
+    let write = |name: &str, r: &Results| {
+        let p = w.join(name);
+        r.write_atomic(&p).unwrap();
+        s(&p)
+    };
+    let base = s(&merged_path);
+    // An identical copy: nothing fires.
+    let (code, out, err) = run_code(&["check", &write("same.json", &merged), "--baseline", &base]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("| regressed | 0 |") && out.contains("| improved | 0 |"), "{out}");
+
+    // The steadiest cell made twice as slow: found, and only it.
+    let a = abibench::analysis::analyse(&merged);
+    let (key, _) =
+        a.summaries.iter().min_by(|x, y| x.1.median.rel_half_width().total_cmp(&y.1.median.rel_half_width())).unwrap();
+    let mut slow = merged.clone();
+    let cell = slow
+        .cells
+        .iter_mut()
+        .find(|c| abibench::analysis::key_string(&c.interpreter, c.mode, &c.scenario) == *key)
+        .unwrap();
+    for p in &mut cell.processes {
+        p.values_s.iter_mut().for_each(|v| *v *= 2.0);
+    }
+    let row = format!("| **regressed** | {} | {} | {} |", cell.scenario, cell.interpreter, cell.mode);
+    let scenario = cell.scenario.clone();
+    let history = w.join("history");
+    let (code, out, err) =
+        run_code(&["check", &write("slow.json", &slow), "--baseline", &base, "--history", &s(&history)]);
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(out.contains(&row) && out.contains("| regressed | 1 |"), "{row} in:\n{out}");
+
+    // A missing cell is reported; it fails the gate only when asked.
+    let mut missing = merged.clone();
+    let gone = missing.cells.iter().position(|c| c.status == CellStatus::Ok).unwrap();
+    let gone = missing.cells.remove(gone);
+    let file = write("missing.json", &missing);
+    let (code, out, _) = run_code(&["check", &file, "--baseline", &base]);
+    assert_eq!(code, 0, "{out}");
+    let row = format!("| missing | {} | {} | {} |", gone.scenario, gone.interpreter, gone.mode);
+    assert!(out.contains(&row) && out.contains("not in this run"), "{row} in:\n{out}");
+    assert_eq!(run_code(&["check", &file, "--baseline", &base, "--fail-on-missing"]).0, 1);
+
+    // Merge refuses a shard of another revision, or of another schema version.
+    let mut other = parts[1].clone();
+    other.source.git_revision = Some("0000000000000000000000000000000000000000".into());
+    let (code, _, err) = run_code(&["merge", &s(&shards[0]), &write("other-rev.json", &other), "--out", &s(w)]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("source revision differs") && err.contains("other-rev.json"), "{err}");
+    let text =
+        std::fs::read_to_string(&shards[1]).unwrap().replacen("\"schema_version\": 1", "\"schema_version\": 99", 1);
+    std::fs::write(w.join("v99.json"), text).unwrap();
+    let (code, _, err) = run_code(&["merge", &s(&shards[0]), &s(&w.join("v99.json")), "--out", &s(w)]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("v99.json") && err.contains("v99"), "{err}");
+
+    // The gated run is in the history, with what the gate said, and its trend is drawn.
+    let (code, out, _) = run_code(&["history", "list", "--dir", &s(&history)]);
+    assert_eq!(code, 0);
+    assert!(out.contains(&slow.run.id) && out.contains("1 regressed"), "{out}");
+    let plots = w.join("plots");
+    run_ok(&mut abibench(&["history", "plot", "--dir", &s(&history), "--out", &s(&plots)]));
+    assert!(plots.join("wall-time").join(format!("{scenario}.svg")).is_file());
+}
+
+/// `scripts/nightly.sh --quick`, twice, as CI runs it: the first night saves the baseline, the
+/// second is gated on it, and both land in the history with trend plots.
+#[test]
+fn nightly_script_quick_end_to_end() {
+    let out = tempfile::tempdir().unwrap();
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/nightly.sh");
+    let night = || {
+        Command::new(&script)
+            .args(["--quick", "--out", out.path().to_str().unwrap()])
+            .env("ABIBENCH", env!("CARGO_BIN_EXE_abibench"))
+            .env("NIGHTLY_PYTHONS", pythons().join(" "))
+            .env_remove("GITHUB_STEP_SUMMARY")
+            .output()
+            .unwrap()
+    };
+    let first = night();
+    let err = String::from_utf8_lossy(&first.stderr);
+    assert_eq!(first.status.code(), Some(0), "{err}");
+    assert!(err.contains("first night") && out.path().join("baselines/nightly.json").is_file(), "{err}");
+
+    let second = night();
+    let (stdout, err) = (String::from_utf8_lossy(&second.stdout), String::from_utf8_lossy(&second.stderr));
+    // Quick wall-time runs on a shared machine may differ beyond the minimum effect (the A/A
+    // false-positive rate is measured, not assumed), so a fired gate (1) is a valid outcome here.
+    assert!(matches!(second.status.code(), Some(0 | 1)), "{stdout}{err}");
+    assert!(stdout.contains("### abibench check (wall-time)") && stdout.contains("**Gate: "), "{stdout}");
+
+    let index: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.path().join("history/index.json")).unwrap()).unwrap();
+    let runs = index["runs"].as_array().unwrap();
+    assert_eq!(runs.len(), 2, "{index}");
+    assert!(runs[0]["gate"].is_null() && runs[1]["gate"].is_object(), "{index}");
+    let nights: Vec<PathBuf> =
+        std::fs::read_dir(out.path().join("nightly")).unwrap().map(|e| e.unwrap().path()).collect();
+    assert_eq!(nights.len(), 2);
+    let last = nights.iter().max().unwrap();
+    assert!(last.join("summary.md").is_file() && last.join("wall-time.verdict.md").is_file());
+    assert!(last.join("trends/wall-time/call_no_args.svg").is_file());
 }

@@ -5,6 +5,8 @@ pub mod html;
 pub mod markdown;
 pub mod plots;
 pub mod table;
+pub mod trend;
+pub mod verdict;
 
 /// Percent-encodes every byte of `s` except ASCII letters, digits, `-._~` and those in `keep`:
 /// safe in a URL, and (having no `&<>"'`) in an HTML attribute or a Markdown link.
