@@ -132,17 +132,31 @@ impl Interpreter {
     /// opens), else `LIBDIR/LDLIBRARY` when that is a shared object. `Err` says what was looked for.
     pub fn libpython(&self) -> Result<PathBuf, String> {
         let b = &self.build;
+        // An unpacked Debian root's sysconfig names the paths the packages install to (/usr/lib/…).
+        let libdir = match self.sysroot() {
+            Some(root) => root.join(b.libdir.trim_start_matches('/')),
+            None => PathBuf::from(&b.libdir),
+        };
         [&b.instsoname, &b.ldlibrary]
             .into_iter()
             .filter(|n| n.contains(".so"))
-            .map(|n| Path::new(&b.libdir).join(n))
+            .map(|n| libdir.join(n))
             .find(|p| p.is_file())
             .ok_or_else(|| {
                 format!(
                     "{} has no shared libpython (LIBDIR {:?}, INSTSONAME {:?}, LDLIBRARY {:?})",
-                    self.name, b.libdir, b.instsoname, b.ldlibrary
+                    self.name, libdir, b.instsoname, b.ldlibrary
                 )
             })
+    }
+
+    /// The unpacked root of a Debian-packaged interpreter (its `sys.prefix` is `<root>/usr`, as
+    /// its launcher sets `PYTHONHOME`); `None` for an interpreter installed in place.
+    pub fn sysroot(&self) -> Option<&Path> {
+        match self.provenance {
+            Provenance::DebianPackages { .. } => Path::new(&self.build.prefix).parent(),
+            _ => None,
+        }
     }
 }
 

@@ -38,6 +38,7 @@ use crate::interpreters::{self, Interpreter};
 use crate::measure::{signal_name, tail};
 use crate::modes::Mode;
 use crate::progress::Progress;
+use crate::provision;
 use crate::results::{self, Host, SourceInfo};
 
 pub const SCHEMA: &str = "abibench-matrix";
@@ -388,7 +389,7 @@ fn check_cell(
         Err(e) => cell.forced = Step::NotRun { reason: format!("{e:#}") },
     }
     cell.link = match interp.libpython() {
-        Ok(libpython) => link_check(exe, &libpython, artifact, timeout),
+        Ok(libpython) => link_check(interp, exe, &libpython, artifact, timeout),
         Err(reason) => Step::NotRun { reason },
     };
     cell
@@ -431,8 +432,14 @@ fn load_check(
 }
 
 /// Step c: `abibench link-check` in a child, so a crash in dlopen or an initialiser stays there.
-fn link_check(exe: &Path, libpython: &Path, artifact: &Path, timeout: Duration) -> Step<Link> {
-    let mut cmd = Command::new(exe);
+fn link_check(interp: &Interpreter, exe: &Path, libpython: &Path, artifact: &Path, timeout: Duration) -> Step<Link> {
+    // A libpython from an unpacked root needs that root's libc, so the child starts as the
+    // interpreter does: through the root's own loader.
+    let mut cmd = match interp.sysroot().map(provision::root_loader) {
+        None => Command::new(exe),
+        Some(Ok(loader)) => loader.command(exe),
+        Some(Err(e)) => return Step::NotRun { reason: format!("{e:#}") },
+    };
     cmd.arg("link-check").arg("--libpython").arg(libpython).arg(artifact);
     match run_child(cmd, timeout) {
         Ok(end) => {

@@ -235,7 +235,7 @@ fn bad_input_gets_a_clear_error() {
     check(&["report", "/no/such/run.json"], "cannot read /no/such/run.json");
     let results = scenario_dir("{}");
     let not_results = results.path().join("faults.toml");
-    check(&["report", not_results.to_str().unwrap()], "faults.toml is not an abibench results file");
+    check(&["report", not_results.to_str().unwrap()], "faults.toml is not an abibench-results file");
     check(
         &["report", not_results.to_str().unwrap(), "--matrix", "/no/such/m.json"],
         "--matrix /no/such/m.json: cannot read",
@@ -432,13 +432,21 @@ fn nightly_script_quick_end_to_end() {
 
     let index: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(out.path().join("history/index.json")).unwrap()).unwrap();
+    // Each night records an instruction pass, then a wall-time pass.
     let runs = index["runs"].as_array().unwrap();
-    assert_eq!(runs.len(), 2, "{index}");
-    assert!(runs[0]["gate"].is_null() && runs[1]["gate"].is_object(), "{index}");
+    let measures: Vec<&str> = runs.iter().map(|r| r["measure"].as_str().unwrap()).collect();
+    assert_eq!(measures, ["instructions", "wall-time", "instructions", "wall-time"], "{index}");
+    assert!(runs[..2].iter().all(|r| r["gate"].is_null()) && runs[2..].iter().all(|r| r["gate"].is_object()));
+    // Instruction counts repeat exactly, so the second night's instruction gate sees no change at all.
+    let instr = &runs[2]["gate"];
+    assert!(instr["regressed"].as_array().unwrap().is_empty() && instr["improved"].as_array().unwrap().is_empty());
+    assert!(stdout.contains("### abibench check (instructions)"), "{stdout}");
     let nights: Vec<PathBuf> =
         std::fs::read_dir(out.path().join("nightly")).unwrap().map(|e| e.unwrap().path()).collect();
     assert_eq!(nights.len(), 2);
     let last = nights.iter().max().unwrap();
     assert!(last.join("summary.md").is_file() && last.join("wall-time.verdict.md").is_file());
+    assert!(last.join("instructions.verdict.md").is_file() && last.join("report/report.html").is_file());
     assert!(last.join("trends/wall-time/call_no_args.svg").is_file());
+    assert!(last.join("trends/instructions/call_no_args.svg").is_file());
 }

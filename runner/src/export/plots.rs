@@ -25,11 +25,12 @@ use crate::scenarios::{Group, Kind};
 
 const FONT: &[u8] = include_bytes!("../../data/fonts/DejaVuSans-subset.ttf");
 /// What plotters lays text out with (and names in the SVG: viewers use their own sans-serif).
-const FAMILY: &str = "sans-serif";
+pub(crate) const FAMILY: &str = "sans-serif";
 /// The compiled-in font's family name, which resvg draws the PNG text with.
 const PNG_FAMILY: &str = "DejaVu Sans";
 
-fn register_font() -> Result<()> {
+/// Gives plotters the compiled-in font; every figure (report plots, trend plots) calls it first.
+pub(crate) fn register_font() -> Result<()> {
     static REGISTERED: OnceLock<bool> = OnceLock::new();
     if !*REGISTERED.get_or_init(|| plotters::style::register_font(FAMILY, FontStyle::Normal, FONT).is_ok()) {
         bail!("the plot font compiled into abibench (runner/data/fonts/DejaVuSans-subset.ttf) is unreadable");

@@ -5,6 +5,7 @@
 use anyhow::{anyhow, Result};
 use plotters::prelude::*;
 
+use crate::export::plots::{register_font, FAMILY};
 use crate::gate::Verdict;
 use crate::history::{Series, Trends};
 
@@ -37,12 +38,13 @@ pub fn svg(scenario: &str, t: &Trends, series: &[Series]) -> Result<String> {
     let unit =
         if t.measure == "wall-time" { "ns per operation".to_string() } else { format!("{} per operation", t.measure) };
 
+    register_font()?;
     let mut out = String::new();
     {
         let root = SVGBackend::with_string(&mut out, SIZE).into_drawing_area();
         root.fill(&WHITE)?;
         let mut chart = ChartBuilder::on(&root)
-            .caption(format!("{scenario} ({})", t.measure), ("sans-serif", 18))
+            .caption(format!("{scenario} ({})", t.measure), (FAMILY, 18))
             .margin(12)
             .x_label_area_size(36)
             .y_label_area_size(64)

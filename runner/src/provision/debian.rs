@@ -36,19 +36,11 @@ pub(super) fn install(t: Target, dir: &Path, ctx: &mut Ctx) -> Result<Install> {
     for deb in &debs {
         run(Command::new("dpkg-deb").arg("-x").arg(deb).arg(&root), &format!("dpkg-deb -x {}", deb.display()))?;
     }
-    // Merged-/usr packages put libraries in usr/lib; older ones may still use lib.
-    let lib_dirs: Vec<PathBuf> =
-        ["usr/lib", "lib"].iter().map(|d| root.join(d).join(MULTIARCH)).filter(|d| d.is_dir()).collect();
-    let loader = lib_dirs
-        .iter()
-        .map(|d| d.join(LOADER))
-        .find(|p| p.exists())
-        .with_context(|| format!("no {LOADER} under {} (libc6 was not among the packages)", root.display()))?;
+    let RootLoader { loader, library_path } = root_loader(&root)?;
     let python = root.join(format!("usr/bin/python{v}"));
     if !python.is_file() {
         bail!("python{v}-minimal did not provide {}", python.display());
     }
-    let library_path: Vec<String> = lib_dirs.iter().map(|d| d.display().to_string()).collect();
     let launcher_name = format!("abibench-python{v}");
     let launcher = dir.join(&launcher_name);
     std::fs::write(
@@ -62,7 +54,7 @@ pub(super) fn install(t: Target, dir: &Path, ctx: &mut Ctx) -> Result<Install> {
              exec {} --library-path {} {} \"$@\"\n",
             sh_quote(&root.join("usr")),
             sh_quote(&loader),
-            sh_quote(Path::new(&library_path.join(":"))),
+            sh_quote(Path::new(&library_path)),
             sh_quote(&python),
         ),
     )
@@ -75,4 +67,33 @@ pub(super) fn install(t: Target, dir: &Path, ctx: &mut Ctx) -> Result<Install> {
             packages: packages.into_iter().map(|(p, _)| p).collect(),
         },
     })
+}
+
+/// How a program runs against an unpacked root's libc: its own loader, its libraries first.
+pub struct RootLoader {
+    pub loader: PathBuf,
+    /// For `--library-path`: the root's multiarch library directories, `:`-separated.
+    pub library_path: String,
+}
+
+impl RootLoader {
+    /// `program` started through this loader.
+    pub fn command(&self, program: &Path) -> Command {
+        let mut cmd = Command::new(&self.loader);
+        cmd.arg("--library-path").arg(&self.library_path).arg(program);
+        cmd
+    }
+}
+
+pub fn root_loader(root: &Path) -> Result<RootLoader> {
+    // Merged-/usr packages put libraries in usr/lib; older ones may still use lib.
+    let lib_dirs: Vec<PathBuf> =
+        ["usr/lib", "lib"].iter().map(|d| root.join(d).join(MULTIARCH)).filter(|d| d.is_dir()).collect();
+    let loader = lib_dirs
+        .iter()
+        .map(|d| d.join(LOADER))
+        .find(|p| p.exists())
+        .with_context(|| format!("no {LOADER} under {} (libc6 was not among the packages)", root.display()))?;
+    let library_path: Vec<String> = lib_dirs.iter().map(|d| d.display().to_string()).collect();
+    Ok(RootLoader { loader, library_path: library_path.join(":") })
 }

@@ -25,6 +25,8 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, Context, Result};
 use serde::{Deserialize, Serialize};
 
+pub use debian::{root_loader, RootLoader};
+
 pub use apt::DebPackage;
 
 use crate::interpreters::{self, Interpreter, Provenance, PyVersion, Selector, OLDEST};
