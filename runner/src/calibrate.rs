@@ -47,7 +47,7 @@ pub fn run(args: &CalibrateArgs) -> Result<i32> {
         // By default the chatty scenarios: the ones whose small differences matter.
         sel.groups.retain(|g| g.kind == Kind::Chatty);
     }
-    let sampling = args.level.level().sampling(Measure::WallTime);
+    let sampling = args.level.sampling(Measure::WallTime);
     let workspace = builds::workspace_root();
     let requests: Vec<BuildRequest> =
         sel.interpreters.iter().map(|i| BuildRequest { mode: Mode::Unlimited, interpreter: Some(i.clone()) }).collect();

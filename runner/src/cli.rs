@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 
 use crate::interpreters::Selector;
-use crate::measure::{Level, Measure};
+use crate::measure::{Level, Measure, Sampling};
 use crate::modes::Mode;
 use crate::provision::Target;
 use crate::shard::Shard;
@@ -177,9 +177,19 @@ pub struct LevelArgs {
     /// Smoke test: 5 short values per cell in one process. Ratios are indicative only.
     #[arg(long, conflicts_with = "thorough")]
     pub quick: bool,
-    /// Nightly depth: 4 processes x 15 values of >= 50 ms per cell.
+    /// Nightly depth: 4 processes x 100 values of >= 5 ms per cell (default: 2 x 40 of >= 2.5 ms).
     #[arg(long)]
     pub thorough: bool,
+    /// Override the level: worker processes per interpreter (wall time).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub processes: Option<u32>,
+    /// Override the level: values per cell per process (wall time), or (L, 2L) region pairs per
+    /// cell (instructions).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub values: Option<u32>,
+    /// Override the level: the shortest a value may last, in milliseconds (wall time).
+    #[arg(long, value_name = "MS", value_parser = parse_positive_ms)]
+    pub min_time: Option<f64>,
 }
 
 #[derive(Args, Debug)]
@@ -239,6 +249,23 @@ impl LevelArgs {
             (_, true) => Level::Thorough,
             _ => Level::Default,
         }
+    }
+
+    /// The level's sampling for `measure`, with any explicit overrides.
+    pub fn sampling(&self, measure: Measure) -> Sampling {
+        let mut s = self.level().sampling(measure);
+        if let Some(n) = self.values {
+            s.values = n as usize;
+        }
+        if measure == Measure::WallTime {
+            if let Some(n) = self.processes {
+                s.processes = n as usize;
+            }
+            if let Some(ms) = self.min_time {
+                s.min_time = ms / 1e3;
+            }
+        }
+        s
     }
 }
 
@@ -361,6 +388,13 @@ fn parse_shard(s: &str) -> Result<Shard, String> {
 }
 
 /// `5`, `5%` or `0.5` (percent) as a fraction.
+fn parse_positive_ms(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(ms) if ms.is_finite() && ms > 0.0 => Ok(ms),
+        _ => Err(format!("'{s}' is not a positive number of milliseconds")),
+    }
+}
+
 fn parse_percent(s: &str) -> Result<f64, String> {
     match s.trim_end_matches('%').parse::<f64>() {
         Ok(p) if p.is_finite() && p >= 0.0 => Ok(p / 100.0),

@@ -119,7 +119,7 @@ pub fn run(args: &CompareArgs) -> Result<i32> {
     let workspace = builds::workspace_root();
     let cache = builds::cache_root();
     let level = args.level.level();
-    let mut sampling = level.sampling(args.measure);
+    let mut sampling = args.level.sampling(args.measure);
     if let Some(t) = args.timeout {
         if t <= 0.0 {
             bail!("--timeout {t}: must be a positive number of seconds");
