@@ -3,8 +3,8 @@
 #   1. provision interpreters          (`abibench provision`)
 #   2. instruction-count pass          (`compare --measure instructions`)
 #   3. wall-time pass                  (`compare --thorough`)
-#   4. gate each pass on its baseline  (`check`; the first night saves the baseline instead)
-#   5. report and trend plots          (`report`, `history plot`)
+#      each pass gated on its baseline (`check`; the first night saves the baseline instead)
+#   4. report and trend plots          (`report`, `history plot`)
 # Each pass is recorded in the history.
 #
 # Usage: scripts/nightly.sh [--quick] [--out DIR] [--baseline NAME] [--python V]... [--scenario GLOB]...

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test: unit tests, and integration tests that build the real extension and load it
 # into real interpreters (pyenv 3.8 and 3.13 by default; 3.14, 3.15 and 3.13t provisioned into
-# abibench's cache; the matrix test takes every interpreter found and needs 3.8 and 3.12), and open
+# abibench's cache; the matrix test takes every interpreter found and needs 3.8, 3.12, 3.15 and 3.13t), and open
 # the report in headless Chromium. No mocks of the interpreter, compiler or browser. The first run
 # installs abi3audit from PyPI into target/tmp/abi3audit-venv (kept for later runs).
 set -euo pipefail

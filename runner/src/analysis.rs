@@ -80,12 +80,13 @@ pub fn analyse(r: &Results) -> Analysis {
         .filter_map(|c| {
             let base = ok_values(r.cell(&c.interpreter, Mode::Unlimited, &c.scenario)?, scale)?;
             let ratios = stats::paired_ratios(&base, &ok_values(c, scale)?);
-            (!ratios.is_empty()).then(|| Ratio {
+            let pairs: usize = ratios.iter().map(Vec::len).sum();
+            (pairs > 0).then(|| Ratio {
                 interpreter: c.interpreter.clone(),
                 scenario: c.scenario.clone(),
                 mode: c.mode,
-                ratio: stats::median_ci(&ratios, seed_of(&key_string(&c.interpreter, c.mode, &c.scenario))),
-                pairs: ratios.len(),
+                ratio: stats::median_ci_grouped(&ratios, seed_of(&key_string(&c.interpreter, c.mode, &c.scenario))),
+                pairs,
             })
         })
         .collect();

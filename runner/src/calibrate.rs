@@ -90,7 +90,7 @@ pub fn run(args: &CalibrateArgs) -> Result<i32> {
                 results.push(AaResult {
                     interpreter: interp.name.clone(),
                     scenario: s.name.clone(),
-                    ratio: stats::median_ci(&ratios, 7),
+                    ratio: stats::median_ci_grouped(&ratios, 7),
                 });
             }
         }

@@ -177,7 +177,7 @@ pub struct LevelArgs {
     /// Smoke test: 5 short values per cell in one process. Ratios are indicative only.
     #[arg(long, conflicts_with = "thorough")]
     pub quick: bool,
-    /// Nightly depth: 4 processes x 100 values of >= 5 ms per cell (default: 2 x 40 of >= 2.5 ms).
+    /// Nightly depth: 8 processes x 50 values of >= 5 ms per cell (default: 4 x 20 of >= 2.5 ms).
     #[arg(long)]
     pub thorough: bool,
     /// Override the level: worker processes per interpreter (wall time).
@@ -312,8 +312,9 @@ pub struct CompareArgs {
     pub no_report: bool,
     /// Run only shard i of N of the (interpreter, mode) matrix: whole interpreters while N is at
     /// most the number of interpreters, an interpreter's modes split only beyond. Combine the
-    /// shards' results with `merge`.
-    #[arg(long, value_name = "i/N", value_parser = parse_shard)]
+    /// shards' results with `merge` (and gate, record or save the merged run, not a shard).
+    #[arg(long, value_name = "i/N", value_parser = parse_shard,
+          conflicts_with_all = ["baseline", "save_baseline", "history"])]
     pub shard: Option<Shard>,
     /// After the run, gate it on this baseline (a name under --baselines-dir, or a results file)
     /// as `check` does, and exit accordingly.
@@ -387,7 +388,6 @@ fn parse_shard(s: &str) -> Result<Shard, String> {
     s.parse()
 }
 
-/// `5`, `5%` or `0.5` (percent) as a fraction.
 fn parse_positive_ms(s: &str) -> Result<f64, String> {
     match s.parse::<f64>() {
         Ok(ms) if ms.is_finite() && ms > 0.0 => Ok(ms),
@@ -395,6 +395,7 @@ fn parse_positive_ms(s: &str) -> Result<f64, String> {
     }
 }
 
+/// `5`, `5%` or `0.5` (percent) as a fraction.
 fn parse_percent(s: &str) -> Result<f64, String> {
     match s.trim_end_matches('%').parse::<f64>() {
         Ok(p) if p.is_finite() && p >= 0.0 => Ok(p / 100.0),

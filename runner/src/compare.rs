@@ -1,4 +1,5 @@
-//! The `compare` pipeline: discover → build → measure → analyse → export, saving as it goes.
+//! The `compare` pipeline: provision → discover (→ shard) → build → measure → analyse → export
+//! (tables, report), saving as it goes; then, for a nightly job, the gate, history and baseline.
 
 use std::collections::BTreeMap;
 use std::io::IsTerminal;
@@ -101,23 +102,10 @@ fn build_requests(sel: &Selection, note: &dyn Fn(String)) -> Vec<BuildRequest> {
 }
 
 pub fn run(args: &CompareArgs) -> Result<i32> {
-    let mut sel = select(&args.select, !args.no_provision)?;
-    let shard = args.shard.map(|s| sel.restrict_to(s)).transpose()?;
-    // Before anything is built: a missing or mismatched floor or baseline is an input error.
+    // Flags first, before provisioning or building spends any time.
     if args.native.is_some() && args.measure == Measure::Instructions {
         bail!("--native: native floors are criterion times and cannot sit beside instruction counts; drop --native or --measure instructions");
     }
-    let native =
-        args.native.as_ref().map(|file| native::section(file.as_deref(), &args.out, &sel.groups)).transpose()?;
-    if let Some(n) = &native {
-        eprintln!("native floors: {} ({} scenarios)", n.file.display(), n.floors.len());
-    }
-    let baseline = args.baseline.as_deref().map(|b| baseline::load(b, &args.gate.baselines_dir)).transpose()?;
-    if let Some(name) = &args.save_baseline {
-        baseline::path_for_save(name, &args.gate.baselines_dir)?;
-    }
-    let workspace = builds::workspace_root();
-    let cache = builds::cache_root();
     let level = args.level.level();
     let mut sampling = args.level.sampling(args.measure);
     if let Some(t) = args.timeout {
@@ -126,6 +114,28 @@ pub fn run(args: &CompareArgs) -> Result<i32> {
         }
         sampling.timeout_s = t;
     }
+    let baseline = args.baseline.as_deref().map(|b| baseline::load(b, &args.gate.baselines_dir)).transpose()?;
+    if let Some(base) = baseline.as_ref().filter(|b| b.run.sampling.measure != args.measure) {
+        bail!(
+            "--baseline {}: run {} measured {}, this run measures {}; gate on a baseline of the same measure",
+            args.baseline.as_deref().unwrap_or_default(),
+            base.run.id,
+            base.run.sampling.measure.name(),
+            args.measure.name()
+        );
+    }
+    if let Some(name) = &args.save_baseline {
+        baseline::path_for_save(name, &args.gate.baselines_dir)?;
+    }
+    let mut sel = select(&args.select, !args.no_provision)?;
+    let shard = args.shard.map(|s| sel.restrict_to(s)).transpose()?;
+    let native =
+        args.native.as_ref().map(|file| native::section(file.as_deref(), &args.out, &sel.groups)).transpose()?;
+    if let Some(n) = &native {
+        eprintln!("native floors: {} ({} scenarios)", n.file.display(), n.floors.len());
+    }
+    let workspace = builds::workspace_root();
+    let cache = builds::cache_root();
     // Instruction counts must not depend on anything random, including the job a worker reads.
     let seed = args.seed.unwrap_or_else(|| match args.measure {
         Measure::Instructions => 0,
@@ -281,11 +291,11 @@ pub fn run(args: &CompareArgs) -> Result<i32> {
         if interrupted { " (interrupted: finished cells kept)" } else { "" }
     );
     if !args.no_report {
-        // The newest `abibench matrix` beside the results, if one was run, is the report's matrix section.
-        let matrix = report::newest_matrix(&args.out).map(|m| report::read_matrix(&m)).transpose()?;
-        let html = report::write(&res, &a, &path, &report::default_dir(&path), matrix.as_ref())
-            .with_context(|| format!("results are saved in {}, but the report failed", path.display()))?;
-        eprintln!("report: {}", html.display());
+        // The results are safe and the gate still to come: a report that fails is a warning.
+        match write_report(&res, &a, &path, &args.out) {
+            Ok(html) => eprintln!("report: {}", html.display()),
+            Err(e) => eprintln!("warning: the report failed (results are saved in {}): {e:#}", path.display()),
+        }
     }
     if interrupted {
         if baseline.is_some() || args.save_baseline.is_some() || args.gate.history.is_some() {
@@ -303,11 +313,29 @@ pub fn run(args: &CompareArgs) -> Result<i32> {
             0
         }
     };
-    if let Some(name) = &args.save_baseline {
-        let saved = baseline::save(&res, &args.gate.baselines_dir, name)?;
-        eprintln!("saved as baseline {name}: {}", saved.display());
+    match &args.save_baseline {
+        // A run the gate failed must not become the yardstick it failed against.
+        Some(name) if code != 0 => eprintln!("--save-baseline {name}: not saved, the gate fired"),
+        Some(name) => {
+            let saved = baseline::save(&res, &args.gate.baselines_dir, name)?;
+            eprintln!("saved as baseline {name}: {}", saved.display());
+        }
+        None => {}
     }
     Ok(code)
+}
+
+/// The run's report beside its results, with the newest `abibench matrix` of `out` as its
+/// matrix section if one was run (a matrix file that cannot be read is skipped, said so).
+fn write_report(res: &Results, a: &analysis::Analysis, path: &Path, out: &Path) -> Result<PathBuf> {
+    let matrix = report::newest_matrix(out).and_then(|m| match report::read_matrix(&m) {
+        Ok(m) => Some(m),
+        Err(e) => {
+            eprintln!("warning: newest matrix in {} left out of the report: {e:#}", out.display());
+            None
+        }
+    });
+    report::write(res, a, path, &report::default_dir(path), matrix.as_ref())
 }
 
 pub fn list(args: &SelectArgs) -> Result<()> {

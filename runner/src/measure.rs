@@ -97,13 +97,15 @@ pub enum Level {
 impl Level {
     pub fn sampling(self, measure: Measure) -> Sampling {
         // Ratios are taken pair by pair, so what narrows their intervals is the number of pairs,
-        // not the length of a value: a 2.5 ms value is still ~10^6 timer ticks and thousands of
-        // loops, and on this noisy 2-core machine 40 values of 2.5 ms put 90 % of the stable-ABI
-        // ratios within +-2 % where 10 values of 10 ms (the same time) put 68 % there.
+        // not the length of a value: a 2.5 ms value is still thousands of loops, and on a noisy
+        // 2-core machine 40 values of 2.5 ms put 90 % of the stable-ABI ratios within +-2 % where
+        // 10 values of 10 ms (the same time) put 68 % there. Processes are the independent units
+        // (each has its own memory layout), so the time is spread over 4 of them: with 2, an A/A
+        // test found 13-17 % false differences at a nominal 5 %; with 4, 5 %.
         let (min_time, values, warmups, processes) = match self {
             Level::Quick => (0.002, 5, 1, 1),
-            Level::Default => (0.0025, 40, 1, 2),
-            Level::Thorough => (0.005, 100, 2, 4),
+            Level::Default => (0.0025, 20, 1, 4),
+            Level::Thorough => (0.005, 50, 2, 8),
         };
         let (pairs, target_instructions) = match self {
             Level::Quick => (1, 1_000_000),

@@ -51,6 +51,11 @@ pub fn merge(inputs: &[(PathBuf, Results)]) -> Result<(Results, Vec<String>)> {
     same(inputs, "the extension source hash", |r| r.source.ext_source_hash.clone())?;
     same(inputs, "the measure", |r| r.run.sampling.measure.name().to_string())?;
     same(inputs, "the level", |r| r.run.level)?;
+    // --processes/--values/--min-time can make runs of one level sample differently.
+    same(inputs, "the sampling (processes, values, min time)", |r| {
+        let s = &r.run.sampling;
+        (s.processes, s.values, s.warmups, s.min_time.to_bits(), s.target_instructions)
+    })?;
 
     let mut warnings = Vec::new();
     let shards: Vec<(&PathBuf, &ShardRecord)> =
@@ -96,8 +101,10 @@ pub fn merge(inputs: &[(PathBuf, Results)]) -> Result<(Results, Vec<String>)> {
     out.interpreters.clear();
     out.groups.clear();
     let mut owner: HashMap<String, &Path> = HashMap::new();
-    for (k, (path, r)) in inputs.iter().enumerate() {
-        let offset = k * r.run.sampling.processes;
+    // Process numbers are renumbered past those of earlier inputs, so values of different
+    // machines are never taken for one process (and paired).
+    let mut offset = 0;
+    for (path, r) in inputs {
         for c in &r.cells {
             let key = key_string(&c.interpreter, c.mode, &c.scenario);
             if let Some(other) = owner.insert(key.clone(), path) {
@@ -111,7 +118,13 @@ pub fn merge(inputs: &[(PathBuf, Results)]) -> Result<(Results, Vec<String>)> {
             w.process += offset;
             w
         }));
-        out.builds.extend(r.builds.iter().cloned());
+        let processes = r.cells.iter().flat_map(|c| &c.processes).map(|p| p.process + 1).max().unwrap_or(0);
+        offset += processes.max(r.run.sampling.processes);
+        for b in &r.builds {
+            if !out.builds.iter().any(|x| x.mode == b.mode && x.abi_tag == b.abi_tag) {
+                out.builds.push(b.clone());
+            }
+        }
         for i in &r.interpreters {
             if !out.interpreters.iter().any(|x| x.name == i.name) {
                 out.interpreters.push(i.clone());
@@ -217,10 +230,14 @@ mod tests {
         assert_eq!(m.interpreters.iter().map(|i| i.name.as_str()).collect::<Vec<_>>(), ["3.8.18", "3.13.0"]);
         assert_eq!(m.run.merged_from.len(), 2);
         assert!(m.run.shard.is_none() && m.run.status == RunStatus::Complete);
-        // Values taken on different machines are never paired.
-        let p8 = m.cell("3.8.18", Mode::Unlimited, "s").unwrap().processes[0].process;
-        let p13 = m.cell("3.13.0", Mode::Unlimited, "s").unwrap().processes[0].process;
-        assert_ne!(p8, p13);
+        // Values taken on different machines are never paired: here one interpreter's modes were
+        // split over two shards, each numbering its processes from 0.
+        let (split, _) = merge(&[
+            shard(1, 2, &[("3.8.18", Mode::Unlimited, "s", vec![1.0, 1.1])]),
+            shard(2, 2, &[("3.8.18", ABI3, "s", vec![2.0, 2.1])]),
+        ])
+        .unwrap();
+        assert!(analysis::analyse(&split).mode_ratio("3.8.18", ABI3, "s").is_none());
         // Within a shard, pairing still works.
         let a = analysis::analyse(&m);
         assert!(a.mode_ratio("3.8.18", ABI3, "s").is_some());

@@ -14,10 +14,12 @@ use rayon::prelude::*;
 
 use crate::analysis::{self, Analysis};
 use crate::cli::ReportArgs;
+use crate::export::table::format_value;
 use crate::export::{html, markdown, plots};
 use crate::interpreters::Interpreter;
 use crate::matrix;
 use crate::build_flags;
+use crate::measure::Measure;
 use crate::modes::Mode;
 use crate::results::{CellStatus, Results, RunStatus};
 use crate::scenarios::Kind;
@@ -443,7 +445,7 @@ fn compute_phrase(a: &Aggregate) -> String {
 }
 
 /// What the page answers, in the words both formats open with.
-pub const QUESTION: &str = "abi3, version-specific, or both? Each stable-ABI build is timed against the \
+pub const QUESTION: &str = "abi3, version-specific, or both? Each stable-ABI build is measured against the \
     version-specific (unlimited) build inside the same interpreter, pair by pair, so the ratios below \
     are what the stable ABI costs each kind of call on each interpreter of this machine.";
 
@@ -462,8 +464,32 @@ pub fn run_line(r: &Results) -> String {
     )
 }
 
+/// The FFI cost above each scenario's native floor (`compare --native`): a header, then a row per
+/// (scenario with a floor, interpreter) with the floor and, per mode, `+excess (×ratio)`. Empty
+/// when the run has no floors.
+pub fn native_table(r: &Results, a: &Analysis) -> (Vec<String>, Vec<Vec<String>>) {
+    let Some(native) = &r.native else { return (Vec::new(), Vec::new()) };
+    let modes = r.modes();
+    let mut header = vec!["scenario".to_string(), "python".into(), "native floor".into()];
+    header.extend(modes.iter().map(|m| m.name()));
+    let mut rows = Vec::new();
+    for s in r.groups.iter().flat_map(|g| &g.scenarios) {
+        let Some(floor) = native.floors.get(&s.name) else { continue };
+        for i in ordered_interpreters(r) {
+            let mut row = vec![s.name.clone(), i.name.clone(), format_value(floor.per_op_ns.point, Measure::WallTime)];
+            row.extend(modes.iter().map(|&m| {
+                a.above_native(&i.name, m, &s.name).map_or("—".into(), |x| {
+                    format!("+{} (×{:.1})", format_value(x.excess_ns.point, Measure::WallTime), x.ratio.point)
+                })
+            }));
+            rows.push(row);
+        }
+    }
+    (header, rows)
+}
+
 /// What about this run limits how far its figures can be trusted.
-pub fn run_caveats(r: &Results) -> Vec<String> {
+pub fn run_caveats(r: &Results, a: &Analysis) -> Vec<String> {
     let mut caveats = build_flags::caveats(&r.interpreters);
     let s = &r.run.sampling;
     if r.run.level == crate::measure::Level::Quick {
@@ -479,15 +505,8 @@ pub fn run_caveats(r: &Results) -> Vec<String> {
             caveats.push("The run never finished (killed?): cells it did not reach are missing.".into())
         }
     }
-    if let Some([load, ..]) = r.host.load_average_at_start {
-        if load >= 0.5 * r.host.logical_cpus as f64 {
-            caveats.push(format!(
-                "The machine was busy when the run started (1-minute load {load:.2} on {} logical CPUs): \
-                 expect wide intervals; ratios are paired round by round, absolute times are not.",
-                r.host.logical_cpus
-            ));
-        }
-    }
+    // The terminal's noise lines, word for word: one judgement of the run, wherever it is read.
+    caveats.extend(analysis::noise_warnings(r, a).into_iter().map(|w| format!("Noise: {w}.")));
     if r.source.git_dirty {
         caveats.push("The source tree had uncommitted changes when the run started.".into());
     }
@@ -635,7 +654,7 @@ pub fn write(r: &Results, a: &Analysis, results_file: &Path, out: &Path, matrix:
         results: r,
         analysis: a,
         decision: Decision::compute(r, a),
-        caveats: run_caveats(r),
+        caveats: run_caveats(r, a),
         plots,
         matrix,
         results_link: relative_link(results_file, out)?,

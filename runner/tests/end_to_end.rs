@@ -30,7 +30,7 @@ fn only_results_file(dir: &Path) -> Results {
 }
 
 fn compare_args<'a>(out: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
-    let mut args = vec!["compare", "--quick", "--ascii", "--out", out];
+    let mut args = vec!["compare", "--quick", "--ascii", "--no-provision", "--out", out];
     args.extend_from_slice(extra);
     args
 }

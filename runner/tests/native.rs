@@ -46,7 +46,7 @@ fn native_floors_are_recorded_and_shown_above_each_cell() {
     let outs = out.path().to_str().unwrap();
 
     // Asking for floors before any were recorded is an input error that says what to run.
-    let early = abibench(&["compare", "--out", outs, "--native"], home.path()).output().unwrap();
+    let early = abibench(&["compare", "--no-provision", "--out", outs, "--native"], home.path()).output().unwrap();
     let err = String::from_utf8_lossy(&early.stderr);
     assert_eq!(early.status.code(), Some(2), "{err}");
     assert!(err.contains("abibench native"), "{err}");
@@ -114,6 +114,12 @@ fn native_floors_are_recorded_and_shown_above_each_cell() {
         assert_eq!(above.excess_ns.point, time.point - floor.per_op_ns.point);
     }
     assert!(stdout.contains("native = the same work in pure Rust"), "{stdout}");
+    // The report carries the floors too, a row per scenario and interpreter.
+    let md = std::fs::read_to_string(results_file.with_extension("").join("report.md")).unwrap();
+    assert!(md.contains("Above the native floor"), "{md}");
+    for s in r.groups.iter().flat_map(|g| &g.scenarios) {
+        assert!(md.contains(&format!("| {} | {interp} |", s.name.replace('_', "\\_"))), "{} missing:\n{md}", s.name);
+    }
     let header = stdout.lines().find(|l| l.contains("scenario") && l.contains("unlimited")).unwrap();
     assert!(header.trim_end_matches(['|', ' ']).ends_with("native"), "{header}");
 

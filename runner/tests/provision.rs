@@ -138,7 +138,7 @@ fn every_mode_is_tried_on_provisioned_and_free_threaded_interpreters() {
         "--mode",
         "abi3t-py315",
     ]));
-    let file = std::fs::read_dir(out.path()).unwrap().next().unwrap().unwrap().path();
+    let file = abibench::results::latest(out.path(), "").unwrap();
     let r = Results::read(&file).unwrap();
     let py315 = r.interpreters.iter().find(|i| i.version == PyVersion(3, 15)).unwrap();
     let ft = r.interpreters.iter().find(|i| i.gil_disabled).unwrap();

@@ -9,6 +9,7 @@ use std::fmt::Write;
 use crate::analysis::Analysis;
 use crate::export::table::{format_estimate, format_ratio, notes};
 use crate::export::{path_url, percent_encode};
+use crate::measure::Measure;
 use crate::report::{kind_name, ordered_interpreters, run_line, Report, QUESTION};
 use crate::results::{CellStatus, Results};
 use crate::stats::RESAMPLES;
@@ -243,22 +244,20 @@ fn environment(out: &mut String, rep: &Report) {
 
     let _ = writeln!(out, "<h3>Interpreters</h3>");
     let header: Vec<String> =
-        ["name", "found via", "executable", "SOABI", "compiler", "PGO", "LTO", "optimisation", "configure"]
+        ["name", "found via", "executable", "SOABI", "built with", "configure"]
             .map(String::from)
             .to_vec();
-    let yes = |b: bool| if b { "yes" } else { "no" }.to_string();
     let rows: Vec<Vec<String>> = ordered_interpreters(r)
         .iter()
         .map(|i| {
+            // Flags as build_flags reads them: for Debian's packages, from the packaging, not sysconfig.
+            let flags = crate::build_flags::of(i);
             vec![
                 i.full_version.lines().next().map_or(i.name.clone(), |v| format!("{} ({v})", i.name)),
-                format!("{:?}", i.provenance).to_lowercase(),
+                i.provenance.to_string(),
                 i.argv.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(" "),
                 i.soabi.clone(),
-                i.build.compiler.clone(),
-                yes(i.build.pgo),
-                yes(i.build.lto),
-                i.build.opt.clone(),
+                flags.to_string() + if flags.basis.is_some() { " (from the packaging)" } else { "" },
                 i.build.config_args.clone(),
             ]
         })
@@ -294,20 +293,39 @@ fn environment(out: &mut String, rep: &Report) {
 
 fn methodology(out: &mut String, r: &Results) {
     let s = &r.run.sampling;
+    let this_run = match s.measure {
+        Measure::WallTime => format!(
+            "<li>Each interpreter runs one worker process at a time that loads every build fitting it and times each \
+             scenario in all modes <em>interleaved</em>: one value per mode per round, order shuffled each round \
+             (seed {}), so drift hits every mode alike.</li>\
+             <li>This run: {} values per cell from each of {} process(es), each value at least {} ms of \
+             calibrated loops after {} warm-up(s); the empty-loop cost measured in the same process is subtracted; \
+             times are per operation (a scenario's <code>n</code> operations per statement).</li>",
+            r.run.seed,
+            s.values,
+            s.processes,
+            s.min_time * 1e3,
+            s.warmups
+        ),
+        Measure::Instructions => format!(
+            "<li>Instructions, not time: each interpreter's worker runs under <code>valgrind --tool=callgrind</code> \
+             with collection on only inside the extension's region function around the measured loop. A value is \
+             the count of a region of 2L loops minus one of L loops, so setup cancels; L comes from counted probes \
+             (about {} instructions per region), so repeated runs give identical counts.</li>\
+             <li>This run: {} (L, 2L) pair(s) per cell; counts are per operation (a scenario's <code>n</code> \
+             operations per statement).</li>",
+            s.target_instructions, s.values
+        ),
+    };
     let _ = writeln!(
         out,
-        "<ul>\
-         <li>Each interpreter runs one worker process at a time that loads every build fitting it and times each \
-         scenario in all modes <em>interleaved</em>: one value per mode per round, order shuffled each round \
-         (seed {seed}), so drift hits every mode alike.</li>\
-         <li>This run: {values} values per cell from each of {procs} process(es), each value at least {ms} ms of \
-         calibrated loops after {warm} warm-up(s); the empty-loop cost measured in the same process is subtracted; \
-         times are per operation (a scenario's <code>n</code> operations per statement).</li>\
-         <li>A cell's time is the median of its values with a 95 % percentile-bootstrap interval ({res} resamples). \
+        "<ul>{this_run}\
+         <li>A cell's value is the median of its values with a 95 % percentile-bootstrap interval ({res} resamples). \
          Outliers are counted, never dropped.</li>\
          <li>A stable-ABI ratio divides each value by the unlimited value of the same round in the same process; \
-         the ratio is the median of those pairs, with its bootstrap interval. Ratios whose interval includes 1.0 \
-         are shown in grey or in parentheses and never called a difference.</li>\
+         the ratio is the median of those pairs, with a two-stage bootstrap interval (worker processes, then \
+         pairs within them: a process's memory layout is shared by all its values). Ratios whose interval \
+         includes 1.0 are shown in grey or in parentheses and never called a difference.</li>\
          <li>Pooled figures in the summary take the median of the ratios' points; their interval is the median of \
          the ratios' lower and upper bounds. Bands group interpreters offered the same stable-ABI modes. \
          &ldquo;Recovers Z %&rdquo; is the share of the lower floor's excess (median − 1) that the higher floor \
@@ -316,11 +334,6 @@ fn methodology(out: &mut String, r: &Results) {
          <code>—</code>: the mode does not fit that interpreter.</li>\
          <li>Compare ratios within a run; absolute times across runs on a shared machine are not comparable.</li>\
          </ul>",
-        seed = r.run.seed,
-        values = s.values,
-        procs = s.processes,
-        ms = s.min_time * 1e3,
-        warm = s.warmups,
         res = RESAMPLES,
     );
 }
@@ -353,8 +366,9 @@ pub fn render(rep: &Report) -> String {
     let _ = writeln!(out, "<section id=\"decision\"><h2>Decision summary</h2>");
     let _ = writeln!(
         out,
-        "<p class=\"note\">Ratios are stable-ABI time over unlimited time on the same interpreter; a difference is \
-         stated only where the 95 % interval excludes 1.0.</p>"
+        "<p class=\"note\">Ratios are stable-ABI {q} over unlimited {q} on the same interpreter; a difference is \
+         stated only where the 95 % interval excludes 1.0.</p>",
+        q = r.run.sampling.measure.quantity()
     );
     for (title, lines) in rep.decision.summary() {
         let _ = writeln!(out, "<h3>{}</h3><ul class=\"summary\">", esc(title));
@@ -401,6 +415,16 @@ pub fn render(rep: &Report) -> String {
     );
     results_table(&mut out, r, rep.analysis);
     comparison_tables(&mut out, r, rep.analysis);
+    let (header, rows) = crate::report::native_table(r, rep.analysis);
+    if !rows.is_empty() {
+        let _ = writeln!(
+            out,
+            "<h3>Above the native floor</h3><p class=\"note\">The same work in pure Rust (criterion), and what each \
+             cell costs above it: the crossing (C API, PyO3, the object model). Floor and cell come from different \
+             processes, so these are not paired ratios.</p>"
+        );
+        plain_table(&mut out, "native", &header, &rows);
+    }
     let _ = writeln!(out, "</section>");
 
     let _ = writeln!(out, "<section id=\"method\"><h2>Methodology</h2>");
@@ -456,7 +480,7 @@ mod tests {
             results: &r,
             analysis: &a,
             decision: Decision::compute(&r, &a),
-            caveats: run_caveats(&r),
+            caveats: run_caveats(&r, &a),
             plots,
             matrix: Some(&m),
             results_link: format!("../{EVIL}.json"),

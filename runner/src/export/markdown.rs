@@ -43,9 +43,10 @@ pub fn render(rep: &Report) -> String {
     let _ = writeln!(out, "## Decision summary\n");
     let _ = writeln!(
         out,
-        "Ratios are stable-ABI time over unlimited time; a difference is stated only where the 95 % \
+        "Ratios are stable-ABI {q} over unlimited {q}; a difference is stated only where the 95 % \
          interval excludes 1.0. Pooled figures: median of the per-scenario ratios, its interval the median \
-         of their bounds.\n"
+         of their bounds.\n",
+        q = rep.results.run.sampling.measure.quantity()
     );
     for (title, lines) in rep.decision.summary() {
         let _ = writeln!(out, "### {title}\n");
@@ -57,6 +58,16 @@ pub fn render(rep: &Report) -> String {
     let (header, rows) = rep.decision.group_table(r);
     if !rows.is_empty() {
         let _ = writeln!(out, "### By group\n");
+        let _ = writeln!(out, "{}", row(&header));
+        let _ = writeln!(out, "|{}", "---|".repeat(header.len()));
+        for cells in &rows {
+            let _ = writeln!(out, "{}", row(cells));
+        }
+        out.push('\n');
+    }
+    let (header, rows) = crate::report::native_table(r, rep.analysis);
+    if !rows.is_empty() {
+        let _ = writeln!(out, "### Above the native floor (pure Rust, criterion; not paired)\n");
         let _ = writeln!(out, "{}", row(&header));
         let _ = writeln!(out, "|{}", "---|".repeat(header.len()));
         for cells in &rows {
@@ -102,7 +113,7 @@ mod tests {
             results: &r,
             analysis: &a,
             decision: Decision::compute(&r, &a),
-            caveats: run_caveats(&r),
+            caveats: run_caveats(&r, &a),
             plots: Vec::new(),
             matrix: None,
             results_link: "../run 1.json".into(),

@@ -37,7 +37,6 @@ pub fn format_estimate(e: &Estimate, measure: Measure) -> String {
     format!("{} ±{:.0}%", format_value(e.point, measure), 100.0 * e.rel_half_width())
 }
 
-/// `6.21 ns ±3%`: the median per operation and its interval's relative half-width.
 /// `1.07× ±0.01`: the point and the interval's half-width.
 pub fn format_ratio(e: &Estimate) -> String {
     format!("{:.2}× ±{:.2}", e.point, (e.high - e.low) / 2.0)
