@@ -23,6 +23,17 @@ json=$(ls "$new"/[0-9]*.json)
 "$abibench" report "$json" --out "$new"
 # The repository keeps the SVGs; PNGs are for everything else and are rebuilt by `abibench report`.
 rm -f "$new"/plots/*.png
+# Screenshots of the page as a browser draws it (the top, and the whole page), where Chromium is here.
+chrome=${ABIBENCH_CHROMIUM:-$(command -v chromium || true)}
+if [[ -n "$chrome" ]]; then
+    mkdir -p "$new/screenshots"
+    for shot in top:1400,2400 full:1400,16000; do
+        "$chrome" --headless --no-sandbox --disable-gpu --hide-scrollbars --window-size="${shot#*:}" \
+            --screenshot="$new/screenshots/report-${shot%%:*}.png" "file://$PWD/$new/report.html" 2>/dev/null
+    done
+else
+    echo "no chromium: screenshots skipped" >&2
+fi
 
 rm -rf "$ref"
 mv "$new" "$ref"

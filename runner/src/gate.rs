@@ -11,7 +11,7 @@
 use std::collections::BTreeSet;
 use std::path::Path;
 
-use anyhow::{bail, Result};
+use anyhow::{bail, Context, Result};
 use serde::{Deserialize, Serialize};
 
 use crate::analysis::{self, key_string};
@@ -289,7 +289,9 @@ pub fn check(args: &CheckArgs) -> Result<i32> {
         None => crate::results::latest(Path::new("results"), "")?,
     };
     let run = Results::read(&path)?;
-    gate(&run, &baseline::load(&args.baseline, &args.gate.baselines_dir)?, &args.gate)
+    let base = baseline::load(&args.baseline, &args.gate.baselines_dir)?;
+    gate(&run, &base, &args.gate)
+        .with_context(|| format!("check {} --baseline {}", path.display(), args.baseline))
 }
 
 #[cfg(test)]
