@@ -40,6 +40,16 @@ pub struct Archive {
     pub file: PathBuf,
 }
 
+/// Overrides the mirror taken from the system's sources (with Debian's keyring package's key).
+pub const MIRROR_ENV: &str = "ABIBENCH_DEBIAN_MIRROR";
+
+impl Archive {
+    /// A mirror named by `$ABIBENCH_DEBIAN_MIRROR`, checked with the debian-archive-keyring key.
+    pub fn named(uri: &str) -> Archive {
+        Archive { uri: uri.into(), keyring: DEFAULT_KEYRING.into(), file: PathBuf::from(format!("${MIRROR_ENV}")) }
+    }
+}
+
 /// Finds the archive entry serving the system's own release (`codename`, e.g. bookworm), whose
 /// URI therefore carries every Debian suite. Security and updates suites (`bookworm-security`)
 /// and third-party repositories never serve `codename` itself, so they are not picked.
@@ -63,7 +73,8 @@ pub fn system_archive(codename: &str) -> Result<Archive> {
     }
     bail!(
         "no Debian archive for this system's release '{codename}' in /etc/apt/sources.list or \
-         /etc/apt/sources.list.d/*.sources|*.list: the Debian route borrows that mirror"
+         /etc/apt/sources.list.d/*.sources|*.list: the Debian route borrows that mirror (on another \
+         system, name one: {MIRROR_ENV}=http://deb.debian.org/debian, with debian-archive-keyring installed)"
     )
 }
 

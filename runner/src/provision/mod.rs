@@ -173,7 +173,11 @@ impl Ctx<'_> {
             if arch.trim() != apt::ARCH {
                 bail!("the Debian route supports {} only (this machine is {})", apt::ARCH, arch.trim());
             }
-            let archive = apt::system_archive(&codename()?)?;
+            // A non-Debian system (an Ubuntu CI runner) names a Debian mirror itself.
+            let archive = match std::env::var_os(apt::MIRROR_ENV) {
+                Some(uri) => apt::Archive::named(&uri.to_string_lossy()),
+                None => apt::system_archive(&codename()?)?,
+            };
             (self.note)(format!("Debian mirror {} (from {})", archive.uri, archive.file.display()));
             self.apt = Some(apt::Apt::open(&self.root.join("apt"), &archive)?);
         }
