@@ -29,6 +29,20 @@ fn row(cells: &[String]) -> String {
     format!("| {} |", cells.iter().map(|c| escape(c)).collect::<Vec<_>>().join(" | "))
 }
 
+/// A titled Markdown table; nothing when it has no rows.
+fn table(out: &mut String, title: &str, (header, rows): (Vec<String>, Vec<Vec<String>>)) {
+    if rows.is_empty() {
+        return;
+    }
+    let _ = writeln!(out, "### {title}\n");
+    let _ = writeln!(out, "{}", row(&header));
+    let _ = writeln!(out, "|{}", "---|".repeat(header.len()));
+    for cells in &rows {
+        let _ = writeln!(out, "{}", row(cells));
+    }
+    out.push('\n');
+}
+
 pub fn render(rep: &Report) -> String {
     let r = rep.results;
     let mut out = String::new();
@@ -55,26 +69,12 @@ pub fn render(rep: &Report) -> String {
         }
         out.push('\n');
     }
-    let (header, rows) = rep.decision.group_table(r);
-    if !rows.is_empty() {
-        let _ = writeln!(out, "### By group\n");
-        let _ = writeln!(out, "{}", row(&header));
-        let _ = writeln!(out, "|{}", "---|".repeat(header.len()));
-        for cells in &rows {
-            let _ = writeln!(out, "{}", row(cells));
-        }
-        out.push('\n');
-    }
-    let (header, rows) = crate::report::native_table(r, rep.analysis);
-    if !rows.is_empty() {
-        let _ = writeln!(out, "### Above the native floor (pure Rust, criterion; not paired)\n");
-        let _ = writeln!(out, "{}", row(&header));
-        let _ = writeln!(out, "|{}", "---|".repeat(header.len()));
-        for cells in &rows {
-            let _ = writeln!(out, "{}", row(cells));
-        }
-        out.push('\n');
-    }
+    table(&mut out, "By group", rep.decision.group_table(r));
+    table(
+        &mut out,
+        "Above the native floor (pure Rust, criterion; not paired)",
+        crate::report::native_table(r, rep.analysis),
+    );
     if !rep.caveats.is_empty() {
         let _ = writeln!(out, "## Caveats\n");
         for c in &rep.caveats {
