@@ -113,6 +113,12 @@ pub enum BuildOutcome {
     },
 }
 
+/// The line that says why a build failed: the first of its record, which `build_one` heads with
+/// the most specific `error:` line (e.g. PyO3's refusal, not cargo's "waiting for other jobs").
+pub fn failure_headline(error: &str) -> &str {
+    error.lines().next().unwrap_or_default()
+}
+
 impl BuildRecord {
     /// How the build is named to people: `abi3-py38`, `unlimited for 3.8.18`.
     pub fn label(&self) -> String {
@@ -225,7 +231,7 @@ pub fn build_all_reporting(requests: &[BuildRequest], workspace: &Path, cache: &
         progress.note(match &b.outcome {
             BuildOutcome::Ok { cached: true, .. } => format!("  cached  {what}"),
             BuildOutcome::Ok { .. } => format!("  built   {what} in {:.1} s", b.seconds),
-            BuildOutcome::Failed { error } => format!("  FAILED  {what}: {}", error.lines().last().unwrap_or_default()),
+            BuildOutcome::Failed { error } => format!("  FAILED  {what}: {}", failure_headline(error)),
         });
         if let Some(a) = b.audit.as_ref().filter(|a| !a.passed()) {
             progress.note(format!(

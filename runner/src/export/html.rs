@@ -275,7 +275,7 @@ fn environment(out: &mut String, rep: &Report) {
                     if *cached { "ok (cached)" } else { "ok" }.to_string()
                 }
                 crate::builds::BuildOutcome::Failed { error } => {
-                    format!("FAILED: {}", error.lines().last().unwrap_or_default())
+                    format!("FAILED: {}", crate::builds::failure_headline(error))
                 }
             };
             let audit = b.audit.as_ref().map_or("—".into(), |a| {

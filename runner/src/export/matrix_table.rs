@@ -167,7 +167,7 @@ pub fn render(m: &Matrix, ascii: bool) -> String {
     let mut cells = String::new();
     for b in &m.builds {
         if let BuildOutcome::Failed { error } = &b.outcome {
-            let _ = writeln!(cells, "  {}: build failed: {}", b.label(), error.lines().last().unwrap_or_default());
+            let _ = writeln!(cells, "  {}: build failed: {}", b.label(), crate::builds::failure_headline(error));
         }
         for i in &m.interpreters {
             let Some(c) = m.cell(b, &i.name) else { continue };
