@@ -290,8 +290,7 @@ pub fn check(args: &CheckArgs) -> Result<i32> {
     };
     let run = Results::read(&path)?;
     let base = baseline::load(&args.baseline, &args.gate.baselines_dir)?;
-    gate(&run, &base, &args.gate)
-        .with_context(|| format!("check {} --baseline {}", path.display(), args.baseline))
+    gate(&run, &base, &args.gate).with_context(|| format!("check {} --baseline {}", path.display(), args.baseline))
 }
 
 #[cfg(test)]
@@ -364,7 +363,8 @@ mod tests {
     #[test]
     fn a_change_within_the_minimum_effect_is_unchanged_however_sure() {
         // 3 % slower, with noise so low that the interval clearly excludes 1.
-        let base = fixture::run("a", Measure::WallTime, &[("3.13.0", Mode::Unlimited, "s", noisy(100.0, 0.001, 20, 1))]);
+        let base =
+            fixture::run("a", Measure::WallTime, &[("3.13.0", Mode::Unlimited, "s", noisy(100.0, 0.001, 20, 1))]);
         let run = fixture::run("b", Measure::WallTime, &[("3.13.0", Mode::Unlimited, "s", noisy(103.0, 0.001, 20, 2))]);
         let r = judge(&base, &run, T).unwrap();
         assert!(!r.cells[0].change.unwrap().contains(1.0));

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use crate::analysis::{self, key_string};
 use crate::export::trend;
 use crate::gate::{Report, Verdict};
-use crate::measure::Level;
+use crate::measure::{Level, Measure};
 use crate::modes::Mode;
 use crate::results::{self, Results, RunStatus};
 use crate::stats;
@@ -36,7 +36,7 @@ pub struct Entry {
     pub started_at: String,
     pub git_revision: Option<String>,
     pub git_dirty: bool,
-    pub measure: String,
+    pub measure: Measure,
     pub level: Level,
     pub hostname: String,
     /// The copy of the results, relative to the history directory.
@@ -97,11 +97,11 @@ impl Index {
     }
 
     /// The measures recorded, in order of first appearance.
-    pub fn measures(&self) -> Vec<String> {
-        let mut m: Vec<String> = Vec::new();
+    pub fn measures(&self) -> Vec<Measure> {
+        let mut m: Vec<Measure> = Vec::new();
         for e in &self.runs {
             if !m.contains(&e.measure) {
-                m.push(e.measure.clone());
+                m.push(e.measure);
             }
         }
         m
@@ -123,11 +123,15 @@ pub fn add(dir: &Path, r: &Results, report: Option<&Report>) -> Result<()> {
         started_at: r.run.started_at.clone(),
         git_revision: r.source.git_revision.clone(),
         git_dirty: r.source.git_dirty,
-        measure: r.run.sampling.measure.name().to_string(),
+        measure: r.run.sampling.measure,
         level: r.run.level,
         hostname: r.host.hostname.clone(),
         file,
-        measured_cells: r.cells.iter().filter(|c| analysis::ok_values(c, r.run.sampling.measure.scale()).is_some()).count(),
+        measured_cells: r
+            .cells
+            .iter()
+            .filter(|c| analysis::ok_values(c, r.run.sampling.measure.scale()).is_some())
+            .count(),
         gate: report.map(GateRecord::from).or(old_gate),
     });
     index.runs.sort_by(|a, b| (&a.started_at, &a.id).cmp(&(&b.started_at, &b.id)));
@@ -153,13 +157,13 @@ pub struct Series {
 
 /// One measure's runs, and per scenario one series per (interpreter, mode) across them.
 pub struct Trends {
-    pub measure: String,
+    pub measure: Measure,
     pub runs: Vec<Entry>,
     pub scenarios: BTreeMap<String, Vec<Series>>,
 }
 
 /// Reads every run of `measure` once and collects each cell's median per operation.
-pub fn trends(dir: &Path, index: &Index, measure: &str) -> Result<Trends> {
+pub fn trends(dir: &Path, index: &Index, measure: Measure) -> Result<Trends> {
     let runs: Vec<Entry> = index.runs.iter().filter(|e| e.measure == measure).cloned().collect();
     let mut by_cell: BTreeMap<(String, String, Mode), Vec<Point>> = BTreeMap::new();
     for (pos, e) in runs.iter().enumerate() {
@@ -188,7 +192,7 @@ pub fn trends(dir: &Path, index: &Index, measure: &str) -> Result<Trends> {
     for ((scenario, interpreter, mode), points) in by_cell {
         scenarios.entry(scenario).or_default().push(Series { interpreter, mode, points });
     }
-    Ok(Trends { measure: measure.into(), runs, scenarios })
+    Ok(Trends { measure, runs, scenarios })
 }
 
 /// `history add FILE`.
@@ -229,7 +233,7 @@ pub fn list(dir: &Path) -> Result<()> {
             e.id,
             e.started_at,
             rev,
-            e.measure,
+            e.measure.name(),
             format!("{:?}", e.level).to_lowercase(),
             e.measured_cells
         );
@@ -245,8 +249,8 @@ pub fn plot(dir: &Path, out: &Path) -> Result<()> {
     }
     let mut written = 0;
     for measure in index.measures() {
-        let t = trends(dir, &index, &measure)?;
-        let sub = out.join(&measure);
+        let t = trends(dir, &index, measure)?;
+        let sub = out.join(measure.name());
         std::fs::create_dir_all(&sub).with_context(|| format!("cannot create {}", sub.display()))?;
         for (scenario, series) in &t.scenarios {
             let path = sub.join(format!("{scenario}.svg"));
@@ -262,8 +266,8 @@ pub fn plot(dir: &Path, out: &Path) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::measure::Measure;
     use crate::gate::{judge, Thresholds};
+    use crate::measure::Measure;
     use crate::results::fixture;
 
     #[test]
@@ -289,7 +293,7 @@ mod tests {
         assert_eq!(index.runs[2].gate.as_ref().unwrap().regressed, ["3.13.0/unlimited/s"]);
         assert_eq!(index.runs[2].git_revision.as_deref(), Some("abc123"));
 
-        let tr = trends(dir.path(), &index, "wall-time").unwrap();
+        let tr = trends(dir.path(), &index, Measure::WallTime).unwrap();
         let s = &tr.scenarios["s"][0];
         let fired: Vec<Option<Verdict>> = s.points.iter().map(|p| p.fired).collect();
         assert_eq!(fired, [None, None, Some(Verdict::Regressed)]);

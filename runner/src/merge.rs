@@ -197,9 +197,9 @@ pub fn command(files: &[PathBuf], out_dir: &Path) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::measure::Measure;
     use crate::analysis;
     use crate::interpreters::PyVersion;
+    use crate::measure::Measure;
     use crate::modes::Mode;
     use crate::results::fixture;
 

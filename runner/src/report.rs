@@ -13,12 +13,12 @@ use anyhow::{bail, Context, Result};
 use rayon::prelude::*;
 
 use crate::analysis::{self, Analysis};
+use crate::build_flags;
 use crate::cli::ReportArgs;
 use crate::export::table::format_value;
 use crate::export::{html, markdown, plots};
 use crate::interpreters::Interpreter;
 use crate::matrix;
-use crate::build_flags;
 use crate::measure::Measure;
 use crate::modes::Mode;
 use crate::results::{CellStatus, Results, RunStatus};

@@ -302,9 +302,10 @@ fn report_pages_render_cleanly_in_chromium() {
     std::fs::write(&evil_json, results.to_string()).unwrap();
     // The real matrix, with markup where an interpreter's name goes.
     let matrix = weird.join("matrix.json");
-    let real = std::fs::read_dir(&out).unwrap().map(|e| e.unwrap().path()).find(|p| {
-        p.file_name().unwrap().to_string_lossy().starts_with("matrix-")
-    });
+    let real = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.file_name().unwrap().to_string_lossy().starts_with("matrix-"));
     let mut m: Value = serde_json::from_str(&std::fs::read_to_string(real.expect("no matrix file")).unwrap()).unwrap();
     m["cells"][0]["interpreter"] = json!(EVIL);
     std::fs::write(&matrix, m.to_string()).unwrap();

@@ -159,7 +159,9 @@ fn matrix_every_build_on_every_interpreter() {
                 }
                 Step::Done { result: Load::Ok } => assert!(link.missing.is_empty(), "{at}: loaded despite {link:?}"),
                 // 3.13t refuses a module built for the GIL ABI (another object header) at init.
-                Step::Done { result: Load::Raised { exception, message } } if i.gil_disabled && exception == "SystemError" => {
+                Step::Done { result: Load::Raised { exception, message } }
+                    if i.gil_disabled && exception == "SystemError" =>
+                {
                     assert!(!c.installable, "{at}: {message}")
                 }
                 other => panic!("{at}: {other:?}"),

@@ -113,8 +113,9 @@ fn results_table(out: &mut String, r: &Results, a: &Analysis) {
                     let (class, body) = match r.cell(&i.name, m, &s.name) {
                         None => ("none", "—".to_string()),
                         Some(c) if c.status == CellStatus::Ok => {
-                            let mut body =
-                                a.summary(&i.name, m, &s.name).map_or("?".into(), |x| esc(&format_estimate(&x.median, r.run.sampling.measure)));
+                            let mut body = a
+                                .summary(&i.name, m, &s.name)
+                                .map_or("?".into(), |x| esc(&format_estimate(&x.median, r.run.sampling.measure)));
                             if let Some(x) = a.mode_ratio(&i.name, m, &s.name) {
                                 let class = match (x.ratio.low > 1.0, x.ratio.high < 1.0) {
                                     (true, _) => "slower",
@@ -244,9 +245,7 @@ fn environment(out: &mut String, rep: &Report) {
 
     let _ = writeln!(out, "<h3>Interpreters</h3>");
     let header: Vec<String> =
-        ["name", "found via", "executable", "SOABI", "built with", "configure"]
-            .map(String::from)
-            .to_vec();
+        ["name", "found via", "executable", "SOABI", "built with", "configure"].map(String::from).to_vec();
     let rows: Vec<Vec<String>> = ordered_interpreters(r)
         .iter()
         .map(|i| {

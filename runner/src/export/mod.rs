@@ -1,8 +1,8 @@
 //! Exporters: one module per output format.
 
-pub mod matrix_table;
 pub mod html;
 pub mod markdown;
+pub mod matrix_table;
 pub mod plots;
 pub mod table;
 pub mod trend;

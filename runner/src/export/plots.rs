@@ -464,7 +464,10 @@ fn draw_overhead<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, r: &Results,
         .light_line_style(TRANSPARENT)
         .x_labels(names.len())
         .x_label_formatter(&|x| category(&names, *x))
-        .y_desc(format!("{} over unlimited, % (point: one scenario on one interpreter)", r.run.sampling.measure.quantity()))
+        .y_desc(format!(
+            "{} over unlimited, % (point: one scenario on one interpreter)",
+            r.run.sampling.measure.quantity()
+        ))
         .y_label_formatter(&|y| format!("{y:+.0} %"))
         .label_style((FAMILY, 13))
         .axis_desc_style((FAMILY, 13))

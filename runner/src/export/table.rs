@@ -111,7 +111,9 @@ pub fn render(r: &Results, a: &Analysis, ascii: bool) -> String {
                     let text = match r.cell(&i.name, m, &s.name) {
                         None => "—".to_string(),
                         Some(c) if c.status == CellStatus::Ok => {
-                            let mut text = a.summary(&i.name, m, &s.name).map_or("?".into(), |x| format_estimate(&x.median, measure));
+                            let mut text = a
+                                .summary(&i.name, m, &s.name)
+                                .map_or("?".into(), |x| format_estimate(&x.median, measure));
                             if let Some(ratio) = a.mode_ratio(&i.name, m, &s.name) {
                                 text = format!("{text}  {}", format_ratio(&ratio.ratio));
                             }

@@ -35,8 +35,7 @@ pub fn svg(scenario: &str, t: &Trends, series: &[Series]) -> Result<String> {
     let pad = ((hi - lo) * 0.1).max(hi.abs() * 0.02).max(f64::EPSILON);
     let (y0, y1) = ((lo - pad).max(0.0), hi + pad);
     let x1 = (labels.len() as f64 - 0.5).max(0.5);
-    let unit =
-        if t.measure == "wall-time" { "ns per operation".to_string() } else { format!("{} per operation", t.measure) };
+    let unit = format!("{} per operation", t.measure.unit());
 
     register_font()?;
     let mut out = String::new();
@@ -44,7 +43,7 @@ pub fn svg(scenario: &str, t: &Trends, series: &[Series]) -> Result<String> {
         let root = SVGBackend::with_string(&mut out, SIZE).into_drawing_area();
         root.fill(&WHITE)?;
         let mut chart = ChartBuilder::on(&root)
-            .caption(format!("{scenario} ({})", t.measure), (FAMILY, 18))
+            .caption(format!("{scenario} ({})", t.measure.name()), (FAMILY, 18))
             .margin(12)
             .x_label_area_size(36)
             .y_label_area_size(64)

@@ -15,8 +15,8 @@ fn short(rev: &Option<String>) -> String {
 pub fn render(r: &Report, all: bool) -> String {
     let mut out = String::new();
     let (measure, threshold) = match r.measure {
-        Measure::WallTime => ("wall-time", r.thresholds.min_effect),
-        Measure::Instructions => ("instructions", r.thresholds.instr_threshold),
+        Measure::WallTime => (r.measure.name(), r.thresholds.min_effect),
+        Measure::Instructions => (r.measure.name(), r.thresholds.instr_threshold),
     };
     let up = 1.0 + threshold;
     let _ = writeln!(
