@@ -2,7 +2,7 @@
 //! `abibench native`, then carried by `compare --native` into the results and the table.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 
 use abibench::analysis;
 use abibench::modes::Mode;
@@ -10,25 +10,19 @@ use abibench::native::{self, NativeRun};
 use abibench::results::{self, Results};
 use abibench::scenarios;
 
+mod common;
+use common::run_ok;
+
 fn abibench(args: &[&str], criterion_home: &Path) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_abibench"));
+    let mut cmd = common::abibench(args);
     // A home of its own: the developer's own estimates under target/criterion stay untouched.
-    cmd.args(args).env("CRITERION_HOME", criterion_home);
+    cmd.env("CRITERION_HOME", criterion_home);
     cmd
 }
 
-fn run_ok(cmd: &mut Command) -> Output {
-    let out = cmd.output().expect("abibench starts");
-    assert!(out.status.success(), "{:?} failed:\n{}", cmd, String::from_utf8_lossy(&out.stderr));
-    out
-}
-
-/// The newest interpreter the end-to-end tests use (ABIBENCH_TEST_PYTHONS, as in end_to_end.rs).
+/// The newest interpreter the end-to-end tests use.
 fn python() -> String {
-    std::env::var("ABIBENCH_TEST_PYTHONS")
-        .ok()
-        .and_then(|v| v.split_whitespace().last().map(String::from))
-        .unwrap_or_else(|| "3.13".into())
+    common::pythons().pop().expect("at least one test interpreter")
 }
 
 fn files(dir: &Path, prefix: &str) -> Vec<PathBuf> {

@@ -4,7 +4,6 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 use std::time::{Duration, Instant, SystemTime};
 
 use abibench::builds::cache_root;
@@ -13,22 +12,8 @@ use abibench::modes::Mode;
 use abibench::provision::interpreters_dir;
 use abibench::results::{CellStatus, Results};
 
-fn abibench(args: &[&str]) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_abibench"));
-    cmd.args(args);
-    cmd
-}
-
-fn run_ok(cmd: &mut Command) -> Output {
-    let out = cmd.output().expect("abibench starts");
-    assert!(
-        out.status.success(),
-        "{cmd:?} failed:\n{}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
-}
+mod common;
+use common::{abibench, run_ok};
 
 /// Modification times of every file under `dir`: what a download or an install would change.
 fn mtimes(dir: &Path) -> BTreeMap<PathBuf, SystemTime> {

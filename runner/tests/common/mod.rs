@@ -1,4 +1,6 @@
 //! Helpers shared by the integration tests: the abibench binary and the interpreters to use.
+// Each test crate compiles this module and uses a part of it.
+#![allow(dead_code)]
 
 use std::process::{Command, Output};
 
