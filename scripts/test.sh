@@ -17,7 +17,7 @@ if [ -z "${ABIBENCH_CHROMIUM:-}" ] && ! command -v chromium >/dev/null 2>&1; the
 fi
 
 # Get the interpreters the tests need before they run: on a clean machine this builds 3.13t from
-# source (about 8 minutes on 2 cores); from the cache it takes a few seconds. The dev profile is
+# source (2.5 to 4 minutes on 2 cores); from the cache it takes a few seconds. The dev profile is
 # the one `cargo test` builds too, so the runner is compiled once.
 cargo run --quiet -- provision
 # bench-native is not a default member (the root's `cargo test` means the runner), so it is named.
