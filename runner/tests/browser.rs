@@ -186,7 +186,7 @@ fn check_page(dt: &mut DevTools, page: &Path, expect_cells: usize, expect_rows: 
         "Emulation.setDeviceMetricsOverride",
         json!({"width": 1400, "height": 1000, "deviceScaleFactor": 1, "mobile": false}),
     );
-    let url = format!("file://{}", abibench::export::path_url(&page.to_string_lossy()));
+    let url = format!("file://{}", abibench::export::page::path_url(&page.to_string_lossy()));
     let first = dt.events.len();
     dt.call(Some(&session), "Page.navigate", json!({"url": url}));
     dt.wait_event(&session, "Page.loadEventFired");

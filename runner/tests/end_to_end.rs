@@ -9,10 +9,10 @@ use std::time::{Duration, Instant};
 
 use common::{abibench, python_flags, pythons, run_ok};
 
-use abibench::audit;
-use abibench::interpreters::PyVersion;
-use abibench::modes::Mode;
-use abibench::results::{CellStatus, Results};
+use abibench::model::mode::Mode;
+use abibench::model::results::{CellStatus, Results};
+use abibench::model::version::PyVersion;
+use abibench::setup::audit;
 
 fn only_results_path(dir: &Path) -> PathBuf {
     // Beside it, compare writes the run's report directory.
@@ -80,7 +80,7 @@ fn compare_two_interpreters_every_cell_recorded_and_audited() {
         assert_eq!(c.status, want, "{} {} {}", c.interpreter, c.mode, c.scenario);
     }
     assert!(stdout.contains("n/a in mode"), "{stdout}");
-    assert_eq!(r.run.status, abibench::results::RunStatus::Complete);
+    assert_eq!(r.run.status, abibench::model::results::RunStatus::Complete);
     assert!(r.host.logical_cpus >= 1 && !r.source.ext_source_hash.is_empty());
     assert!(r.interpreters.iter().all(|i| !i.build.config_args.is_empty() || !i.build.cc.is_empty()));
 
@@ -94,7 +94,7 @@ fn compare_two_interpreters_every_cell_recorded_and_audited() {
     run_ok(&mut abibench(&args));
     let r2 = only_results_file(again.path());
     assert!(
-        r2.builds.iter().all(|b| matches!(b.outcome, abibench::builds::BuildOutcome::Ok { cached: true, .. })),
+        r2.builds.iter().all(|b| matches!(b.outcome, abibench::model::build::BuildOutcome::Ok { cached: true, .. })),
         "{:?}",
         r2.builds
     );
@@ -215,7 +215,7 @@ fn interrupt_keeps_finished_cells() {
     let status = child.wait().unwrap();
     assert_eq!(status.code(), Some(130));
     let r = only_results_file(out.path());
-    assert_eq!(r.run.status, abibench::results::RunStatus::Interrupted);
+    assert_eq!(r.run.status, abibench::model::results::RunStatus::Interrupted);
     assert!(r.cells.iter().any(|c| c.status == CellStatus::Ok));
     assert!(r.cells.iter().all(|c| c.status != CellStatus::Pending));
 }
@@ -229,7 +229,9 @@ fn bad_input_gets_a_clear_error() {
         assert!(err.contains(needle), "{args:?}: expected '{needle}' in: {err}");
     };
     check(&["compare", "--python", "/no/such/python3"], "--python /no/such/python3: no such file");
-    check(&["compare", "--mode", "abi3-py39"], "unknown mode 'abi3-py39'");
+    // clap lists the known modes, from the one list (`Mode::ALL`).
+    check(&["compare", "--mode", "abi3-py39"], "invalid value 'abi3-py39' for '--mode <MODE>'");
+    check(&["compare", "--mode", "abi3-py39"], "possible values: unlimited, abi3-py38,");
     check(&["compare", "--python", "2.7"], "--python 2.7: no such interpreter");
     check(&["compare", "--scenario", "zzz*"], "--scenario zzz*");
     check(&["report", "/no/such/run.json"], "cannot read /no/such/run.json");
@@ -269,7 +271,7 @@ fn instruction_counts_are_reproducible() {
             ],
         )));
         let r = only_results_file(out.path());
-        assert_eq!(r.run.sampling.measure, abibench::measure::Measure::Instructions);
+        assert_eq!(r.run.sampling.measure, abibench::model::sampling::Measure::Instructions);
         let mut v: Vec<_> = r.cells.iter().map(|c| (c.mode, c.scenario.clone(), c.per_op(1.0))).collect();
         v.sort_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
         v
@@ -350,15 +352,11 @@ fn shards_merge_and_the_gate_judges_real_results() {
     assert!(out.contains("| regressed | 0 |") && out.contains("| improved | 0 |"), "{out}");
 
     // The steadiest cell made twice as slow: found, and only it.
-    let a = abibench::analysis::analyse(&merged);
+    let a = abibench::analysis::cells::analyse(&merged);
     let (key, _) =
         a.summaries.iter().min_by(|x, y| x.1.median.rel_half_width().total_cmp(&y.1.median.rel_half_width())).unwrap();
     let mut slow = merged.clone();
-    let cell = slow
-        .cells
-        .iter_mut()
-        .find(|c| abibench::analysis::key_string(&c.interpreter, c.mode, &c.scenario) == *key)
-        .unwrap();
+    let cell = slow.cells.iter_mut().find(|c| c.key() == *key).unwrap();
     for p in &mut cell.processes {
         p.values_s.iter_mut().for_each(|v| *v *= 2.0);
     }

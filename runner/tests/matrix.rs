@@ -8,11 +8,12 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
 
-use abibench::audit::{self, Audit};
-use abibench::builds::BuildRecord;
-use abibench::interpreters::{self, PyVersion};
-use abibench::matrix::{Load, Matrix, MatrixCell, Step};
-use abibench::modes::Mode;
+use abibench::model::build::{Audit, BuildRecord};
+use abibench::model::matrix::{Load, Matrix, MatrixCell, Step};
+use abibench::model::mode::Mode;
+use abibench::model::version::PyVersion;
+use abibench::setup::audit;
+use abibench::setup::interpreters;
 use object::{Object, ObjectSymbol};
 
 fn tmp() -> &'static Path {
@@ -93,7 +94,7 @@ fn matrix_every_build_on_every_interpreter() {
     for need in [(V38, false), (V312, false), (V315, false), (V313, true)] {
         assert!(versions.contains(&need), "3.8, 3.12, 3.15 and 3.13t are required; found {versions:?}");
     }
-    assert_eq!(m.schema, abibench::matrix::SCHEMA);
+    assert_eq!(m.schema, abibench::model::matrix::SCHEMA);
 
     // Every mode is built, abi3t-py315 too (without a 3.15 interpreter), and one unlimited build
     // per interpreter ABI.

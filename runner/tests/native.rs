@@ -4,11 +4,12 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use abibench::analysis;
-use abibench::modes::Mode;
-use abibench::native::{self, NativeRun};
-use abibench::results::{self, Results};
-use abibench::scenarios;
+use abibench::analysis::cells::analyse;
+use abibench::model::io;
+use abibench::model::mode::Mode;
+use abibench::model::native::{self, NativeRun};
+use abibench::model::results::Results;
+use abibench::model::scenario;
 
 mod common;
 use common::run_ok;
@@ -54,10 +55,10 @@ fn native_floors_are_recorded_and_shown_above_each_cell() {
 
     let native_files = files(out.path(), native::FILE_PREFIX);
     assert_eq!(native_files.len(), 1, "{native_files:?}");
-    let run: NativeRun = results::read_json(&native_files[0], native::SCHEMA, native::SCHEMA_VERSION).unwrap();
+    let run: NativeRun = io::read_json(&native_files[0], native::SCHEMA, native::SCHEMA_VERSION).unwrap();
     assert_eq!(run.criterion_home, home.path());
     assert!(run.command.as_ref().is_some_and(|c| c.iter().any(|a| a == "bench-native")), "{:?}", run.command);
-    let groups = scenarios::load_dir(&abibench::builds::workspace_root().join("scenarios")).unwrap();
+    let groups = scenario::load_dir(&abibench::setup::paths::workspace_root().join("scenarios")).unwrap();
     for s in groups.iter().flat_map(|g| &g.scenarios) {
         let id = s.native.as_deref().unwrap_or_else(|| panic!("{} has no floor", s.name));
         let b = &run.benches[id];
@@ -87,11 +88,11 @@ fn native_floors_are_recorded_and_shown_above_each_cell() {
         home.path(),
     ));
     let stdout = String::from_utf8_lossy(&compare.stdout);
-    let results_file = results::latest(out.path(), "").unwrap();
+    let results_file = io::latest(out.path(), "").unwrap();
     let r = Results::read(&results_file).unwrap();
     let n = r.native.as_ref().expect("a native section");
     assert_eq!(n.file, native_files[0]);
-    let a = analysis::analyse(&r);
+    let a = analyse(&r);
     let interp = &r.interpreters[0].name;
     for s in r.groups.iter().flat_map(|g| &g.scenarios) {
         let floor = &n.floors[&s.name];

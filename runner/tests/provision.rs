@@ -6,11 +6,13 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, SystemTime};
 
-use abibench::builds::cache_root;
-use abibench::interpreters::{self, Provenance, PyVersion, Selector};
-use abibench::modes::Mode;
-use abibench::provision::interpreters_dir;
-use abibench::results::{CellStatus, Results};
+use abibench::model::interpreter::Provenance;
+use abibench::model::mode::Mode;
+use abibench::model::results::{CellStatus, Results};
+use abibench::model::version::{PyVersion, Selector};
+use abibench::setup::interpreters;
+use abibench::setup::interpreters::interpreters_dir;
+use abibench::setup::paths::cache_root;
 
 mod common;
 use common::{abibench, run_ok};
@@ -123,7 +125,7 @@ fn every_mode_is_tried_on_provisioned_and_free_threaded_interpreters() {
         "--mode",
         "abi3t-py315",
     ]));
-    let file = abibench::results::latest(out.path(), "").unwrap();
+    let file = abibench::model::io::latest(out.path(), "").unwrap();
     let r = Results::read(&file).unwrap();
     let py315 = r.interpreters.iter().find(|i| i.version == PyVersion(3, 15)).unwrap();
     let ft = r.interpreters.iter().find(|i| i.gil_disabled).unwrap();

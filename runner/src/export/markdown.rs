@@ -3,8 +3,8 @@
 
 use std::fmt::Write;
 
-use crate::export::path_url;
-use crate::report::{run_line, Report, QUESTION};
+use crate::export::page::{path_url, Exporter, Report};
+use crate::export::summary::{self, native_table, run_line, QUESTION};
 
 /// Backslash-escapes what Markdown would read as markup (emphasis, links, HTML, table cells).
 pub fn escape(s: &str) -> String {
@@ -43,7 +43,7 @@ fn table(out: &mut String, title: &str, (header, rows): (Vec<String>, Vec<Vec<St
     out.push('\n');
 }
 
-pub fn render(rep: &Report) -> String {
+fn render_page(rep: &Report) -> String {
     let r = rep.results;
     let mut out = String::new();
     let _ = writeln!(out, "# abibench: what does the stable ABI cost, and is it worth it?\n");
@@ -62,19 +62,15 @@ pub fn render(rep: &Report) -> String {
          of their bounds.\n",
         q = rep.results.run.sampling.measure.quantity()
     );
-    for (title, lines) in rep.decision.summary() {
+    for (title, lines) in summary::summary(&rep.decision) {
         let _ = writeln!(out, "### {title}\n");
         for l in lines {
             let _ = writeln!(out, "- {}", escape(&l));
         }
         out.push('\n');
     }
-    table(&mut out, "By group", rep.decision.group_table(r));
-    table(
-        &mut out,
-        "Above the native floor (pure Rust, criterion; not paired)",
-        crate::report::native_table(r, rep.analysis),
-    );
+    table(&mut out, "By group", summary::group_table(&rep.decision, r));
+    table(&mut out, "Above the native floor (pure Rust, criterion; not paired)", native_table(r, rep.analysis));
     if !rep.caveats.is_empty() {
         let _ = writeln!(out, "## Caveats\n");
         for c in &rep.caveats {
@@ -92,12 +88,26 @@ pub fn render(rep: &Report) -> String {
     out
 }
 
+/// The Markdown summary.
+pub struct Markdown;
+
+impl Exporter for Markdown {
+    fn file_name(&self) -> &'static str {
+        "report.md"
+    }
+
+    fn render(&self, report: &Report) -> String {
+        render_page(report)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::analysis::analyse;
-    use crate::report::{run_caveats, Decision};
-    use crate::testdata;
+    use crate::analysis::caveats::run_caveats;
+    use crate::analysis::cells::analyse;
+    use crate::analysis::decision::Decision;
+    use crate::model::testdata;
 
     #[test]
     fn markup_in_user_strings_is_inert() {
@@ -118,7 +128,7 @@ mod tests {
             matrix: None,
             results_link: "../run 1.json".into(),
         };
-        let md = render(&rep);
+        let md = Markdown.render(&rep);
         assert!(md.contains("[../run 1.json](../run%201.json)"), "{md}");
         assert!(md.contains("abi3-py38 on 3.8: costs 1.5"), "{md}");
         assert!(md.contains("| Containers \\| &lt;b&gt; | chatty | abi3-py38 | 1.5"), "{md}");

@@ -6,10 +6,9 @@ use std::fmt::Write;
 
 use comfy_table::Cell as TCell;
 
-use crate::audit::Audit;
-use crate::builds::{BuildOutcome, BuildRecord};
 use crate::export::table::new_table;
-use crate::matrix::{Load, Matrix, MatrixCell, Step};
+use crate::model::build::{failure_headline, Audit, BuildOutcome, BuildRecord};
+use crate::model::matrix::{Load, Matrix, MatrixCell, Step};
 
 const LEGEND: &str = "\
 Which build loads where. Each cell: the import verdict, then the link check against the interpreter's libpython.
@@ -167,7 +166,7 @@ pub fn render(m: &Matrix, ascii: bool) -> String {
     let mut cells = String::new();
     for b in &m.builds {
         if let BuildOutcome::Failed { error } = &b.outcome {
-            let _ = writeln!(cells, "  {}: build failed: {}", b.label(), crate::builds::failure_headline(error));
+            let _ = writeln!(cells, "  {}: build failed: {}", b.label(), failure_headline(error));
         }
         for i in &m.interpreters {
             let Some(c) = m.cell(b, &i.name) else { continue };

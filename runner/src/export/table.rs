@@ -6,60 +6,17 @@ use std::fmt::Write;
 
 use comfy_table::{presets, Cell as TCell, CellAlignment, Table};
 
-use crate::analysis::Analysis;
-use crate::measure::Measure;
-use crate::modes::Mode;
-use crate::native::NativeRun;
-use crate::results::{CellStatus, Results};
-use crate::scenarios::Group;
-use crate::stats::Estimate;
+use crate::analysis::aa::{AaResult, TOLERANCE};
+use crate::analysis::caveats::noise_warnings;
+use crate::analysis::cells::Analysis;
+use crate::export::format::{format_estimate, format_ratio, notes};
+use crate::model::mode::Mode;
+use crate::model::native::NativeRun;
+use crate::model::results::{CellStatus, Results};
+use crate::model::sampling::{Measure, Sampling};
+use crate::model::scenario::Group;
 
-/// A per-operation value with three significant digits: a time in ns, or an instruction count.
-pub fn format_value(x: f64, measure: Measure) -> String {
-    let (v, unit) = match (measure, x.abs()) {
-        (Measure::WallTime, a) if a >= 1e6 => (x / 1e6, " ms"),
-        (Measure::WallTime, a) if a >= 1e3 => (x / 1e3, " µs"),
-        (Measure::WallTime, _) => (x, " ns"),
-        (Measure::Instructions, a) if a >= 1e6 => (x / 1e6, "M instr"),
-        (Measure::Instructions, a) if a >= 1e3 => (x / 1e3, "k instr"),
-        (Measure::Instructions, _) => (x, " instr"),
-    };
-    let decimals = match v.abs() {
-        x if x >= 100.0 => 0,
-        x if x >= 10.0 => 1,
-        _ => 2,
-    };
-    format!("{v:.decimals$}{unit}")
-}
-
-/// `1.50 ns ±1%`: a median and its interval's half-width, relative.
-pub fn format_estimate(e: &Estimate, measure: Measure) -> String {
-    format!("{} ±{:.0}%", format_value(e.point, measure), 100.0 * e.rel_half_width())
-}
-
-/// `1.07× ±0.01`: the point and the interval's half-width.
-pub fn format_ratio(e: &Estimate) -> String {
-    format!("{:.2}× ±{:.2}", e.point, (e.high - e.low) / 2.0)
-}
-
-/// A cell without values, explained once: (scenario, mode, interpreter, status, first line of the
-/// reason). "Not available" is the same on every interpreter, so it carries no interpreter.
-pub type Note = (String, Mode, Option<String>, &'static str, String);
-
-/// The notes under a group's table, in a stable order.
-pub fn notes(r: &Results, g: &Group) -> BTreeSet<Note> {
-    r.cells
-        .iter()
-        .filter(|c| c.status != CellStatus::Ok && g.scenarios.iter().any(|s| s.name == c.scenario))
-        .map(|c| {
-            let first = c.reason.as_deref().unwrap_or_default().lines().next().unwrap_or_default();
-            let interp = (c.status != CellStatus::NotAvailable).then(|| c.interpreter.clone());
-            (c.scenario.clone(), c.mode, interp, c.status.label(), first.to_string())
-        })
-        .collect()
-}
-
-pub(crate) fn new_table(header: Vec<String>, ascii: bool) -> Table {
+pub fn new_table(header: Vec<String>, ascii: bool) -> Table {
     let mut t = Table::new();
     t.load_preset(if ascii { presets::ASCII_BORDERS_ONLY_CONDENSED } else { presets::UTF8_BORDERS_ONLY });
     t.set_header(header);
@@ -171,7 +128,7 @@ pub fn render(r: &Results, a: &Analysis, ascii: bool) -> String {
         }
         out.push('\n');
     }
-    for w in crate::analysis::noise_warnings(r, a) {
+    for w in noise_warnings(r, a) {
         let _ = writeln!(out, "noise: {w}");
     }
     out
@@ -204,19 +161,42 @@ pub fn render_native(run: &NativeRun, groups: &[Group], ascii: bool) -> String {
     )
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn times_and_ratios_format_compactly() {
-        assert_eq!(format_value(1.234, Measure::WallTime), "1.23 ns");
-        assert_eq!(format_value(45.67, Measure::WallTime), "45.7 ns");
-        assert_eq!(format_value(1534.0, Measure::WallTime), "1.53 µs");
-        assert_eq!(format_value(2.5e6, Measure::WallTime), "2.50 ms");
-        assert_eq!(format_value(342.4, Measure::Instructions), "342 instr");
-        assert_eq!(format_value(12_345.0, Measure::Instructions), "12.3k instr");
-        assert_eq!(format_value(2.5e6, Measure::Instructions), "2.50M instr");
-        assert_eq!(format_ratio(&Estimate { point: 1.071, low: 1.06, high: 1.08 }), "1.07× ±0.01");
+/// The A/A table and its totals: false differences, the largest error, the widest interval.
+pub fn render_aa(results: &[AaResult], sampling: &Sampling, ascii: bool) -> String {
+    let mut t = new_table(
+        ["scenario", "python", "B/A (same build)", "95 % interval", "verdict"].map(String::from).to_vec(),
+        ascii,
+    );
+    for r in results {
+        let verdict = match (r.false_difference(), r.within_tolerance()) {
+            (true, _) => "FALSE DIFFERENCE",
+            (false, false) => "ok, but |ratio-1| > 1 %",
+            (false, true) => "ok",
+        };
+        t.add_row(vec![
+            r.scenario.clone(),
+            r.interpreter.clone(),
+            format!("{:.4}", r.ratio.point),
+            format!("[{:.4}, {:.4}]", r.ratio.low, r.ratio.high),
+            verdict.into(),
+        ]);
     }
+    let n = results.len();
+    let false_diffs = results.iter().filter(|r| r.false_difference()).count();
+    let outside = results.iter().filter(|r| !r.within_tolerance()).count();
+    let worst = results.iter().map(|r| (r.ratio.point - 1.0).abs()).fold(0.0, f64::max);
+    let widest = results.iter().map(|r| r.ratio.rel_half_width()).fold(0.0, f64::max);
+    format!(
+        "A/A test: one build loaded twice, measured as `compare` measures modes \
+         ({} process(es) x {} interleaved values of >= {} ms).\n{t}\n\
+         false differences (interval excludes 1.0): {false_diffs} of {n} ({:.1} %)\n\
+         |ratio - 1| > {:.0} %: {outside} of {n}; largest |ratio - 1|: {:.2} %; widest interval: ±{:.2} %\n",
+        sampling.processes,
+        sampling.values,
+        sampling.min_time * 1e3,
+        100.0 * false_diffs as f64 / n.max(1) as f64,
+        TOLERANCE * 100.0,
+        worst * 100.0,
+        widest * 100.0,
+    )
 }

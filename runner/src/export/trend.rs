@@ -5,9 +5,9 @@
 use anyhow::{anyhow, Result};
 use plotters::prelude::*;
 
+use crate::analysis::gate::Verdict;
+use crate::analysis::trends::{Series, Trends};
 use crate::export::plots::{register_font, FAMILY};
-use crate::gate::Verdict;
-use crate::history::{Series, Trends};
 
 const SIZE: (u32, u32) = (960, 480);
 

@@ -2,9 +2,9 @@
 
 use std::fmt::Write;
 
-use crate::export::table::format_value;
-use crate::gate::{Report, Verdict};
-use crate::measure::Measure;
+use crate::analysis::gate::{GateReport, Verdict};
+use crate::export::format::format_value;
+use crate::model::sampling::Measure;
 
 fn short(rev: &Option<String>) -> String {
     rev.as_deref().map_or("unknown revision".into(), |r| format!("rev {}", &r[..r.len().min(10)]))
@@ -12,7 +12,7 @@ fn short(rev: &Option<String>) -> String {
 
 /// Renders the verdict: the rule applied, counts per verdict, then one row per cell that is not
 /// unchanged (every cell with `all`), and the gate's outcome last.
-pub fn render(r: &Report, all: bool) -> String {
+pub fn render(r: &GateReport, all: bool) -> String {
     let mut out = String::new();
     let (measure, threshold) = match r.measure {
         Measure::WallTime => (r.measure.name(), r.thresholds.min_effect),
@@ -94,9 +94,9 @@ pub fn render(r: &Report, all: bool) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::gate::{judge, Thresholds};
-    use crate::modes::Mode;
-    use crate::results::fixture;
+    use crate::analysis::gate::{judge, Thresholds};
+    use crate::model::mode::Mode;
+    use crate::model::results::fixture;
 
     #[test]
     fn the_table_lists_changed_cells_and_the_outcome() {

@@ -1,0 +1,98 @@
+//! What about a run limits how far its figures can be trusted: noise, level, status, build flags,
+//! failed cells and audits. One judgement of the run, wherever it is read.
+
+use std::collections::BTreeMap;
+
+use crate::analysis::cells::Analysis;
+use crate::model::results::{CellStatus, Results, RunStatus};
+use crate::model::sampling::{Level, Measure};
+use crate::setup::build_flags;
+
+/// What about this run limits how far its figures can be trusted.
+pub fn run_caveats(r: &Results, a: &Analysis) -> Vec<String> {
+    let mut caveats = build_flags::caveats(&r.interpreters);
+    let s = &r.run.sampling;
+    if r.run.level == Level::Quick {
+        caveats.push(format!(
+            "Quick run: {} values per cell from {} process(es); ratios are indicative only.",
+            s.values, s.processes
+        ));
+    }
+    match r.run.status {
+        RunStatus::Complete => {}
+        RunStatus::Interrupted => caveats.push("The run was interrupted: cells it did not reach are missing.".into()),
+        RunStatus::Running => {
+            caveats.push("The run never finished (killed?): cells it did not reach are missing.".into())
+        }
+    }
+    // The terminal's noise lines, word for word: one judgement of the run, wherever it is read.
+    caveats.extend(noise_warnings(r, a).into_iter().map(|w| format!("Noise: {w}.")));
+    if r.source.git_dirty {
+        caveats.push("The source tree had uncommitted changes when the run started.".into());
+    }
+    let mut failed: BTreeMap<&str, usize> = BTreeMap::new();
+    for c in r.cells.iter().filter(|c| c.status.is_final_failure() && c.status != CellStatus::NotAvailable) {
+        *failed.entry(c.status.label()).or_default() += 1;
+    }
+    if !failed.is_empty() {
+        let list: Vec<String> = failed.iter().map(|(s, n)| format!("{n} {s}")).collect();
+        caveats.push(format!("Cells without values: {}; the full table gives each reason.", list.join(", ")));
+    }
+    for b in &r.builds {
+        if let Some(audit) = b.audit.as_ref().filter(|a| !a.passed()) {
+            caveats.push(format!(
+                "The {} build imports symbols outside the Stable ABI {}.{}: {} not stable, {} too new.",
+                b.mode,
+                audit.floor.0,
+                audit.floor.1,
+                audit.not_stable.len(),
+                audit.too_new.len()
+            ));
+        }
+    }
+    caveats
+}
+
+/// A cell is called noisy when its interquartile range exceeds this share of its median.
+pub const NOISY_IQR: f64 = 0.10;
+
+/// Why this run's figures may be less precise than they look, each with the evidence.
+pub fn noise_warnings(r: &Results, a: &Analysis) -> Vec<String> {
+    let mut out = Vec::new();
+    let cores = r.host.logical_cpus as f64;
+    let busy = |l: Option<[f64; 3]>| l.filter(|l| l[0] > 0.5 * cores).map(|l| l[0]);
+    if let Some(load) = busy(r.host.load_average_at_start).or(busy(r.run.load_average_at_end)) {
+        out.push(format!(
+            "the machine was busy: 1-minute load average {load:.1} on {} cores (start {}, end {}); \
+             other work steals time from single values, widening intervals",
+            r.host.logical_cpus,
+            r.host.load_average_at_start.map_or("?".into(), |l| format!("{:.1}", l[0])),
+            r.run.load_average_at_end.map_or("?".into(), |l| format!("{:.1}", l[0])),
+        ));
+    }
+    let mut noisy: Vec<(&String, f64)> =
+        a.summaries.iter().filter(|(_, s)| s.rel_iqr > NOISY_IQR).map(|(k, s)| (k, s.rel_iqr)).collect();
+    noisy.sort_by(|x, y| y.1.total_cmp(&x.1));
+    if !noisy.is_empty() {
+        let shown: Vec<String> = noisy.iter().take(5).map(|(k, q)| format!("{k} ({:.0} %)", q * 100.0)).collect();
+        out.push(format!(
+            "{} of {} cells have an interquartile range above {:.0} % of their median; noisiest: {}",
+            noisy.len(),
+            a.summaries.len(),
+            NOISY_IQR * 100.0,
+            shown.join(", ")
+        ));
+    }
+    let values_per_cell = r.run.sampling.values * r.run.sampling.processes;
+    if r.run.sampling.measure == Measure::WallTime && values_per_cell < 10 {
+        out.push(format!(
+            "only {values_per_cell} values per cell: intervals are rough; use the default level or --thorough"
+        ));
+    }
+    let outliers: usize = a.summaries.values().map(|s| s.outliers).sum();
+    let values: usize = a.summaries.values().map(|s| s.values).sum();
+    if outliers > 0 {
+        out.push(format!("{outliers} of {values} values lie outside Tukey's fences (kept: medians resist them)"));
+    }
+    out
+}

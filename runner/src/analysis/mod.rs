@@ -1,0 +1,13 @@
+//! Analysis: from raw values to judgements — `stats` (pure maths), per-cell figures and paired
+//! ratios (`cells`), floors above native, the decision, the caveats, the gate, trends across
+//! runs, the A/A test, and the report's reading of the matrix. Nothing here prints or writes.
+
+pub mod aa;
+pub mod caveats;
+pub mod cells;
+pub mod compat;
+pub mod decision;
+pub mod floors;
+pub mod gate;
+pub mod stats;
+pub mod trends;

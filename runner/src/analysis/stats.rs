@@ -1,0 +1,176 @@
+//! Statistics on raw values: medians, bootstrap intervals, outliers, paired ratios.
+//! Pure functions on slices; the analysis stage decides what to feed them.
+
+use serde::{Deserialize, Serialize};
+
+pub use crate::model::estimate::{median, quantile_sorted};
+use crate::model::estimate::{sorted, Estimate};
+
+/// Bootstrap resamples per interval: enough for stable 2.5/97.5 % percentiles.
+pub const RESAMPLES: usize = 2000;
+
+/// A seed per cell that does not depend on iteration order, so parallel analysis is reproducible.
+pub fn seed_of(s: &str) -> u64 {
+    s.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| (h ^ b as u64).wrapping_mul(0x0100_0000_01b3))
+}
+
+/// Median with a percentile-bootstrap 95 % interval; deterministic for a given seed.
+pub fn median_ci(xs: &[f64], seed: u64) -> Estimate {
+    median_ci_grouped(&[xs.to_vec()], seed)
+}
+
+/// Median of all values with a two-stage bootstrap 95 % interval: each resample draws the groups
+/// (worker processes) with replacement, then values within each drawn group. Values of one process
+/// share its memory layout and its stretch of machine state, so they are not independent of each
+/// other; resampling them as if they were makes intervals too narrow (an A/A test shows it). With
+/// one group this is the ordinary bootstrap. Deterministic for a given seed.
+pub fn median_ci_grouped(groups: &[Vec<f64>], seed: u64) -> Estimate {
+    let all: Vec<f64> = groups.iter().flatten().copied().collect();
+    let point = median(&all);
+    if all.len() < 2 {
+        return Estimate { point, low: point, high: point };
+    }
+    let mut rng = fastrand::Rng::with_seed(seed);
+    let mut buf = Vec::with_capacity(all.len());
+    let mut medians: Vec<f64> = (0..RESAMPLES)
+        .map(|_| {
+            buf.clear();
+            for _ in groups {
+                let g = &groups[rng.usize(..groups.len())];
+                buf.extend((0..g.len()).map(|_| g[rng.usize(..g.len())]));
+            }
+            median(&buf)
+        })
+        .collect();
+    medians.sort_by(f64::total_cmp);
+    Estimate { point, low: quantile_sorted(&medians, 0.025), high: quantile_sorted(&medians, 0.975) }
+}
+
+/// Values outside Tukey's fences (1.5 IQR beyond the quartiles). Counted and shown, never dropped.
+pub fn outliers(xs: &[f64]) -> usize {
+    if xs.len() < 4 {
+        return 0;
+    }
+    let s = sorted(xs);
+    let (q1, q3) = (quantile_sorted(&s, 0.25), quantile_sorted(&s, 0.75));
+    let fence = 1.5 * (q3 - q1);
+    s.iter().filter(|&&x| x < q1 - fence || x > q3 + fence).count()
+}
+
+/// Per-value summary of one cell.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Summary {
+    pub median: Estimate,
+    pub values: usize,
+    pub outliers: usize,
+    /// Interquartile range over the median: the cell's own noise.
+    pub rel_iqr: f64,
+}
+
+pub fn summarize(xs: &[f64], seed: u64) -> Summary {
+    let s = sorted(xs);
+    let med = quantile_sorted(&s, 0.5);
+    Summary {
+        median: median_ci(xs, seed),
+        values: xs.len(),
+        outliers: outliers(xs),
+        rel_iqr: (quantile_sorted(&s, 0.75) - quantile_sorted(&s, 0.25)) / med.abs(),
+    }
+}
+
+/// Ratios `b / a` of values taken in the same round of the same process (keys (process, round)
+/// match), grouped by process for `median_ci_grouped`.
+pub fn paired_ratios(a: &[((usize, usize), f64)], b: &[((usize, usize), f64)]) -> Vec<Vec<f64>> {
+    let mut by_process: std::collections::BTreeMap<usize, Vec<f64>> = Default::default();
+    for (k, vb) in b {
+        if let Some((_, va)) = a.iter().find(|(ka, _)| ka == k) {
+            by_process.entry(k.0).or_default().push(vb / va);
+        }
+    }
+    by_process.into_values().collect()
+}
+
+/// `median(b) / median(a)` for values not taken in pairs; the interval resamples each side.
+pub fn unpaired_ratio(a: &[f64], b: &[f64], seed: u64) -> Estimate {
+    let point = median(b) / median(a);
+    let mut rng = fastrand::Rng::with_seed(seed);
+    let mut resample = |xs: &[f64]| median(&(0..xs.len()).map(|_| xs[rng.usize(..xs.len())]).collect::<Vec<_>>());
+    let mut ratios: Vec<f64> = (0..RESAMPLES).map(|_| resample(b) / resample(a)).collect();
+    ratios.sort_by(f64::total_cmp);
+    Estimate { point, low: quantile_sorted(&ratios, 0.025), high: quantile_sorted(&ratios, 0.975) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Deterministic noisy data: `center` times (1 + uniform noise of +-spread).
+    fn noisy(center: f64, spread: f64, n: usize, seed: u64) -> Vec<f64> {
+        let mut rng = fastrand::Rng::with_seed(seed);
+        (0..n).map(|_| center * (1.0 + spread * (2.0 * rng.f64() - 1.0))).collect()
+    }
+
+    #[test]
+    fn quantiles_match_numpy() {
+        let s = [1.0, 2.0, 3.0, 4.0];
+        assert_eq!(quantile_sorted(&s, 0.5), 2.5);
+        assert_eq!(quantile_sorted(&s, 0.25), 1.75);
+        assert_eq!(median(&[5.0, 1.0, 3.0]), 3.0);
+    }
+
+    #[test]
+    fn outliers_are_counted_not_dropped() {
+        let mut xs = noisy(10.0, 0.01, 30, 1);
+        xs.push(100.0);
+        assert_eq!(outliers(&xs), 1);
+        assert_eq!(summarize(&xs, 0).values, 31);
+    }
+
+    #[test]
+    fn a_known_shift_is_found_and_an_aa_pair_is_not() {
+        // Same drift hits both sides of a pair, as interleaving intends; B is 10 % slower.
+        let drift = noisy(1.0, 0.3, 40, 7);
+        let noise_a = noisy(1.0, 0.02, 40, 8);
+        let noise_b = noisy(1.0, 0.02, 40, 9);
+        // Two processes of 20 rounds each.
+        let key = |i: usize| (i / 20, i % 20);
+        let a: Vec<_> = (0..40).map(|i| (key(i), 100.0 * drift[i] * noise_a[i])).collect();
+        let b: Vec<_> = (0..40).map(|i| (key(i), 110.0 * drift[i] * noise_b[i])).collect();
+        let shifted = median_ci_grouped(&paired_ratios(&a, &b), 3);
+        assert!(!shifted.contains(1.0) && shifted.contains(1.10), "{shifted:?}");
+
+        let a2: Vec<_> = (0..40).map(|i| (key(i), 100.0 * drift[i] * noise_b[i])).collect();
+        let same = median_ci_grouped(&paired_ratios(&a, &a2), 3);
+        assert!(same.contains(1.0), "{same:?}");
+        // Pairing is what makes this tight: the unpaired interval is far wider under the same drift.
+        let unpaired =
+            unpaired_ratio(&a.iter().map(|x| x.1).collect::<Vec<_>>(), &b.iter().map(|x| x.1).collect::<Vec<_>>(), 3);
+        assert!(unpaired.rel_half_width() > 3.0 * shifted.rel_half_width(), "{unpaired:?} vs {shifted:?}");
+    }
+
+    #[test]
+    fn pairs_only_matching_keys() {
+        let a = [((0, 0), 2.0), ((0, 1), 4.0)];
+        let b = [((0, 1), 6.0), ((1, 0), 9.0)];
+        assert_eq!(paired_ratios(&a, &b), vec![vec![1.5]]);
+    }
+
+    #[test]
+    fn a_difference_between_processes_widens_the_interval() {
+        // The two processes disagree by 3 % (as two memory layouts can): the interval must reach
+        // both, where treating all 80 values as independent would claim far more precision.
+        let groups = vec![noisy(1.02, 0.03, 40, 1), noisy(0.99, 0.03, 40, 2)];
+        let naive = median_ci(&groups.concat(), 5);
+        let grouped = median_ci_grouped(&groups, 5);
+        assert!(grouped.low < 0.995 && grouped.high > 1.015, "{grouped:?}");
+        assert!(grouped.rel_half_width() > 2.0 * naive.rel_half_width(), "{grouped:?} vs {naive:?}");
+    }
+
+    #[test]
+    fn bootstrap_is_deterministic_and_brackets_the_median() {
+        let xs = noisy(50.0, 0.1, 25, 4);
+        let e1 = median_ci(&xs, 11);
+        assert_eq!(e1, median_ci(&xs, 11));
+        assert!(e1.low <= e1.point && e1.point <= e1.high && e1.low < e1.high);
+    }
+}

@@ -1,0 +1,246 @@
+//! `abibench compare`: provision → select (→ shard) → build → measure → analyse → export
+//! (tables, report), saving the results after each interpreter; then, for a nightly job, the
+//! gate, the history and the baseline.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+use anyhow::{bail, Context, Result};
+
+use crate::analysis::cells::{analyse, Analysis};
+use crate::analysis::compat;
+use crate::analysis::floors;
+use crate::commands::check::gate_and_record;
+use crate::commands::cli::CompareArgs;
+use crate::commands::progress::{build_with_progress, Progress};
+use crate::commands::show::print_tables;
+use crate::export::report;
+use crate::measure::driver::{self, Plan};
+use crate::model::baseline;
+use crate::model::history;
+use crate::model::host::{git_state, load_average, Host, SourceInfo};
+use crate::model::io::{now_rfc3339, run_id};
+use crate::model::results::{results_path, Cell, CellStatus, Results, RunInfo, RunStatus};
+use crate::model::sampling::{Measure, Sampling};
+use crate::setup::builds::source_hash;
+use crate::setup::paths::{cache_root, workspace_root};
+use crate::setup::selection::{self, Selection};
+
+pub fn run(args: &CompareArgs) -> Result<i32> {
+    // Flags first, before provisioning or building spends any time.
+    if args.native.is_some() && args.measure == Measure::Instructions {
+        bail!("--native: native floors are criterion times and cannot sit beside instruction counts; drop --native or --measure instructions");
+    }
+    let mut sampling = args.level.sampling(args.measure);
+    if let Some(t) = args.timeout {
+        sampling.timeout_s = t;
+    }
+    let baseline = args.baseline.as_deref().map(|b| baseline::load(b, &args.gate.baselines_dir)).transpose()?;
+    if let Some(base) = baseline.as_ref().filter(|b| b.run.sampling.measure != args.measure) {
+        bail!(
+            "--baseline {}: run {} measured {}, this run measures {}; gate on a baseline of the same measure",
+            args.baseline.as_deref().unwrap_or_default(),
+            base.run.id,
+            base.run.sampling.measure.name(),
+            args.measure.name()
+        );
+    }
+    if let Some(name) = &args.save_baseline {
+        baseline::path_for_save(name, &args.gate.baselines_dir)?;
+    }
+    let provision_note = |l: String| eprintln!("provision: {l}");
+    let mut sel = selection::select(&args.select.choice(), (!args.no_provision).then_some(&provision_note as _))?;
+    let shard = args.shard.map(|s| sel.restrict_to(s)).transpose()?;
+    let native =
+        args.native.as_ref().map(|file| floors::section(file.as_deref(), &args.out, &sel.groups)).transpose()?;
+    if let Some(n) = &native {
+        eprintln!("native floors: {} ({} scenarios)", n.file.display(), n.floors.len());
+    }
+    let seed = args.seed.unwrap_or_else(|| match args.measure {
+        // Instruction counts must not depend on anything random, including the job a worker reads.
+        Measure::Instructions => 0,
+        Measure::WallTime => SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_nanos() as u64),
+    });
+    let stop = interrupt_flag()?;
+    eprintln!("{}", banner(&sel, &sampling, shard.as_ref().map(|s| s.shard.to_string())));
+
+    let workspace = workspace_root();
+    let build_start = Instant::now();
+    let requests = selection::build_requests(&sel, &|l| eprintln!("{l}"));
+    let builds = build_with_progress(&requests, &workspace, &cache_root())?;
+    let build_seconds = build_start.elapsed().as_secs_f64();
+    eprintln!("builds: {build_seconds:.1} s");
+
+    // Saved before measuring, so even a killed run leaves its builds on record.
+    let started_at = now_rfc3339();
+    let (git_revision, git_dirty) = git_state(&workspace);
+    let mut res = Results::new(
+        RunInfo {
+            id: run_id(&started_at),
+            started_at,
+            finished_at: None,
+            status: RunStatus::Running,
+            argv: std::env::args().collect(),
+            level: args.level.level(),
+            sampling: sampling.clone(),
+            seed,
+            build_seconds,
+            measure_seconds: 0.0,
+            load_average_at_end: None,
+            shard,
+            merged_from: Vec::new(),
+        },
+        Host::current(),
+        SourceInfo { git_revision, git_dirty, ext_source_hash: source_hash(&workspace)? },
+        sel.interpreters.clone(),
+        sel.groups.clone(),
+        builds,
+        native,
+    );
+    let path = results_path(&args.out, &res.run.id);
+    res.write_atomic(&path)?;
+
+    let interrupted = measure_all(&mut res, &sel, &sampling, seed, &stop, &path)?;
+    res.run.finished_at = Some(now_rfc3339());
+    res.run.load_average_at_end = load_average();
+    res.run.status = if interrupted { RunStatus::Interrupted } else { RunStatus::Complete };
+    res.write_atomic(&path)?;
+
+    let a = analyse(&res);
+    print_tables(&res, &a, args.style.ascii);
+    eprintln!(
+        "measurement: {:.1} s; results: {}{}",
+        res.run.measure_seconds,
+        path.display(),
+        if interrupted { " (interrupted: finished cells kept)" } else { "" }
+    );
+    if !args.no_report {
+        // The results are safe and the gate still to come: a report that fails is a warning.
+        match write_report(&res, &a, &path, &args.out) {
+            Ok(html) => eprintln!("report: {}", html.display()),
+            Err(e) => eprintln!("warning: the report failed (results are saved in {}): {e:#}", path.display()),
+        }
+    }
+    if interrupted {
+        if baseline.is_some() || args.save_baseline.is_some() || args.gate.history.is_some() {
+            eprintln!("interrupted: not gated, not recorded in the history, not saved as a baseline");
+        }
+        return Ok(130);
+    }
+    let code = match &baseline {
+        Some(base) => gate_and_record(&res, base, &args.gate)?,
+        None => {
+            if let Some(dir) = &args.gate.history {
+                history::add(dir, &res, None)?;
+                eprintln!("history: run {} recorded in {}", res.run.id, dir.display());
+            }
+            0
+        }
+    };
+    match &args.save_baseline {
+        // A run the gate failed must not become the yardstick it failed against.
+        Some(name) if code != 0 => eprintln!("--save-baseline {name}: not saved, the gate fired"),
+        Some(name) => {
+            let saved = baseline::save(&res, &args.gate.baselines_dir, name)?;
+            eprintln!("saved as baseline {name}: {}", saved.display());
+        }
+        None => {}
+    }
+    Ok(code)
+}
+
+/// Set by the first Ctrl-C (finish the cell at hand, save, stop); a second one leaves at once.
+fn interrupt_flag() -> Result<Arc<AtomicBool>> {
+    let stop = Arc::new(AtomicBool::new(false));
+    let flag = stop.clone();
+    ctrlc::set_handler(move || {
+        if flag.swap(true, Ordering::SeqCst) {
+            std::process::exit(130);
+        }
+        eprintln!("\ninterrupted: finishing up and saving what is done (Ctrl-C again to leave at once)");
+    })
+    .context("cannot install the Ctrl-C handler")?;
+    Ok(stop)
+}
+
+/// One line saying what the run covers and how much it samples.
+fn banner(sel: &Selection, sampling: &Sampling, shard: Option<String>) -> String {
+    format!(
+        "abibench compare{}: {} interpreter(s) [{}], {} mode(s), {} scenario(s); {}",
+        shard.map_or(String::new(), |s| format!(" (shard {s})")),
+        sel.interpreters.len(),
+        sel.interpreters.iter().map(|i| i.name.as_str()).collect::<Vec<_>>().join(", "),
+        sel.modes.len(),
+        sel.groups.iter().map(|g| g.scenarios.len()).sum::<usize>(),
+        match sampling.measure {
+            Measure::WallTime => format!(
+                "wall time: {} process(es) x {} interleaved values of >= {} ms per cell",
+                sampling.processes,
+                sampling.values,
+                sampling.min_time * 1e3
+            ),
+            Measure::Instructions => format!(
+                "instructions (callgrind): {} (L, 2L) region pair(s) of ~{} instructions per cell",
+                sampling.values, sampling.target_instructions
+            ),
+        },
+    )
+}
+
+/// Measures one interpreter at a time (never in parallel: the cores are the instrument), saving
+/// the results after each. Returns whether the run was interrupted.
+fn measure_all(
+    res: &mut Results,
+    sel: &Selection,
+    sampling: &Sampling,
+    seed: u64,
+    stop: &AtomicBool,
+    path: &Path,
+) -> Result<bool> {
+    let start = Instant::now();
+    let plans: Vec<(Plan, Vec<Cell>)> = driver::plans(sel, &res.builds);
+    let total: usize = plans.iter().map(|(p, _)| p.builds.len() * p.scenarios.len() * sampling.processes).sum();
+    let progress = Progress::new(total as u64, "measuring");
+    let mut interrupted = false;
+    for (plan, unbuilt) in plans {
+        res.cells.extend(unbuilt);
+        if interrupted || plan.builds.is_empty() {
+            continue;
+        }
+        let name = &plan.interpreter.name;
+        progress.set_message(name.clone());
+        let m = driver::measure(&plan, sampling, seed, stop, &|s, mode| {
+            progress.inc();
+            progress.set_message(format!("{name}: {s} [{mode}]"));
+        })?;
+        let failed =
+            m.cells.iter().filter(|(_, c)| c.status.is_final_failure() && c.status != CellStatus::NotAvailable).count();
+        progress.note(format!(
+            "  {name}: {} cells{}",
+            m.cells.len(),
+            if failed > 0 { format!(", {failed} failed (see table notes)") } else { String::new() }
+        ));
+        res.cells.extend(m.cells.into_iter().map(|(_, c)| c));
+        res.workers.extend(m.workers);
+        interrupted = m.interrupted;
+        res.run.measure_seconds = start.elapsed().as_secs_f64();
+        res.write_atomic(path)?;
+    }
+    progress.finish();
+    Ok(interrupted)
+}
+
+/// The run's report beside its results, with the newest `abibench matrix` of `out` as its
+/// matrix section if one was run (a matrix file that cannot be read is skipped, said so).
+fn write_report(res: &Results, a: &Analysis, path: &Path, out: &Path) -> Result<PathBuf> {
+    let matrix = compat::newest(out).and_then(|m| match compat::read(&m) {
+        Ok(m) => Some(m),
+        Err(e) => {
+            eprintln!("warning: newest matrix in {} left out of the report: {e:#}", out.display());
+            None
+        }
+    });
+    report::write(res, a, path, &report::default_dir(path), matrix.as_ref())
+}

@@ -1,0 +1,39 @@
+//! `abibench list`: what `compare` would use — interpreters, modes and where they fit, scenarios —
+//! without building anything.
+
+use anyhow::Result;
+
+use crate::commands::cli::SelectArgs;
+use crate::setup::selection;
+
+pub fn run(args: &SelectArgs) -> Result<()> {
+    let sel = selection::select(&args.choice(), None)?;
+    println!("interpreters:");
+    for i in &sel.interpreters {
+        println!(
+            "  {:<10} {:<28} {}{} {}",
+            i.name,
+            i.soabi,
+            i.provenance,
+            if i.gil_disabled { " free-threaded" } else { "" },
+            i.argv.iter().map(|a| a.display().to_string()).collect::<Vec<_>>().join(" ")
+        );
+    }
+    println!("modes:");
+    for m in &sel.modes {
+        let fits: Vec<&str> = sel.interpreters.iter().filter(|i| m.fits(i).is_ok()).map(|i| i.name.as_str()).collect();
+        println!(
+            "  {:<12} fits: {}",
+            m.name(),
+            if fits.is_empty() { "none of the selected".into() } else { fits.join(", ") }
+        );
+    }
+    println!("scenarios:");
+    for g in &sel.groups {
+        println!("  {} ({}, {:?}): {}", g.name, g.file.display(), g.kind, g.title);
+        for s in &g.scenarios {
+            println!("    {:<36} {}", s.name, s.description);
+        }
+    }
+    Ok(())
+}

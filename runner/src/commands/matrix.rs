@@ -1,0 +1,97 @@
+//! `abibench matrix`: which build can each interpreter load? Every selected mode is built and
+//! every build is put on every interpreter (`measure::matrix` has the checks).
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result};
+
+use crate::commands::ascii;
+use crate::commands::cli::MatrixArgs;
+use crate::commands::progress::{build_with_progress, Progress};
+use crate::export::matrix_table;
+use crate::measure::matrix::{check_all, link_check_main};
+use crate::model::host::{git_state, Host, SourceInfo};
+use crate::model::io::{now_rfc3339, run_id, write_json_atomic};
+use crate::model::matrix::{matrix_path, Matrix, MatrixRun, SCHEMA, SCHEMA_VERSION};
+use crate::setup::audit::StableAbi;
+use crate::setup::builds::{requests, source_hash};
+use crate::setup::interpreters;
+use crate::setup::paths::{cache_root, workspace_root};
+
+/// Runs the matrix: builds (cached), every cell's checks, the table, and the JSON file.
+/// Must run in the `abibench` binary: the link check re-executes it.
+pub fn run(args: &MatrixArgs) -> Result<i32> {
+    let timeout = Duration::from_secs_f64(args.timeout);
+    let started_at = now_rfc3339();
+    let interpreters = interpreters::discover(&args.targets.python)?;
+    let modes = args.targets.modes();
+    let workspace = workspace_root();
+    eprintln!(
+        "abibench matrix: {} interpreter(s) [{}], {} mode(s)",
+        interpreters.len(),
+        interpreters.iter().map(|i| i.name.as_str()).collect::<Vec<_>>().join(", "),
+        modes.len()
+    );
+
+    // Every mode is built, fitting an interpreter or not: loading where it does not fit is the point.
+    let build_start = Instant::now();
+    let mut builds = build_with_progress(&requests(&modes, &interpreters), &workspace, &cache_root())?;
+    // Unlimited rows in interpreter order: by tag text, cpython-310 would come before cpython-38.
+    builds
+        .sort_by_key(|b| (b.mode, b.interpreter.as_ref().and_then(|n| interpreters.iter().position(|i| &i.name == n))));
+    let build_seconds = build_start.elapsed().as_secs_f64();
+
+    let check_start = Instant::now();
+    let exe = std::env::current_exe().context("cannot locate the abibench executable for the link check")?;
+    let progress = Progress::new((builds.len() * interpreters.len()) as u64, "checking");
+    let cells = check_all(
+        &builds,
+        &interpreters,
+        &exe,
+        timeout,
+        &|build, interp| progress.set_message(format!("{build} on {interp}")),
+        &|| progress.inc(),
+    )?;
+    progress.finish();
+
+    let matrix = Matrix {
+        schema: SCHEMA.into(),
+        schema_version: SCHEMA_VERSION,
+        tool: format!("abibench {}", env!("CARGO_PKG_VERSION")),
+        run: MatrixRun {
+            id: run_id(&started_at),
+            started_at,
+            finished_at: now_rfc3339(),
+            argv: std::env::args().collect(),
+            timeout_s: args.timeout,
+            build_seconds,
+            check_seconds: check_start.elapsed().as_secs_f64(),
+        },
+        host: Host::current(),
+        source: {
+            let (git_revision, git_dirty) = git_state(&workspace);
+            SourceInfo { git_revision, git_dirty, ext_source_hash: source_hash(&workspace)? }
+        },
+        stable_abi: StableAbi::embedded().source().to_string(),
+        interpreters,
+        builds,
+        cells,
+    };
+    let path = matrix_path(&args.out, &matrix.run.id);
+    write_json_atomic(&matrix, &path)?;
+    print!("{}", matrix_table::render(&matrix, ascii(args.style.ascii)));
+    eprintln!(
+        "matrix: builds {:.1} s, checks {:.1} s; saved {}",
+        matrix.run.build_seconds,
+        matrix.run.check_seconds,
+        path.display()
+    );
+    Ok(0)
+}
+
+/// `abibench link-check` (hidden): the matrix's link check, in a child of its own.
+pub fn link_check(libpython: &Path, build: &Path) -> Result<()> {
+    println!("{}", serde_json::to_string(&link_check_main(libpython, build)?)?);
+    Ok(())
+}

@@ -1,0 +1,80 @@
+//! Progress for long work: a bar on a terminal, plain milestone lines in logs (CI).
+
+use std::io::IsTerminal;
+use std::path::Path;
+use std::time::Duration;
+
+use anyhow::Result;
+use indicatif::{ProgressBar, ProgressStyle};
+
+use crate::model::build::{failure_headline, BuildOutcome, BuildRecord};
+use crate::setup::builds::{build_all, BuildRequest};
+
+pub struct Progress {
+    bar: ProgressBar,
+}
+
+impl Progress {
+    pub fn new(len: u64, what: &str) -> Progress {
+        let bar = if std::io::stderr().is_terminal() {
+            let bar = ProgressBar::new(len);
+            bar.set_style(
+                ProgressStyle::with_template(
+                    "{prefix:>9} [{bar:30}] {pos}/{len} {elapsed_precise} (eta {eta}) {wide_msg}",
+                )
+                .expect("valid template")
+                .progress_chars("=> "),
+            );
+            bar.enable_steady_tick(Duration::from_millis(250));
+            bar
+        } else {
+            ProgressBar::hidden()
+        };
+        bar.set_prefix(what.to_string());
+        Progress { bar }
+    }
+
+    /// What is happening now (shown on the bar only).
+    pub fn set_message(&self, msg: String) {
+        self.bar.set_message(msg);
+    }
+
+    pub fn inc(&self) {
+        self.bar.inc(1);
+    }
+
+    /// A line worth keeping: above the bar on a terminal, on stderr otherwise.
+    pub fn note(&self, line: String) {
+        if self.bar.is_hidden() {
+            eprintln!("{line}");
+        } else {
+            self.bar.println(line);
+        }
+    }
+
+    pub fn finish(&self) {
+        self.bar.finish_and_clear();
+    }
+}
+
+/// `build_all` with a progress bar and one line per finished build (and per failed audit).
+pub fn build_with_progress(requests: &[BuildRequest], workspace: &Path, cache: &Path) -> Result<Vec<BuildRecord>> {
+    let progress = Progress::new(requests.len() as u64, "building");
+    let builds = build_all(requests, workspace, cache, &|b| {
+        progress.inc();
+        let what = b.label();
+        progress.note(match &b.outcome {
+            BuildOutcome::Ok { cached: true, .. } => format!("  cached  {what}"),
+            BuildOutcome::Ok { .. } => format!("  built   {what} in {:.1} s", b.seconds),
+            BuildOutcome::Failed { error } => format!("  FAILED  {what}: {}", failure_headline(error)),
+        });
+        if let Some(a) = b.audit.as_ref().filter(|a| !a.passed()) {
+            progress.note(format!(
+                "  AUDIT   {what} imports symbols outside the Stable ABI {}.{}: {a:?}",
+                a.floor.0, a.floor.1
+            ));
+        }
+    });
+    progress.finish();
+    builds
+}

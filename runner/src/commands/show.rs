@@ -1,0 +1,25 @@
+//! `abibench show`: the tables of a saved run again.
+
+use std::path::PathBuf;
+
+use anyhow::Result;
+
+use crate::analysis::cells::{analyse, Analysis};
+use crate::commands::{ascii, results_file};
+use crate::export::table;
+use crate::model::results::Results;
+use crate::setup::build_flags;
+
+pub fn run(file: Option<PathBuf>, ascii_asked: bool) -> Result<()> {
+    let r = Results::read(&results_file(file.as_deref())?)?;
+    print_tables(&r, &analyse(&r), ascii_asked);
+    Ok(())
+}
+
+/// The tables, preceded by the build-flag warning when the interpreters were built differently.
+pub fn print_tables(r: &Results, a: &Analysis, ascii_asked: bool) {
+    if let Some(w) = build_flags::warning(&r.interpreters) {
+        println!("{w}");
+    }
+    print!("{}", table::render(r, a, ascii(ascii_asked)));
+}

@@ -1,0 +1,72 @@
+//! How values read in every output: a time or count with three significant digits, an interval's
+//! half-width, a ratio, and the notes that explain a cell without values.
+
+use std::collections::BTreeSet;
+
+use crate::model::estimate::Estimate;
+use crate::model::mode::Mode;
+use crate::model::results::{CellStatus, Results};
+use crate::model::sampling::Measure;
+use crate::model::scenario::Group;
+
+/// A per-operation value with three significant digits: a time in ns, or an instruction count.
+pub fn format_value(x: f64, measure: Measure) -> String {
+    let (v, unit) = match (measure, x.abs()) {
+        (Measure::WallTime, a) if a >= 1e6 => (x / 1e6, " ms"),
+        (Measure::WallTime, a) if a >= 1e3 => (x / 1e3, " µs"),
+        (Measure::WallTime, _) => (x, " ns"),
+        (Measure::Instructions, a) if a >= 1e6 => (x / 1e6, "M instr"),
+        (Measure::Instructions, a) if a >= 1e3 => (x / 1e3, "k instr"),
+        (Measure::Instructions, _) => (x, " instr"),
+    };
+    let decimals = match v.abs() {
+        x if x >= 100.0 => 0,
+        x if x >= 10.0 => 1,
+        _ => 2,
+    };
+    format!("{v:.decimals$}{unit}")
+}
+
+/// `1.50 ns ±1%`: a median and its interval's half-width, relative.
+pub fn format_estimate(e: &Estimate, measure: Measure) -> String {
+    format!("{} ±{:.0}%", format_value(e.point, measure), 100.0 * e.rel_half_width())
+}
+
+/// `1.07× ±0.01`: the point and the interval's half-width.
+pub fn format_ratio(e: &Estimate) -> String {
+    format!("{:.2}× ±{:.2}", e.point, (e.high - e.low) / 2.0)
+}
+
+/// A cell without values, explained once: (scenario, mode, interpreter, status, first line of the
+/// reason). "Not available" is the same on every interpreter, so it carries no interpreter.
+pub type Note = (String, Mode, Option<String>, &'static str, String);
+
+/// The notes under a group's table, in a stable order.
+pub fn notes(r: &Results, g: &Group) -> BTreeSet<Note> {
+    r.cells
+        .iter()
+        .filter(|c| c.status != CellStatus::Ok && g.scenarios.iter().any(|s| s.name == c.scenario))
+        .map(|c| {
+            let first = c.reason.as_deref().unwrap_or_default().lines().next().unwrap_or_default();
+            let interp = (c.status != CellStatus::NotAvailable).then(|| c.interpreter.clone());
+            (c.scenario.clone(), c.mode, interp, c.status.label(), first.to_string())
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_and_ratios_format_compactly() {
+        assert_eq!(format_value(1.234, Measure::WallTime), "1.23 ns");
+        assert_eq!(format_value(45.67, Measure::WallTime), "45.7 ns");
+        assert_eq!(format_value(1534.0, Measure::WallTime), "1.53 µs");
+        assert_eq!(format_value(2.5e6, Measure::WallTime), "2.50 ms");
+        assert_eq!(format_value(342.4, Measure::Instructions), "342 instr");
+        assert_eq!(format_value(12_345.0, Measure::Instructions), "12.3k instr");
+        assert_eq!(format_value(2.5e6, Measure::Instructions), "2.50M instr");
+        assert_eq!(format_ratio(&Estimate { point: 1.071, low: 1.06, high: 1.08 }), "1.07× ±0.01");
+    }
+}

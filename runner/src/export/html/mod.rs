@@ -1,0 +1,247 @@
+//! The HTML page: one self-contained file (CSS inline, plots as `data:` SVG images, no network
+//! resource), linking only to files beside it (PNG/SVG copies, the raw JSON).
+//!
+//! Every string from a results or matrix file goes through [`esc`] (text, attributes) or
+//! [`path_url`] (links); plot SVGs are percent-encoded whole into their `data:` URL.
+
+use std::fmt::Write;
+
+use crate::export::page::{path_url, percent_encode, Exporter, Report};
+use crate::export::plots::Plot;
+use crate::export::summary::{self, native_table, run_line, QUESTION};
+
+/// Escapes text for HTML element content and quoted attribute values.
+pub fn esc(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+const CSS: &str = "
+body { font: 15px/1.45 system-ui, -apple-system, 'Segoe UI', sans-serif; color: #222; margin: 0; background: #fafafa; }
+main { max-width: 1400px; margin: 0 auto; padding: 1em 2em 4em; background: #fff; }
+h1 { font-size: 1.7em; margin-bottom: .2em; }
+h2 { border-bottom: 2px solid #ddd; padding-bottom: .2em; margin-top: 2em; }
+nav a { margin-right: 1em; }
+.question { font-size: 1.1em; max-width: 60em; }
+.meta, .note { color: #555; }
+.summary li { margin: .25em 0; }
+table { border-collapse: collapse; margin: .8em 0; font-size: 13px; }
+th, td { border: 1px solid #ddd; padding: 3px 7px; vertical-align: top; }
+thead th { background: #f0f0f0; position: sticky; top: 0; }
+tbody th { text-align: left; font-weight: 500; white-space: nowrap; }
+tr.group th { background: #e8eef6; text-align: left; font-size: 14px; white-space: normal; }
+td.cell { text-align: right; white-space: nowrap; font-variant-numeric: tabular-nums; }
+td.na, td.none { color: #888; text-align: center; }
+td.fail { background: #fbe3e3; color: #900; text-align: center; }
+.ratio { display: block; font-size: 12px; }
+.slower { color: #b2182b; font-weight: 600; }
+.faster { color: #2166ac; font-weight: 600; }
+.unclear { color: #777; }
+figure { margin: 1.5em 0; }
+figure img { max-width: 100%; height: auto; border: 1px solid #eee; }
+figcaption { color: #555; font-size: 13px; }
+details { margin: .3em 0; }
+code, .mono { font-family: ui-monospace, 'DejaVu Sans Mono', monospace; font-size: 12px; }
+dl { display: grid; grid-template-columns: max-content auto; gap: .2em 1em; }
+dt { font-weight: 600; }
+dd { margin: 0; }
+";
+
+mod about;
+mod tables;
+
+use about::{environment, methodology};
+use tables::{comparison_tables, plain_table, results_table};
+
+fn figure(out: &mut String, p: &Plot) {
+    let _ = writeln!(
+        out,
+        "<figure id=\"plot-{name}\"><img src=\"data:image/svg+xml;charset=utf-8,{data}\" alt=\"{title}\">\
+         <figcaption>{title} — <a href=\"plots/{name}.png\">PNG</a> · <a href=\"plots/{name}.svg\">SVG</a></figcaption></figure>",
+        name = path_url(&p.name),
+        data = percent_encode(&p.svg, " /:=;,"),
+        title = esc(&p.title),
+    );
+}
+
+fn render_page(rep: &Report) -> String {
+    let r = rep.results;
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <title>abibench report: run {}</title><style>{CSS}</style></head><body><main>",
+        esc(&r.run.id)
+    );
+    let _ = writeln!(out, "<h1>What does the stable ABI cost, and is it worth it?</h1>");
+    let _ = writeln!(out, "<p class=\"question\">{}</p>", esc(QUESTION));
+    let _ = writeln!(
+        out,
+        "<p class=\"meta\">{} Raw data: <a id=\"raw-json\" href=\"{}\">{}</a>.</p>",
+        esc(&run_line(r)),
+        path_url(&rep.results_link),
+        esc(&rep.results_link)
+    );
+    let _ = writeln!(
+        out,
+        "<nav><a href=\"#decision\">Decision</a><a href=\"#plots\">Plots</a><a href=\"#matrix\">ABI matrix</a>\
+         <a href=\"#tables\">Full tables</a><a href=\"#method\">Methodology</a><a href=\"#environment\">Environment</a></nav>"
+    );
+
+    let _ = writeln!(out, "<section id=\"decision\"><h2>Decision summary</h2>");
+    let _ = writeln!(
+        out,
+        "<p class=\"note\">Ratios are stable-ABI {q} over unlimited {q} on the same interpreter; a difference is \
+         stated only where the 95 % interval excludes 1.0.</p>",
+        q = r.run.sampling.measure.quantity()
+    );
+    for (title, lines) in summary::summary(&rep.decision) {
+        let _ = writeln!(out, "<h3>{}</h3><ul class=\"summary\">", esc(title));
+        for l in lines {
+            let _ = writeln!(out, "<li>{}</li>", esc(&l));
+        }
+        let _ = writeln!(out, "</ul>");
+    }
+    let (header, rows) = summary::group_table(&rep.decision, r);
+    if !rows.is_empty() {
+        let _ = writeln!(
+            out,
+            "<h3>By group</h3><p class=\"note\">Median ratio per band; (parentheses): interval includes 1.0.</p>"
+        );
+        plain_table(&mut out, "group-costs", &header, &rows);
+    }
+    let _ = writeln!(out, "</section>");
+
+    let _ = writeln!(out, "<section id=\"plots\"><h2>Plots</h2>");
+    for p in rep.plots.iter().filter(|p| p.name != "matrix") {
+        figure(&mut out, p);
+    }
+    let _ = writeln!(out, "</section><section id=\"matrix\"><h2>ABI compatibility matrix</h2>");
+    match (rep.matrix, rep.plots.iter().find(|p| p.name == "matrix")) {
+        (Some(m), Some(p)) => {
+            let _ = writeln!(out, "<p class=\"note\">From <code>{}</code>.</p>", esc(&m.source.display().to_string()));
+            figure(&mut out, p);
+        }
+        _ => {
+            let _ = writeln!(
+                out,
+                "<p class=\"note\">The matrix was not run for this report (run <code>abibench matrix</code>, then <code>abibench report</code>; or give <code>--matrix FILE</code>).</p>"
+            );
+        }
+    }
+    let _ = writeln!(out, "</section>");
+
+    let _ = writeln!(out, "<section id=\"tables\"><h2>Full tables</h2>");
+    let _ = writeln!(
+        out,
+        "<p class=\"note\">Median {} per operation ± its 95 % interval's half-width; stable-ABI cells add their \
+         paired ratio to unlimited (red: measurably slower, blue: measurably faster, grey: interval includes 1.0).</p>",
+        r.run.sampling.measure.quantity()
+    );
+    results_table(&mut out, r, rep.analysis);
+    comparison_tables(&mut out, r, rep.analysis);
+    let (header, rows) = native_table(r, rep.analysis);
+    if !rows.is_empty() {
+        let _ = writeln!(
+            out,
+            "<h3>Above the native floor</h3><p class=\"note\">The same work in pure Rust (criterion), and what each \
+             cell costs above it: the crossing (C API, PyO3, the object model). Floor and cell come from different \
+             processes, so these are not paired ratios.</p>"
+        );
+        plain_table(&mut out, "native", &header, &rows);
+    }
+    let _ = writeln!(out, "</section>");
+
+    let _ = writeln!(out, "<section id=\"method\"><h2>Methodology</h2>");
+    methodology(&mut out, r);
+    let _ = writeln!(out, "</section><section id=\"environment\"><h2>Environment and interpreter provenance</h2>");
+    environment(&mut out, rep);
+    let _ = writeln!(
+        out,
+        "</section><section id=\"raw\"><h2>Raw data</h2><p>Every raw value, interpreter probe and build record: \
+         <a href=\"{}\">{}</a> (schema {} v{}).</p></section>",
+        path_url(&rep.results_link),
+        esc(&rep.results_link),
+        esc(&r.schema),
+        r.schema_version
+    );
+    let _ = writeln!(out, "</main></body></html>");
+    out
+}
+
+/// The self-contained HTML page.
+pub struct Html;
+
+impl Exporter for Html {
+    fn file_name(&self) -> &'static str {
+        "report.html"
+    }
+
+    fn render(&self, report: &Report) -> String {
+        render_page(report)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analysis::caveats::run_caveats;
+    use crate::analysis::cells::analyse;
+    use crate::analysis::compat::{Compat, CompatCell, CompatMatrix};
+    use crate::analysis::decision::Decision;
+    use crate::export::plots;
+    use crate::model::testdata;
+
+    const EVIL: &str = "<script>alert(1)</script>\"'&<img src=x onerror=alert(2)>";
+
+    #[test]
+    fn every_user_string_is_escaped() {
+        let mut r = testdata::results();
+        r.groups[0].title = EVIL.into();
+        r.groups[0].description = EVIL.into();
+        r.groups[0].comparisons[0].label = EVIL.into();
+        r.groups[0].scenarios[0].description = EVIL.into();
+        r.host.hostname = EVIL.into();
+        r.host.cpu_model = EVIL.into();
+        r.run.argv.push(EVIL.into());
+        r.interpreters[0].build.config_args = EVIL.into();
+        r.interpreters[0].argv = vec![EVIL.into()];
+        for c in r.cells.iter_mut().filter(|c| c.reason.is_some()) {
+            c.reason = Some(EVIL.into());
+        }
+        let a = analyse(&r);
+        let m = CompatMatrix {
+            source: EVIL.into(),
+            cells: vec![CompatCell { build: EVIL.into(), interpreter: EVIL.into(), compat: Compat::Ok }],
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let plots = plots::figures(&r, Some(&m)).iter().map(|f| f.write(&r, &a, dir.path()).unwrap()).collect();
+        let rep = Report {
+            results: &r,
+            analysis: &a,
+            decision: Decision::compute(&r, &a),
+            caveats: run_caveats(&r, &a),
+            plots,
+            matrix: Some(&m),
+            results_link: format!("../{EVIL}.json"),
+        };
+        let html = Html.render(&rep);
+        assert!(!html.contains("<script") && !html.contains("<img src=x"), "raw markup leaked");
+        assert!(!html.contains("'&<"), "raw quote/ampersand leaked");
+        assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;&quot;&#39;&amp;"), "escaped text missing");
+        assert!(html.contains("href=\"../%3Cscript%3E"), "link not encoded");
+        // The page pulls nothing from the network (the SVG namespace URI is a name, not a fetch).
+        assert!(!html.contains("src=\"http") && !html.contains("href=\"http") && !html.contains("url("));
+    }
+}

@@ -1,0 +1,56 @@
+//! What the report's pages are given ([`Report`]) and what a page format is ([`Exporter`]), with
+//! the link encoding every page uses.
+
+use crate::analysis::cells::Analysis;
+use crate::analysis::compat::CompatMatrix;
+use crate::analysis::decision::Decision;
+use crate::export::plots::Plot;
+use crate::model::results::Results;
+
+/// Everything the page exporters show.
+pub struct Report<'a> {
+    pub results: &'a Results,
+    pub analysis: &'a Analysis,
+    pub decision: Decision,
+    pub caveats: Vec<String>,
+    pub plots: Vec<Plot>,
+    pub matrix: Option<&'a CompatMatrix>,
+    /// The results file, as a path relative to the report directory (for links).
+    pub results_link: String,
+}
+
+/// One page format of the report: its file name in the report directory, and its text.
+pub trait Exporter {
+    fn file_name(&self) -> &'static str;
+    fn render(&self, report: &Report) -> String;
+}
+
+/// Percent-encodes every byte of `s` except ASCII letters, digits, `-._~` and those in `keep`:
+/// safe in a URL, and (having no `&<>"'`) in an HTML attribute or a Markdown link.
+pub fn percent_encode(s: &str, keep: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) || keep.as_bytes().contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// A relative file path as a link target: each segment encoded, the separators kept.
+pub fn path_url(path: &str) -> String {
+    percent_encode(path, "/")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn links_encode_everything_but_the_path_shape() {
+        assert_eq!(path_url("../run 1/<a>&\"'.json"), "../run%201/%3Ca%3E%26%22%27.json");
+        assert_eq!(percent_encode("é#%", ""), "%C3%A9%23%25");
+    }
+}

@@ -1,0 +1,79 @@
+//! The report: a results file's page a user can link to — `report.html` (self-contained),
+//! `report.md` (PR comments, CI summaries) and `plots/` (SVG and PNG).
+
+use std::path::{Component, Path, PathBuf};
+
+use anyhow::{Context, Result};
+use rayon::prelude::*;
+
+use crate::analysis::caveats::run_caveats;
+use crate::analysis::cells::Analysis;
+use crate::analysis::compat::CompatMatrix;
+use crate::analysis::decision::Decision;
+use crate::export::html::Html;
+use crate::export::markdown::Markdown;
+use crate::export::page::{Exporter, Report};
+use crate::export::plots;
+use crate::model::io::write_atomic;
+use crate::model::results::Results;
+
+/// `target` as seen from directory `base` (both made absolute), for a link that survives moving
+/// the pair together.
+fn relative_link(target: &Path, base: &Path) -> Result<String> {
+    let abs = |p: &Path| std::path::absolute(p).with_context(|| format!("cannot resolve {}", p.display()));
+    let (t, b) = (abs(target)?, abs(base)?);
+    let (t, b): (Vec<Component>, Vec<Component>) = (t.components().collect(), b.components().collect());
+    let common = t.iter().zip(&b).take_while(|(x, y)| x == y).count();
+    let mut rel = PathBuf::new();
+    for _ in common..b.len() {
+        rel.push("..");
+    }
+    rel.extend(&t[common..]);
+    Ok(rel.to_string_lossy().into_owned())
+}
+
+/// Where `report` writes when not told: beside the results file, in a directory named after it.
+pub fn default_dir(results_file: &Path) -> PathBuf {
+    results_file.with_extension("")
+}
+
+/// Writes the plots into `out/plots/`, then each page (`report.html`, `report.md`); returns the
+/// HTML's path.
+pub fn write(
+    r: &Results,
+    a: &Analysis,
+    results_file: &Path,
+    out: &Path,
+    matrix: Option<&CompatMatrix>,
+) -> Result<PathBuf> {
+    let plot_dir = out.join("plots");
+    std::fs::create_dir_all(&plot_dir).with_context(|| format!("cannot create {}", plot_dir.display()))?;
+    let figures = plots::figures(r, matrix);
+    let plots = figures.par_iter().map(|f| f.write(r, a, &plot_dir)).collect::<Result<Vec<_>>>()?;
+    let report = Report {
+        results: r,
+        analysis: a,
+        decision: Decision::compute(r, a),
+        caveats: run_caveats(r, a),
+        plots,
+        matrix,
+        results_link: relative_link(results_file, out)?,
+    };
+    let pages: [&dyn Exporter; 2] = [&Html, &Markdown];
+    for page in pages {
+        write_atomic(&out.join(page.file_name()), page.render(&report).as_bytes())?;
+    }
+    Ok(out.join(Html.file_name()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn links_to_the_results_file_are_relative_to_the_report() {
+        assert_eq!(relative_link(Path::new("/r/20260101.json"), Path::new("/r/20260101")).unwrap(), "../20260101.json");
+        assert_eq!(relative_link(Path::new("/r/ref/x.json"), Path::new("/r/ref")).unwrap(), "x.json");
+        assert_eq!(default_dir(Path::new("results/20260101T000000Z.json")), Path::new("results/20260101T000000Z"));
+    }
+}

@@ -1,0 +1,239 @@
+//! Running scenarios: one worker child per (interpreter, process index) loads every build that
+//! interpreter can take and times them interleaved (see `worker.py`).
+//!
+//! A crash, hang or Python error is pinned to the cell the worker announced last ("at" events);
+//! that cell is recorded as such and a fresh worker resumes with the cells still to do.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
+use std::sync::atomic::AtomicBool;
+
+use anyhow::Result;
+
+use crate::measure::protocol::{Event, Job, JobBuild, JobSampling, JobScenario};
+use crate::measure::worker::{self, Ending};
+use crate::model::build::{build_for, BuildOutcome, BuildRecord};
+use crate::model::child::{describe, tail};
+use crate::model::estimate::median;
+use crate::model::interpreter::Interpreter;
+use crate::model::mode::Mode;
+use crate::model::results::{Cell, CellStatus, ProcessSamples, WorkerRecord};
+use crate::model::sampling::{Measure, Sampling};
+use crate::model::scenario::Scenario;
+use crate::setup::selection::Selection;
+
+/// Everything one interpreter's measurement needs.
+pub struct Plan<'a> {
+    pub interpreter: &'a Interpreter,
+    /// Each build this interpreter should load, under a label unique in this plan.
+    pub builds: Vec<PlannedBuild>,
+    pub scenarios: Vec<&'a Scenario>,
+}
+
+/// One build in a plan. The label is normally the mode's name; an A/A self-check loads one
+/// build twice, as "A" and "B".
+#[derive(Debug, Clone)]
+pub struct PlannedBuild {
+    pub label: String,
+    pub mode: Mode,
+    pub path: PathBuf,
+}
+
+impl PlannedBuild {
+    pub fn of_mode(mode: Mode, path: PathBuf) -> PlannedBuild {
+        PlannedBuild { label: mode.name(), mode, path }
+    }
+}
+
+/// Each selected interpreter's plan: every build of its modes that built, and the cells of the
+/// builds that failed, recorded as such (there is nothing to load for them).
+pub fn plans<'a>(sel: &'a Selection, builds: &[BuildRecord]) -> Vec<(Plan<'a>, Vec<Cell>)> {
+    let scenarios: Vec<&Scenario> = sel.groups.iter().flat_map(|g| &g.scenarios).collect();
+    sel.interpreters
+        .iter()
+        .map(|interp| {
+            let mut plan = Plan { interpreter: interp, builds: Vec::new(), scenarios: scenarios.clone() };
+            let mut unbuilt = Vec::new();
+            for mode in sel.modes.iter().copied().filter(|&m| sel.runs(interp, m)) {
+                match build_for(builds, mode, interp).map(|b| &b.outcome) {
+                    Some(BuildOutcome::Ok { artifact, .. }) => {
+                        plan.builds.push(PlannedBuild::of_mode(mode, artifact.clone()))
+                    }
+                    Some(BuildOutcome::Failed { error }) => unbuilt.extend(scenarios.iter().map(|s| {
+                        let mut c = Cell::pending(&interp.id(), mode, &s.name, s.n);
+                        c.fail(CellStatus::BuildFailed, error.clone());
+                        c
+                    })),
+                    None => {}
+                }
+            }
+            (plan, unbuilt)
+        })
+        .collect()
+}
+
+/// What one interpreter's measurement produced: each cell with its build's label.
+pub struct Measured {
+    pub cells: Vec<(String, Cell)>,
+    pub workers: Vec<WorkerRecord>,
+    pub interrupted: bool,
+}
+
+/// (scenario, build label).
+type CellKey = (String, String);
+
+/// Runs the plan: `processes` workers in turn, each resumed after a crash until every cell has
+/// an outcome. `on_cell` sees each finished (scenario, build label) of each process, for progress.
+pub fn measure(
+    plan: &Plan,
+    sampling: &Sampling,
+    seed: u64,
+    stop: &AtomicBool,
+    on_cell: &dyn Fn(&str, &str),
+) -> Result<Measured> {
+    let mut cells: BTreeMap<CellKey, Cell> = BTreeMap::new();
+    for s in &plan.scenarios {
+        for b in &plan.builds {
+            cells
+                .insert((s.name.clone(), b.label.clone()), Cell::pending(&plan.interpreter.id(), b.mode, &s.name, s.n));
+        }
+    }
+    let mut workers = Vec::new();
+    let mut broken_builds: BTreeSet<String> = BTreeSet::new();
+    // A build that cannot be loaded fails all its cells still to do.
+    let fail_build = |cells: &mut BTreeMap<CellKey, Cell>, label: &str, why: &str| {
+        for ((_, b), c) in cells.iter_mut() {
+            if b == label && c.status == CellStatus::Pending {
+                c.fail(CellStatus::NotLoadable, why.to_string());
+            }
+        }
+    };
+    for process in 0..sampling.processes {
+        // Cells that failed for good in an earlier process are not retried.
+        let mut done: BTreeSet<CellKey> =
+            cells.iter().filter(|(_, c)| c.status.is_final_failure()).map(|(k, _)| k.clone()).collect();
+        let mut overhead_per_loop = f64::NAN;
+        let mut restarts = 0usize;
+        loop {
+            let builds: Vec<&PlannedBuild> = plan.builds.iter().filter(|b| !broken_builds.contains(&b.label)).collect();
+            let todo: Vec<&Scenario> = plan
+                .scenarios
+                .iter()
+                .copied()
+                .filter(|s| builds.iter().any(|b| !done.contains(&(s.name.clone(), b.label.clone()))))
+                .collect();
+            if todo.is_empty() {
+                break;
+            }
+            // Callgrind's profile parts go to a scratch directory the worker reads back.
+            let callgrind_out = (sampling.measure == Measure::Instructions).then(tempfile::tempdir).transpose()?;
+            let skip: Vec<CellKey> = done.iter().cloned().collect();
+            let job = Job {
+                builds: builds.iter().map(|b| JobBuild { label: &b.label, mode: b.mode, path: &b.path }).collect(),
+                scenarios: todo
+                    .iter()
+                    .map(|s| JobScenario {
+                        name: &s.name,
+                        function: &s.function,
+                        setup: &s.setup,
+                        stmt: &s.stmt,
+                        n: s.n,
+                    })
+                    .collect(),
+                skip: skip.iter().map(|(s, b)| (s.as_str(), b.as_str())).collect(),
+                sampling: JobSampling {
+                    min_time: sampling.min_time,
+                    values: sampling.values,
+                    warmups: sampling.warmups,
+                    seed: seed.wrapping_add(process as u64 * 1000 + restarts as u64),
+                    target_instructions: sampling.target_instructions,
+                    callgrind_out: callgrind_out.as_ref().map(|d| d.path()),
+                },
+                overhead: overhead_per_loop.is_nan(),
+            };
+            let mut last_at: Option<(Option<String>, Option<String>, String)> = None;
+            let mut worker = WorkerRecord::new(&plan.interpreter.id(), process);
+            let ending = worker::run(plan.interpreter, sampling, &job, stop, |ev| match ev {
+                Event::At { scenario, build, phase } => last_at = Some((scenario, build, phase)),
+                Event::Loaded {} | Event::Done => {}
+                Event::LoadFailed { build, error } => {
+                    fail_build(&mut cells, &build, &error);
+                    broken_builds.insert(build);
+                }
+                Event::Overhead { loops, values } => {
+                    overhead_per_loop = median(&values) / loops as f64;
+                    worker.overhead_loops = loops;
+                    worker.overhead_values = values;
+                }
+                Event::Cell { scenario, build, status, reason, loops, warmups, values, gil } => {
+                    let key = (scenario, build);
+                    if let Some(c) = cells.get_mut(&key) {
+                        c.gil_enabled = gil;
+                        match (status, loops) {
+                            (CellStatus::Ok, Some(loops)) => c.add_process(ProcessSamples {
+                                process,
+                                loops,
+                                overhead_per_loop_s: overhead_per_loop,
+                                warmups_s: warmups,
+                                values_s: values,
+                            }),
+                            (status, _) => c.fail(status, reason.unwrap_or_default()),
+                        }
+                        on_cell(&key.0, &key.1);
+                    }
+                    done.insert(key);
+                }
+            })?;
+            worker.ending = match &ending {
+                Ending::Done => "done".into(),
+                Ending::Died { status, .. } => describe(status),
+                Ending::Hung { .. } => format!("no output for {} s, killed", sampling.timeout_s),
+                Ending::Interrupted => "interrupted".into(),
+            };
+            workers.push(worker);
+            let (status, why, stderr) = match ending {
+                Ending::Done => break,
+                Ending::Interrupted => {
+                    for c in cells.values_mut().filter(|c| c.status == CellStatus::Pending) {
+                        c.fail(CellStatus::Interrupted, "the run was interrupted before this cell finished".into());
+                    }
+                    return Ok(Measured {
+                        cells: cells.into_iter().map(|((_, b), c)| (b, c)).collect(),
+                        workers,
+                        interrupted: true,
+                    });
+                }
+                Ending::Died { status, stderr } => (CellStatus::Crashed, describe(&status), stderr),
+                Ending::Hung { stderr } => {
+                    (CellStatus::Timeout, format!("no output for {} s", sampling.timeout_s), stderr)
+                }
+            };
+            let during = last_at.as_ref().map_or("start-up", |(_, _, phase)| phase.as_str());
+            let reason = format!("worker {why} during {during}; stderr tail:\n{}", tail(&stderr, 20));
+            match last_at {
+                Some((Some(scenario), Some(build), _)) => {
+                    let key = (scenario, build);
+                    if let Some(c) = cells.get_mut(&key) {
+                        c.fail(status, reason);
+                        on_cell(&key.0, &key.1);
+                    }
+                    done.insert(key);
+                }
+                Some((None, Some(build), _)) => {
+                    // Died while loading a build: that build is unusable in this interpreter.
+                    fail_build(&mut cells, &build, &reason);
+                    broken_builds.insert(build);
+                }
+                _ => {
+                    // Died outside any cell (start-up, overhead): nothing to resume safely.
+                    for c in cells.values_mut().filter(|c| c.status == CellStatus::Pending) {
+                        c.fail(status, reason.clone());
+                    }
+                    break;
+                }
+            }
+            restarts += 1;
+        }
+    }
+    Ok(Measured { cells: cells.into_iter().map(|((_, b), c)| (b, c)).collect(), workers, interrupted: false })
+}

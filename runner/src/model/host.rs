@@ -1,0 +1,75 @@
+//! The machine a run timed on, and the source it built: what explains a difference between two runs.
+
+use std::path::Path;
+use std::process::Command;
+
+use serde::{Deserialize, Serialize};
+
+/// The machine, as far as it explains noise: load and frequency policy matter as much as the CPU.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Host {
+    pub hostname: String,
+    pub os: String,
+    pub kernel: String,
+    pub cpu_model: String,
+    pub logical_cpus: usize,
+    pub memory_bytes: u64,
+    pub load_average_at_start: Option<[f64; 3]>,
+    pub cpu_governor: Option<String>,
+}
+
+/// The source a run built its extension from.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SourceInfo {
+    pub git_revision: Option<String>,
+    pub git_dirty: bool,
+    pub ext_source_hash: String,
+}
+
+fn read_trim(path: &str) -> Option<String> {
+    std::fs::read_to_string(path).ok().map(|s| s.trim().to_string())
+}
+
+impl Host {
+    pub fn current() -> Host {
+        let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+        let meminfo = std::fs::read_to_string("/proc/meminfo").unwrap_or_default();
+        let field = |text: &str, key: &str| {
+            text.lines().find(|l| l.starts_with(key)).and_then(|l| l.split_once(':')).map(|(_, v)| v.trim().to_string())
+        };
+        let os = std::fs::read_to_string("/etc/os-release")
+            .ok()
+            .and_then(|t| {
+                t.lines().find_map(|l| l.strip_prefix("PRETTY_NAME=").map(|v| v.trim_matches('"').to_string()))
+            })
+            .unwrap_or_else(|| std::env::consts::OS.into());
+        Host {
+            hostname: read_trim("/proc/sys/kernel/hostname").unwrap_or_default(),
+            os,
+            kernel: read_trim("/proc/sys/kernel/osrelease").unwrap_or_default(),
+            cpu_model: field(&cpuinfo, "model name").unwrap_or_default(),
+            logical_cpus: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            memory_bytes: field(&meminfo, "MemTotal")
+                .and_then(|v| v.trim_end_matches(" kB").parse::<u64>().ok())
+                .map_or(0, |kb| kb * 1024),
+            load_average_at_start: load_average(),
+            cpu_governor: read_trim("/sys/devices/system/cpu/cpu0/cpufreq/scaling_governor"),
+        }
+    }
+}
+
+/// The 1, 5 and 15 minute load averages, where the system tells them.
+pub fn load_average() -> Option<[f64; 3]> {
+    let v: Vec<f64> = read_trim("/proc/loadavg")?.split_whitespace().take(3).filter_map(|x| x.parse().ok()).collect();
+    (v.len() == 3).then(|| [v[0], v[1], v[2]])
+}
+
+/// The workspace's git revision and whether it has uncommitted changes.
+pub fn git_state(workspace: &Path) -> (Option<String>, bool) {
+    let git = |args: &[&str]| {
+        Command::new("git").arg("-C").arg(workspace).args(args).output().ok().filter(|o| o.status.success())
+    };
+    let rev = git(&["rev-parse", "HEAD"]).map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string());
+    let dirty = git(&["status", "--porcelain"]).is_some_and(|o| !o.stdout.is_empty());
+    (rev, dirty)
+}

@@ -1,0 +1,97 @@
+//! Files abibench writes: atomic JSON, schema-checked reads, run ids that sort by time.
+
+use std::fs::Permissions;
+use std::io::Write;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context, Result};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+/// Writes JSON to a temporary file beside `path`, syncs, then renames: a reader never sees half a
+/// file. Every file abibench saves goes through here.
+pub fn write_json_atomic<T: Serialize>(value: &T, path: &Path) -> Result<()> {
+    write_atomic(path, &serde_json::to_vec_pretty(value)?)
+}
+
+/// Writes `bytes` to a temporary file beside `path`, syncs, then renames it into place: a reader
+/// (or a full disk) never leaves half a file under `path`.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let write = || -> std::io::Result<()> {
+        // Readable like any file the user writes (umask applies), not tempfile's private 0600.
+        let mut tmp = tempfile::Builder::new().permissions(Permissions::from_mode(0o666)).tempfile_in(dir)?;
+        tmp.write_all(bytes)?;
+        tmp.as_file().sync_all()?;
+        tmp.persist(path)?;
+        Ok(())
+    };
+    write().with_context(|| format!("cannot write {}", path.display()))
+}
+
+/// Reads a file written by `write_json_atomic`, refusing another schema or version by name before
+/// trying to parse the rest (an old file should say it is old, not that a field is missing).
+pub fn read_json<T: DeserializeOwned>(path: &Path, schema: &str, version: u32) -> Result<T> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    #[derive(Deserialize)]
+    struct Header {
+        schema: String,
+        schema_version: u32,
+    }
+    let h: Header =
+        serde_json::from_str(&text).with_context(|| format!("{} is not an {schema} file", path.display()))?;
+    if h.schema != schema || h.schema_version != version {
+        bail!(
+            "{}: schema {} v{} (this abibench reads {schema} v{version})",
+            path.display(),
+            h.schema,
+            h.schema_version
+        );
+    }
+    serde_json::from_str(&text).with_context(|| format!("{}: malformed {schema} file", path.display()))
+}
+
+pub fn now_rfc3339() -> String {
+    humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string()
+}
+
+/// A run id that sorts by time: `20261120T234847Z`.
+pub fn run_id(started_at: &str) -> String {
+    started_at.chars().filter(|c| !matches!(c, '-' | ':')).collect()
+}
+
+/// The newest `<prefix><run id>.json` in `dir` (run ids sort by time and start with a digit, so
+/// `native-…` files are not taken for results files).
+pub fn latest(dir: &Path, prefix: &str) -> Result<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .with_context(|| format!("cannot read {}", dir.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .filter(|p| {
+            let stem = p.file_stem().unwrap_or_default().to_string_lossy();
+            stem.strip_prefix(prefix).is_some_and(|id| id.starts_with(|c: char| c.is_ascii_digit()))
+        })
+        .collect();
+    files.sort();
+    files.pop().with_context(|| format!("no {prefix}<run id>.json files in {}", dir.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn latest_tells_results_from_native_files() {
+        let dir = tempfile::tempdir().unwrap();
+        for f in ["20261120T000000Z.json", "20261119T000000Z.json", "native-20261121T000000Z.json", "notes.json"] {
+            std::fs::write(dir.path().join(f), "{}").unwrap();
+        }
+        let name = |p: PathBuf| p.file_name().unwrap().to_string_lossy().into_owned();
+        assert_eq!(name(latest(dir.path(), "").unwrap()), "20261120T000000Z.json");
+        assert_eq!(name(latest(dir.path(), "native-").unwrap()), "native-20261121T000000Z.json");
+        let e = latest(dir.path(), "other-").unwrap_err().to_string();
+        assert!(e.contains("other-<run id>.json") && e.contains(&dir.path().display().to_string()), "{e}");
+    }
+}

@@ -1,0 +1,24 @@
+//! The data model, at the bottom of the pipeline: the files abibench reads and writes (results,
+//! matrix, native floors, history, baselines, scenarios) and their parts, the sampling and
+//! measure types, and the plumbing every stage shares — atomic JSON, run ids, the host, and the
+//! one child-process runner. It imports nothing else of the crate.
+
+pub mod baseline;
+pub mod build;
+pub mod child;
+pub mod estimate;
+pub mod history;
+pub mod host;
+pub mod interpreter;
+pub mod io;
+pub mod matrix;
+pub mod merge;
+pub mod mode;
+pub mod native;
+pub mod results;
+pub mod sampling;
+pub mod scenario;
+pub mod shard;
+#[cfg(test)]
+pub(crate) mod testdata;
+pub mod version;

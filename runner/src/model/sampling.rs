@@ -1,0 +1,126 @@
+//! What a value is (`Measure`) and how many to take (`Level` → `Sampling`).
+
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+/// What a value is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Measure {
+    /// Seconds of `loops` executions by `time.perf_counter` (reported in ns per operation).
+    WallTime,
+    /// Instructions of `loops` executions, counted by callgrind: identical from run to run.
+    Instructions,
+}
+
+impl Measure {
+    pub const ALL: [Measure; 2] = [Measure::WallTime, Measure::Instructions];
+
+    /// Factor from a raw value per operation to the unit shown.
+    pub fn scale(self) -> f64 {
+        match self {
+            Measure::WallTime => 1e9,
+            Measure::Instructions => 1.0,
+        }
+    }
+
+    /// As on the command line and in files: "wall-time", "instructions".
+    pub fn name(self) -> &'static str {
+        match self {
+            Measure::WallTime => "wall-time",
+            Measure::Instructions => "instructions",
+        }
+    }
+
+    /// What a value is, for titles: "time", "instructions".
+    pub fn quantity(self) -> &'static str {
+        match self {
+            Measure::WallTime => "time",
+            Measure::Instructions => "instructions",
+        }
+    }
+
+    pub fn unit(self) -> &'static str {
+        match self {
+            Measure::WallTime => "ns",
+            Measure::Instructions => "instr",
+        }
+    }
+}
+
+impl FromStr for Measure {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Measure::ALL
+            .into_iter()
+            .find(|m| m.name() == s)
+            .ok_or_else(|| format!("unknown measure '{s}' (known: {})", Measure::ALL.map(Measure::name).join(", ")))
+    }
+}
+
+/// How much to measure per cell. Chosen by level and measure; see `Level::sampling`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Sampling {
+    pub measure: Measure,
+    /// Calibrate loops so one value lasts at least this long (seconds).
+    pub min_time: f64,
+    /// Values per cell per worker process: one per interleaved round (wall time), or one per
+    /// (L, 2L) pair of counted regions (instructions).
+    pub values: usize,
+    /// Instructions: aim for regions of about this many instructions per L loops.
+    pub target_instructions: u64,
+    pub warmups: usize,
+    /// Worker processes per interpreter, run one after another (never in parallel).
+    pub processes: usize,
+    /// A worker silent for this long is killed and its current cell recorded as hung.
+    pub timeout_s: f64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Level {
+    /// Smoke test: a few short values per cell; ratios are indicative only.
+    Quick,
+    /// The everyday comparison.
+    Default,
+    /// Nightly: more processes and longer values for tight intervals.
+    Thorough,
+}
+
+impl Level {
+    pub fn sampling(self, measure: Measure) -> Sampling {
+        // Ratios are taken pair by pair, so what narrows their intervals is the number of pairs,
+        // not the length of a value: a 2.5 ms value is still thousands of loops, and on a noisy
+        // 2-core machine 40 values of 2.5 ms put 90 % of the stable-ABI ratios within +-2 % where
+        // 10 values of 10 ms (the same time) put 68 % there. Processes are the independent units
+        // (each has its own memory layout), so the time is spread over 4 of them: with 2, an A/A
+        // test found 13-17 % false differences at a nominal 5 %; with 4, 5 %.
+        let (min_time, values, warmups, processes) = match self {
+            Level::Quick => (0.002, 5, 1, 1),
+            Level::Default => (0.0025, 20, 1, 4),
+            Level::Thorough => (0.005, 50, 2, 8),
+        };
+        let (pairs, target_instructions) = match self {
+            Level::Quick => (1, 1_000_000),
+            Level::Default => (3, 4_000_000),
+            Level::Thorough => (5, 10_000_000),
+        };
+        match measure {
+            Measure::WallTime => {
+                Sampling { measure, min_time, values, warmups, processes, target_instructions: 0, timeout_s: 120.0 }
+            }
+            // Counts do not drift, so one process suffices; callgrind runs ~50x slower.
+            Measure::Instructions => Sampling {
+                measure,
+                min_time: 0.0,
+                values: pairs,
+                warmups: 0,
+                processes: 1,
+                target_instructions,
+                timeout_s: 900.0,
+            },
+        }
+    }
+}

@@ -1,0 +1,98 @@
+//! A small, fully known results file for unit tests of the analysis consumers (report, plots,
+//! exporters): two interpreters, a chatty and a compute group, ratios chosen in advance.
+
+use serde_json::{json, Value};
+
+use crate::model::results::Results;
+
+/// Per-operation times in ns: (interpreter, mode, scenario, ns). abi3-py38 costs 1.5x on the chatty
+/// path everywhere; abi3-py312 (3.12 only) costs 1.1x; the compute kernel costs the same in every mode.
+const TIMES: &[(&str, &str, &str, f64)] = &[
+    ("3.8.18", "unlimited", "list_get", 10.0),
+    ("3.8.18", "abi3-py38", "list_get", 15.0),
+    ("3.8.18", "unlimited", "list_macro", 8.0),
+    ("3.8.18", "unlimited", "kernel", 1000.0),
+    ("3.8.18", "abi3-py38", "kernel", 1000.0),
+    ("3.12.1", "unlimited", "list_get", 20.0),
+    ("3.12.1", "abi3-py38", "list_get", 30.0),
+    ("3.12.1", "abi3-py312", "list_get", 22.0),
+    ("3.12.1", "unlimited", "list_macro", 16.0),
+    ("3.12.1", "unlimited", "kernel", 1000.0),
+    ("3.12.1", "abi3-py38", "kernel", 1000.0),
+    ("3.12.1", "abi3-py312", "kernel", 1000.0),
+];
+
+/// Ten values around `ns`, +-2 % in a pattern that `salt` shifts, so two cells of equal time give
+/// paired ratios on both sides of 1.0.
+fn values(ns: f64, salt: usize) -> Vec<f64> {
+    (0..10).map(|i| ns * 1e-9 * (1.0 + 0.01 * ((i * 7 + salt) % 5) as f64 - 0.02)).collect()
+}
+
+fn interpreter(name: &str, minor: u8) -> Value {
+    json!({
+        "name": name, "argv": [format!("/opt/py/{name}/bin/python3")], "provenance": "pyenv",
+        "version": [3, minor], "full_version": name, "implementation": "cpython",
+        "soabi": format!("cpython-3{minor}-x86_64-linux-gnu"), "ext_suffix": format!(".cpython-3{minor}-x86_64-linux-gnu.so"),
+        "extension_suffixes": [".abi3.so", ".so"], "gil_disabled": false,
+        "build": {"compiler": "GCC 12.2.0", "cc": "gcc", "opt": "-O3", "config_args": "'--enable-shared'",
+                  "pgo": minor >= 12, "lto": false, "shared": true, "prefix": format!("/opt/py/{name}")}
+    })
+}
+
+fn cells() -> Vec<Value> {
+    let mut cells: Vec<Value> = TIMES
+        .iter()
+        .enumerate()
+        .map(|(k, (interp, mode, scenario, ns))| {
+            json!({
+                "interpreter": interp, "mode": mode, "scenario": scenario, "n": 1, "status": "ok",
+                "processes": [{"process": 0, "loops": 1, "overhead_per_loop_s": 0.0, "warmups_s": [],
+                               "values_s": values(*ns, k % 3)}]
+            })
+        })
+        .collect();
+    for (interp, mode) in [("3.8.18", "abi3-py38"), ("3.12.1", "abi3-py38"), ("3.12.1", "abi3-py312")] {
+        cells.push(json!({
+            "interpreter": interp, "mode": mode, "scenario": "list_macro", "n": 1, "status": "not_available",
+            "reason": "PyList_GET_ITEM is a macro outside the limited API"
+        }));
+    }
+    cells
+}
+
+fn scenario(name: &str, group: &str) -> Value {
+    json!({"name": name, "group": group, "description": format!("{name} described"), "function": "f",
+           "setup": "", "stmt": "f()", "n": 1})
+}
+
+pub fn results() -> Results {
+    let build = |mode: &str, tag: &str| {
+        json!({"mode": mode, "abi_tag": tag, "interpreter": null, "source_hash": "h", "seconds": 1.0,
+               "status": "ok", "artifact": format!("/cache/{tag}/bench_ext.so"), "cached": true})
+    };
+    serde_json::from_value(json!({
+        "schema": crate::model::results::SCHEMA, "schema_version": crate::model::results::SCHEMA_VERSION, "tool": "abibench test",
+        "run": {"id": "20260101T000000Z", "started_at": "2026-01-01T00:00:00Z", "finished_at": "2026-01-01T00:01:00Z",
+                "status": "complete", "argv": ["abibench", "compare"], "level": "default",
+                "sampling": {"measure": "wall-time", "min_time": 0.01, "values": 10, "target_instructions": 0,
+                             "warmups": 1, "processes": 1, "timeout_s": 120.0},
+                "seed": 1, "build_seconds": 1.0, "measure_seconds": 2.0},
+        "host": {"hostname": "box", "os": "Debian", "kernel": "6.1", "cpu_model": "CPU", "logical_cpus": 8,
+                 "memory_bytes": 1u64 << 34, "load_average_at_start": [0.1, 0.1, 0.1], "cpu_governor": "performance"},
+        "source": {"git_revision": "abc123", "git_dirty": false, "ext_source_hash": "h"},
+        "interpreters": [interpreter("3.8.18", 8), interpreter("3.12.1", 12)],
+        "builds": [build("unlimited", "cpython-38-x86_64-linux-gnu"), build("unlimited", "cpython-312-x86_64-linux-gnu"),
+                   build("abi3-py38", "abi3-py38"), build("abi3-py312", "abi3-py312")],
+        "groups": [
+            {"name": "containers", "title": "Containers", "kind": "chatty", "description": "Item access.",
+             "file": "scenarios/containers.toml",
+             "comparisons": [{"label": "PyList_GetItem / PyList_GET_ITEM", "baseline": "list_macro", "candidate": "list_get"}],
+             "scenarios": [scenario("list_get", "containers"), scenario("list_macro", "containers")]},
+            {"name": "compute", "title": "Compute", "kind": "compute", "description": "Kernels.",
+             "file": "scenarios/compute.toml", "comparisons": [], "scenarios": [scenario("kernel", "compute")]}
+        ],
+        "cells": cells(),
+        "workers": []
+    }))
+    .expect("the fixture matches the results schema")
+}

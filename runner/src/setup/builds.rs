@@ -1,0 +1,242 @@
+//! Building `bench-ext` once per (mode, interpreter ABI, source hash) into a cache.
+//!
+//! Builds run on a few "lanes" in parallel (rayon), each lane with its own cargo target dir, so
+//! PyO3's dependencies are compiled once per lane and each further mode only recompiles PyO3 itself.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context, Result};
+use rayon::prelude::*;
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+
+use crate::model::build::{BuildOutcome, BuildRecord};
+use crate::model::child::{self, Group, Line, Next, STDERR_TAIL};
+use crate::model::interpreter::Interpreter;
+use crate::model::mode::Mode;
+use crate::setup::audit;
+use crate::setup::paths::cargo;
+
+/// One build to make: a mode, and for `unlimited` the interpreter whose ABI it targets.
+#[derive(Debug, Clone)]
+pub struct BuildRequest {
+    pub mode: Mode,
+    pub interpreter: Option<Interpreter>,
+}
+
+impl BuildRequest {
+    /// The ABI part of the cache key: the interpreter's SOABI for unlimited builds.
+    pub fn abi_tag(&self) -> String {
+        match &self.interpreter {
+            Some(i) if self.mode == Mode::Unlimited => i.soabi.clone(),
+            _ => self.mode.name(),
+        }
+    }
+
+    fn artifact_name(&self) -> String {
+        self.mode.artifact_name(self.interpreter.as_ref().map_or("", |i| i.ext_suffix.as_str()))
+    }
+}
+
+/// One build per mode, and for `unlimited` one per interpreter (`build_all` merges interpreters
+/// that share an ABI tag).
+pub fn requests(modes: &[Mode], interpreters: &[Interpreter]) -> Vec<BuildRequest> {
+    let mut requests = Vec::new();
+    for &mode in modes {
+        match mode {
+            Mode::Unlimited => {
+                requests.extend(interpreters.iter().map(|i| BuildRequest { mode, interpreter: Some(i.clone()) }))
+            }
+            _ => requests.push(BuildRequest { mode, interpreter: None }),
+        }
+    }
+    requests
+}
+
+/// Hash of everything that changes the extension binary: its sources and those of the kernels
+/// crate it links (not that crate's benches), the lock file, the workspace profile, the compiler,
+/// and RUSTFLAGS.
+pub fn source_hash(workspace: &Path) -> Result<String> {
+    let ext = workspace.join("bench-ext");
+    let native = ext.join("native");
+    let mut files = vec![
+        workspace.join("Cargo.toml"),
+        workspace.join("Cargo.lock"),
+        ext.join("Cargo.toml"),
+        ext.join("build.rs"),
+        native.join("Cargo.toml"),
+    ];
+    let mut stack = vec![ext.join("src"), native.join("src")];
+    while let Some(dir) = stack.pop() {
+        for e in std::fs::read_dir(&dir).with_context(|| format!("cannot read {}", dir.display()))? {
+            let p = e?.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                files.push(p);
+            }
+        }
+    }
+    files.sort();
+    let mut h = Sha256::new();
+    for f in &files {
+        h.update(f.strip_prefix(workspace).unwrap_or(f).to_string_lossy().as_bytes());
+        h.update(std::fs::read(f).with_context(|| format!("cannot read {}", f.display()))?);
+    }
+    let rustc = Command::new(std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into())).arg("-vV").output();
+    h.update(rustc.map(|o| o.stdout).unwrap_or_default());
+    h.update(std::env::var("RUSTFLAGS").unwrap_or_default());
+    Ok(h.finalize().iter().take(8).map(|b| format!("{b:02x}")).collect())
+}
+
+/// Builds every request (deduplicated by cache key), reusing cached artifacts.
+/// `on_done` is called once per finished build, for progress.
+pub fn build_all(
+    requests: &[BuildRequest],
+    workspace: &Path,
+    cache: &Path,
+    on_done: &(dyn Fn(&BuildRecord) + Sync),
+) -> Result<Vec<BuildRecord>> {
+    let hash = source_hash(workspace)?;
+    let mut unique: BTreeMap<(Mode, String), &BuildRequest> = BTreeMap::new();
+    for r in requests {
+        unique.entry((r.mode, r.abi_tag())).or_insert(r);
+    }
+    let mut records = Vec::new();
+    let mut to_build = Vec::new();
+    for r in unique.into_values() {
+        let artifact =
+            cache.join("builds").join(r.mode.name()).join(format!("{}-{hash}", r.abi_tag())).join(r.artifact_name());
+        if artifact.is_file() {
+            let rec = record(r, &hash, 0.0, BuildOutcome::Ok { artifact, cached: true });
+            on_done(&rec);
+            records.push(rec);
+        } else {
+            to_build.push((r, artifact));
+        }
+    }
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let lanes = to_build.len().clamp(1, cores.clamp(1, 2));
+    let jobs = (cores / lanes).max(1);
+    let built: Vec<BuildRecord> = (0..lanes)
+        .into_par_iter()
+        .flat_map_iter(|lane| {
+            let target = cache.join("target").join(format!("lane-{lane}"));
+            let mine: Vec<_> = to_build.iter().skip(lane).step_by(lanes).collect();
+            mine.into_iter()
+                .map(|(r, artifact)| {
+                    let start = Instant::now();
+                    let outcome = match cargo_build(r, workspace, &target, jobs, artifact) {
+                        Ok(()) => BuildOutcome::Ok { artifact: artifact.clone(), cached: false },
+                        Err(e) => BuildOutcome::Failed { error: format!("{e:#}") },
+                    };
+                    let rec = record(r, &hash, start.elapsed().as_secs_f64(), outcome);
+                    on_done(&rec);
+                    rec
+                })
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    records.extend(built);
+    records.sort_by(|a, b| (a.mode, &a.abi_tag).cmp(&(b.mode, &b.abi_tag)));
+    Ok(records)
+}
+
+fn record(r: &BuildRequest, hash: &str, seconds: f64, outcome: BuildOutcome) -> BuildRecord {
+    let (outcome, audit) = match (outcome, r.mode.floor()) {
+        (BuildOutcome::Ok { artifact, cached }, Some(floor)) => match audit::audit(&artifact, (floor.0, floor.1)) {
+            Ok(a) => (BuildOutcome::Ok { artifact, cached }, Some(a)),
+            Err(e) => (
+                BuildOutcome::Failed { error: format!("built, but {} cannot be audited: {e:#}", artifact.display()) },
+                None,
+            ),
+        },
+        (outcome, _) => (outcome, None),
+    };
+    BuildRecord {
+        mode: r.mode,
+        abi_tag: r.abi_tag(),
+        interpreter: r.interpreter.as_ref().filter(|_| r.mode == Mode::Unlimited).map(|i| i.name.clone()),
+        source_hash: hash.to_string(),
+        seconds,
+        outcome,
+        audit,
+    }
+}
+
+/// One `cargo build` of the extension; on success the cdylib is copied (atomically) to `artifact`.
+fn cargo_build(r: &BuildRequest, workspace: &Path, target: &Path, jobs: usize, artifact: &Path) -> Result<()> {
+    let mut cmd = Command::new(cargo());
+    cmd.args(["build", "--release", "--package", "bench-ext", "--message-format=json-render-diagnostics"])
+        .arg("--manifest-path")
+        .arg(workspace.join("Cargo.toml"))
+        .arg("--target-dir")
+        .arg(target)
+        .arg(format!("--jobs={jobs}"))
+        // An extension module must not link libpython; this is what maturin sets.
+        .env("PYO3_BUILD_EXTENSION_MODULE", "1")
+        .env_remove("PYO3_PYTHON")
+        .env_remove("PYO3_NO_PYTHON")
+        .env_remove("PYO3_CONFIG_FILE");
+    if let Some(f) = r.mode.cargo_feature() {
+        cmd.args(["--features", &f]);
+    }
+    match (&r.interpreter, r.mode) {
+        (Some(i), Mode::Unlimited) => {
+            cmd.env("PYO3_PYTHON", &i.argv[0]);
+        }
+        (None, Mode::Unlimited) => bail!("an unlimited-API build needs an interpreter"),
+        // Stable-ABI builds depend on the floor only, not on any interpreter.
+        _ => {
+            cmd.env("PYO3_NO_PYTHON", "1");
+        }
+    }
+    // Cargo's JSON messages (stdout) name the cdylib; its diagnostics (stderr) explain a failure.
+    let mut child = child::spawn(cmd, None, Group::Terminal).context("cannot start cargo")?;
+    let mut cdylib = None;
+    loop {
+        match child.next(Duration::from_secs(1)) {
+            Next::Line(Line::Out(line)) => {
+                if let Ok(msg) = serde_json::from_str::<CargoMessage>(&line) {
+                    if msg.reason == "compiler-artifact" && msg.target.as_ref().is_some_and(|t| t.name == "bench_ext") {
+                        cdylib = msg.filenames.into_iter().find(|f| f.extension().is_some_and(|x| x == "so"));
+                    }
+                }
+            }
+            Next::Line(Line::Err(_)) | Next::Quiet => {}
+            Next::Closed => break,
+        }
+    }
+    let status = child.wait()?;
+    if !status.success() {
+        // The last `error:` line is the most specific one (a build script's own message comes
+        // after cargo's "failed to run custom build command"); it heads the record, which the
+        // table quotes by its first line.
+        let kept = child.stderr_tail(usize::MAX);
+        let headline = kept.lines().rev().map(str::trim).find(|l| l.starts_with("error")).unwrap_or_default();
+        bail!("cargo build {status}: {headline}\n{}", child.stderr_tail(STDERR_TAIL));
+    }
+    let cdylib = cdylib.context("cargo reported no bench_ext cdylib")?;
+    let dir = artifact.parent().expect("artifact has a directory");
+    std::fs::create_dir_all(dir)?;
+    let tmp = tempfile::NamedTempFile::new_in(dir)?;
+    std::fs::copy(&cdylib, tmp.path())?;
+    tmp.persist(artifact)?;
+    Ok(())
+}
+
+#[derive(Deserialize)]
+struct CargoMessage {
+    reason: String,
+    target: Option<CargoTarget>,
+    #[serde(default)]
+    filenames: Vec<PathBuf>,
+}
+
+#[derive(Deserialize)]
+struct CargoTarget {
+    name: String,
+}

@@ -1,0 +1,243 @@
+//! Discovering CPython interpreters and asking each what it is (version, ABI tag, build flags).
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{bail, Context, Result};
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::model::interpreter::{BuildInfo, Interpreter, Provenance};
+use crate::model::version::{PyVersion, Selector, Target, OLDEST};
+use crate::setup::paths::cache_root;
+
+const PROBE: &str = include_str!("probe.py");
+
+/// The stamp marking a complete install in the cache.
+pub const STAMP: &str = "abibench-provisioned.json";
+
+/// A complete install found in the cache.
+pub struct Installed {
+    pub argv: Vec<PathBuf>,
+    pub provenance: Provenance,
+}
+
+/// What `provision` writes last into an install directory: marks it complete and says how to
+/// start the interpreter.
+#[derive(Serialize, Deserialize)]
+pub struct Stamp {
+    pub target: Target,
+    /// Relative to the install directory.
+    pub executable: PathBuf,
+    pub provenance: Provenance,
+}
+
+/// Where `provision` installs interpreters: `<cache>/interpreters/<target>/`.
+pub fn interpreters_dir(cache: &Path) -> PathBuf {
+    cache.join("interpreters")
+}
+
+pub fn read_stamp(dir: &Path) -> Option<Stamp> {
+    serde_json::from_str(&std::fs::read_to_string(dir.join(STAMP)).ok()?).ok()
+}
+
+/// Every complete install under `cache` (for discovery).
+pub fn installed(cache: &Path) -> Vec<Installed> {
+    let Ok(entries) = std::fs::read_dir(interpreters_dir(cache)) else { return Vec::new() };
+    let mut found: Vec<Installed> = entries
+        .flatten()
+        .filter_map(|e| {
+            let stamp = read_stamp(&e.path())?;
+            Some(Installed { argv: vec![e.path().join(stamp.executable)], provenance: stamp.provenance })
+        })
+        .collect();
+    found.sort_by(|a, b| a.argv.cmp(&b.argv));
+    found
+}
+
+/// Runs the probe script in `argv` and parses what it reports.
+pub fn probe(argv: Vec<PathBuf>, provenance: Provenance) -> Result<Interpreter> {
+    let shown = argv[0].display().to_string();
+    let out = Command::new(&argv[0])
+        .args(&argv[1..])
+        .args(["-I", "-c", PROBE])
+        .output()
+        .with_context(|| format!("cannot start interpreter {shown}"))?;
+    if !out.status.success() {
+        bail!("interpreter {shown} failed its probe ({}): {}", out.status, String::from_utf8_lossy(&out.stderr).trim());
+    }
+    #[derive(Deserialize)]
+    struct Probe {
+        version: (u8, u8, u8),
+        full_version: String,
+        implementation: String,
+        soabi: Option<String>,
+        ext_suffix: String,
+        extension_suffixes: Vec<String>,
+        gil_disabled: bool,
+        build: BuildInfo,
+    }
+    let p: Probe = serde_json::from_slice(&out.stdout)
+        .with_context(|| format!("interpreter {shown} gave an unreadable probe answer"))?;
+    if p.implementation != "cpython" {
+        bail!("interpreter {shown} is {}, not CPython", p.implementation);
+    }
+    let version = PyVersion(p.version.0, p.version.1);
+    let name = format!("{}.{}.{}{}", p.version.0, p.version.1, p.version.2, if p.gil_disabled { "t" } else { "" });
+    Ok(Interpreter {
+        name,
+        argv,
+        provenance,
+        version,
+        full_version: p.full_version,
+        implementation: p.implementation,
+        soabi: p.soabi.unwrap_or_default(),
+        ext_suffix: p.ext_suffix,
+        extension_suffixes: p.extension_suffixes,
+        gil_disabled: p.gil_disabled,
+        build: p.build,
+    })
+}
+
+/// Candidate interpreters (how to start each) from abibench's cache, pyenv and `PATH`, each with
+/// where it was found.
+fn candidates() -> Vec<(Vec<PathBuf>, Provenance)> {
+    let mut found: Vec<(Vec<PathBuf>, Provenance)> =
+        installed(&cache_root()).into_iter().map(|i| (i.argv, i.provenance)).collect();
+    let pyenv_root = std::env::var_os("PYENV_ROOT")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| Path::new(&h).join(".pyenv")));
+    if let Some(Ok(entries)) = pyenv_root.map(|r| std::fs::read_dir(r.join("versions"))) {
+        for e in entries.flatten() {
+            let name = e.file_name().to_string_lossy().into_owned();
+            // pyenv names CPython versions by number; skip pypy-*, miniconda*, etc.
+            if name.starts_with("3.") {
+                let exe = e.path().join("bin/python3");
+                if exe.is_file() {
+                    found.push((vec![exe], Provenance::Pyenv));
+                }
+            }
+        }
+    }
+    if let Some(path) = std::env::var_os("PATH") {
+        for dir in std::env::split_paths(&path) {
+            for minor in OLDEST.1..=20 {
+                for suffix in ["", "t"] {
+                    let exe = dir.join(format!("python3.{minor}{suffix}"));
+                    if exe.is_file() {
+                        found.push((vec![exe], Provenance::Path));
+                    }
+                }
+            }
+        }
+    }
+    found
+}
+
+/// Every CPython >= 3.8 in abibench's cache, pyenv and `PATH`, one per installation. A stray broken
+/// python on PATH must not stop a run; it is simply not discovered.
+pub fn discover_all() -> Vec<Interpreter> {
+    let probed: Vec<Interpreter> = candidates()
+        .into_par_iter()
+        .filter_map(|(argv, prov)| probe(argv, prov).ok())
+        .filter(|i| i.version >= OLDEST)
+        .collect();
+    unique(probed)
+}
+
+/// One interpreter per installation (the same one is often reachable twice, via pyenv and PATH:
+/// the first is kept), each with a name no other has.
+fn unique(probed: Vec<Interpreter>) -> Vec<Interpreter> {
+    let mut by_install: BTreeMap<(PyVersion, bool, String), Interpreter> = BTreeMap::new();
+    for i in probed {
+        by_install.entry((i.version, i.gil_disabled, i.build.prefix.clone())).or_insert(i);
+    }
+    let mut found: Vec<Interpreter> = by_install.into_values().collect();
+    // Two installs of one version (say pyenv's and the system's 3.11.2) are told apart by origin,
+    // then by number: results key cells by name.
+    let original: Vec<String> = found.iter().map(|i| i.name.clone()).collect();
+    let mut taken: BTreeSet<String> = BTreeSet::new();
+    for (idx, i) in found.iter_mut().enumerate() {
+        if original.iter().enumerate().any(|(j, name)| j != idx && *name == original[idx]) {
+            let base = format!("{} ({})", i.name, i.provenance);
+            let mut name = base.clone();
+            let mut n = 2;
+            while taken.contains(&name) {
+                name = format!("{base} #{n}");
+                n += 1;
+            }
+            i.name = name;
+        }
+        taken.insert(i.name.clone());
+    }
+    found
+}
+
+/// Finds interpreters: discovered ones filtered by version selectors, plus explicit paths.
+/// With no selectors, every discovered CPython >= 3.8 is used.
+pub fn discover(selectors: &[Selector]) -> Result<Vec<Interpreter>> {
+    let explicit: Vec<PathBuf> = selectors
+        .iter()
+        .filter_map(|s| match s {
+            Selector::Path(p) => Some(p.clone()),
+            Selector::Version { .. } => None,
+        })
+        .collect();
+    for p in &explicit {
+        if !p.is_file() {
+            bail!("--python {}: no such file", p.display());
+        }
+    }
+    let versions: Vec<(PyVersion, bool)> = selectors
+        .iter()
+        .filter_map(|s| match s {
+            Selector::Version { version, free_threaded } => Some((*version, *free_threaded)),
+            Selector::Path(_) => None,
+        })
+        .collect();
+
+    let mut probed: Vec<Interpreter> =
+        explicit.into_par_iter().map(|p| probe(vec![p], Provenance::Explicit)).collect::<Result<_>>()?;
+    // Paths alone mean exactly those interpreters; otherwise discovery fills in (filtered by versions).
+    if selectors.is_empty() || !versions.is_empty() {
+        probed.extend(discover_all().into_iter().filter(|i| {
+            versions.is_empty() || versions.iter().any(|(v, ft)| *v == i.version && *ft == i.gil_disabled)
+        }));
+    }
+    let found = unique(probed);
+    for (v, ft) in &versions {
+        if !found.iter().any(|i| i.version == *v && i.gil_disabled == *ft) {
+            bail!(
+                "--python {v}{}: no such interpreter found (looked in abibench's cache, pyenv and PATH; \
+                 `abibench provision --only {v}{0}` may get it; pass a path to use another)",
+                if *ft { "t" } else { "" }
+            );
+        }
+    }
+    if found.is_empty() {
+        bail!("no CPython >= {OLDEST} found in abibench's cache, pyenv or PATH; pass one with --python PATH");
+    }
+    Ok(found)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::interpreter::sample;
+
+    #[test]
+    fn one_interpreter_per_install_each_with_its_own_name() {
+        let found = unique(vec![
+            sample("3.11.2", Provenance::Path, "/usr"),
+            sample("3.11.2", Provenance::Pyenv, "/p/3.11.2"),
+            sample("3.11.2", Provenance::Pyenv, "/p/3.11.2"), // the same install again, via a shim
+            sample("3.11.2", Provenance::Explicit, "/opt/a"),
+            sample("3.11.2", Provenance::Explicit, "/opt/b"),
+            sample("3.13.0", Provenance::Pyenv, "/p/3.13.0"),
+        ]);
+        let mut names: Vec<&str> = found.iter().map(|i| i.name.as_str()).collect();
+        names.sort();
+        assert_eq!(names, ["3.11.2 (--python)", "3.11.2 (--python) #2", "3.11.2 (PATH)", "3.11.2 (pyenv)", "3.13.0"]);
+    }
+}

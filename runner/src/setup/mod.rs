@@ -1,0 +1,11 @@
+//! Setup: what a run needs before anything is timed — interpreters (found, or provisioned into
+//! the cache), the selection of interpreters × modes × scenarios, the builds (one per mode and
+//! interpreter ABI, cached), their stable-ABI audit, and how the interpreters were built.
+
+pub mod audit;
+pub mod build_flags;
+pub mod builds;
+pub mod interpreters;
+pub mod paths;
+pub mod provision;
+pub mod selection;

@@ -1,0 +1,98 @@
+//! The selection: which scenarios, interpreters and modes a run covers (and, with `--shard`, which
+//! part of that matrix this machine runs), resolved before anything is built.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use anyhow::{bail, Result};
+
+use crate::model::interpreter::Interpreter;
+use crate::model::mode::Mode;
+use crate::model::scenario::{self, Group};
+use crate::model::shard::{self, Shard, ShardRecord};
+use crate::model::version::Selector;
+use crate::setup::builds::{self, BuildRequest};
+use crate::setup::interpreters;
+use crate::setup::paths::cache_root;
+use crate::setup::provision;
+
+/// What a selection resolves to, before anything is built.
+pub struct Selection {
+    pub groups: Vec<Group>,
+    pub interpreters: Vec<Interpreter>,
+    pub modes: Vec<Mode>,
+    /// With `--shard`: the modes each interpreter of this shard runs.
+    pub shard: Option<BTreeMap<String, Vec<Mode>>>,
+}
+
+impl Selection {
+    /// Whether `interp` runs `mode` in this selection: the mode fits it, and the shard has it.
+    pub fn runs(&self, interp: &Interpreter, mode: Mode) -> bool {
+        mode.fits(interp).is_ok()
+            && self.shard.as_ref().is_none_or(|s| s.get(&interp.name).is_some_and(|m| m.contains(&mode)))
+    }
+
+    /// Narrows the selection to shard `s` of its (interpreter, mode) matrix (see `shard::assign`).
+    pub fn restrict_to(&mut self, s: Shard) -> Result<ShardRecord> {
+        let matrix: Vec<Vec<Mode>> = self
+            .interpreters
+            .iter()
+            .map(|i| self.modes.iter().copied().filter(|m| m.fits(i).is_ok()).collect())
+            .collect();
+        let record = ShardRecord {
+            shard: s,
+            interpreters: self.interpreters.iter().map(|i| i.name.clone()).collect(),
+            modes: self.modes.clone(),
+        };
+        let mine: BTreeMap<String, Vec<Mode>> = self
+            .interpreters
+            .iter()
+            .zip(shard::assign(&matrix, s))
+            .filter(|(_, modes)| !modes.is_empty())
+            .map(|(i, modes)| (i.name.clone(), modes))
+            .collect();
+        if mine.is_empty() {
+            let cells: usize = matrix.iter().map(Vec::len).sum();
+            bail!("--shard {s}: nothing to run; the matrix has {cells} (interpreter, mode) cell(s), so use at most {cells} shard(s)");
+        }
+        self.interpreters.retain(|i| mine.contains_key(&i.name));
+        self.shard = Some(mine);
+        Ok(record)
+    }
+}
+
+/// What the user asked for: scenario files and globs, interpreters, modes (none: all).
+pub struct Choice<'a> {
+    pub scenarios_dir: &'a Path,
+    pub scenarios: &'a [String],
+    pub python: &'a [Selector],
+    pub modes: &'a [Mode],
+}
+
+/// Resolves a choice: scenario files first (a typo there should not cost an interpreter probe),
+/// then, with `provision`, gets what the interpreter range lacks into the cache (see
+/// `provision::for_selection`; `note` hears how that goes), then discovers the interpreters.
+pub fn select(choice: &Choice, provision: Option<&dyn Fn(String)>) -> Result<Selection> {
+    let groups = scenario::filter(scenario::load_dir(choice.scenarios_dir)?, choice.scenarios)?;
+    if let Some(note) = provision {
+        provision::for_selection(choice.python, &cache_root(), note);
+    }
+    let interpreters = interpreters::discover(choice.python)?;
+    let modes = if choice.modes.is_empty() { Mode::ALL.to_vec() } else { choice.modes.to_vec() };
+    Ok(Selection { groups, interpreters, modes, shard: None })
+}
+
+/// The builds `compare` needs: every selected mode that some selected interpreter can load (the
+/// others are left out, and said so).
+pub fn build_requests(sel: &Selection, note: &dyn Fn(String)) -> Vec<BuildRequest> {
+    let mut requests = Vec::new();
+    for &mode in &sel.modes {
+        let fitting: Vec<Interpreter> = sel.interpreters.iter().filter(|i| sel.runs(i, mode)).cloned().collect();
+        match (fitting.is_empty(), sel.shard.is_some()) {
+            (true, true) => note(format!("{mode}: not in this shard; not built")),
+            (true, false) => note(format!("{mode}: no selected interpreter can load it; not built")),
+            (false, _) => requests.extend(builds::requests(&[mode], &fitting)),
+        }
+    }
+    requests
+}
