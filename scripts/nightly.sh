@@ -94,27 +94,20 @@ else
     "$ab" provision || echo "provision: some versions are unavailable; going on with those present" >&2
 fi
 
-# pass LABEL BASELINE COMPARE-ARGS...: one compare run into $night/LABEL, then the gate (or, on
-# the first night, saving the baseline). Raises $gate to the gate's exit code.
+# pass LABEL BASELINE COMPARE-ARGS...: one compare run into $night/LABEL, then the gate. The nightly
+# policy (gate on the baseline; on its first night save the run as the baseline instead; record
+# either in the history) is `check --save-if-missing`, which the workflow runs too. Raises $gate to
+# the gate's exit code.
 pass() {
     local label=$1 name=$2
     shift 2
-    local dir="$night/$label" file rc=0 first=()
-    if [[ ! -f "$baselines/$name.json" ]]; then
-        first=(--save-baseline "$name" --history "$history")
-    fi
-    # Step 1 provisioned already; the report is written once, in step 5.
-    "$ab" compare --ascii --no-provision --no-report --out "$dir" --baselines-dir "$baselines" "${first[@]}" \
-        "${select[@]}" "$@" \
-        >"$night/$label.tables.txt"
+    local dir="$night/$label" file rc=0
+    # Step 1 provisioned already; the report is written once, in step 4.
+    "$ab" compare --ascii --no-provision --no-report --out "$dir" "${select[@]}" "$@" >"$night/$label.tables.txt"
     file=$(only_json "$dir")
     echo "tables: $night/$label.tables.txt; results: $file" >&2
-    if ((${#first[@]})); then
-        echo "first night for baseline '$name': this run is the baseline now; nothing to gate" >&2
-        return
-    fi
     "$ab" check "$file" --baseline "$name" --baselines-dir "$baselines" --history "$history" \
-        --fail-on-missing >"$night/$label.verdict.md" || rc=$?
+        --fail-on-missing --save-if-missing >"$night/$label.verdict.md" || rc=$?
     cat "$night/$label.verdict.md"
     if ((rc > gate)); then gate=$rc; fi
     if ((rc >= 2)); then

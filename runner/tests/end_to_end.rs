@@ -417,9 +417,12 @@ fn nightly_script_quick_end_to_end() {
             .unwrap()
     };
     let first = night();
-    let err = String::from_utf8_lossy(&first.stderr);
+    let (stdout, err) = (String::from_utf8_lossy(&first.stdout), String::from_utf8_lossy(&first.stderr));
     assert_eq!(first.status.code(), Some(0), "{err}");
-    assert!(err.contains("first night") && out.path().join("baselines/nightly.json").is_file(), "{err}");
+    // The first night's policy (`check --save-if-missing`): each pass becomes its baseline.
+    assert!(stdout.contains("First night for baseline `nightly`"), "{stdout}{err}");
+    assert!(stdout.contains("First night for baseline `nightly-instructions`"), "{stdout}{err}");
+    assert!(out.path().join("baselines/nightly.json").is_file(), "{err}");
 
     let second = night();
     let (stdout, err) = (String::from_utf8_lossy(&second.stdout), String::from_utf8_lossy(&second.stderr));

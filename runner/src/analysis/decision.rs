@@ -281,17 +281,7 @@ impl Decision {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::analysis::cells::analyse;
-    use crate::model::testdata;
-
-    fn decision() -> Decision {
-        let r = testdata::results();
-        Decision::compute(&r, &analyse(&r))
-    }
-
-    fn est(point: f64, low: f64, high: f64) -> Estimate {
-        Estimate { point, low, high }
-    }
+    use crate::analysis::testdata::{decision, est};
 
     #[test]
     fn aggregate_pools_points_and_bounds_and_counts_measurable_ratios() {

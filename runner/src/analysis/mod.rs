@@ -10,4 +10,6 @@ pub mod decision;
 pub mod floors;
 pub mod gate;
 pub mod stats;
+#[cfg(test)]
+pub(crate) mod testdata;
 pub mod trends;

@@ -231,6 +231,10 @@ pub struct CheckArgs {
     /// The baseline: a name under --baselines-dir, or a results file.
     #[arg(long, value_name = "NAME|FILE")]
     pub baseline: String,
+    /// The nightly policy's first night: when baseline NAME does not exist yet, save this run as
+    /// it (and record it in --history) instead of failing; nothing is gated, exit 0.
+    #[arg(long)]
+    pub save_if_missing: bool,
     #[command(flatten)]
     pub gate: GateArgs,
 }

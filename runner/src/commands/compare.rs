@@ -29,27 +29,7 @@ use crate::setup::paths::{cache_root, workspace_root};
 use crate::setup::selection::{self, Selection};
 
 pub fn run(args: &CompareArgs) -> Result<i32> {
-    // Flags first, before provisioning or building spends any time.
-    if args.native.is_some() && args.measure == Measure::Instructions {
-        bail!("--native: native floors are criterion times and cannot sit beside instruction counts; drop --native or --measure instructions");
-    }
-    let mut sampling = args.level.sampling(args.measure);
-    if let Some(t) = args.timeout {
-        sampling.timeout_s = t;
-    }
-    let baseline = args.baseline.as_deref().map(|b| baseline::load(b, &args.gate.baselines_dir)).transpose()?;
-    if let Some(base) = baseline.as_ref().filter(|b| b.run.sampling.measure != args.measure) {
-        bail!(
-            "--baseline {}: run {} measured {}, this run measures {}; gate on a baseline of the same measure",
-            args.baseline.as_deref().unwrap_or_default(),
-            base.run.id,
-            base.run.sampling.measure.name(),
-            args.measure.name()
-        );
-    }
-    if let Some(name) = &args.save_baseline {
-        baseline::path_for_save(name, &args.gate.baselines_dir)?;
-    }
+    let (sampling, baseline) = check_flags(args)?;
     let provision_note = |l: String| eprintln!("provision: {l}");
     let mut sel = selection::select(&args.select.choice(), (!args.no_provision).then_some(&provision_note as _))?;
     let shard = args.shard.map(|s| sel.restrict_to(s)).transpose()?;
@@ -129,11 +109,43 @@ pub fn run(args: &CompareArgs) -> Result<i32> {
         }
         return Ok(130);
     }
-    let code = match &baseline {
-        Some(base) => gate_and_record(&res, base, &args.gate)?,
+    gate_record_save(args, &res, baseline.as_ref())
+}
+
+/// The flags, checked before provisioning or building spends any time: the sampling they ask
+/// for, and the baseline to gate on, if any.
+fn check_flags(args: &CompareArgs) -> Result<(Sampling, Option<Results>)> {
+    if args.native.is_some() && args.measure == Measure::Instructions {
+        bail!("--native: native floors are criterion times and cannot sit beside instruction counts; drop --native or --measure instructions");
+    }
+    let mut sampling = args.level.sampling(args.measure);
+    if let Some(t) = args.timeout {
+        sampling.timeout_s = t;
+    }
+    let baseline = args.baseline.as_deref().map(|b| baseline::load(b, &args.gate.baselines_dir)).transpose()?;
+    if let Some(base) = baseline.as_ref().filter(|b| b.run.sampling.measure != args.measure) {
+        bail!(
+            "--baseline {}: run {} measured {}, this run measures {}; gate on a baseline of the same measure",
+            args.baseline.as_deref().unwrap_or_default(),
+            base.run.id,
+            base.run.sampling.measure.name(),
+            args.measure.name()
+        );
+    }
+    if let Some(name) = &args.save_baseline {
+        baseline::path_for_save(name, &args.gate.baselines_dir)?;
+    }
+    Ok((sampling, baseline))
+}
+
+/// The nightly steps after a complete run: gate it on the baseline (or else record it in the
+/// history, if asked), then save it as the new baseline unless the gate fired.
+fn gate_record_save(args: &CompareArgs, res: &Results, baseline: Option<&Results>) -> Result<i32> {
+    let code = match baseline {
+        Some(base) => gate_and_record(res, base, &args.gate)?,
         None => {
             if let Some(dir) = &args.gate.history {
-                history::add(dir, &res, None)?;
+                history::add(dir, res, None)?;
                 eprintln!("history: run {} recorded in {}", res.run.id, dir.display());
             }
             0
@@ -143,7 +155,7 @@ pub fn run(args: &CompareArgs) -> Result<i32> {
         // A run the gate failed must not become the yardstick it failed against.
         Some(name) if code != 0 => eprintln!("--save-baseline {name}: not saved, the gate fired"),
         Some(name) => {
-            let saved = baseline::save(&res, &args.gate.baselines_dir, name)?;
+            let saved = baseline::save(res, &args.gate.baselines_dir, name)?;
             eprintln!("saved as baseline {name}: {}", saved.display());
         }
         None => {}

@@ -43,51 +43,6 @@ fn table(out: &mut String, title: &str, (header, rows): (Vec<String>, Vec<Vec<St
     out.push('\n');
 }
 
-fn render_page(rep: &Report) -> String {
-    let r = rep.results;
-    let mut out = String::new();
-    let _ = writeln!(out, "# abibench: what does the stable ABI cost, and is it worth it?\n");
-    let _ = writeln!(out, "{QUESTION} {}\n", escape(&run_line(r)));
-    let _ = writeln!(
-        out,
-        "Full page: [report.html](report.html) · raw data: [{}]({})\n",
-        escape(&rep.results_link),
-        path_url(&rep.results_link)
-    );
-    let _ = writeln!(out, "## Decision summary\n");
-    let _ = writeln!(
-        out,
-        "Ratios are stable-ABI {q} over unlimited {q}; a difference is stated only where the 95 % \
-         interval excludes 1.0. Pooled figures: median of the per-scenario ratios, its interval the median \
-         of their bounds.\n",
-        q = rep.results.run.sampling.measure.quantity()
-    );
-    for (title, lines) in summary::summary(&rep.decision) {
-        let _ = writeln!(out, "### {title}\n");
-        for l in lines {
-            let _ = writeln!(out, "- {}", escape(&l));
-        }
-        out.push('\n');
-    }
-    table(&mut out, "By group", summary::group_table(&rep.decision, r));
-    table(&mut out, "Above the native floor (pure Rust, criterion; not paired)", native_table(r, rep.analysis));
-    if !rep.caveats.is_empty() {
-        let _ = writeln!(out, "## Caveats\n");
-        for c in &rep.caveats {
-            let _ = writeln!(out, "- {}", escape(c));
-        }
-        out.push('\n');
-    }
-    let _ = writeln!(out, "## Plots\n");
-    for p in &rep.plots {
-        let _ = writeln!(out, "![{}](plots/{}.svg)\n", escape(&p.title), path_url(&p.name));
-    }
-    if rep.matrix.is_none() {
-        let _ = writeln!(out, "The ABI compatibility matrix was not run for this report.\n");
-    }
-    out
-}
-
 /// The Markdown summary.
 pub struct Markdown;
 
@@ -96,8 +51,49 @@ impl Exporter for Markdown {
         "report.md"
     }
 
-    fn render(&self, report: &Report) -> String {
-        render_page(report)
+    fn render(&self, rep: &Report) -> String {
+        let r = rep.results;
+        let mut out = String::new();
+        let _ = writeln!(out, "# abibench: what does the stable ABI cost, and is it worth it?\n");
+        let _ = writeln!(out, "{QUESTION} {}\n", escape(&run_line(r)));
+        let _ = writeln!(
+            out,
+            "Full page: [report.html](report.html) · raw data: [{}]({})\n",
+            escape(&rep.results_link),
+            path_url(&rep.results_link)
+        );
+        let _ = writeln!(out, "## Decision summary\n");
+        let _ = writeln!(
+            out,
+            "Ratios are stable-ABI {q} over unlimited {q}; a difference is stated only where the 95 % \
+             interval excludes 1.0. Pooled figures: median of the per-scenario ratios, its interval the median \
+             of their bounds.\n",
+            q = rep.results.run.sampling.measure.quantity()
+        );
+        for (title, lines) in summary::summary(&rep.decision) {
+            let _ = writeln!(out, "### {title}\n");
+            for l in lines {
+                let _ = writeln!(out, "- {}", escape(&l));
+            }
+            out.push('\n');
+        }
+        table(&mut out, "By group", summary::group_table(&rep.decision, r));
+        table(&mut out, "Above the native floor (pure Rust, criterion; not paired)", native_table(r, rep.analysis));
+        if !rep.caveats.is_empty() {
+            let _ = writeln!(out, "## Caveats\n");
+            for c in &rep.caveats {
+                let _ = writeln!(out, "- {}", escape(c));
+            }
+            out.push('\n');
+        }
+        let _ = writeln!(out, "## Plots\n");
+        for p in &rep.plots {
+            let _ = writeln!(out, "![{}](plots/{}.svg)\n", escape(&p.title), path_url(&p.name));
+        }
+        if rep.matrix.is_none() {
+            let _ = writeln!(out, "The ABI compatibility matrix was not run for this report.\n");
+        }
+        out
     }
 }
 
@@ -107,7 +103,7 @@ mod tests {
     use crate::analysis::caveats::run_caveats;
     use crate::analysis::cells::analyse;
     use crate::analysis::decision::Decision;
-    use crate::model::testdata;
+    use crate::analysis::testdata;
 
     #[test]
     fn markup_in_user_strings_is_inert() {

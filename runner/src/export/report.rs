@@ -14,7 +14,7 @@ use crate::export::html::Html;
 use crate::export::markdown::Markdown;
 use crate::export::page::{Exporter, Report};
 use crate::export::plots;
-use crate::model::io::write_atomic;
+use crate::model::io::{stem, write_atomic};
 use crate::model::results::Results;
 
 /// `target` as seen from directory `base` (both made absolute), for a link that survives moving
@@ -34,7 +34,10 @@ fn relative_link(target: &Path, base: &Path) -> Result<String> {
 
 /// Where `report` writes when not told: beside the results file, in a directory named after it.
 pub fn default_dir(results_file: &Path) -> PathBuf {
-    results_file.with_extension("")
+    match stem(results_file) {
+        Some(stem) => results_file.with_file_name(stem),
+        None => results_file.with_extension(""),
+    }
 }
 
 /// Writes the plots into `out/plots/`, then each page (`report.html`, `report.md`); returns the
@@ -75,5 +78,6 @@ mod tests {
         assert_eq!(relative_link(Path::new("/r/20260101.json"), Path::new("/r/20260101")).unwrap(), "../20260101.json");
         assert_eq!(relative_link(Path::new("/r/ref/x.json"), Path::new("/r/ref")).unwrap(), "x.json");
         assert_eq!(default_dir(Path::new("results/20260101T000000Z.json")), Path::new("results/20260101T000000Z"));
+        assert_eq!(default_dir(Path::new("ref/20260101T000000Z.json.gz")), Path::new("ref/20260101T000000Z"));
     }
 }

@@ -202,18 +202,8 @@ pub fn native_table(r: &Results, a: &Analysis) -> (Vec<String>, Vec<Vec<String>>
 mod tests {
     use super::*;
     use crate::analysis::cells::analyse;
-    use crate::model::estimate::Estimate;
+    use crate::analysis::testdata::{self, decision, est};
     use crate::model::mode::Mode;
-    use crate::model::testdata;
-
-    fn decision() -> Decision {
-        let r = testdata::results();
-        Decision::compute(&r, &analyse(&r))
-    }
-
-    fn est(point: f64, low: f64, high: f64) -> Estimate {
-        Estimate { point, low, high }
-    }
 
     #[test]
     fn sentences_state_a_difference_only_when_the_interval_excludes_one() {

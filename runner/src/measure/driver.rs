@@ -13,7 +13,7 @@ use anyhow::Result;
 use crate::measure::protocol::{Event, Job, JobBuild, JobSampling, JobScenario};
 use crate::measure::worker::{self, Ending};
 use crate::model::build::{build_for, BuildOutcome, BuildRecord};
-use crate::model::child::{describe, tail};
+use crate::model::child::describe;
 use crate::model::estimate::median;
 use crate::model::interpreter::Interpreter;
 use crate::model::mode::Mode;
@@ -209,7 +209,7 @@ pub fn measure(
                 }
             };
             let during = last_at.as_ref().map_or("start-up", |(_, _, phase)| phase.as_str());
-            let reason = format!("worker {why} during {during}; stderr tail:\n{}", tail(&stderr, 20));
+            let reason = format!("worker {why} during {during}; stderr tail:\n{stderr}");
             match last_at {
                 Some((Some(scenario), Some(build), _)) => {
                     let key = (scenario, build);

@@ -42,7 +42,7 @@ def load(mode, path):
     return module
 
 
-def calibrate(timer, min_time):
+def size_loops(timer, min_time):
     """Smallest loop count (roughly) whose value takes at least min_time seconds."""
     loops = 1
     while True:
@@ -114,7 +114,7 @@ def main():
         if counter:
             loops, values = counter.sample(empty, sampling["values"])
         else:
-            loops = calibrate(empty, sampling["min_time"])
+            loops = size_loops(empty, sampling["min_time"])
             values = [empty.timeit(loops) for _ in range(sampling["values"])]
         emit(ev="overhead", loops=loops, values=values)
 
@@ -140,8 +140,8 @@ def main():
                     loops, values = counter.sample(timer, sampling["values"])
                     emit(ev="cell", scenario=name, build=build, status="ok", loops=loops, warmups=[], values=values)
                     continue
-                emit(ev="at", scenario=name, build=build, phase="calibrate")
-                loops = calibrate(timer, sampling["min_time"])
+                emit(ev="at", scenario=name, build=build, phase="loop sizing")
+                loops = size_loops(timer, sampling["min_time"])
                 emit(ev="at", scenario=name, build=build, phase="warmup")
                 warmups = [timer.timeit(loops) for _ in range(sampling["warmups"])]
                 timers[build] = (timer, loops, warmups, [])

@@ -37,6 +37,14 @@ pub fn resolve(spec: &str, dir: &Path) -> Result<PathBuf> {
     Ok(path)
 }
 
+/// Whether `--baseline` names a baseline under `dir` (not a file) that does not exist yet: the
+/// first night of a nightly job.
+pub fn is_missing_name(spec: &str, dir: &Path) -> bool {
+    !(spec.contains('/') || spec.ends_with(".json"))
+        && check_name(spec).is_ok()
+        && !dir.join(format!("{spec}.json")).exists()
+}
+
 /// `--baseline NAME|FILE`, resolved and read.
 pub fn load(spec: &str, dir: &Path) -> Result<Results> {
     Results::read(&resolve(spec, dir)?)

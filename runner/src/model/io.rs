@@ -1,7 +1,7 @@
 //! Files abibench writes: atomic JSON, schema-checked reads, run ids that sort by time.
 
 use std::fs::Permissions;
-use std::io::Write;
+use std::io::{Read, Write};
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
@@ -31,10 +31,11 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     write().with_context(|| format!("cannot write {}", path.display()))
 }
 
-/// Reads a file written by `write_json_atomic`, refusing another schema or version by name before
-/// trying to parse the rest (an old file should say it is old, not that a field is missing).
+/// Reads a file written by `write_json_atomic` (or that file gzipped, as `<name>.json.gz`),
+/// refusing another schema or version by name before trying to parse the rest (an old file should
+/// say it is old, not that a field is missing).
 pub fn read_json<T: DeserializeOwned>(path: &Path, schema: &str, version: u32) -> Result<T> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let text = read_text(path)?;
     #[derive(Deserialize)]
     struct Header {
         schema: String,
@@ -53,6 +54,27 @@ pub fn read_json<T: DeserializeOwned>(path: &Path, schema: &str, version: u32) -
     serde_json::from_str(&text).with_context(|| format!("{}: malformed {schema} file", path.display()))
 }
 
+/// A file's text, gunzipped if its name ends in `.gz`.
+fn read_text(path: &Path) -> Result<String> {
+    let read = || -> std::io::Result<String> {
+        let file = std::fs::File::open(path)?;
+        let mut text = String::new();
+        if path.extension().is_some_and(|x| x == "gz") {
+            flate2::read::GzDecoder::new(file).read_to_string(&mut text)?;
+        } else {
+            std::io::BufReader::new(file).read_to_string(&mut text)?;
+        }
+        Ok(text)
+    };
+    read().with_context(|| format!("cannot read {}", path.display()))
+}
+
+/// A run's file name without `.json` or `.json.gz`: `matrix-20261120T234847Z`.
+pub fn stem(path: &Path) -> Option<&str> {
+    let name = path.file_name()?.to_str()?;
+    name.strip_suffix(".json.gz").or_else(|| name.strip_suffix(".json"))
+}
+
 pub fn now_rfc3339() -> String {
     humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string()
 }
@@ -62,20 +84,20 @@ pub fn run_id(started_at: &str) -> String {
     started_at.chars().filter(|c| !matches!(c, '-' | ':')).collect()
 }
 
-/// The newest `<prefix><run id>.json` in `dir` (run ids sort by time and start with a digit, so
-/// `native-…` files are not taken for results files).
+/// The newest `<prefix><run id>.json` (or `.json.gz`) in `dir` (run ids sort by time and start
+/// with a digit, so `native-…` files are not taken for results files).
 pub fn latest(dir: &Path, prefix: &str) -> Result<PathBuf> {
-    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+    let mut files: Vec<(String, PathBuf)> = std::fs::read_dir(dir)
         .with_context(|| format!("cannot read {}", dir.display()))?
         .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "json"))
-        .filter(|p| {
-            let stem = p.file_stem().unwrap_or_default().to_string_lossy();
-            stem.strip_prefix(prefix).is_some_and(|id| id.starts_with(|c: char| c.is_ascii_digit()))
+        .filter_map(|p| {
+            let id = stem(&p)?.strip_prefix(prefix)?.to_string();
+            id.starts_with(|c: char| c.is_ascii_digit()).then_some((id, p))
         })
         .collect();
     files.sort();
-    files.pop().with_context(|| format!("no {prefix}<run id>.json files in {}", dir.display()))
+    let files: Vec<PathBuf> = files.into_iter().map(|(_, p)| p).collect();
+    files.last().cloned().with_context(|| format!("no {prefix}<run id>.json files in {}", dir.display()))
 }
 
 #[cfg(test)]
@@ -91,7 +113,26 @@ mod tests {
         let name = |p: PathBuf| p.file_name().unwrap().to_string_lossy().into_owned();
         assert_eq!(name(latest(dir.path(), "").unwrap()), "20261120T000000Z.json");
         assert_eq!(name(latest(dir.path(), "native-").unwrap()), "native-20261121T000000Z.json");
+        std::fs::write(dir.path().join("20261122T000000Z.json.gz"), "").unwrap();
+        assert_eq!(name(latest(dir.path(), "").unwrap()), "20261122T000000Z.json.gz");
         let e = latest(dir.path(), "other-").unwrap_err().to_string();
         assert!(e.contains("other-<run id>.json") && e.contains(&dir.path().display().to_string()), "{e}");
+    }
+
+    #[test]
+    fn a_gzipped_file_reads_like_the_plain_one() {
+        use std::io::Write;
+        let dir = tempfile::tempdir().unwrap();
+        let plain = dir.path().join("r.json");
+        write_json_atomic(&serde_json::json!({"schema": "s", "schema_version": 1, "x": 5}), &plain).unwrap();
+        let gz = dir.path().join("r.json.gz");
+        let mut enc = flate2::write::GzEncoder::new(std::fs::File::create(&gz).unwrap(), flate2::Compression::best());
+        enc.write_all(&std::fs::read(&plain).unwrap()).unwrap();
+        enc.finish().unwrap();
+        let read = |p: &Path| read_json::<serde_json::Value>(p, "s", 1).unwrap();
+        assert_eq!(read(&gz), read(&plain));
+        assert_eq!((stem(&gz), stem(&plain)), (Some("r"), Some("r")));
+        let e = format!("{:#}", read_json::<serde_json::Value>(&dir.path().join("none.json.gz"), "s", 1).unwrap_err());
+        assert!(e.contains("cannot read") && e.contains("none.json.gz"), "{e}");
     }
 }

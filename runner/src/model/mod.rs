@@ -19,6 +19,4 @@ pub mod results;
 pub mod sampling;
 pub mod scenario;
 pub mod shard;
-#[cfg(test)]
-pub(crate) mod testdata;
 pub mod version;

@@ -64,7 +64,7 @@ impl FromStr for Measure {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Sampling {
     pub measure: Measure,
-    /// Calibrate loops so one value lasts at least this long (seconds).
+    /// Size loops so one value lasts at least this long (seconds).
     pub min_time: f64,
     /// Values per cell per worker process: one per interleaved round (wall time), or one per
     /// (L, 2L) pair of counted regions (instructions).

@@ -192,7 +192,7 @@ mod tests {
 
     #[test]
     fn build_flag_differences_are_named_per_interpreter() {
-        let r = crate::model::testdata::results();
+        let r = crate::analysis::testdata::results();
         let said = caveats(&r.interpreters);
         assert_eq!(said.len(), 1, "{said:?}");
         assert!(said[0].contains("3.8.18 (pyenv): GCC 12.2.0 -O3, no PGO/LTO"), "{said:?}");

@@ -105,7 +105,7 @@ pub(super) fn methodology(out: &mut String, r: &Results) {
              scenario in all modes <em>interleaved</em>: one value per mode per round, order shuffled each round \
              (seed {}), so drift hits every mode alike.</li>\
              <li>This run: {} values per cell from each of {} process(es), each value at least {} ms of \
-             calibrated loops after {} warm-up(s); the empty-loop cost measured in the same process is subtracted; \
+             loops sized to last that long, after {} warm-up(s); the empty-loop cost measured in the same process is subtracted; \
              times are per operation (a scenario's <code>n</code> operations per statement).</li>",
             r.run.seed,
             s.values,

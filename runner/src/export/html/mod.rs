@@ -74,112 +74,6 @@ fn figure(out: &mut String, p: &Plot) {
     );
 }
 
-fn render_page(rep: &Report) -> String {
-    let r = rep.results;
-    let mut out = String::new();
-    let _ = writeln!(
-        out,
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
-         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <title>abibench report: run {}</title><style>{CSS}</style></head><body><main>",
-        esc(&r.run.id)
-    );
-    let _ = writeln!(out, "<h1>What does the stable ABI cost, and is it worth it?</h1>");
-    let _ = writeln!(out, "<p class=\"question\">{}</p>", esc(QUESTION));
-    let _ = writeln!(
-        out,
-        "<p class=\"meta\">{} Raw data: <a id=\"raw-json\" href=\"{}\">{}</a>.</p>",
-        esc(&run_line(r)),
-        path_url(&rep.results_link),
-        esc(&rep.results_link)
-    );
-    let _ = writeln!(
-        out,
-        "<nav><a href=\"#decision\">Decision</a><a href=\"#plots\">Plots</a><a href=\"#matrix\">ABI matrix</a>\
-         <a href=\"#tables\">Full tables</a><a href=\"#method\">Methodology</a><a href=\"#environment\">Environment</a></nav>"
-    );
-
-    let _ = writeln!(out, "<section id=\"decision\"><h2>Decision summary</h2>");
-    let _ = writeln!(
-        out,
-        "<p class=\"note\">Ratios are stable-ABI {q} over unlimited {q} on the same interpreter; a difference is \
-         stated only where the 95 % interval excludes 1.0.</p>",
-        q = r.run.sampling.measure.quantity()
-    );
-    for (title, lines) in summary::summary(&rep.decision) {
-        let _ = writeln!(out, "<h3>{}</h3><ul class=\"summary\">", esc(title));
-        for l in lines {
-            let _ = writeln!(out, "<li>{}</li>", esc(&l));
-        }
-        let _ = writeln!(out, "</ul>");
-    }
-    let (header, rows) = summary::group_table(&rep.decision, r);
-    if !rows.is_empty() {
-        let _ = writeln!(
-            out,
-            "<h3>By group</h3><p class=\"note\">Median ratio per band; (parentheses): interval includes 1.0.</p>"
-        );
-        plain_table(&mut out, "group-costs", &header, &rows);
-    }
-    let _ = writeln!(out, "</section>");
-
-    let _ = writeln!(out, "<section id=\"plots\"><h2>Plots</h2>");
-    for p in rep.plots.iter().filter(|p| p.name != "matrix") {
-        figure(&mut out, p);
-    }
-    let _ = writeln!(out, "</section><section id=\"matrix\"><h2>ABI compatibility matrix</h2>");
-    match (rep.matrix, rep.plots.iter().find(|p| p.name == "matrix")) {
-        (Some(m), Some(p)) => {
-            let _ = writeln!(out, "<p class=\"note\">From <code>{}</code>.</p>", esc(&m.source.display().to_string()));
-            figure(&mut out, p);
-        }
-        _ => {
-            let _ = writeln!(
-                out,
-                "<p class=\"note\">The matrix was not run for this report (run <code>abibench matrix</code>, then <code>abibench report</code>; or give <code>--matrix FILE</code>).</p>"
-            );
-        }
-    }
-    let _ = writeln!(out, "</section>");
-
-    let _ = writeln!(out, "<section id=\"tables\"><h2>Full tables</h2>");
-    let _ = writeln!(
-        out,
-        "<p class=\"note\">Median {} per operation ± its 95 % interval's half-width; stable-ABI cells add their \
-         paired ratio to unlimited (red: measurably slower, blue: measurably faster, grey: interval includes 1.0).</p>",
-        r.run.sampling.measure.quantity()
-    );
-    results_table(&mut out, r, rep.analysis);
-    comparison_tables(&mut out, r, rep.analysis);
-    let (header, rows) = native_table(r, rep.analysis);
-    if !rows.is_empty() {
-        let _ = writeln!(
-            out,
-            "<h3>Above the native floor</h3><p class=\"note\">The same work in pure Rust (criterion), and what each \
-             cell costs above it: the crossing (C API, PyO3, the object model). Floor and cell come from different \
-             processes, so these are not paired ratios.</p>"
-        );
-        plain_table(&mut out, "native", &header, &rows);
-    }
-    let _ = writeln!(out, "</section>");
-
-    let _ = writeln!(out, "<section id=\"method\"><h2>Methodology</h2>");
-    methodology(&mut out, r);
-    let _ = writeln!(out, "</section><section id=\"environment\"><h2>Environment and interpreter provenance</h2>");
-    environment(&mut out, rep);
-    let _ = writeln!(
-        out,
-        "</section><section id=\"raw\"><h2>Raw data</h2><p>Every raw value, interpreter probe and build record: \
-         <a href=\"{}\">{}</a> (schema {} v{}).</p></section>",
-        path_url(&rep.results_link),
-        esc(&rep.results_link),
-        esc(&r.schema),
-        r.schema_version
-    );
-    let _ = writeln!(out, "</main></body></html>");
-    out
-}
-
 /// The self-contained HTML page.
 pub struct Html;
 
@@ -188,8 +82,111 @@ impl Exporter for Html {
         "report.html"
     }
 
-    fn render(&self, report: &Report) -> String {
-        render_page(report)
+    fn render(&self, rep: &Report) -> String {
+        let r = rep.results;
+        let mut out = String::new();
+        let _ = writeln!(
+            out,
+            "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
+             <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+             <title>abibench report: run {}</title><style>{CSS}</style></head><body><main>",
+            esc(&r.run.id)
+        );
+        let _ = writeln!(out, "<h1>What does the stable ABI cost, and is it worth it?</h1>");
+        let _ = writeln!(out, "<p class=\"question\">{}</p>", esc(QUESTION));
+        let _ = writeln!(
+            out,
+            "<p class=\"meta\">{} Raw data: <a id=\"raw-json\" href=\"{}\">{}</a>.</p>",
+            esc(&run_line(r)),
+            path_url(&rep.results_link),
+            esc(&rep.results_link)
+        );
+        let _ = writeln!(
+            out,
+            "<nav><a href=\"#decision\">Decision</a><a href=\"#plots\">Plots</a><a href=\"#matrix\">ABI matrix</a>\
+             <a href=\"#tables\">Full tables</a><a href=\"#method\">Methodology</a><a href=\"#environment\">Environment</a></nav>"
+        );
+
+        let _ = writeln!(out, "<section id=\"decision\"><h2>Decision summary</h2>");
+        let _ = writeln!(
+            out,
+            "<p class=\"note\">Ratios are stable-ABI {q} over unlimited {q} on the same interpreter; a difference is \
+             stated only where the 95 % interval excludes 1.0.</p>",
+            q = r.run.sampling.measure.quantity()
+        );
+        for (title, lines) in summary::summary(&rep.decision) {
+            let _ = writeln!(out, "<h3>{}</h3><ul class=\"summary\">", esc(title));
+            for l in lines {
+                let _ = writeln!(out, "<li>{}</li>", esc(&l));
+            }
+            let _ = writeln!(out, "</ul>");
+        }
+        let (header, rows) = summary::group_table(&rep.decision, r);
+        if !rows.is_empty() {
+            let _ = writeln!(
+                out,
+                "<h3>By group</h3><p class=\"note\">Median ratio per band; (parentheses): interval includes 1.0.</p>"
+            );
+            plain_table(&mut out, "group-costs", &header, &rows);
+        }
+        let _ = writeln!(out, "</section>");
+
+        let _ = writeln!(out, "<section id=\"plots\"><h2>Plots</h2>");
+        for p in rep.plots.iter().filter(|p| p.name != "matrix") {
+            figure(&mut out, p);
+        }
+        let _ = writeln!(out, "</section><section id=\"matrix\"><h2>ABI compatibility matrix</h2>");
+        match (rep.matrix, rep.plots.iter().find(|p| p.name == "matrix")) {
+            (Some(m), Some(p)) => {
+                let _ =
+                    writeln!(out, "<p class=\"note\">From <code>{}</code>.</p>", esc(&m.source.display().to_string()));
+                figure(&mut out, p);
+            }
+            _ => {
+                let _ = writeln!(
+                    out,
+                    "<p class=\"note\">The matrix was not run for this report (run <code>abibench matrix</code>, then <code>abibench report</code>; or give <code>--matrix FILE</code>).</p>"
+                );
+            }
+        }
+        let _ = writeln!(out, "</section>");
+
+        let _ = writeln!(out, "<section id=\"tables\"><h2>Full tables</h2>");
+        let _ = writeln!(
+            out,
+            "<p class=\"note\">Median {} per operation ± its 95 % interval's half-width; stable-ABI cells add their \
+             paired ratio to unlimited (red: measurably slower, blue: measurably faster, grey: interval includes 1.0).</p>",
+            r.run.sampling.measure.quantity()
+        );
+        results_table(&mut out, r, rep.analysis);
+        comparison_tables(&mut out, r, rep.analysis);
+        let (header, rows) = native_table(r, rep.analysis);
+        if !rows.is_empty() {
+            let _ = writeln!(
+                out,
+                "<h3>Above the native floor</h3><p class=\"note\">The same work in pure Rust (criterion), and what each \
+                 cell costs above it: the crossing (C API, PyO3, the object model). Floor and cell come from different \
+                 processes, so these are not paired ratios.</p>"
+            );
+            plain_table(&mut out, "native", &header, &rows);
+        }
+        let _ = writeln!(out, "</section>");
+
+        let _ = writeln!(out, "<section id=\"method\"><h2>Methodology</h2>");
+        methodology(&mut out, r);
+        let _ = writeln!(out, "</section><section id=\"environment\"><h2>Environment and interpreter provenance</h2>");
+        environment(&mut out, rep);
+        let _ = writeln!(
+            out,
+            "</section><section id=\"raw\"><h2>Raw data</h2><p>Every raw value, interpreter probe and build record: \
+             <a href=\"{}\">{}</a> (schema {} v{}).</p></section>",
+            path_url(&rep.results_link),
+            esc(&rep.results_link),
+            esc(&r.schema),
+            r.schema_version
+        );
+        let _ = writeln!(out, "</main></body></html>");
+        out
     }
 }
 
@@ -200,8 +197,8 @@ mod tests {
     use crate::analysis::cells::analyse;
     use crate::analysis::compat::{Compat, CompatCell, CompatMatrix};
     use crate::analysis::decision::Decision;
+    use crate::analysis::testdata;
     use crate::export::plots;
-    use crate::model::testdata;
 
     const EVIL: &str = "<script>alert(1)</script>\"'&<img src=x onerror=alert(2)>";
 

@@ -143,7 +143,7 @@ pub(super) fn comparison_tables(out: &mut String, r: &Results, a: &Analysis) {
 mod tests {
     use super::*;
     use crate::analysis::cells::analyse;
-    use crate::model::testdata;
+    use crate::analysis::testdata;
 
     #[test]
     fn the_results_table_has_a_cell_per_scenario_interpreter_and_mode() {

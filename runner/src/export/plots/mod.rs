@@ -279,7 +279,7 @@ mod tests {
     use super::*;
     use crate::analysis::cells::analyse;
     use crate::analysis::compat::{Compat, CompatCell};
-    use crate::model::testdata;
+    use crate::analysis::testdata;
 
     #[test]
     fn every_figure_renders_as_svg_and_png() {
