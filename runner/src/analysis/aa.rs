@@ -44,7 +44,7 @@ pub fn judge(interpreter: &str, scenarios: &[&Scenario], cells: &[(String, Cell)
             Some(AaResult {
                 interpreter: interpreter.to_string(),
                 scenario: s.name.clone(),
-                ratio: stats::median_ci_grouped(&stats::paired_ratios(&a, &b), 7),
+                ratio: stats::median_ci_nested(&stats::paired_ratios(&a, &b), 7),
             })
         })
         .collect()

@@ -65,12 +65,12 @@ pub fn analyse(r: &Results) -> Analysis {
         .filter_map(|c| {
             let base = r.cell(&c.interpreter, Mode::Unlimited, &c.scenario)?.values(scale)?;
             let ratios = stats::paired_ratios(&base, &c.values(scale)?);
-            let pairs: usize = ratios.iter().map(Vec::len).sum();
+            let pairs: usize = ratios.iter().flatten().map(Vec::len).sum();
             (pairs > 0).then(|| Ratio {
                 interpreter: c.interpreter.clone(),
                 scenario: c.scenario.clone(),
                 mode: c.mode,
-                ratio: stats::median_ci_grouped(&ratios, seed_of(&key_string(&c.interpreter, c.mode, &c.scenario))),
+                ratio: stats::median_ci_nested(&ratios, seed_of(&key_string(&c.interpreter, c.mode, &c.scenario))),
                 pairs,
             })
         })

@@ -13,6 +13,7 @@ use std::collections::BTreeSet;
 use anyhow::{bail, Result};
 use serde::{Deserialize, Serialize};
 
+use crate::analysis::provenance;
 use crate::analysis::stats::{self, seed_of};
 use crate::model::estimate::Estimate;
 use crate::model::history::GateRecord;
@@ -251,12 +252,7 @@ pub fn judge(baseline: &Results, run: &Results, t: Thresholds) -> Result<GateRep
             baseline.run.level, run.run.level
         ));
     }
-    if (&baseline.host.hostname, &baseline.host.cpu_model) != (&run.host.hostname, &run.host.cpu_model) {
-        notes.push(format!(
-            "hosts differ (baseline {} [{}], run {} [{}]): absolute times are not comparable across machines",
-            baseline.host.hostname, baseline.host.cpu_model, run.host.hostname, run.host.cpu_model
-        ));
-    }
+    notes.extend(provenance::differences(baseline, run).into_iter().map(|d| format!("baseline against run: {d}")));
     Ok(GateReport {
         run_id: run.run.id.clone(),
         run_revision: run.source.git_revision.clone(),

@@ -9,6 +9,8 @@ pub mod compat;
 pub mod decision;
 pub mod floors;
 pub mod gate;
+pub mod provenance;
+pub mod reproduce;
 pub mod stats;
 #[cfg(test)]
 pub(crate) mod testdata;

@@ -1,10 +1,13 @@
 //! Statistics on raw values: medians, bootstrap intervals, outliers, paired ratios.
 //! Pure functions on slices; the analysis stage decides what to feed them.
 
+use std::collections::{BTreeMap, BTreeSet};
+
 use serde::{Deserialize, Serialize};
 
 pub use crate::model::estimate::{median, quantile_sorted};
 use crate::model::estimate::{sorted, Estimate};
+use crate::model::results::At;
 
 /// Bootstrap resamples per interval: enough for stable 2.5/97.5 % percentiles.
 pub const RESAMPLES: usize = 2000;
@@ -78,16 +81,55 @@ pub fn summarize(xs: &[f64], seed: u64) -> Summary {
     }
 }
 
-/// Ratios `b / a` of values taken in the same round of the same process (keys (process, round)
-/// match), grouped by process for `median_ci_grouped`.
-pub fn paired_ratios(a: &[((usize, usize), f64)], b: &[((usize, usize), f64)]) -> Vec<Vec<f64>> {
-    let mut by_process: std::collections::BTreeMap<usize, Vec<f64>> = Default::default();
-    for (k, vb) in b {
-        if let Some((_, va)) = a.iter().find(|(ka, _)| ka == k) {
-            by_process.entry(k.0).or_default().push(vb / va);
+/// Ratios `b / a` of values taken side by side (the k-th layout variant of each side, the same
+/// process and round), grouped by layout and, within each, by process for `median_ci_nested`.
+/// Layouts pair by rank, not number: an A/A test across layouts compares variant 1 with 2.
+pub fn paired_ratios(a: &[(At, f64)], b: &[(At, f64)]) -> Vec<Vec<Vec<f64>>> {
+    let ranked = |side: &[(At, f64)]| -> BTreeMap<At, f64> {
+        let layouts: BTreeSet<u32> = side.iter().map(|(k, _)| k.layout).collect();
+        let rank = |l: u32| layouts.iter().position(|x| *x == l).unwrap_or_default() as u32;
+        side.iter().map(|(k, v)| (At { layout: rank(k.layout), ..*k }, *v)).collect()
+    };
+    let a = ranked(a);
+    let mut grouped: BTreeMap<u32, BTreeMap<usize, Vec<f64>>> = BTreeMap::new();
+    for (k, vb) in ranked(b) {
+        if let Some(va) = a.get(&k) {
+            grouped.entry(k.layout).or_default().entry(k.process).or_default().push(vb / va);
         }
     }
-    by_process.into_values().collect()
+    grouped.into_values().map(|by_process| by_process.into_values().collect()).collect()
+}
+
+/// Median of all values with a three-stage bootstrap 95 % interval: layout variants, then worker
+/// processes within each, then values. A build's code placement can move a call by percents
+/// (Mytkowicz et al., ASPLOS 2009), so builds of other layouts are the outermost independent
+/// units, as processes are within one build. With one layout this is `median_ci_grouped`.
+pub fn median_ci_nested(layouts: &[Vec<Vec<f64>>], seed: u64) -> Estimate {
+    if let [one] = layouts {
+        return median_ci_grouped(one, seed);
+    }
+    let all: Vec<f64> = layouts.iter().flatten().flatten().copied().collect();
+    let point = median(&all);
+    if all.len() < 2 {
+        return Estimate { point, low: point, high: point };
+    }
+    let mut rng = fastrand::Rng::with_seed(seed);
+    let mut buf = Vec::with_capacity(all.len());
+    let mut medians: Vec<f64> = (0..RESAMPLES)
+        .map(|_| {
+            buf.clear();
+            for _ in layouts {
+                let processes = &layouts[rng.usize(..layouts.len())];
+                for _ in processes {
+                    let g = &processes[rng.usize(..processes.len())];
+                    buf.extend((0..g.len()).map(|_| g[rng.usize(..g.len())]));
+                }
+            }
+            median(&buf)
+        })
+        .collect();
+    medians.sort_by(f64::total_cmp);
+    Estimate { point, low: quantile_sorted(&medians, 0.025), high: quantile_sorted(&medians, 0.975) }
 }
 
 /// `median(b) / median(a)` for values not taken in pairs; the interval resamples each side.
@@ -133,14 +175,14 @@ mod tests {
         let noise_a = noisy(1.0, 0.02, 40, 8);
         let noise_b = noisy(1.0, 0.02, 40, 9);
         // Two processes of 20 rounds each.
-        let key = |i: usize| (i / 20, i % 20);
+        let key = |i: usize| At { layout: 0, process: i / 20, round: i % 20 };
         let a: Vec<_> = (0..40).map(|i| (key(i), 100.0 * drift[i] * noise_a[i])).collect();
         let b: Vec<_> = (0..40).map(|i| (key(i), 110.0 * drift[i] * noise_b[i])).collect();
-        let shifted = median_ci_grouped(&paired_ratios(&a, &b), 3);
+        let shifted = median_ci_nested(&paired_ratios(&a, &b), 3);
         assert!(!shifted.contains(1.0) && shifted.contains(1.10), "{shifted:?}");
 
         let a2: Vec<_> = (0..40).map(|i| (key(i), 100.0 * drift[i] * noise_b[i])).collect();
-        let same = median_ci_grouped(&paired_ratios(&a, &a2), 3);
+        let same = median_ci_nested(&paired_ratios(&a, &a2), 3);
         assert!(same.contains(1.0), "{same:?}");
         // Pairing is what makes this tight: the unpaired interval is far wider under the same drift.
         let unpaired =
@@ -150,9 +192,28 @@ mod tests {
 
     #[test]
     fn pairs_only_matching_keys() {
-        let a = [((0, 0), 2.0), ((0, 1), 4.0)];
-        let b = [((0, 1), 6.0), ((1, 0), 9.0)];
-        assert_eq!(paired_ratios(&a, &b), vec![vec![1.5]]);
+        let at = |layout, process, round| At { layout, process, round };
+        let a = [(at(0, 0, 0), 2.0), (at(0, 0, 1), 4.0), (at(1, 0, 1), 1.0)];
+        let b = [(at(0, 0, 1), 6.0), (at(0, 1, 0), 9.0), (at(1, 0, 1), 3.0), (at(1, 1, 1), 5.0)];
+        assert_eq!(paired_ratios(&a, &b), vec![vec![vec![1.5]], vec![vec![3.0]]]);
+        // Layout variants 3 and 4 of B pair with 1 and 2 of A: by rank.
+        let b = [(at(3, 0, 1), 6.0), (at(4, 0, 1), 3.0)];
+        let a = [(at(1, 0, 1), 4.0), (at(2, 0, 1), 1.0)];
+        assert_eq!(paired_ratios(&a, &b), vec![vec![vec![1.5]], vec![vec![3.0]]]);
+    }
+
+    #[test]
+    fn a_difference_between_layouts_reaches_the_interval() {
+        // Three layouts 3 % apart, each measured by four agreeing processes: the interval reaches
+        // the outer layouts, and is no narrower than resampling the twelve processes as equals.
+        let layout = |c: f64, s: u64| (0..4).map(|k| noisy(c, 0.005, 20, s + k)).collect::<Vec<_>>();
+        let layouts = vec![layout(1.03, 1), layout(1.0, 10), layout(0.97, 20)];
+        let nested = median_ci_nested(&layouts, 5);
+        let flat = median_ci_grouped(&layouts.concat(), 5);
+        assert!(nested.low <= flat.low && nested.high >= flat.high, "{nested:?} vs {flat:?}");
+        assert!(nested.low < 0.975 && nested.high > 1.025, "{nested:?}");
+        // One layout: exactly the two-stage interval.
+        assert_eq!(median_ci_nested(&layouts[..1], 5), median_ci_grouped(&layouts[0], 5));
     }
 
     #[test]

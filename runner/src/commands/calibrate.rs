@@ -1,6 +1,6 @@
 //! `abibench calibrate`: an A/A test of this machine. The same build is loaded twice in one
-//! worker, as "A" and "B", and measured exactly as `compare` measures modes (interleaved,
-//! paired); `analysis::aa` judges it.
+//! worker, as "A" and "B" (or, `--across-layouts`, two layout variants of it), and measured
+//! exactly as `compare` measures modes (interleaved, paired); `analysis::aa` judges it.
 
 use std::sync::atomic::AtomicBool;
 
@@ -12,13 +12,13 @@ use crate::commands::cli::CalibrateArgs;
 use crate::commands::progress::Progress;
 use crate::export::table::render_aa;
 use crate::measure::driver::{self, Plan, PlannedBuild};
-use crate::model::build::BuildOutcome;
 use crate::model::mode::Mode;
 use crate::model::sampling::Measure;
 use crate::model::scenario::Kind;
-use crate::setup::builds::{build_all, BuildRequest};
+use crate::setup::builds::{build_all, layout_variants, BuildRequest};
 use crate::setup::paths::{cache_root, workspace_root};
 use crate::setup::selection::{self, Choice};
+use crate::setup::toolchain;
 
 pub fn run(args: &CalibrateArgs) -> Result<i32> {
     let choice = Choice { modes: &[Mode::Unlimited], ..args.select.choice() };
@@ -28,28 +28,51 @@ pub fn run(args: &CalibrateArgs) -> Result<i32> {
         sel.groups.retain(|g| g.kind == Kind::Chatty);
     }
     let sampling = args.level.sampling(Measure::WallTime);
-    let requests: Vec<BuildRequest> =
-        sel.interpreters.iter().map(|i| BuildRequest { mode: Mode::Unlimited, interpreter: Some(i.clone()) }).collect();
-    let records = build_all(&requests, &workspace_root(), &cache_root(), &|_| {})?;
+    // Same build: each layout variant loaded twice. Across layouts: A and B are disjoint sets of
+    // shuffled variants, as two modes' builds are disjoint binaries.
+    let (a, b): (Vec<u32>, Vec<u32>) = if args.across_layouts {
+        let k = sampling.layouts;
+        ((1..=k).collect(), (k + 1..=2 * k).collect())
+    } else {
+        (layout_variants(sampling.layouts), layout_variants(sampling.layouts))
+    };
+    let mut variants = [a.clone(), b.clone()].concat();
+    variants.sort();
+    variants.dedup();
+    let requests: Vec<BuildRequest> = sel
+        .interpreters
+        .iter()
+        .flat_map(|i| {
+            variants.iter().map(|&layout| BuildRequest { mode: Mode::Unlimited, interpreter: Some(i.clone()), layout })
+        })
+        .collect();
+    let records = build_all(&requests, &toolchain::probe()?, &workspace_root(), &cache_root(), &|_| {})?;
     let scratch = tempfile::tempdir()?;
     let scenarios: Vec<_> = sel.groups.iter().flat_map(|g| &g.scenarios).collect();
     let stop = AtomicBool::new(false);
-    let progress = Progress::new((sel.interpreters.len() * scenarios.len() * 2 * sampling.processes) as u64, "A/A");
+    let per_interpreter = scenarios.len() * (a.len() + b.len()) * sampling.processes;
+    let progress = Progress::new((sel.interpreters.len() * per_interpreter) as u64, "A/A");
     let mut results = Vec::new();
-    for interp in &sel.interpreters {
-        let record = records.iter().find(|b| b.abi_tag == interp.soabi).context("no build record")?;
-        let BuildOutcome::Ok { artifact, .. } = &record.outcome else {
-            progress.note(format!("  {}: build failed, skipped", interp.name));
-            continue;
-        };
-        // Two copies: the importer and the dynamic loader must see two distinct extensions.
+    'interpreters: for interp in &sel.interpreters {
         let mut planned = Vec::new();
-        for label in ["A", "B"] {
-            let dir = scratch.path().join(&interp.name).join(label);
-            std::fs::create_dir_all(&dir)?;
-            let path = dir.join(artifact.file_name().context("artifact has a file name")?);
-            std::fs::copy(artifact, &path)?;
-            planned.push(PlannedBuild { label: label.into(), mode: Mode::Unlimited, path });
+        for (cell, layouts) in [("A", &a), ("B", &b)] {
+            for &layout in layouts {
+                let artifact = records
+                    .iter()
+                    .find(|r| r.abi_tag == interp.soabi && r.layout == layout)
+                    .context("no build record")?
+                    .artifact();
+                let Some(artifact) = artifact else {
+                    progress.note(format!("  {}: build failed, skipped", interp.name));
+                    continue 'interpreters;
+                };
+                // Copies: the importer and the dynamic loader must see distinct extensions.
+                let dir = scratch.path().join(&interp.name).join(format!("{cell}-{layout}"));
+                std::fs::create_dir_all(&dir)?;
+                let path = dir.join(artifact.file_name().context("artifact has a file name")?);
+                std::fs::copy(artifact, &path)?;
+                planned.push(PlannedBuild::new(cell.into(), Mode::Unlimited, layout, path));
+            }
         }
         let plan = Plan { interpreter: interp, builds: planned, scenarios: scenarios.clone() };
         let m = driver::measure(&plan, &sampling, args.seed.unwrap_or(1), &stop, &|s, b| {
@@ -59,6 +82,6 @@ pub fn run(args: &CalibrateArgs) -> Result<i32> {
         results.extend(aa::judge(&interp.name, &scenarios, &m.cells));
     }
     progress.finish();
-    print!("{}", render_aa(&results, &sampling, ascii(false)));
+    print!("{}", render_aa(&results, &sampling, args.across_layouts, ascii(false)));
     Ok(0)
 }

@@ -61,6 +61,10 @@ pub enum Command {
     Native(NativeArgs),
     /// Write the report of a saved run: report.html (self-contained), report.md, plots/ (SVG, PNG).
     Report(ReportArgs),
+    /// Do two runs agree? Pairs their stable-ABI ratios cell by cell: how many intervals overlap,
+    /// whether each run claims the same differences, the worst cells, and whether the runs timed
+    /// the same binaries (SHA-256), toolchain, layouts and kind of processor.
+    Reproduce(ReproduceArgs),
     /// Print the tables of a saved results file again.
     Show {
         /// A results file written by `compare` (default: the newest under results/).
@@ -208,6 +212,11 @@ pub struct LevelArgs {
     /// Override the level: the shortest a value may last, in milliseconds (wall time).
     #[arg(long, value_name = "MS", value_parser = parse_positive_ms)]
     pub min_time: Option<f64>,
+    /// Override the level: layout variants of every build, timed interleaved (wall time). 1 is
+    /// the linker's own layout; K > 1 builds K variants with their functions shuffled by fixed
+    /// seeds 1..K, and ratio intervals then include what code placement moves.
+    #[arg(long, value_name = "K", value_parser = clap::value_parser!(u32).range(1..=8))]
+    pub layouts: Option<u32>,
 }
 
 #[derive(Args, Debug)]
@@ -222,6 +231,19 @@ pub struct ReportArgs {
     /// matrix-<run id>.json beside the results file, if any).
     #[arg(long, value_name = "FILE")]
     pub matrix: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+pub struct ReproduceArgs {
+    /// A results file (A).
+    pub a: PathBuf,
+    /// Another results file of the same selection (B), e.g. from another machine or checkout.
+    pub b: PathBuf,
+    /// How many of the cells that disagree most to list.
+    #[arg(long, value_name = "N", default_value_t = 15)]
+    pub worst: usize,
+    #[command(flatten)]
+    pub style: StyleArgs,
 }
 
 #[derive(Args, Debug)]
@@ -292,6 +314,9 @@ impl LevelArgs {
             if let Some(ms) = self.min_time {
                 s.min_time = ms / 1e3;
             }
+            if let Some(k) = self.layouts {
+                s.layouts = k;
+            }
         }
         s
     }
@@ -306,6 +331,10 @@ pub struct CalibrateArgs {
     /// Seed for the interleaving order.
     #[arg(long)]
     pub seed: Option<u64>,
+    /// Compare two layout variants of the unlimited build (functions shuffled with seeds 1 and 2)
+    /// instead of one build with itself: the false-difference rate that code placement adds.
+    #[arg(long)]
+    pub across_layouts: bool,
 }
 
 #[derive(Args, Debug)]

@@ -27,6 +27,7 @@ use crate::model::sampling::{Measure, Sampling};
 use crate::setup::builds::source_hash;
 use crate::setup::paths::{cache_root, workspace_root};
 use crate::setup::selection::{self, Selection};
+use crate::setup::toolchain;
 
 pub fn run(args: &CompareArgs) -> Result<i32> {
     let (sampling, baseline) = check_flags(args)?;
@@ -48,8 +49,9 @@ pub fn run(args: &CompareArgs) -> Result<i32> {
 
     let workspace = workspace_root();
     let build_start = Instant::now();
-    let requests = selection::build_requests(&sel, &|l| eprintln!("{l}"));
-    let builds = build_with_progress(&requests, &workspace, &cache_root())?;
+    let toolchain = toolchain::probe()?;
+    let requests = selection::build_requests(&sel, sampling.layouts, &|l| eprintln!("{l}"));
+    let builds = build_with_progress(&requests, &toolchain, &workspace, &cache_root())?;
     let build_seconds = build_start.elapsed().as_secs_f64();
     eprintln!("builds: {build_seconds:.1} s");
 
@@ -76,7 +78,7 @@ pub fn run(args: &CompareArgs) -> Result<i32> {
         SourceInfo { git_revision, git_dirty, ext_source_hash: source_hash(&workspace)? },
         sel.interpreters.clone(),
         sel.groups.clone(),
-        builds,
+        (toolchain, builds),
         native,
     );
     let path = results_path(&args.out, &res.run.id);

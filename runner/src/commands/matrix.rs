@@ -18,6 +18,7 @@ use crate::setup::audit::StableAbi;
 use crate::setup::builds::{requests, source_hash};
 use crate::setup::interpreters;
 use crate::setup::paths::{cache_root, workspace_root};
+use crate::setup::toolchain;
 
 /// Runs the matrix: builds (cached), every cell's checks, the table, and the JSON file.
 /// Must run in the `abibench` binary: the link check re-executes it.
@@ -36,7 +37,9 @@ pub fn run(args: &MatrixArgs) -> Result<i32> {
 
     // Every mode is built, fitting an interpreter or not: loading where it does not fit is the point.
     let build_start = Instant::now();
-    let mut builds = build_with_progress(&requests(&modes, &interpreters), &workspace, &cache_root())?;
+    // One layout: the matrix is about what loads, not about timing.
+    let requests = requests(&modes, &interpreters, 1);
+    let mut builds = build_with_progress(&requests, &toolchain::probe()?, &workspace, &cache_root())?;
     // Unlimited rows in interpreter order: by tag text, cpython-310 would come before cpython-38.
     builds
         .sort_by_key(|b| (b.mode, b.interpreter.as_ref().and_then(|n| interpreters.iter().position(|i| &i.name == n))));

@@ -4,6 +4,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Result};
 
+use crate::analysis::provenance;
 use crate::model::merge::merge;
 use crate::model::results::{results_path, Results};
 
@@ -13,6 +14,13 @@ pub fn run(files: &[PathBuf], out_dir: &Path) -> Result<()> {
     let (merged, warnings) = merge(&inputs)?;
     for w in warnings {
         eprintln!("warning: {w}");
+    }
+    // Shards on unlike machines or binaries merge, but their figures do not compare as equals.
+    let (first_path, first) = &inputs[0];
+    for (path, r) in &inputs[1..] {
+        for d in provenance::differences(first, r) {
+            eprintln!("warning: {} against {}: {d}", first_path.display(), path.display());
+        }
     }
     let path = results_path(out_dir, &merged.run.id);
     if files.iter().any(|f| f == &path) {

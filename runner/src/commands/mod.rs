@@ -13,6 +13,7 @@ pub mod native;
 mod progress;
 pub mod provision;
 pub mod report;
+pub mod reproduce;
 pub mod show;
 
 use std::io::IsTerminal;
@@ -29,6 +30,7 @@ pub fn run(cli: Cli) -> Result<i32> {
     match cli.command {
         Command::Compare(args) => compare::run(&args),
         Command::Report(args) => done(report::run(&args)),
+        Command::Reproduce(args) => done(reproduce::run(&args)),
         Command::List(args) => done(list::run(&args)),
         Command::Calibrate(args) => calibrate::run(&args),
         Command::Provision(args) => provision::run(&args),

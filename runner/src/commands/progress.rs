@@ -7,7 +7,7 @@ use std::time::Duration;
 use anyhow::Result;
 use indicatif::{ProgressBar, ProgressStyle};
 
-use crate::model::build::{failure_headline, BuildOutcome, BuildRecord};
+use crate::model::build::{failure_headline, BuildOutcome, BuildRecord, Toolchain};
 use crate::setup::builds::{build_all, BuildRequest};
 
 pub struct Progress {
@@ -58,9 +58,14 @@ impl Progress {
 }
 
 /// `build_all` with a progress bar and one line per finished build (and per failed audit).
-pub fn build_with_progress(requests: &[BuildRequest], workspace: &Path, cache: &Path) -> Result<Vec<BuildRecord>> {
+pub fn build_with_progress(
+    requests: &[BuildRequest],
+    tc: &Toolchain,
+    workspace: &Path,
+    cache: &Path,
+) -> Result<Vec<BuildRecord>> {
     let progress = Progress::new(requests.len() as u64, "building");
-    let builds = build_all(requests, workspace, cache, &|b| {
+    let builds = build_all(requests, tc, workspace, cache, &|b| {
         progress.inc();
         let what = b.label();
         progress.note(match &b.outcome {

@@ -2,6 +2,7 @@
 //! `matrix_table`, `verdict`), the report's pages (`html`, `markdown`, behind `page::Exporter`) and
 //! plots (`plots/`, one file per figure; `trend` across runs). Nothing below imports them back.
 
+pub mod agreement;
 pub mod format;
 pub mod html;
 pub mod markdown;

@@ -162,11 +162,8 @@ pub fn render_native(run: &NativeRun, groups: &[Group], ascii: bool) -> String {
 }
 
 /// The A/A table and its totals: false differences, the largest error, the widest interval.
-pub fn render_aa(results: &[AaResult], sampling: &Sampling, ascii: bool) -> String {
-    let mut t = new_table(
-        ["scenario", "python", "B/A (same build)", "95 % interval", "verdict"].map(String::from).to_vec(),
-        ascii,
-    );
+pub fn render_aa(results: &[AaResult], sampling: &Sampling, across_layouts: bool, ascii: bool) -> String {
+    let mut t = new_table(["scenario", "python", "B/A", "95 % interval", "verdict"].map(String::from).to_vec(), ascii);
     for r in results {
         let verdict = match (r.false_difference(), r.within_tolerance()) {
             (true, _) => "FALSE DIFFERENCE",
@@ -187,10 +184,16 @@ pub fn render_aa(results: &[AaResult], sampling: &Sampling, ascii: bool) -> Stri
     let worst = results.iter().map(|r| (r.ratio.point - 1.0).abs()).fold(0.0, f64::max);
     let widest = results.iter().map(|r| r.ratio.rel_half_width()).fold(0.0, f64::max);
     format!(
-        "A/A test: one build loaded twice, measured as `compare` measures modes \
-         ({} process(es) x {} interleaved values of >= {} ms).\n{t}\n\
+        "A/A test: {}, measured as `compare` measures modes \
+         ({} layout(s) x {} process(es) x {} interleaved values of >= {} ms).\n{t}\n\
          false differences (interval excludes 1.0): {false_diffs} of {n} ({:.1} %)\n\
          |ratio - 1| > {:.0} %: {outside} of {n}; largest |ratio - 1|: {:.2} %; widest interval: ±{:.2} %\n",
+        if across_layouts {
+            "two layout variants of one build (functions shuffled with other seeds), as A and B"
+        } else {
+            "one build loaded twice"
+        },
+        sampling.layouts,
         sampling.processes,
         sampling.values,
         sampling.min_time * 1e3,

@@ -12,7 +12,7 @@ use anyhow::Result;
 
 use crate::measure::protocol::{Event, Job, JobBuild, JobSampling, JobScenario};
 use crate::measure::worker::{self, Ending};
-use crate::model::build::{build_for, BuildOutcome, BuildRecord};
+use crate::model::build::{builds_for, BuildRecord};
 use crate::model::child::describe;
 use crate::model::estimate::median;
 use crate::model::interpreter::Interpreter;
@@ -30,18 +30,23 @@ pub struct Plan<'a> {
     pub scenarios: Vec<&'a Scenario>,
 }
 
-/// One build in a plan. The label is normally the mode's name; an A/A self-check loads one
-/// build twice, as "A" and "B".
+/// One build in a plan, and the cell its values go to. The cell is normally the mode's name (an
+/// A/A test loads one mode twice, as cells "A" and "B"); each layout variant of a build is a build
+/// of its own, under its own label, whose values join the same cell.
 #[derive(Debug, Clone)]
 pub struct PlannedBuild {
+    /// Unique in the plan: what the worker calls this build.
     pub label: String,
+    pub cell: String,
     pub mode: Mode,
+    pub layout: u32,
     pub path: PathBuf,
 }
 
 impl PlannedBuild {
-    pub fn of_mode(mode: Mode, path: PathBuf) -> PlannedBuild {
-        PlannedBuild { label: mode.name(), mode, path }
+    pub fn new(cell: String, mode: Mode, layout: u32, path: PathBuf) -> PlannedBuild {
+        let label = if layout == 0 { cell.clone() } else { format!("{cell}@L{layout}") };
+        PlannedBuild { label, cell, mode, layout, path }
     }
 }
 
@@ -55,16 +60,17 @@ pub fn plans<'a>(sel: &'a Selection, builds: &[BuildRecord]) -> Vec<(Plan<'a>, V
             let mut plan = Plan { interpreter: interp, builds: Vec::new(), scenarios: scenarios.clone() };
             let mut unbuilt = Vec::new();
             for mode in sel.modes.iter().copied().filter(|&m| sel.runs(interp, m)) {
-                match build_for(builds, mode, interp).map(|b| &b.outcome) {
-                    Some(BuildOutcome::Ok { artifact, .. }) => {
-                        plan.builds.push(PlannedBuild::of_mode(mode, artifact.clone()))
-                    }
-                    Some(BuildOutcome::Failed { error }) => unbuilt.extend(scenarios.iter().map(|s| {
+                let layouts = builds_for(builds, mode, interp);
+                // A mode is timed only if every layout of it built: a cell is all its layouts.
+                match layouts.iter().find_map(|b| b.failure()) {
+                    Some(error) => unbuilt.extend(scenarios.iter().map(|s| {
                         let mut c = Cell::pending(&interp.id(), mode, &s.name, s.n);
-                        c.fail(CellStatus::BuildFailed, error.clone());
+                        c.fail(CellStatus::BuildFailed, error.to_string());
                         c
                     })),
-                    None => {}
+                    None => plan.builds.extend(layouts.iter().filter_map(|b| {
+                        Some(PlannedBuild::new(mode.name(), mode, b.layout, b.artifact()?.to_path_buf()))
+                    })),
                 }
             }
             (plan, unbuilt)
@@ -72,14 +78,14 @@ pub fn plans<'a>(sel: &'a Selection, builds: &[BuildRecord]) -> Vec<(Plan<'a>, V
         .collect()
 }
 
-/// What one interpreter's measurement produced: each cell with its build's label.
+/// What one interpreter's measurement produced: each cell with its label (`PlannedBuild::cell`).
 pub struct Measured {
     pub cells: Vec<(String, Cell)>,
     pub workers: Vec<WorkerRecord>,
     pub interrupted: bool,
 }
 
-/// (scenario, build label).
+/// (scenario, cell label) for cells, (scenario, build label) for what a worker did.
 type CellKey = (String, String);
 
 /// Runs the plan: `processes` workers in turn, each resumed after a crash until every cell has
@@ -91,27 +97,36 @@ pub fn measure(
     stop: &AtomicBool,
     on_cell: &dyn Fn(&str, &str),
 ) -> Result<Measured> {
+    let by_label: BTreeMap<&str, &PlannedBuild> = plan.builds.iter().map(|b| (b.label.as_str(), b)).collect();
+    let cell_of = |build: &str| by_label.get(build).map_or_else(|| build.to_string(), |b| b.cell.clone());
     let mut cells: BTreeMap<CellKey, Cell> = BTreeMap::new();
     for s in &plan.scenarios {
         for b in &plan.builds {
             cells
-                .insert((s.name.clone(), b.label.clone()), Cell::pending(&plan.interpreter.id(), b.mode, &s.name, s.n));
+                .entry((s.name.clone(), b.cell.clone()))
+                .or_insert_with(|| Cell::pending(&plan.interpreter.id(), b.mode, &s.name, s.n));
         }
     }
     let mut workers = Vec::new();
     let mut broken_builds: BTreeSet<String> = BTreeSet::new();
-    // A build that cannot be loaded fails all its cells still to do.
+    // A build that cannot be loaded fails all its cell's cells still to do.
     let fail_build = |cells: &mut BTreeMap<CellKey, Cell>, label: &str, why: &str| {
+        let cell = cell_of(label);
         for ((_, b), c) in cells.iter_mut() {
-            if b == label && c.status == CellStatus::Pending {
+            if *b == cell && c.status == CellStatus::Pending {
                 c.fail(CellStatus::NotLoadable, why.to_string());
             }
         }
     };
     for process in 0..sampling.processes {
-        // Cells that failed for good in an earlier process are not retried.
-        let mut done: BTreeSet<CellKey> =
-            cells.iter().filter(|(_, c)| c.status.is_final_failure()).map(|(k, _)| k.clone()).collect();
+        // Cells that failed for good in an earlier process are not retried, in any layout.
+        let mut done: BTreeSet<CellKey> = plan
+            .builds
+            .iter()
+            .flat_map(|b| plan.scenarios.iter().map(move |s| (s.name.clone(), b)))
+            .filter(|(s, b)| cells.get(&(s.clone(), b.cell.clone())).is_some_and(|c| c.status.is_final_failure()))
+            .map(|(s, b)| (s, b.label.clone()))
+            .collect();
         let mut overhead_per_loop = f64::NAN;
         let mut restarts = 0usize;
         loop {
@@ -166,12 +181,13 @@ pub fn measure(
                     worker.overhead_values = values;
                 }
                 Event::Cell { scenario, build, status, reason, loops, warmups, values, gil } => {
-                    let key = (scenario, build);
-                    if let Some(c) = cells.get_mut(&key) {
+                    let layout = by_label.get(build.as_str()).map_or(0, |b| b.layout);
+                    if let Some(c) = cells.get_mut(&(scenario.clone(), cell_of(&build))) {
                         c.gil_enabled = gil;
                         match (status, loops) {
                             (CellStatus::Ok, Some(loops)) => c.add_process(ProcessSamples {
                                 process,
+                                layout,
                                 loops,
                                 overhead_per_loop_s: overhead_per_loop,
                                 warmups_s: warmups,
@@ -179,9 +195,9 @@ pub fn measure(
                             }),
                             (status, _) => c.fail(status, reason.unwrap_or_default()),
                         }
-                        on_cell(&key.0, &key.1);
+                        on_cell(&scenario, &build);
                     }
-                    done.insert(key);
+                    done.insert((scenario, build));
                 }
             })?;
             worker.ending = match &ending {
@@ -212,12 +228,15 @@ pub fn measure(
             let reason = format!("worker {why} during {during}; stderr tail:\n{stderr}");
             match last_at {
                 Some((Some(scenario), Some(build), _)) => {
-                    let key = (scenario, build);
-                    if let Some(c) = cells.get_mut(&key) {
+                    if let Some(c) = cells.get_mut(&(scenario.clone(), cell_of(&build))) {
                         c.fail(status, reason);
-                        on_cell(&key.0, &key.1);
+                        on_cell(&scenario, &build);
                     }
-                    done.insert(key);
+                    // The cell failed, so its other layouts are not timed either.
+                    let cell = cell_of(&build);
+                    done.extend(
+                        plan.builds.iter().filter(|b| b.cell == cell).map(|b| (scenario.clone(), b.label.clone())),
+                    );
                 }
                 Some((None, Some(build), _)) => {
                     // Died while loading a build: that build is unusable in this interpreter.

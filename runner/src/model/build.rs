@@ -15,6 +15,13 @@ pub struct BuildRecord {
     /// The interpreter PyO3 configured the build for (unlimited builds only).
     pub interpreter: Option<String>,
     pub source_hash: String,
+    /// Which layout variant of the build this is: 0 is the linker's own function order; variant
+    /// k > 0 has its functions shuffled by the linker with seed `layout_seed` (see
+    /// `setup::builds::layout_flags`).
+    #[serde(default)]
+    pub layout: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub layout_seed: Option<u64>,
     pub seconds: f64,
     #[serde(flatten)]
     pub outcome: BuildOutcome,
@@ -30,10 +37,28 @@ pub enum BuildOutcome {
     Ok {
         artifact: PathBuf,
         cached: bool,
+        /// The artifact's SHA-256 and size: two runs timed the same binary only if these match.
+        #[serde(default)]
+        sha256: String,
+        #[serde(default)]
+        size: u64,
     },
     Failed {
         error: String,
     },
+}
+
+/// The toolchain that built a run's extension, and the flags the user gave it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Toolchain {
+    /// `rustc 1.95.0 (59807616e 2026-04-14)`.
+    pub rustc: String,
+    pub host: String,
+    pub llvm: String,
+    pub cargo: String,
+    pub sysroot: PathBuf,
+    /// `RUSTFLAGS` as set by the user (abibench adds its layout flags, `setup::builds::ALIGN`).
+    pub rustflags: String,
 }
 
 /// The line that says why a build failed: the first of its record, which `build_one` heads with
@@ -45,7 +70,20 @@ pub fn failure_headline(error: &str) -> &str {
 impl BuildRecord {
     /// How the build is named to people: `abi3-py38`, `unlimited for 3.8.18`.
     pub fn label(&self) -> String {
-        self.interpreter.as_ref().map_or(self.mode.name(), |i| format!("{} for {i}", self.mode))
+        let base = self.interpreter.as_ref().map_or(self.mode.name(), |i| format!("{} for {i}", self.mode));
+        if self.layout == 0 {
+            base
+        } else {
+            format!("{base}, layout {}", self.layout)
+        }
+    }
+
+    /// Why the build failed, if it did.
+    pub fn failure(&self) -> Option<&str> {
+        match &self.outcome {
+            BuildOutcome::Ok { .. } => None,
+            BuildOutcome::Failed { error } => Some(error),
+        }
     }
 
     pub fn artifact(&self) -> Option<&Path> {
@@ -56,11 +94,18 @@ impl BuildRecord {
     }
 }
 
-/// The build an installer would give `interp` for `mode`, if that mode fits it.
+/// The build an installer would give `interp` for `mode`, if that mode fits it (its first layout).
 pub fn build_for<'a>(builds: &'a [BuildRecord], mode: Mode, interp: &Interpreter) -> Option<&'a BuildRecord> {
-    mode.fits(interp).ok()?;
+    builds_for(builds, mode, interp).into_iter().next()
+}
+
+/// Every layout variant of the build an installer would give `interp` for `mode`.
+pub fn builds_for<'a>(builds: &'a [BuildRecord], mode: Mode, interp: &Interpreter) -> Vec<&'a BuildRecord> {
+    if mode.fits(interp).is_err() {
+        return Vec::new();
+    }
     let tag = if mode == Mode::Unlimited { interp.soabi.clone() } else { mode.name() };
-    builds.iter().find(|b| b.mode == mode && b.abi_tag == tag)
+    builds.iter().filter(|b| b.mode == mode && b.abi_tag == tag).collect()
 }
 
 /// The result of auditing one build against a limited-API floor.

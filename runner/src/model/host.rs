@@ -16,6 +16,76 @@ pub struct Host {
     pub memory_bytes: u64,
     pub load_average_at_start: Option<[f64; 3]>,
     pub cpu_governor: Option<String>,
+    /// What tells two processors apart when the model name does not (VMs often say only "AMD
+    /// EPYC"). Absent in files older than this field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cpu: Option<Cpu>,
+    /// `/proc/sys/kernel/randomize_va_space` (2: full address-space randomisation, 0: none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub aslr: Option<String>,
+}
+
+/// The processor as `/proc/cpuinfo` identifies it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Cpu {
+    pub vendor: String,
+    pub family: String,
+    pub model: String,
+    pub stepping: String,
+    pub microcode: String,
+    pub flags: Vec<String>,
+}
+
+impl Cpu {
+    fn of(cpuinfo: &str) -> Option<Cpu> {
+        let field = |key: &str| {
+            cpuinfo
+                .lines()
+                .find(|l| l.split(':').next().is_some_and(|k| k.trim() == key))
+                .and_then(|l| l.split_once(':'))
+                .map(|(_, v)| v.trim().to_string())
+        };
+        Some(Cpu {
+            vendor: field("vendor_id")?,
+            family: field("cpu family").unwrap_or_default(),
+            model: field("model").unwrap_or_default(),
+            stepping: field("stepping").unwrap_or_default(),
+            microcode: field("microcode").unwrap_or_default(),
+            flags: field("flags").unwrap_or_default().split_whitespace().map(String::from).collect(),
+        })
+    }
+
+    /// `AuthenticAMD family 26 model 2 stepping 1, microcode 0x1000065`.
+    pub fn id(&self) -> String {
+        format!(
+            "{} family {} model {} stepping {}, microcode {}",
+            self.vendor, self.family, self.model, self.stepping, self.microcode
+        )
+    }
+}
+
+impl Host {
+    /// How this host's processor differs from `other`'s, if it does: the identity, and the
+    /// instruction-set flags only one of them has.
+    pub fn cpu_difference(&self, other: &Host) -> Option<String> {
+        let id =
+            |h: &Host| h.cpu.as_ref().map_or_else(|| h.cpu_model.clone(), |c| format!("{} ({})", h.cpu_model, c.id()));
+        let (a, b) = (id(self), id(other));
+        let flags =
+            |h: &Host| h.cpu.as_ref().map(|c| c.flags.iter().cloned().collect::<std::collections::BTreeSet<_>>());
+        let flag_note = match (flags(self), flags(other)) {
+            (Some(x), Some(y)) if x != y => {
+                let list = |s: Vec<&String>| s.into_iter().take(8).cloned().collect::<Vec<_>>().join(" ");
+                format!(
+                    "; flags only here: [{}], only there: [{}]",
+                    list(x.difference(&y).collect()),
+                    list(y.difference(&x).collect())
+                )
+            }
+            _ => String::new(),
+        };
+        (a != b || !flag_note.is_empty()).then(|| format!("{a} vs {b}{flag_note}"))
+    }
 }
 
 /// The source a run built its extension from.
@@ -54,6 +124,8 @@ impl Host {
                 .map_or(0, |kb| kb * 1024),
             load_average_at_start: load_average(),
             cpu_governor: read_trim("/sys/devices/system/cpu/cpu0/cpufreq/scaling_governor"),
+            cpu: Cpu::of(&cpuinfo),
+            aslr: read_trim("/proc/sys/kernel/randomize_va_space"),
         }
     }
 }

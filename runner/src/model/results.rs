@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Result;
 use serde::{Deserialize, Serialize};
 
-use crate::model::build::BuildRecord;
+use crate::model::build::{BuildRecord, Toolchain};
 use crate::model::host::{Host, SourceInfo};
 use crate::model::interpreter::Interpreter;
 use crate::model::io::{read_json, write_json_atomic};
@@ -28,6 +28,9 @@ pub struct Results {
     pub host: Host,
     pub source: SourceInfo,
     pub interpreters: Vec<Interpreter>,
+    /// The toolchain the builds were made with (absent in files older than this field).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub toolchain: Option<Toolchain>,
     pub builds: Vec<BuildRecord>,
     pub groups: Vec<Group>,
     pub cells: Vec<Cell>,
@@ -68,6 +71,15 @@ pub enum RunStatus {
     Running,
     Complete,
     Interrupted,
+}
+
+/// Where a value was taken: two cells' values with the same `At` were timed side by side (the
+/// same layout variant of each build, the same worker process, the same interleaved round).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct At {
+    pub layout: u32,
+    pub process: usize,
+    pub round: usize,
 }
 
 /// One input of a merged run, for the record.
@@ -150,6 +162,9 @@ impl CellStatus {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ProcessSamples {
     pub process: usize,
+    /// The build's layout variant (see `BuildRecord::layout`); 0 in a run with one layout.
+    #[serde(default)]
+    pub layout: u32,
     pub loops: u64,
     /// Empty-loop cost per iteration in the same process (same unit as values), subtracted by the analysis.
     pub overhead_per_loop_s: f64,
@@ -189,19 +204,19 @@ impl Cell {
     }
 
     /// Per-operation values (as `per_op`) if the cell was measured.
-    pub fn values(&self, scale: f64) -> Option<Vec<((usize, usize), f64)>> {
+    pub fn values(&self, scale: f64) -> Option<Vec<(At, f64)>> {
         (self.status == CellStatus::Ok && !self.processes.is_empty()).then(|| self.per_op(scale))
     }
 
     /// Per-operation values (ns or instructions: `scale` from `Measure::scale`), keyed by
     /// (process, round) so two cells of one interpreter can be paired value by value.
-    pub fn per_op(&self, scale: f64) -> Vec<((usize, usize), f64)> {
+    pub fn per_op(&self, scale: f64) -> Vec<(At, f64)> {
         self.processes
             .iter()
             .flat_map(|p| {
                 p.values_s.iter().enumerate().map(move |(round, v)| {
                     let per_loop = v / p.loops as f64 - p.overhead_per_loop_s;
-                    ((p.process, round), per_loop / self.n as f64 * scale)
+                    (At { layout: p.layout, process: p.process, round }, per_loop / self.n as f64 * scale)
                 })
             })
             .collect()
@@ -238,7 +253,7 @@ impl Results {
         source: SourceInfo,
         interpreters: Vec<Interpreter>,
         groups: Vec<Group>,
-        builds: Vec<BuildRecord>,
+        (toolchain, builds): (Toolchain, Vec<BuildRecord>),
         native: Option<NativeSection>,
     ) -> Results {
         Results {
@@ -249,6 +264,7 @@ impl Results {
             host,
             source,
             interpreters,
+            toolchain: Some(toolchain),
             builds,
             groups,
             cells: Vec::new(),
@@ -327,6 +343,7 @@ pub(crate) mod fixture {
             host: Host::current(),
             source: SourceInfo { git_revision: Some("abc123".into()), git_dirty: false, ext_source_hash: "h".into() },
             interpreters: names.into_iter().map(interpreter).collect(),
+            toolchain: None,
             builds: Vec::new(),
             groups: Vec::new(),
             cells: cells
@@ -335,6 +352,7 @@ pub(crate) mod fixture {
                     let mut c = Cell::pending(i, *m, s, 1);
                     c.add_process(ProcessSamples {
                         process: 0,
+                        layout: 0,
                         loops: 1,
                         overhead_per_loop_s: 0.0,
                         warmups_s: Vec::new(),

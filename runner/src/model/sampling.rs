@@ -60,6 +60,10 @@ impl FromStr for Measure {
     }
 }
 
+fn one() -> u32 {
+    1
+}
+
 /// How much to measure per cell. Chosen by level and measure; see `Level::sampling`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Sampling {
@@ -74,6 +78,10 @@ pub struct Sampling {
     pub warmups: usize,
     /// Worker processes per interpreter, run one after another (never in parallel).
     pub processes: usize,
+    /// Layout variants of every build, timed interleaved in each worker; 1: the linker's own
+    /// layout (see `setup::builds`). Values per cell are `layouts × processes × values`.
+    #[serde(default = "one")]
+    pub layouts: u32,
     /// A worker silent for this long is killed and its current cell recorded as hung.
     pub timeout_s: f64,
 }
@@ -108,9 +116,16 @@ impl Level {
             Level::Thorough => (5, 10_000_000),
         };
         match measure {
-            Measure::WallTime => {
-                Sampling { measure, min_time, values, warmups, processes, target_instructions: 0, timeout_s: 120.0 }
-            }
+            Measure::WallTime => Sampling {
+                measure,
+                min_time,
+                values,
+                warmups,
+                processes,
+                layouts: 1,
+                target_instructions: 0,
+                timeout_s: 120.0,
+            },
             // Counts do not drift, so one process suffices; callgrind runs ~50x slower.
             Measure::Instructions => Sampling {
                 measure,
@@ -118,6 +133,7 @@ impl Level {
                 values: pairs,
                 warmups: 0,
                 processes: 1,
+                layouts: 1,
                 target_instructions,
                 timeout_s: 900.0,
             },

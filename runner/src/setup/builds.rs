@@ -1,7 +1,16 @@
-//! Building `bench-ext` once per (mode, interpreter ABI, source hash) into a cache.
+//! Building `bench-ext` once per (mode, interpreter ABI, layout variant, source hash) into a cache.
 //!
 //! Builds run on a few "lanes" in parallel (rayon), each lane with its own cargo target dir, so
 //! PyO3's dependencies are compiled once per lane and each further mode only recompiles PyO3 itself.
+//!
+//! Layout control. Where the linker happens to place a function can move a tight call loop by
+//! several percent (fetch blocks, cache sets, branch predictor aliasing: Mytkowicz et al., ASPLOS
+//! 2009), which a ratio of two builds would report as a cost of the ABI. So every build aligns
+//! functions and branch targets to 64 bytes (`ALIGN`), and a run may ask for several layout
+//! variants per build, each linked by rust-lld with its functions shuffled by a fixed seed
+//! (`--shuffle-sections`), so that placement becomes a random effect the intervals include
+//! (Curtsinger & Berger, Stabilizer, ASPLOS 2013). Paths are remapped, so a build's bytes do not
+//! depend on the checkout it was made from.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -13,18 +22,35 @@ use rayon::prelude::*;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
-use crate::model::build::{BuildOutcome, BuildRecord};
+use crate::model::build::{BuildOutcome, BuildRecord, Toolchain};
 use crate::model::child::{self, Group, Line, Next, STDERR_TAIL};
 use crate::model::interpreter::Interpreter;
 use crate::model::mode::Mode;
 use crate::setup::audit;
 use crate::setup::paths::cargo;
 
-/// One build to make: a mode, and for `unlimited` the interpreter whose ABI it targets.
+/// LLVM options for every crate of every build: functions and the targets of taken branches at
+/// 64-byte boundaries (2^6), as measured to remove placement artefacts (see the README).
+pub const ALIGN: [&str; 2] = ["-Cllvm-args=-align-all-functions=6", "-Cllvm-args=-align-all-nofallthru-blocks=6"];
+
+/// One build to make: a mode, for `unlimited` the interpreter whose ABI it targets, and its
+/// layout variant (0: the linker's own order; k > 0: functions shuffled with seed k).
 #[derive(Debug, Clone)]
 pub struct BuildRequest {
     pub mode: Mode,
     pub interpreter: Option<Interpreter>,
+    pub layout: u32,
+}
+
+/// The layout variants of `count` layouts: the linker's own order when one is asked for (what a
+/// shipped wheel has), else `count` shuffled ones with the fixed seeds 1..=count (fixed, so that
+/// builds are cached and two runs time the same binaries).
+pub fn layout_variants(count: u32) -> Vec<u32> {
+    if count <= 1 {
+        vec![0]
+    } else {
+        (1..=count).collect()
+    }
 }
 
 impl BuildRequest {
@@ -41,19 +67,55 @@ impl BuildRequest {
     }
 }
 
-/// One build per mode, and for `unlimited` one per interpreter (`build_all` merges interpreters
-/// that share an ABI tag).
-pub fn requests(modes: &[Mode], interpreters: &[Interpreter]) -> Vec<BuildRequest> {
+/// One build per mode and layout, and for `unlimited` one per interpreter (`build_all` merges
+/// interpreters that share an ABI tag).
+pub fn requests(modes: &[Mode], interpreters: &[Interpreter], layouts: u32) -> Vec<BuildRequest> {
     let mut requests = Vec::new();
-    for &mode in modes {
-        match mode {
-            Mode::Unlimited => {
-                requests.extend(interpreters.iter().map(|i| BuildRequest { mode, interpreter: Some(i.clone()) }))
+    for layout in layout_variants(layouts) {
+        for &mode in modes {
+            match mode {
+                Mode::Unlimited => requests.extend(interpreters.iter().map(|i| BuildRequest {
+                    mode,
+                    interpreter: Some(i.clone()),
+                    layout,
+                })),
+                _ => requests.push(BuildRequest { mode, interpreter: None, layout }),
             }
-            _ => requests.push(BuildRequest { mode, interpreter: None }),
         }
     }
     requests
+}
+
+/// The flags every crate of a build gets: the user's own (`RUSTFLAGS`), the alignment of layout
+/// control, and path remapping so the bytes do not depend on where the checkout or cargo's
+/// registry lives.
+pub fn rustflags(tc: &Toolchain, workspace: &Path) -> Vec<String> {
+    let mut flags: Vec<String> = tc.rustflags.split_whitespace().map(String::from).collect();
+    flags.extend(ALIGN.map(String::from));
+    flags.push(format!("--remap-path-prefix={}=/abibench", workspace.display()));
+    if let Some(home) = cargo_home() {
+        flags.push(format!("--remap-path-prefix={}=/cargo", home.display()));
+    }
+    flags
+}
+
+/// The link arguments of layout variant `layout`: none for 0 (the platform linker, as a wheel
+/// is linked); rust-lld with a seeded shuffle of the function sections otherwise.
+pub fn link_args(tc: &Toolchain, layout: u32) -> Vec<String> {
+    if layout == 0 {
+        return Vec::new();
+    }
+    let gcc_ld = tc.sysroot.join("lib/rustlib").join(&tc.host).join("bin/gcc-ld");
+    [format!("-B{}", gcc_ld.display()), "-fuse-ld=lld".into(), format!("-Wl,--shuffle-sections=*={layout}")]
+        .into_iter()
+        .flat_map(|a| ["-C".to_string(), format!("link-arg={a}")])
+        .collect()
+}
+
+fn cargo_home() -> Option<PathBuf> {
+    std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| Path::new(&h).join(".cargo")))
 }
 
 /// Hash of everything that changes the extension binary: its sources and those of the kernels
@@ -89,6 +151,7 @@ pub fn source_hash(workspace: &Path) -> Result<String> {
     let rustc = Command::new(std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into())).arg("-vV").output();
     h.update(rustc.map(|o| o.stdout).unwrap_or_default());
     h.update(std::env::var("RUSTFLAGS").unwrap_or_default());
+    h.update(ALIGN.concat());
     Ok(h.finalize().iter().take(8).map(|b| format!("{b:02x}")).collect())
 }
 
@@ -96,22 +159,27 @@ pub fn source_hash(workspace: &Path) -> Result<String> {
 /// `on_done` is called once per finished build, for progress.
 pub fn build_all(
     requests: &[BuildRequest],
+    tc: &Toolchain,
     workspace: &Path,
     cache: &Path,
     on_done: &(dyn Fn(&BuildRecord) + Sync),
 ) -> Result<Vec<BuildRecord>> {
     let hash = source_hash(workspace)?;
-    let mut unique: BTreeMap<(Mode, String), &BuildRequest> = BTreeMap::new();
+    let mut unique: BTreeMap<(Mode, String, u32), &BuildRequest> = BTreeMap::new();
     for r in requests {
-        unique.entry((r.mode, r.abi_tag())).or_insert(r);
+        unique.entry((r.mode, r.abi_tag(), r.layout)).or_insert(r);
     }
     let mut records = Vec::new();
     let mut to_build = Vec::new();
     for r in unique.into_values() {
-        let artifact =
-            cache.join("builds").join(r.mode.name()).join(format!("{}-{hash}", r.abi_tag())).join(r.artifact_name());
+        let variant = if r.layout == 0 { String::new() } else { format!("-L{}", r.layout) };
+        let artifact = cache
+            .join("builds")
+            .join(r.mode.name())
+            .join(format!("{}-{hash}{variant}", r.abi_tag()))
+            .join(r.artifact_name());
         if artifact.is_file() {
-            let rec = record(r, &hash, 0.0, BuildOutcome::Ok { artifact, cached: true });
+            let rec = record(r, &hash, 0.0, artifact, true);
             on_done(&rec);
             records.push(rec);
         } else {
@@ -129,11 +197,10 @@ pub fn build_all(
             mine.into_iter()
                 .map(|(r, artifact)| {
                     let start = Instant::now();
-                    let outcome = match cargo_build(r, workspace, &target, jobs, artifact) {
-                        Ok(()) => BuildOutcome::Ok { artifact: artifact.clone(), cached: false },
-                        Err(e) => BuildOutcome::Failed { error: format!("{e:#}") },
+                    let rec = match cargo_build(r, tc, workspace, &target, jobs, artifact) {
+                        Ok(()) => record(r, &hash, start.elapsed().as_secs_f64(), artifact.clone(), false),
+                        Err(e) => failed(r, &hash, start.elapsed().as_secs_f64(), format!("{e:#}")),
                     };
-                    let rec = record(r, &hash, start.elapsed().as_secs_f64(), outcome);
                     on_done(&rec);
                     rec
                 })
@@ -141,41 +208,66 @@ pub fn build_all(
         })
         .collect();
     records.extend(built);
-    records.sort_by(|a, b| (a.mode, &a.abi_tag).cmp(&(b.mode, &b.abi_tag)));
+    records.sort_by(|a, b| (a.mode, &a.abi_tag, a.layout).cmp(&(b.mode, &b.abi_tag, b.layout)));
     Ok(records)
 }
 
-fn record(r: &BuildRequest, hash: &str, seconds: f64, outcome: BuildOutcome) -> BuildRecord {
-    let (outcome, audit) = match (outcome, r.mode.floor()) {
-        (BuildOutcome::Ok { artifact, cached }, Some(floor)) => match audit::audit(&artifact, (floor.0, floor.1)) {
-            Ok(a) => (BuildOutcome::Ok { artifact, cached }, Some(a)),
-            Err(e) => (
-                BuildOutcome::Failed { error: format!("built, but {} cannot be audited: {e:#}", artifact.display()) },
-                None,
-            ),
-        },
-        (outcome, _) => (outcome, None),
+/// The record of an artifact: its hash and size, and for a stable-ABI build its audit (a build
+/// that cannot be audited is recorded as failed).
+fn record(r: &BuildRequest, hash: &str, seconds: f64, artifact: PathBuf, cached: bool) -> BuildRecord {
+    let bytes = match std::fs::read(&artifact) {
+        Ok(b) => b,
+        Err(e) => return failed(r, hash, seconds, format!("built, but {} cannot be read: {e}", artifact.display())),
     };
+    let audit = match r.mode.floor().map(|floor| audit::audit(&artifact, (floor.0, floor.1))).transpose() {
+        Ok(a) => a,
+        Err(e) => {
+            return failed(r, hash, seconds, format!("built, but {} cannot be audited: {e:#}", artifact.display()))
+        }
+    };
+    let sha256 = Sha256::digest(&bytes).iter().map(|b| format!("{b:02x}")).collect();
+    let outcome = BuildOutcome::Ok { artifact, cached, sha256, size: bytes.len() as u64 };
+    BuildRecord { audit, ..of(r, hash, seconds, outcome) }
+}
+
+fn failed(r: &BuildRequest, hash: &str, seconds: f64, error: String) -> BuildRecord {
+    of(r, hash, seconds, BuildOutcome::Failed { error })
+}
+
+fn of(r: &BuildRequest, hash: &str, seconds: f64, outcome: BuildOutcome) -> BuildRecord {
     BuildRecord {
         mode: r.mode,
         abi_tag: r.abi_tag(),
         interpreter: r.interpreter.as_ref().filter(|_| r.mode == Mode::Unlimited).map(|i| i.name.clone()),
         source_hash: hash.to_string(),
+        layout: r.layout,
+        layout_seed: (r.layout > 0).then_some(u64::from(r.layout)),
         seconds,
         outcome,
-        audit,
+        audit: None,
     }
 }
 
 /// One `cargo build` of the extension; on success the cdylib is copied (atomically) to `artifact`.
-fn cargo_build(r: &BuildRequest, workspace: &Path, target: &Path, jobs: usize, artifact: &Path) -> Result<()> {
+fn cargo_build(
+    r: &BuildRequest,
+    tc: &Toolchain,
+    workspace: &Path,
+    target: &Path,
+    jobs: usize,
+    artifact: &Path,
+) -> Result<()> {
     let mut cmd = Command::new(cargo());
-    cmd.args(["build", "--release", "--package", "bench-ext", "--message-format=json-render-diagnostics"])
+    // `cargo rustc` passes the layout's link arguments to bench-ext alone, so the dependencies of
+    // every layout variant are compiled once.
+    cmd.args(["rustc", "--release", "--package", "bench-ext", "--lib", "--message-format=json-render-diagnostics"])
         .arg("--manifest-path")
         .arg(workspace.join("Cargo.toml"))
         .arg("--target-dir")
         .arg(target)
         .arg(format!("--jobs={jobs}"))
+        .env("CARGO_ENCODED_RUSTFLAGS", rustflags(tc, workspace).join("\x1f"))
+        .env_remove("RUSTFLAGS")
         // An extension module must not link libpython; this is what maturin sets.
         .env("PYO3_BUILD_EXTENSION_MODULE", "1")
         .env_remove("PYO3_PYTHON")
@@ -194,6 +286,7 @@ fn cargo_build(r: &BuildRequest, workspace: &Path, target: &Path, jobs: usize, a
             cmd.env("PYO3_NO_PYTHON", "1");
         }
     }
+    cmd.arg("--").args(link_args(tc, r.layout));
     // Cargo's JSON messages (stdout) name the cdylib; its diagnostics (stderr) explain a failure.
     let mut child = child::spawn(cmd, None, Group::Terminal).context("cannot start cargo")?;
     let mut cdylib = None;

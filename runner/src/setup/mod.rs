@@ -9,3 +9,4 @@ pub mod interpreters;
 pub mod paths;
 pub mod provision;
 pub mod selection;
+pub mod toolchain;

@@ -82,16 +82,16 @@ pub fn select(choice: &Choice, provision: Option<&dyn Fn(String)>) -> Result<Sel
     Ok(Selection { groups, interpreters, modes, shard: None })
 }
 
-/// The builds `compare` needs: every selected mode that some selected interpreter can load (the
-/// others are left out, and said so).
-pub fn build_requests(sel: &Selection, note: &dyn Fn(String)) -> Vec<BuildRequest> {
+/// The builds `compare` needs: every layout of every selected mode that some selected interpreter
+/// can load (the others are left out, and said so).
+pub fn build_requests(sel: &Selection, layouts: u32, note: &dyn Fn(String)) -> Vec<BuildRequest> {
     let mut requests = Vec::new();
     for &mode in &sel.modes {
         let fitting: Vec<Interpreter> = sel.interpreters.iter().filter(|i| sel.runs(i, mode)).cloned().collect();
         match (fitting.is_empty(), sel.shard.is_some()) {
             (true, true) => note(format!("{mode}: not in this shard; not built")),
             (true, false) => note(format!("{mode}: no selected interpreter can load it; not built")),
-            (false, _) => requests.extend(builds::requests(&[mode], &fitting)),
+            (false, _) => requests.extend(builds::requests(&[mode], &fitting, layouts)),
         }
     }
     requests
