@@ -27,6 +27,13 @@ pub fn run_caveats(r: &Results, a: &Analysis) -> Vec<String> {
     }
     // The terminal's noise lines, word for word: one judgement of the run, wherever it is read.
     caveats.extend(noise_warnings(r, a).into_iter().map(|w| format!("Noise: {w}.")));
+    if a.noise.spread > 0.02 {
+        caveats.push(format!(
+            "Negative controls (builds of identical code) differ by up to {:.1} %: placement or machine noise of that \
+             size sits in every ratio of this run; differences inside it are not claimed.",
+            100.0 * a.noise.spread
+        ));
+    }
     if r.source.git_dirty {
         caveats.push("The source tree had uncommitted changes when the run started.".into());
     }

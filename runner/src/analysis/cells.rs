@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use rayon::prelude::*;
 use serde::Serialize;
 
+use crate::analysis::controls::{noise_floor, NoiseFloor};
 use crate::analysis::floors::{above_floor, AboveFloor};
 use crate::analysis::stats::{self, seed_of, Summary};
 use crate::model::estimate::Estimate;
@@ -25,6 +26,8 @@ pub struct Analysis {
     /// Each cell's cost above its scenario's native floor (keyed as `summaries`); empty without
     /// floors.
     pub above_native: BTreeMap<String, AboveFloor>,
+    /// The negative controls and the noise floor they set.
+    pub noise: NoiseFloor,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -116,7 +119,7 @@ pub fn analyse(r: &Results) -> Analysis {
             .collect()
     });
 
-    Analysis { summaries, mode_ratios, comparisons, above_native }
+    Analysis { summaries, mode_ratios, comparisons, above_native, noise: noise_floor(r) }
 }
 
 impl Analysis {

@@ -38,6 +38,9 @@ pub struct Aggregate {
     pub faster: usize,
     /// The farthest any interval bound lies from 1.0: every ratio is within 1 ± `bound`.
     pub bound: f64,
+    /// The run's noise floor (`analysis::controls`): differences within 1 ± `floor` are not
+    /// claimed, whatever their interval.
+    pub floor: f64,
 }
 
 impl Aggregate {
@@ -59,12 +62,24 @@ impl Aggregate {
             slower: estimates.iter().filter(|e| e.low > 1.0).count(),
             faster: estimates.iter().filter(|e| e.high < 1.0).count(),
             bound: estimates.iter().map(|e| (e.low - 1.0).abs().max((e.high - 1.0).abs())).fold(0.0, f64::max),
+            floor: 0.0,
         })
     }
 
-    /// A difference is only stated when the median's interval excludes 1.0.
+    /// The same figures, judged against a noise floor.
+    pub fn with_floor(self, floor: f64) -> Aggregate {
+        Aggregate { floor, ..self }
+    }
+
+    /// A difference is only stated when the median's interval excludes 1.0 and the whole noise
+    /// floor around it.
     pub fn measurable(&self) -> bool {
-        !self.median.contains(1.0)
+        self.median.low > 1.0 + self.floor || self.median.high < 1.0 - self.floor
+    }
+
+    /// The interval excludes 1.0, but not the noise floor: a difference the controls could make.
+    pub fn within_floor(&self) -> bool {
+        !self.median.contains(1.0) && !self.measurable()
     }
 }
 
@@ -165,6 +180,7 @@ pub fn bands(r: &Results) -> Vec<Band> {
 
 impl Decision {
     pub fn compute(r: &Results, a: &Analysis) -> Decision {
+        let aggregate = |es: &[Estimate]| Aggregate::of(es).map(|x| x.with_floor(a.noise.spread));
         let bands = bands(r);
         let modes = stable_modes(r);
         let group_of: BTreeMap<&str, (&str, Kind)> = r
@@ -187,12 +203,12 @@ impl Decision {
         for &mode in &modes {
             for (bi, b) in bands.iter().enumerate() {
                 for kind in [Kind::Chatty, Kind::Compute] {
-                    if let Some(agg) = Aggregate::of(&estimates(&ratios(mode, b, &|_, k| k == kind))) {
+                    if let Some(agg) = aggregate(&estimates(&ratios(mode, b, &|_, k| k == kind))) {
                         costs.push(Cost { mode, band: bi, kind, group: None, ratios: agg });
                     }
                 }
                 for g in &r.groups {
-                    if let Some(agg) = Aggregate::of(&estimates(&ratios(mode, b, &|name, _| name == g.name))) {
+                    if let Some(agg) = aggregate(&estimates(&ratios(mode, b, &|name, _| name == g.name))) {
                         group_costs.push(Cost {
                             mode,
                             band: bi,
@@ -219,8 +235,7 @@ impl Decision {
                             .map(|x| x.ratio)
                             .collect()
                     };
-                    let (Some(f), Some(t)) = (Aggregate::of(&both(&low, &high)), Aggregate::of(&both(&high, &low)))
-                    else {
+                    let (Some(f), Some(t)) = (aggregate(&both(&low, &high)), aggregate(&both(&high, &low))) else {
                         continue;
                     };
                     let recovered = (f.measurable() && f.median.point > 1.0)
@@ -270,7 +285,7 @@ impl Decision {
                     .filter(|x| x.group == g.name && x.label == c.label && x.mode == Mode::Unlimited)
                     .map(|x| x.ratio)
                     .collect();
-                Some(Fallback { label: c.label.clone(), ratios: Aggregate::of(&es)? })
+                Some(Fallback { label: c.label.clone(), ratios: aggregate(&es)? })
             })
             .collect();
 
@@ -292,6 +307,10 @@ mod tests {
         assert!(!a.measurable());
         assert!(Aggregate::of(&[est(1.5, 1.4, 1.6)]).unwrap().measurable());
         assert_eq!(Aggregate::of(&[]), None);
+        // Beyond 1.0 but inside the controls' noise floor: not claimed.
+        let within = Aggregate::of(&[est(1.03, 1.01, 1.05)]).unwrap().with_floor(0.04);
+        assert!(!within.measurable() && within.within_floor(), "{within:?}");
+        assert!(Aggregate::of(&[est(1.10, 1.06, 1.14)]).unwrap().with_floor(0.04).measurable());
     }
 
     #[test]

@@ -6,6 +6,7 @@ pub mod aa;
 pub mod caveats;
 pub mod cells;
 pub mod compat;
+pub mod controls;
 pub mod decision;
 pub mod floors;
 pub mod gate;

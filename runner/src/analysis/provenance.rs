@@ -66,3 +66,51 @@ pub fn compare_binaries(a: &Results, b: &Results) -> (usize, Vec<String>) {
     }
     (same, differ)
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+
+    use super::*;
+    use crate::model::build::BuildRecord;
+    use crate::model::host::Cpu;
+    use crate::model::results::fixture;
+    use crate::model::sampling::Measure;
+
+    fn build(layout: u32, sha256: &str) -> BuildRecord {
+        BuildRecord {
+            mode: Mode::Unlimited,
+            abi_tag: "cpython-312".into(),
+            interpreter: Some("3.12.1".into()),
+            source_hash: "h".into(),
+            layout,
+            layout_seed: None,
+            seconds: 0.0,
+            outcome: BuildOutcome::Ok { artifact: PathBuf::from("x.so"), cached: true, sha256: sha256.into(), size: 1 },
+            audit: None,
+        }
+    }
+
+    #[test]
+    fn same_binaries_on_the_same_cpu_differ_in_nothing_else_is_named() {
+        let mut a = fixture::run("a", Measure::WallTime, &[]);
+        a.builds = vec![build(0, "aa"), build(1, "bb")];
+        let b = a.clone();
+        assert_eq!(differences(&a, &b), Vec::<String>::new());
+        assert_eq!(compare_binaries(&a, &b), (2, vec![]));
+
+        let mut b = a.clone();
+        b.builds[1] = build(1, "cc");
+        b.host.cpu = Some(Cpu {
+            vendor: "GenuineIntel".into(),
+            family: "6".into(),
+            model: "143".into(),
+            stepping: "8".into(),
+            microcode: "0x2b".into(),
+            flags: vec!["avx512f".into()],
+        });
+        let d = differences(&a, &b);
+        assert!(d.iter().any(|x| x.starts_with("processors differ") && x.contains("GenuineIntel family 6")), "{d:?}");
+        assert!(d.iter().any(|x| x.contains("different binaries: 1 of 2") && x.contains("layout 1")), "{d:?}");
+    }
+}

@@ -4,7 +4,7 @@
 use std::fmt::Write;
 
 use crate::export::page::{path_url, Exporter, Report};
-use crate::export::summary::{self, native_table, run_line, QUESTION};
+use crate::export::summary::{self, controls_line, layout_line, native_table, run_line, QUESTION};
 
 /// Backslash-escapes what Markdown would read as markup (emphasis, links, HTML, table cells).
 pub fn escape(s: &str) -> String {
@@ -70,6 +70,8 @@ impl Exporter for Markdown {
              of their bounds.\n",
             q = rep.results.run.sampling.measure.quantity()
         );
+        let _ = writeln!(out, "{}\n", escape(&controls_line(rep.analysis)));
+        let _ = writeln!(out, "{}\n", escape(&layout_line(r)));
         for (title, lines) in summary::summary(&rep.decision) {
             let _ = writeln!(out, "### {title}\n");
             for l in lines {

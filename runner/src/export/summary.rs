@@ -137,6 +137,17 @@ fn cost_phrase(a: &Aggregate) -> String {
     if a.measurable() {
         let verb = if a.median.point > 1.0 { "costs" } else { "is faster at" };
         format!("{verb} {}; {}.", ratio_phrase(a, "ratios"), counts(a))
+    } else if a.within_floor() {
+        format!(
+            "no difference beyond the noise floor (median {:.2}× of {} ratios, interval {:.2}–{:.2}×, inside the ±{:.1} % \
+             that builds of identical code show in this run); {}.",
+            a.median.point,
+            a.count,
+            a.median.low,
+            a.median.high,
+            100.0 * a.floor,
+            counts(a)
+        )
     } else {
         format!(
             "no difference measurable (interval {:.2}–{:.2}× includes 1.0; median {:.2}× of {} ratios, range {:.2}–{:.2}×); {}.",
@@ -148,10 +159,51 @@ fn cost_phrase(a: &Aggregate) -> String {
 fn compute_phrase(a: &Aggregate) -> String {
     let diff = if a.measurable() {
         format!("the median differs measurably: {}", ratio_phrase(a, "ratios"))
+    } else if a.within_floor() {
+        format!("no difference beyond the noise floor of ±{:.1} % (median {:.2}×)", 100.0 * a.floor, a.median.point)
     } else {
         format!("no difference measurable (median {:.2}×, interval includes 1.0)", a.median.point)
     };
     format!("within {:.1} % of unlimited (every interval of {} ratios); {diff}.", 100.0 * a.bound, a.count)
+}
+
+/// How this run's builds were laid out, and how that differs from a shipped wheel.
+pub fn layout_line(r: &Results) -> String {
+    let k = r.run.sampling.layouts;
+    let variants = if k <= 1 {
+        "one layout per build, in the platform linker's own function order".to_string()
+    } else {
+        format!(
+            "{k} layout variants per build, each linked by rust-lld with its functions shuffled by a fixed seed \
+             (1 to {k}), timed interleaved; ratio intervals include the spread between layouts"
+        )
+    };
+    format!(
+        "Layout: every build has its functions and branch targets aligned to 64 bytes ({variants}). A shipped wheel \
+         has neither: its code sits where its linker put it, so a wheel's own timings may carry placement effects \
+         of a few percent that these builds are made to show as noise rather than as a cost."
+    )
+}
+
+/// What this run's negative controls say: builds of identical code, and how far apart they came out.
+pub fn controls_line(a: &Analysis) -> String {
+    match a.noise.worst() {
+        None => "Negative controls: none in this run (no scenario declares `same_code_in` for two modes that ran), \
+                 so no noise floor beyond the intervals is applied."
+            .to_string(),
+        Some(w) => format!(
+            "Negative controls: {} ratios between builds that run identical code (`same_code_in`); their points lie \
+             within ±{:.1} % of 1.0 (widest: {} on {}, {} / {} = {:.3}×). No stable-ABI difference inside that \
+             noise floor is claimed.",
+            a.noise.ratios.len(),
+            100.0 * a.noise.spread,
+            w.scenario,
+            w.interpreter,
+            w.candidate,
+            w.baseline,
+            w.ratio.point
+        ),
+    }
 }
 
 /// What the page answers, in the words both formats open with.

@@ -10,6 +10,8 @@ use globset::{Glob, GlobSet, GlobSetBuilder};
 use serde::{Deserialize, Serialize};
 use toml::Spanned;
 
+use crate::model::mode::Mode;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Kind {
@@ -53,6 +55,11 @@ pub struct Scenario {
     /// work in pure Rust: this scenario's floor. Several scenarios may share one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub native: Option<String>,
+    /// Modes whose builds run the same machine code for the timed work (the same C API calls,
+    /// inlined the same way): ratios between them can only be layout, build or machine noise,
+    /// which makes them this run's negative controls.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub same_code_in: Vec<Mode>,
 }
 
 // On-disk shape. Names are `Spanned` so semantic errors can point at a line.
@@ -97,6 +104,7 @@ struct ScenarioDef {
     #[serde(default = "one")]
     n: Spanned<u64>,
     native: Option<Spanned<String>>,
+    same_code_in: Option<Spanned<Vec<String>>>,
 }
 
 fn one() -> Spanned<u64> {
@@ -143,6 +151,20 @@ pub fn parse_file(path: &Path, text: &str) -> Result<Group> {
                 native.get_ref()
             );
         }
+        let same_code_in =
+            match &s.same_code_in {
+                None => Vec::new(),
+                Some(list) => {
+                    let modes =
+                        list.get_ref().iter().map(|m| m.parse::<Mode>()).collect::<Result<Vec<_>, _>>().map_err(
+                            |e| anyhow::anyhow!("{}: scenario '{name}': same_code_in: {e}", at(list.span())),
+                        )?;
+                    if modes.len() < 2 {
+                        bail!("{}: scenario '{name}': same_code_in needs two modes or more", at(list.span()));
+                    }
+                    modes
+                }
+            };
         scenarios.push(Scenario {
             name,
             group: group.clone(),
@@ -152,6 +174,7 @@ pub fn parse_file(path: &Path, text: &str) -> Result<Group> {
             stmt: s.stmt,
             n: *s.n.get_ref(),
             native: s.native.map(Spanned::into_inner),
+            same_code_in,
         });
     }
     if scenarios.is_empty() {

@@ -26,6 +26,15 @@ pub(super) fn environment(out: &mut String, rep: &Report) {
         ("host", h.hostname.clone()),
         ("OS", format!("{} (kernel {})", h.os, h.kernel)),
         ("CPU", format!("{} ({} logical)", h.cpu_model, h.logical_cpus)),
+        ("CPU identity", h.cpu.as_ref().map_or_else(|| "not recorded".into(), |c| c.id())),
+        ("address-space randomisation", h.aslr.clone().unwrap_or_else(|| "unknown".into())),
+        (
+            "toolchain",
+            r.toolchain.as_ref().map_or_else(
+                || "not recorded".into(),
+                |t| format!("{}, LLVM {}, {}; RUSTFLAGS \"{}\"", t.rustc, t.llvm, t.cargo, t.rustflags),
+            ),
+        ),
         ("memory", format!("{:.1} GiB", h.memory_bytes as f64 / (1u64 << 30) as f64)),
         ("load at start", load),
         ("CPU governor", h.cpu_governor.clone().unwrap_or_else(|| "unknown".into())),
@@ -73,17 +82,25 @@ pub(super) fn environment(out: &mut String, rep: &Report) {
     plain_table(out, "interpreters mono", &header, &rows);
 
     let _ = writeln!(out, "<h3>Builds</h3>");
-    let header: Vec<String> = ["mode", "ABI tag", "outcome", "seconds", "stable-ABI audit"].map(String::from).to_vec();
+    let header: Vec<String> =
+        ["mode", "ABI tag", "layout", "outcome", "SHA-256", "bytes", "seconds", "stable-ABI audit"]
+            .map(String::from)
+            .to_vec();
     let rows: Vec<Vec<String>> = r
         .builds
         .iter()
         .map(|b| {
-            let outcome = match &b.outcome {
-                BuildOutcome::Ok { cached, .. } => if *cached { "ok (cached)" } else { "ok" }.to_string(),
+            let (outcome, sha, size) = match &b.outcome {
+                BuildOutcome::Ok { cached, sha256, size, .. } => (
+                    if *cached { "ok (cached)" } else { "ok" }.to_string(),
+                    sha256.get(..16).unwrap_or("—").to_string(),
+                    size.to_string(),
+                ),
                 BuildOutcome::Failed { error } => {
-                    format!("FAILED: {}", failure_headline(error))
+                    (format!("FAILED: {}", failure_headline(error)), "—".into(), "—".into())
                 }
             };
+            let layout = b.layout_seed.map_or("linker order".into(), |s| format!("{}: shuffle seed {s}", b.layout));
             let audit = b.audit.as_ref().map_or("—".into(), |a| {
                 if a.passed() {
                     format!("passed ({} symbols within {}.{})", a.checked, a.floor.0, a.floor.1)
@@ -91,7 +108,7 @@ pub(super) fn environment(out: &mut String, rep: &Report) {
                     format!("FAILED: {} not stable, {} too new", a.not_stable.len(), a.too_new.len())
                 }
             });
-            vec![b.mode.name(), b.abi_tag.clone(), outcome, format!("{:.1}", b.seconds), audit]
+            vec![b.mode.name(), b.abi_tag.clone(), layout, outcome, sha, size, format!("{:.1}", b.seconds), audit]
         })
         .collect();
     plain_table(out, "builds", &header, &rows);
@@ -128,10 +145,12 @@ pub(super) fn methodology(out: &mut String, r: &Results) {
         "<ul>{this_run}\
          <li>A cell's value is the median of its values with a 95 % percentile-bootstrap interval ({res} resamples). \
          Outliers are counted, never dropped.</li>\
-         <li>A stable-ABI ratio divides each value by the unlimited value of the same round in the same process; \
-         the ratio is the median of those pairs, with a two-stage bootstrap interval (worker processes, then \
-         pairs within them: a process's memory layout is shared by all its values). Ratios whose interval \
-         includes 1.0 are shown in grey or in parentheses and never called a difference.</li>\
+         <li>A stable-ABI ratio divides each value by the unlimited value of the same round in the same process \
+         (and the same layout variant); the ratio is the median of those pairs, with a bootstrap interval over \
+         layout variants, then worker processes, then pairs within them (a build's code placement is shared by \
+         all its values, a process's memory layout by all of its). Ratios whose interval includes 1.0 are shown \
+         in grey or in parentheses and never called a difference; nor is a pooled difference inside the noise \
+         floor of the negative controls.</li>\
          <li>Pooled figures in the summary take the median of the ratios' points; their interval is the median of \
          the ratios' lower and upper bounds. Bands group interpreters offered the same stable-ABI modes. \
          &ldquo;Recovers Z %&rdquo; is the share of the lower floor's excess (median − 1) that the higher floor \

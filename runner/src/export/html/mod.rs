@@ -8,7 +8,7 @@ use std::fmt::Write;
 
 use crate::export::page::{path_url, percent_encode, Exporter, Report};
 use crate::export::plots::Plot;
-use crate::export::summary::{self, native_table, run_line, QUESTION};
+use crate::export::summary::{self, controls_line, layout_line, native_table, run_line, QUESTION};
 
 /// Escapes text for HTML element content and quoted attribute values.
 pub fn esc(s: &str) -> String {
@@ -114,6 +114,8 @@ impl Exporter for Html {
              stated only where the 95 % interval excludes 1.0.</p>",
             q = r.run.sampling.measure.quantity()
         );
+        let _ = writeln!(out, "<p class=\"note\" id=\"controls\">{}</p>", esc(&controls_line(rep.analysis)));
+        let _ = writeln!(out, "<p class=\"note\" id=\"layout\">{}</p>", esc(&layout_line(r)));
         for (title, lines) in summary::summary(&rep.decision) {
             let _ = writeln!(out, "<h3>{}</h3><ul class=\"summary\">", esc(title));
             for l in lines {
