@@ -247,41 +247,45 @@ fn bad_input_gets_a_clear_error() {
     check(&["compare", "--scenarios-dir", bad.path().to_str().unwrap()], "line 9");
 }
 
-/// Instruction mode counts the same instructions on every run: two runs, identical values.
+/// Instruction mode counts the same instructions on every run: two runs, identical values, whether
+/// the interpreters are counted one after another or at once (`--jobs`).
 #[test]
 fn instruction_counts_are_reproducible() {
-    let py = &pythons()[1];
-    let counts = || {
+    let pys = pythons();
+    let counts = |jobs: &str| {
         let out = tempfile::tempdir().unwrap();
-        run_ok(&mut abibench(&compare_args(
+        let mut args = compare_args(
             out.path().to_str().unwrap(),
             &[
-                "--python",
-                py,
                 "--mode",
                 "unlimited",
                 "--mode",
                 "abi3-py38",
                 "--measure",
                 "instructions",
+                "--jobs",
+                jobs,
                 "--scenario",
                 "call_three_ints_keywords",
                 "--scenario",
                 "list_sum_get_item_fn",
             ],
-        )));
+        );
+        args.extend(python_flags(&pys));
+        run_ok(&mut abibench(&args));
         let r = only_results_file(out.path());
         assert_eq!(r.run.sampling.measure, abibench::model::sampling::Measure::Instructions);
-        let mut v: Vec<_> = r.cells.iter().map(|c| (c.mode, c.scenario.clone(), c.per_op(1.0))).collect();
-        v.sort_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
-        v
+        // In interpreter order, as a sequential run writes them.
+        r.cells.iter().map(|c| (c.interpreter.clone(), c.mode, c.scenario.clone(), c.per_op(1.0))).collect::<Vec<_>>()
     };
-    let (a, b) = (counts(), counts());
-    assert_eq!(a.len(), 4);
-    assert!(a.iter().all(|(_, _, v)| !v.is_empty() && v.iter().all(|(_, x)| *x > 10.0)), "{a:?}");
-    assert_eq!(a, b, "instruction counts differ between two runs");
+    let (a, b) = (counts("1"), counts("2"));
+    assert_eq!(a.len(), 8);
+    assert!(a.iter().all(|(_, _, _, v)| !v.is_empty() && v.iter().all(|(_, x)| *x > 10.0)), "{a:?}");
+    assert_eq!(a, b, "instruction counts differ between a sequential and a parallel run");
     // The stable-ABI penalty of keyword calls below abi3-py310 shows in instructions too.
-    let per_op = |mode: Mode| a.iter().find(|(m, s, _)| *m == mode && s == "call_three_ints_keywords").unwrap().2[0].1;
+    let per_op = |mode: Mode| {
+        a.iter().find(|(i, m, s, _)| *i == a[0].0 && *m == mode && s == "call_three_ints_keywords").unwrap().3[0].1
+    };
     assert!(per_op(Mode::Abi3(PyVersion(3, 8))) > 1.2 * per_op(Mode::Unlimited));
 }
 

@@ -178,6 +178,10 @@ pub struct SelectArgs {
     pub scenarios_dir: PathBuf,
 }
 
+fn default_jobs() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
 fn default_scenarios_dir() -> PathBuf {
     workspace_root().join("scenarios")
 }
@@ -354,6 +358,10 @@ pub struct CompareArgs {
     /// Directory for results JSON.
     #[arg(long, value_name = "DIR", default_value = "results")]
     pub out: PathBuf,
+    /// With --measure instructions: interpreters counted at once (counts do not depend on what
+    /// else runs). Default: one per core. Wall time always measures one interpreter at a time.
+    #[arg(long, value_name = "N", default_value_t = default_jobs(), value_parser = clap::value_parser!(u32).range(1..).map(|n| n as usize))]
+    pub jobs: usize,
     /// Kill a worker that prints nothing for this long, recording its current cell as hung.
     #[arg(long, value_name = "SECONDS", value_parser = parse_seconds)]
     pub timeout: Option<f64>,

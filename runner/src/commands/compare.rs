@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::{mpsc, Arc, Mutex};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::{bail, Context, Result};
@@ -17,7 +17,7 @@ use crate::commands::cli::CompareArgs;
 use crate::commands::progress::{build_with_progress, Progress};
 use crate::commands::show::print_tables;
 use crate::export::report;
-use crate::measure::driver::{self, Plan};
+use crate::measure::driver::{self, Measured, Plan};
 use crate::model::baseline;
 use crate::model::history;
 use crate::model::host::{git_state, load_average, Host, SourceInfo};
@@ -84,7 +84,7 @@ pub fn run(args: &CompareArgs) -> Result<i32> {
     let path = results_path(&args.out, &res.run.id);
     res.write_atomic(&path)?;
 
-    let interrupted = measure_all(&mut res, &sel, &sampling, seed, &stop, &path)?;
+    let interrupted = measure_all(&mut res, &sel, &sampling, (seed, args.jobs), &stop, &path)?;
     res.run.finished_at = Some(now_rfc3339());
     res.run.load_average_at_end = load_average();
     res.run.status = if interrupted { RunStatus::Interrupted } else { RunStatus::Complete };
@@ -203,13 +203,15 @@ fn banner(sel: &Selection, sampling: &Sampling, shard: Option<String>) -> String
     )
 }
 
-/// Measures one interpreter at a time (never in parallel: the cores are the instrument), saving
-/// the results after each. Returns whether the run was interrupted.
+/// Measures the interpreters, saving the results after each. Wall time: one at a time, never in
+/// parallel (the cores are the instrument). Instruction counts do not depend on what else runs, so
+/// `jobs` interpreters are counted at once; the file lists cells in interpreter order either way.
+/// Returns whether the run was interrupted.
 fn measure_all(
     res: &mut Results,
     sel: &Selection,
     sampling: &Sampling,
-    seed: u64,
+    (seed, jobs): (u64, usize),
     stop: &AtomicBool,
     path: &Path,
 ) -> Result<bool> {
@@ -217,33 +219,71 @@ fn measure_all(
     let plans: Vec<(Plan, Vec<Cell>)> = driver::plans(sel, &res.builds);
     let total: usize = plans.iter().map(|(p, _)| p.builds.len() * p.scenarios.len() * sampling.processes).sum();
     let progress = Progress::new(total as u64, "measuring");
+    let jobs = if sampling.measure == Measure::Instructions { jobs.max(1) } else { 1 };
+    let queue = Mutex::new(plans.iter().enumerate().filter(|(_, (p, _))| !p.builds.is_empty()).map(|(k, _)| k));
+    let (done_tx, done_rx) = mpsc::channel::<(usize, Result<Measured>)>();
+    let first_cells = res.cells.len();
+    let mut measured: Vec<Option<Measured>> = plans.iter().map(|_| None).collect();
     let mut interrupted = false;
-    for (plan, unbuilt) in plans {
-        res.cells.extend(unbuilt);
-        if interrupted || plan.builds.is_empty() {
-            continue;
+    std::thread::scope(|scope| -> Result<()> {
+        for _ in 0..jobs {
+            let (queue, done_tx, plans, progress) = (&queue, done_tx.clone(), &plans, &progress);
+            scope.spawn(move || {
+                while let Some(k) = queue.lock().expect("no panics while held").next() {
+                    let plan = &plans[k].0;
+                    let name = &plan.interpreter.name;
+                    let m = driver::measure(plan, sampling, seed, stop, &|s, mode| {
+                        progress.inc();
+                        progress.set_message(format!("{name}: {s} [{mode}]"));
+                    });
+                    let stopped = m.as_ref().map_or(true, |m| m.interrupted);
+                    if done_tx.send((k, m)).is_err() || stopped {
+                        break;
+                    }
+                }
+            });
         }
-        let name = &plan.interpreter.name;
-        progress.set_message(name.clone());
-        let m = driver::measure(&plan, sampling, seed, stop, &|s, mode| {
-            progress.inc();
-            progress.set_message(format!("{name}: {s} [{mode}]"));
-        })?;
-        let failed =
-            m.cells.iter().filter(|(_, c)| c.status.is_final_failure() && c.status != CellStatus::NotAvailable).count();
-        progress.note(format!(
-            "  {name}: {} cells{}",
-            m.cells.len(),
-            if failed > 0 { format!(", {failed} failed (see table notes)") } else { String::new() }
-        ));
-        res.cells.extend(m.cells.into_iter().map(|(_, c)| c));
-        res.workers.extend(m.workers);
-        interrupted = m.interrupted;
-        res.run.measure_seconds = start.elapsed().as_secs_f64();
-        res.write_atomic(path)?;
-    }
+        drop(done_tx);
+        for (k, m) in done_rx {
+            let m = m?;
+            let name = &plans[k].0.interpreter.name;
+            let failed = m
+                .cells
+                .iter()
+                .filter(|(_, c)| c.status.is_final_failure() && c.status != CellStatus::NotAvailable)
+                .count();
+            progress.note(format!(
+                "  {name}: {} cells{}",
+                m.cells.len(),
+                if failed > 0 { format!(", {failed} failed (see table notes)") } else { String::new() }
+            ));
+            interrupted |= m.interrupted;
+            measured[k] = Some(m);
+            // Saved after each interpreter, in interpreter order, whatever order they finish in.
+            assemble(res, first_cells, &plans, &measured);
+            res.run.measure_seconds = start.elapsed().as_secs_f64();
+            res.write_atomic(path)?;
+        }
+        Ok(())
+    })?;
+    // Interpreters with nothing to measure (every build failed) still have their cells recorded.
+    assemble(res, first_cells, &plans, &measured);
     progress.finish();
     Ok(interrupted)
+}
+
+/// The run's cells and workers: each interpreter's unbuilt cells and what was measured of it,
+/// in interpreter order, after the `first` cells the run already had.
+fn assemble(res: &mut Results, first: usize, plans: &[(Plan, Vec<Cell>)], measured: &[Option<Measured>]) {
+    res.cells.truncate(first);
+    res.workers.clear();
+    for ((_, unbuilt), m) in plans.iter().zip(measured) {
+        res.cells.extend(unbuilt.iter().cloned());
+        if let Some(m) = m {
+            res.cells.extend(m.cells.iter().map(|(_, c)| c.clone()));
+            res.workers.extend(m.workers.iter().cloned());
+        }
+    }
 }
 
 /// The run's report beside its results, with the newest `abibench matrix` of `out` as its
