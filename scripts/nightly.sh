@@ -128,6 +128,9 @@ pass wall-time "$base" "${level[@]}"
 say "4. report and trend plots"
 "$ab" report "$(only_json "$night/wall-time")" --out "$night/report"
 "$ab" history plot --dir "$history" --out "$night/trends"
+# Where the two passes disagree, by group: what a count-based gate cannot see.
+"$ab" reproduce "$(only_json "$night/wall-time")" "$(only_json "$night/instructions")" --ascii \
+    >"$night/agreement.txt"
 
 # One page for the CI summary: every verdict of tonight.
 for v in "$night"/*.verdict.md; do

@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use crate::analysis::cells::Analysis;
 use crate::model::estimate::Estimate;
 use crate::model::mode::Mode;
+use crate::model::scenario::Group;
 
 /// What a ratio's interval claims.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -31,6 +32,8 @@ impl Claim {
 /// One cell in both runs.
 #[derive(Debug, Clone)]
 pub struct Pair {
+    /// The scenario's group (its cost channel), for the summary by group.
+    pub group: String,
     pub interpreter: String,
     pub mode: Mode,
     pub scenario: String,
@@ -64,14 +67,25 @@ pub struct Agreement {
 }
 
 impl Agreement {
-    pub fn of(a: &Analysis, b: &Analysis) -> Agreement {
+    /// `groups` names each scenario's group (from either run's scenario files).
+    pub fn of(a: &Analysis, b: &Analysis, groups: &[Group]) -> Agreement {
         let key = |r: &crate::analysis::cells::Ratio| (r.interpreter.clone(), r.mode, r.scenario.clone());
         let mine: BTreeMap<_, Estimate> = a.mode_ratios.iter().map(|r| (key(r), r.ratio)).collect();
         let theirs: BTreeMap<_, Estimate> = b.mode_ratios.iter().map(|r| (key(r), r.ratio)).collect();
+        let group_of = |scenario: &str| {
+            groups.iter().find(|g| g.scenarios.iter().any(|s| s.name == scenario)).map_or("?", |g| g.name.as_str())
+        };
         let mut pairs: Vec<Pair> = mine
             .iter()
             .filter_map(|(k, ea)| {
-                Some(Pair { interpreter: k.0.clone(), mode: k.1, scenario: k.2.clone(), a: *ea, b: *theirs.get(k)? })
+                Some(Pair {
+                    group: group_of(&k.2).to_string(),
+                    interpreter: k.0.clone(),
+                    mode: k.1,
+                    scenario: k.2.clone(),
+                    a: *ea,
+                    b: *theirs.get(k)?,
+                })
             })
             .collect();
         pairs.sort_by(|x, y| y.gap().total_cmp(&x.gap()));
@@ -89,6 +103,20 @@ impl Agreement {
     pub fn same_claims(&self) -> usize {
         self.pairs.iter().filter(|p| p.same_claim()).count()
     }
+
+    /// Per group: (group, pairs, disjoint, of which A's ratio is the farther from 1.0).
+    pub fn by_group(&self) -> Vec<(String, usize, usize, usize)> {
+        let mut groups: BTreeMap<&str, (usize, usize, usize)> = BTreeMap::new();
+        for p in &self.pairs {
+            let g = groups.entry(p.group.as_str()).or_default();
+            g.0 += 1;
+            if !p.overlap() {
+                g.1 += 1;
+                g.2 += usize::from(p.a.point.ln().abs() > p.b.point.ln().abs());
+            }
+        }
+        groups.into_iter().map(|(g, (n, d, a))| (g.to_string(), n, d, a)).collect()
+    }
 }
 
 #[cfg(test)]
@@ -99,6 +127,7 @@ mod tests {
     #[test]
     fn overlap_claims_and_gaps() {
         let pair = |a: Estimate, b: Estimate| Pair {
+            group: "g".into(),
             interpreter: "i".into(),
             mode: Mode::Unlimited,
             scenario: "s".into(),

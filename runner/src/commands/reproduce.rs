@@ -13,11 +13,9 @@ use crate::model::results::Results;
 
 pub fn run(args: &ReproduceArgs) -> Result<()> {
     let (a, b) = (Results::read(&args.a)?, Results::read(&args.b)?);
-    let agreement = Agreement::of(&analyse(&a), &analyse(&b));
+    let agreement = Agreement::of(&analyse(&a), &analyse(&b), &a.groups);
     let differences = provenance::differences(&a, &b);
-    print!(
-        "{}",
-        agreement::render(&a.run.id, &b.run.id, &agreement, &differences, args.worst, ascii(args.style.ascii))
-    );
+    let runs = [(&a.run.id, a.run.sampling.measure), (&b.run.id, b.run.sampling.measure)];
+    print!("{}", agreement::render(runs, &agreement, &differences, args.worst, ascii(args.style.ascii)));
     Ok(())
 }

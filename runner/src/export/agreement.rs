@@ -5,6 +5,27 @@ use std::fmt::Write;
 use crate::analysis::reproduce::{Agreement, Claim};
 use crate::export::format::format_ratio;
 use crate::export::table::new_table;
+use crate::model::sampling::Measure;
+
+/// Where instruction counts and wall time disagree, by group, and what each direction means.
+fn measures_note(a_measure: Measure, ag: &Agreement) -> String {
+    let (time, counts) = if a_measure == Measure::WallTime { ("A", "B") } else { ("B", "A") };
+    let mut out = format!(
+        "Wall time ({time}) against instruction counts ({counts}), by scenario group (a count is a point, so \
+         \"overlap\" means the count's ratio lies inside the time's interval):\n"
+    );
+    for (group, n, disjoint, a_farther) in ag.by_group() {
+        let time_farther = if a_measure == Measure::WallTime { a_farther } else { disjoint - a_farther };
+        let _ = writeln!(
+            out,
+            "  {group}: {disjoint} of {n} disagree; in {time_farther} time shows the larger cost (stalls, cache or \
+             branch misses, indirect PLT jumps: what counts do not see), in {} the counts do (extra \
+             instructions the processor overlaps).",
+            disjoint - time_farther
+        );
+    }
+    out
+}
 
 fn claim(c: Claim) -> &'static str {
     match c {
@@ -16,11 +37,22 @@ fn claim(c: Claim) -> &'static str {
 
 /// The summary lines, the provenance differences, and the `worst` cells whose intervals are
 /// farthest apart.
-pub fn render(a_id: &str, b_id: &str, ag: &Agreement, differences: &[String], worst: usize, ascii: bool) -> String {
+pub fn render(
+    [(a_id, a_measure), (b_id, b_measure)]: [(&String, Measure); 2],
+    ag: &Agreement,
+    differences: &[String],
+    worst: usize,
+    ascii: bool,
+) -> String {
     let n = ag.pairs.len();
     let pct = |k: usize| 100.0 * k as f64 / n.max(1) as f64;
     let mut out = String::new();
-    let _ = writeln!(out, "Run {a_id} (A) against run {b_id} (B): {n} stable-ABI ratios in both.");
+    let _ = writeln!(
+        out,
+        "Run {a_id} (A, {}) against run {b_id} (B, {}): {n} stable-ABI ratios in both.",
+        a_measure.name(),
+        b_measure.name()
+    );
     let _ = writeln!(
         out,
         "Intervals overlap: {} of {n} ({:.1} %). Same claim (slower / faster / no difference): {} of {n} ({:.1} %).",
@@ -37,6 +69,9 @@ pub fn render(a_id: &str, b_id: &str, ag: &Agreement, differences: &[String], wo
     }
     for d in differences {
         let _ = writeln!(out, "Provenance: {d}.");
+    }
+    if a_measure != b_measure {
+        out.push_str(&measures_note(a_measure, ag));
     }
     let shown: Vec<_> = ag.pairs.iter().filter(|p| !p.overlap()).take(worst).collect();
     if !shown.is_empty() {
