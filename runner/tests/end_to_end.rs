@@ -454,4 +454,6 @@ fn nightly_script_quick_end_to_end() {
     assert!(last.join("instructions.verdict.md").is_file() && last.join("report/report.html").is_file());
     assert!(last.join("trends/wall-time/call_no_args.svg").is_file());
     assert!(last.join("trends/instructions/call_no_args.svg").is_file());
+    let agreement = std::fs::read_to_string(last.join("agreement.txt")).unwrap();
+    assert!(agreement.contains("Wall time (A) against instruction counts (B)"), "{agreement}");
 }
