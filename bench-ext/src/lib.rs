@@ -44,12 +44,18 @@ pub(crate) use export;
 /// The ABI mode this file was compiled in, so a runner can check it loaded the build it meant to.
 const MODE: &str = if cfg!(feature = "abi3t-py315") {
     "abi3t-py315"
+} else if cfg!(feature = "abi3-py314") {
+    "abi3-py314"
+} else if cfg!(feature = "abi3-py313") {
+    "abi3-py313"
 } else if cfg!(feature = "abi3-py312") {
     "abi3-py312"
 } else if cfg!(feature = "abi3-py311") {
     "abi3-py311"
 } else if cfg!(feature = "abi3-py310") {
     "abi3-py310"
+} else if cfg!(feature = "abi3-py39") {
+    "abi3-py39"
 } else if cfg!(feature = "abi3-py38") {
     "abi3-py38"
 } else {

@@ -21,12 +21,15 @@ pub enum Mode {
 
 impl Mode {
     /// Every mode the extension knows, in the order tables show them.
-    pub const ALL: [Mode; 6] = [
+    pub const ALL: [Mode; 9] = [
         Mode::Unlimited,
         Mode::Abi3(PyVersion(3, 8)),
+        Mode::Abi3(PyVersion(3, 9)),
         Mode::Abi3(PyVersion(3, 10)),
         Mode::Abi3(PyVersion(3, 11)),
         Mode::Abi3(PyVersion(3, 12)),
+        Mode::Abi3(PyVersion(3, 13)),
+        Mode::Abi3(PyVersion(3, 14)),
         Mode::Abi3t(PyVersion(3, 15)),
     ];
 
@@ -116,8 +119,8 @@ mod tests {
         }
         assert_eq!(Mode::Unlimited.cargo_feature(), None);
         assert_eq!(Mode::Abi3(PyVersion(3, 10)).cargo_feature().as_deref(), Some("abi3-py310"));
-        let err = "abi3-py39".parse::<Mode>().unwrap_err();
-        assert!(err.contains("abi3-py39") && err.contains("abi3-py38"), "{err}");
+        let err = "abi3-py37".parse::<Mode>().unwrap_err();
+        assert!(err.contains("abi3-py37") && err.contains("abi3-py38"), "{err}");
     }
 
     fn workspace_file(path: &str) -> String {

@@ -53,12 +53,15 @@ pub(super) type Drawn<DB> = Result<(), DrawingAreaErrorKind<<DB as DrawingBacken
 
 /// One colour per mode, the same in every figure (colour-blind-safe hues, unlimited in grey-black).
 pub fn mode_color(m: Mode) -> RGBColor {
-    const PALETTE: [RGBColor; 6] = [
+    const PALETTE: [RGBColor; 9] = [
         RGBColor(0x33, 0x33, 0x33),
         RGBColor(0xd5, 0x5e, 0x00),
+        RGBColor(0x8c, 0x56, 0x4b),
         RGBColor(0xe6, 0x9f, 0x00),
         RGBColor(0xcc, 0x79, 0xa7),
         RGBColor(0x00, 0x9e, 0x73),
+        RGBColor(0x56, 0xb4, 0xe9),
+        RGBColor(0xb8, 0xa0, 0x00),
         RGBColor(0x00, 0x72, 0xb2),
     ];
     PALETTE[Mode::ALL.iter().position(|x| *x == m).unwrap_or(0) % PALETTE.len()]
