@@ -34,6 +34,20 @@ fn call_out_tp_call<'py>(cb: &Bound<'py, PyAny>, arg: &Bound<'py, PyAny>, n: usi
     })
 }
 
+/// Times `PyObject_CallFunctionObjArgs(cb, arg, NULL)`: in the Stable ABI since 3.2, and inside
+/// CPython it reaches vectorcall from a small stack array, with no args tuple. The cheaper path a
+/// stable-ABI build below 3.12 could take where PyO3 builds a tuple for `PyObject_Call`.
+#[pyfunction]
+fn call_out_call_function_obj_args<'py>(
+    cb: &Bound<'py, PyAny>,
+    arg: &Bound<'py, PyAny>,
+    n: usize,
+) -> PyResult<Bound<'py, PyAny>> {
+    repeat_new_ref(cb.py(), n, || unsafe {
+        ffi::PyObject_CallFunctionObjArgs(cb.as_ptr(), arg.as_ptr(), ptr::null_mut::<ffi::PyObject>())
+    })
+}
+
 /// Times PyO3's `call1((arg,))`: vectorcall where PyO3 can use it, else a tuple and
 /// `PyObject_Call`.
 #[pyfunction]
@@ -88,6 +102,7 @@ pub(crate) fn register(m: &Bound<'_, PyModule>, not_available: &Bound<'_, PyDict
         call_out_call_no_args
             if any(Py_3_10, all(Py_3_9, not(Py_LIMITED_API))) else NO_CALL_NO_ARGS,
         call_out_tp_call,
+        call_out_call_function_obj_args,
         call_out_pyo3_call1,
         call_out_pyo3_call0,
     );

@@ -11,8 +11,10 @@ mod calls_in;
 mod calls_out;
 mod compute;
 mod containers;
+mod conventions;
 mod harness;
 mod objects;
+mod refcount;
 mod strings;
 
 /// Exports each listed `#[pyfunction]` whose availability cfg holds in this build, and records the
@@ -91,8 +93,10 @@ fn bench_ext(m: &Bound<'_, PyModule>) -> PyResult<()> {
     let not_available = PyDict::new(m.py());
     calls_in::register(m)?;
     calls_out::register(m, &not_available)?;
+    conventions::register(m, &not_available)?;
+    refcount::register(m, &not_available)?;
     containers::register(m, &not_available)?;
-    objects::register(m, &not_available)?;
+    objects::register(m)?;
     strings::register(m, &not_available)?;
     compute::register(m)?;
     harness::register(m)?;

@@ -4,7 +4,6 @@
 use crate::{export, repeat_new_ref};
 use pyo3::ffi;
 use pyo3::prelude::*;
-use pyo3::types::PyDict;
 use std::hint::black_box;
 
 /// Runs `read(obj)` `n` times and returns the last value (`None` for n = 0). `black_box` on the
@@ -35,11 +34,19 @@ fn type_fn<'py>(obj: &Bound<'py, PyAny>, n: usize) -> PyResult<Bound<'py, PyAny>
     repeat_new_ref(obj.py(), n, || unsafe { ffi::PyObject_Type(black_box(obj.as_ptr())) })
 }
 
-/// Times `Py_SIZE`: an `ob_size` load (pyo3-ffi has none under the 3.15 limited API).
-#[cfg(not(all(Py_LIMITED_API, Py_3_15)))]
+#[cfg(all(Py_LIMITED_API, Py_3_15))]
+extern "C" {
+    /// `Py_SIZE` as the 3.15 limited API exports it (in the Stable ABI from 3.15; pyo3-ffi 0.29.3
+    /// declares no binding for it there).
+    fn Py_SIZE(ob: *mut ffi::PyObject) -> ffi::Py_ssize_t;
+}
+
+/// Times `Py_SIZE`: an `ob_size` load, or under the 3.15 limited API the exported function.
 #[pyfunction]
 fn size_macro(obj: &Bound<'_, PyAny>, n: usize) -> PyResult<Option<isize>> {
-    repeat_read(obj, n, |p| Ok(unsafe { ffi::Py_SIZE(p) }))
+    #[cfg(not(all(Py_LIMITED_API, Py_3_15)))]
+    use ffi::Py_SIZE;
+    repeat_read(obj, n, |p| Ok(unsafe { Py_SIZE(p) }))
 }
 
 /// Times `PyObject_Size`: an exported function dispatching to the type's length slot.
@@ -51,13 +58,7 @@ fn size_fn(obj: &Bound<'_, PyAny>, n: usize) -> PyResult<Option<isize>> {
     })
 }
 
-pub(crate) fn register(m: &Bound<'_, PyModule>, not_available: &Bound<'_, PyDict>) -> PyResult<()> {
-    export!(m, not_available;
-        size_macro if not(all(Py_LIMITED_API, Py_3_15)) else
-            "Py_SIZE (an ob_size read) is not offered under the 3.15 limited API (pyo3-ffi 0.29.3)",
-        type_macro,
-        type_fn,
-        size_fn,
-    );
+pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    export!(m; size_macro, type_macro, type_fn, size_fn);
     Ok(())
 }

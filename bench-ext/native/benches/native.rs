@@ -51,6 +51,8 @@ fn containers(g: &mut BenchmarkGroup<'_, WallTime>) {
     floor(g, "slice_sum_iter", ITEMS, || chatty::slice_sum_iter(black_box(&xs)));
     let item = Rc::new(12345i64);
     floor(g, "vec_of_rc_clones", ITEMS, || chatty::vec_of_clones(black_box(&item), ITEMS as usize));
+    // scenarios/refcount.toml: an increment and a decrement per operation.
+    floor(g, "rc_clone_drop", ITEMS, || chatty::rc_clone_drop(&item, ITEMS as usize));
 }
 
 /// scenarios/objects.toml: header reads on a 10-item list.

@@ -43,6 +43,15 @@ pub fn vec_of_clones<T>(item: &Rc<T>, n: usize) -> Vec<Rc<T>> {
     (0..n).map(|_| Rc::clone(item)).collect()
 }
 
+/// `n` clones of one `Rc`, each dropped at once: a non-atomic increment and decrement per
+/// operation, as an inline Py_INCREF/Py_DECREF pair is.
+pub fn rc_clone_drop<T>(item: &Rc<T>, n: usize) -> usize {
+    for _ in 0..n {
+        drop(black_box(Rc::clone(black_box(item))));
+    }
+    n
+}
+
 /// Calls `cb(arg)` `n` times through a `&dyn Fn` the optimiser cannot resolve: the floor of
 /// calling a Python callback with one argument.
 pub fn call_dyn_one_arg(cb: &dyn Fn(i64) -> i64, arg: i64, n: usize) -> Option<i64> {

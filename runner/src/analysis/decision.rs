@@ -11,7 +11,7 @@ use crate::model::estimate::Estimate;
 use crate::model::interpreter::Interpreter;
 use crate::model::mode::Mode;
 use crate::model::results::{CellStatus, Results};
-use crate::model::scenario::Kind;
+use crate::model::scenario::{Channel, Kind, Layer};
 
 /// Interpreters offered the same stable-ABI modes, in version order: within a band the user's
 /// choice is the same, so its ratios are pooled.
@@ -94,6 +94,16 @@ pub struct Cost {
     pub ratios: Aggregate,
 }
 
+/// One stable-ABI mode against unlimited over the scenarios of one channel and layer in one band.
+#[derive(Debug, Clone)]
+pub struct ChannelCost {
+    pub channel: Channel,
+    pub layer: Layer,
+    pub mode: Mode,
+    pub band: usize,
+    pub ratios: Aggregate,
+}
+
 /// How much of a low floor's chatty excess a higher floor removes, over the same ratios.
 #[derive(Debug, Clone)]
 pub struct Recovery {
@@ -130,6 +140,8 @@ pub struct Decision {
     pub bands: Vec<Band>,
     pub costs: Vec<Cost>,
     pub group_costs: Vec<Cost>,
+    /// Per cost channel and layer (never pooled across either), each mode in each band.
+    pub channel_costs: Vec<ChannelCost>,
     pub recoveries: Vec<Recovery>,
     pub unavailable: Vec<Unavailable>,
     pub fallbacks: Vec<Fallback>,
@@ -289,7 +301,33 @@ impl Decision {
             })
             .collect();
 
-        Decision { bands, costs, group_costs, recoveries, unavailable, fallbacks }
+        let declared: BTreeMap<&str, (Channel, Layer)> = r
+            .groups
+            .iter()
+            .flat_map(|g| &g.scenarios)
+            .filter_map(|s| Some((s.name.as_str(), (s.channel?, s.layer?))))
+            .collect();
+        let mut channel_costs = Vec::new();
+        for (bi, b) in bands.iter().enumerate() {
+            for &mode in &modes {
+                for channel in Channel::ALL {
+                    for layer in [Layer::CApi, Layer::Pyo3] {
+                        let es: Vec<Estimate> = a
+                            .mode_ratios
+                            .iter()
+                            .filter(|x| x.mode == mode && b.interpreters.contains(&x.interpreter))
+                            .filter(|x| declared.get(x.scenario.as_str()) == Some(&(channel, layer)))
+                            .map(|x| x.ratio)
+                            .collect();
+                        if let Some(ratios) = aggregate(&es) {
+                            channel_costs.push(ChannelCost { channel, layer, mode, band: bi, ratios });
+                        }
+                    }
+                }
+            }
+        }
+
+        Decision { bands, costs, group_costs, channel_costs, recoveries, unavailable, fallbacks }
     }
 }
 

@@ -80,6 +80,9 @@ impl Exporter for Markdown {
             out.push('\n');
         }
         table(&mut out, "By group", summary::group_table(&rep.decision, r));
+        for (band, header, rows) in summary::channel_tables(&rep.decision) {
+            table(&mut out, &format!("By cost channel on {band} (median ratio, range, n ratios)"), (header, rows));
+        }
         table(&mut out, "Above the native floor (pure Rust, criterion; not paired)", native_table(r, rep.analysis));
         if !rep.caveats.is_empty() {
             let _ = writeln!(out, "## Caveats\n");

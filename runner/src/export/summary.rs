@@ -2,11 +2,12 @@
 //! lines both page formats open with. Every number comes from `analysis`; only the phrasing is here.
 
 use crate::analysis::cells::Analysis;
-use crate::analysis::decision::{ordered_interpreters, stable_modes, Aggregate, Decision};
+use crate::analysis::decision::{ordered_interpreters, stable_modes, Aggregate, ChannelCost, Decision};
 use crate::export::format::format_value;
 use crate::model::results::Results;
 use crate::model::sampling::Measure;
-use crate::model::scenario::Kind;
+use crate::model::mode::Mode;
+use crate::model::scenario::{Channel, Kind, Layer};
 
 /// The summary's sentences, section by section. Each number is a field of the decision.
 pub fn summary(d: &Decision) -> Vec<(&'static str, Vec<String>)> {
@@ -165,6 +166,43 @@ fn compute_phrase(a: &Aggregate) -> String {
         format!("no difference measurable (median {:.2}×, interval includes 1.0)", a.median.point)
     };
     format!("within {:.1} % of unlimited (every interval of {} ratios); {diff}.", 100.0 * a.bound, a.count)
+}
+
+/// The channel tables, one per band: a row per (channel, layer) measured there, a column per
+/// stable-ABI mode offered there. A cell reads as the by-group table's do.
+pub fn channel_tables(d: &Decision) -> Vec<(String, Vec<String>, Vec<Vec<String>>)> {
+    d.bands
+        .iter()
+        .enumerate()
+        .filter_map(|(bi, band)| {
+            let costs: Vec<&ChannelCost> = d.channel_costs.iter().filter(|c| c.band == bi).collect();
+            let mut modes: Vec<Mode> = costs.iter().map(|c| c.mode).collect();
+            modes.sort();
+            modes.dedup();
+            let mut rows = Vec::new();
+            for channel in Channel::ALL {
+                for layer in [Layer::CApi, Layer::Pyo3] {
+                    let cells: Vec<String> = modes
+                        .iter()
+                        .map(|&m| {
+                            costs
+                                .iter()
+                                .find(|c| c.channel == channel && c.layer == layer && c.mode == m)
+                                .map_or("—".into(), |c| format!("{} n={}", short(&c.ratios), c.ratios.count))
+                        })
+                        .collect();
+                    if cells.iter().any(|c| c != "—") {
+                        let mut row = vec![format!("{} ({})", channel.label(), layer.label())];
+                        row.extend(cells);
+                        rows.push(row);
+                    }
+                }
+            }
+            let mut header = vec!["channel (layer)".to_string()];
+            header.extend(modes.iter().map(|m| m.name()));
+            (!rows.is_empty()).then(|| (band.label.clone(), header, rows))
+        })
+        .collect()
 }
 
 /// How this run's builds were laid out, and how that differs from a shipped wheel.

@@ -21,6 +21,69 @@ pub enum Kind {
     Compute,
 }
 
+/// The kind of crossing a scenario times: what its stable-ABI ratio is a cost of. Ratios are only
+/// ever pooled within one channel (and one layer).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Channel {
+    /// Python calling the extension: METH_VARARGS, METH_FASTCALL, keywords, PyO3's entry points.
+    CallingConvention,
+    /// The extension calling Python: tp_call with a tuple, vectorcall, PyO3's call1/call0.
+    CallOut,
+    /// Reading or storing container items.
+    ItemAccess,
+    /// Py_INCREF/Py_DECREF: inline, or a function call.
+    Refcount,
+    /// Object header fields: ob_type, ob_size.
+    HeaderRead,
+    /// The data of str and bytes objects, the buffer protocol.
+    StringBuffer,
+    /// Work inside the call.
+    Compute,
+}
+
+impl Channel {
+    pub const ALL: [Channel; 7] = [
+        Channel::CallingConvention,
+        Channel::CallOut,
+        Channel::ItemAccess,
+        Channel::Refcount,
+        Channel::HeaderRead,
+        Channel::StringBuffer,
+        Channel::Compute,
+    ];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Channel::CallingConvention => "calling convention in",
+            Channel::CallOut => "calls out",
+            Channel::ItemAccess => "item access",
+            Channel::Refcount => "refcounting",
+            Channel::HeaderRead => "header reads",
+            Channel::StringBuffer => "string and buffer data",
+            Channel::Compute => "compute",
+        }
+    }
+}
+
+/// Whose code a scenario's path is: a raw C API call the scenario makes itself, or PyO3's API,
+/// which chooses the C API path for each mode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Layer {
+    CApi,
+    Pyo3,
+}
+
+impl Layer {
+    pub fn label(self) -> &'static str {
+        match self {
+            Layer::CApi => "C API",
+            Layer::Pyo3 => "PyO3",
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Group {
     pub name: String,
@@ -60,6 +123,11 @@ pub struct Scenario {
     /// which makes them this run's negative controls.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub same_code_in: Vec<Mode>,
+    /// What the scenario's ratio is a cost of, and whose code takes the path (optional in files).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub channel: Option<Channel>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub layer: Option<Layer>,
 }
 
 // On-disk shape. Names are `Spanned` so semantic errors can point at a line.
@@ -105,6 +173,8 @@ struct ScenarioDef {
     n: Spanned<u64>,
     native: Option<Spanned<String>>,
     same_code_in: Option<Spanned<Vec<String>>>,
+    channel: Option<Channel>,
+    layer: Option<Layer>,
 }
 
 fn one() -> Spanned<u64> {
@@ -175,6 +245,8 @@ pub fn parse_file(path: &Path, text: &str) -> Result<Group> {
             n: *s.n.get_ref(),
             native: s.native.map(Spanned::into_inner),
             same_code_in,
+            channel: s.channel,
+            layer: s.layer,
         });
     }
     if scenarios.is_empty() {
@@ -358,5 +430,13 @@ stmt = "f(x)"
         let without: Vec<&str> =
             groups.iter().flat_map(|g| &g.scenarios).filter(|s| s.native.is_none()).map(|s| s.name.as_str()).collect();
         assert!(without.is_empty(), "scenarios without a native floor: {without:?}");
+        // ... and declares its cost channel and layer, so no ratio is pooled across unlike paths.
+        let undeclared: Vec<&str> = groups
+            .iter()
+            .flat_map(|g| &g.scenarios)
+            .filter(|s| s.channel.is_none() || s.layer.is_none())
+            .map(|s| s.name.as_str())
+            .collect();
+        assert!(undeclared.is_empty(), "scenarios without channel or layer: {undeclared:?}");
     }
 }

@@ -131,6 +131,15 @@ impl Exporter for Html {
             );
             plain_table(&mut out, "group-costs", &header, &rows);
         }
+        for (band, header, rows) in summary::channel_tables(&rep.decision) {
+            let _ = writeln!(
+                out,
+                "<h3>By cost channel on {}</h3><p class=\"note\">Median ratio of the channel's scenarios, their \
+                 range, and how many; C API and PyO3 paths apart.</p>",
+                esc(&band)
+            );
+            plain_table(&mut out, "channel-costs", &header, &rows);
+        }
         let _ = writeln!(out, "</section>");
 
         let _ = writeln!(out, "<section id=\"plots\"><h2>Plots</h2>");
