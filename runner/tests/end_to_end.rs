@@ -232,7 +232,7 @@ fn bad_input_gets_a_clear_error() {
     // clap lists the known modes, from the one list (`Mode::ALL`).
     check(&["compare", "--mode", "abi3-py39"], "invalid value 'abi3-py39' for '--mode <MODE>'");
     check(&["compare", "--mode", "abi3-py39"], "possible values: unlimited, abi3-py38,");
-    check(&["compare", "--python", "2.7"], "--python 2.7: no such interpreter");
+    check(&["compare", "--python", "2.7"], "Python 2.7 is older than 3.8");
     check(&["compare", "--scenario", "zzz*"], "--scenario zzz*");
     check(&["report", "/no/such/run.json"], "cannot read /no/such/run.json");
     let results = scenario_dir("{}");

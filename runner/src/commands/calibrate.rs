@@ -30,7 +30,7 @@ pub fn run(args: &CalibrateArgs) -> Result<i32> {
     let sampling = args.level.sampling(Measure::WallTime);
     let requests: Vec<BuildRequest> =
         sel.interpreters.iter().map(|i| BuildRequest { mode: Mode::Unlimited, interpreter: Some(i.clone()) }).collect();
-    let records = build_all(&requests, &workspace_root(), &cache_root(), &|_| {})?;
+    let records = build_all(&requests, &workspace_root(), &cache_root()?, &|_| {})?;
     let scratch = tempfile::tempdir()?;
     let scenarios: Vec<_> = sel.groups.iter().flat_map(|g| &g.scenarios).collect();
     let stop = AtomicBool::new(false);

@@ -49,7 +49,7 @@ pub fn run(args: &CompareArgs) -> Result<i32> {
     let workspace = workspace_root();
     let build_start = Instant::now();
     let requests = selection::build_requests(&sel, &|l| eprintln!("{l}"));
-    let builds = build_with_progress(&requests, &workspace, &cache_root())?;
+    let builds = build_with_progress(&requests, &workspace, &cache_root()?)?;
     let build_seconds = build_start.elapsed().as_secs_f64();
     eprintln!("builds: {build_seconds:.1} s");
 

@@ -36,7 +36,7 @@ pub fn run(args: &MatrixArgs) -> Result<i32> {
 
     // Every mode is built, fitting an interpreter or not: loading where it does not fit is the point.
     let build_start = Instant::now();
-    let mut builds = build_with_progress(&requests(&modes, &interpreters), &workspace, &cache_root())?;
+    let mut builds = build_with_progress(&requests(&modes, &interpreters), &workspace, &cache_root()?)?;
     // Unlimited rows in interpreter order: by tag text, cpython-310 would come before cpython-38.
     builds
         .sort_by_key(|b| (b.mode, b.interpreter.as_ref().and_then(|n| interpreters.iter().position(|i| &i.name == n))));
