@@ -6,6 +6,7 @@ pub mod check;
 pub mod cli;
 pub mod compare;
 pub mod history;
+mod interrupt;
 pub mod list;
 pub mod matrix;
 pub mod merge;
@@ -25,6 +26,7 @@ use cli::{Cli, Command, HistoryCommand};
 
 /// Runs one parsed command line; the exit code (see each command's `--help`).
 pub fn run(cli: Cli) -> Result<i32> {
+    interrupt::install()?;
     let done = |r: Result<()>| r.map(|()| 0);
     match cli.command {
         Command::Compare(args) => compare::run(&args),
@@ -56,3 +58,4 @@ fn results_file(given: Option<&Path>) -> Result<PathBuf> {
         None => latest(Path::new("results"), ""),
     }
 }
+
