@@ -22,6 +22,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Result;
 
 use crate::model::io::latest;
+use crate::model::results::{Results, RunStatus};
 use cli::{Cli, Command, HistoryCommand};
 
 /// Runs one parsed command line; the exit code (see each command's `--help`).
@@ -59,3 +60,20 @@ fn results_file(given: Option<&Path>) -> Result<PathBuf> {
     }
 }
 
+/// Reads a results file, saying so when its run did not finish: its missing cells are not
+/// regressions or gaps of the tool, and the reader should know before reading the tables.
+fn read_results(path: &Path) -> Result<Results> {
+    let r = Results::read(path)?;
+    let why = match r.run.status {
+        RunStatus::Complete => return Ok(r),
+        RunStatus::Interrupted => "was interrupted",
+        RunStatus::Running => "never finished (it is still running, or was killed)",
+    };
+    eprintln!(
+        "note: {}: run {} {why}; status \"{}\": cells it did not reach are missing",
+        path.display(),
+        r.run.id,
+        r.run.status.name()
+    );
+    Ok(r)
+}

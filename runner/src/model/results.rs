@@ -70,6 +70,17 @@ pub enum RunStatus {
     Interrupted,
 }
 
+impl RunStatus {
+    /// As in the file: "running", "complete", "interrupted".
+    pub fn name(self) -> &'static str {
+        match self {
+            RunStatus::Running => "running",
+            RunStatus::Complete => "complete",
+            RunStatus::Interrupted => "interrupted",
+        }
+    }
+}
+
 /// One input of a merged run, for the record.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct MergedRun {
