@@ -325,7 +325,9 @@ pub struct CompareArgs {
     /// Directory for results JSON.
     #[arg(long, value_name = "DIR", default_value = "results")]
     pub out: PathBuf,
-    /// Kill a worker that prints nothing for this long, recording its current cell as hung.
+    /// Kill a worker that makes no progress for this long (what the timed code prints does not
+    /// count), recording its current cell as hung. A timed value is a hang sooner: at 50x what
+    /// loop sizing measured, and at least 10 s. Default: 120 (wall time), 900 (instructions).
     #[arg(long, value_name = "SECONDS", value_parser = parse_seconds)]
     pub timeout: Option<f64>,
     /// Seed for the interleaving order and the bootstrap (default: from the clock, recorded).

@@ -74,7 +74,8 @@ pub struct Sampling {
     pub warmups: usize,
     /// Worker processes per interpreter, run one after another (never in parallel).
     pub processes: usize,
-    /// A worker silent for this long is killed and its current cell recorded as hung.
+    /// A worker that makes no progress (sends no event) for this long is killed and its current
+    /// cell recorded as hung; a step that loop sizing has timed is a hang sooner (`measure::worker`).
     pub timeout_s: f64,
 }
 
