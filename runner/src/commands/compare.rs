@@ -43,7 +43,6 @@ pub fn run(args: &CompareArgs) -> Result<i32> {
         Measure::Instructions => 0,
         Measure::WallTime => SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_nanos() as u64),
     });
-    let stop = interrupt::graceful();
     eprintln!("{}", banner(&sel, &sampling, shard.as_ref().map(|s| s.shard.to_string())));
 
     let workspace = workspace_root();
@@ -80,12 +79,14 @@ pub fn run(args: &CompareArgs) -> Result<i32> {
         builds,
         native,
     );
-    let (id, path) = create_run_file(&args.out, "", |id| {
+    // Until now a signal leaves at once (nothing is measured); from here the first one stops the
+    // measurement and saves what is done.
+    let stop = interrupt::graceful();
+    let (_, path) = create_run_file(&args.out, "", |id| {
         res.run.id = id.into();
         Ok(serde_json::to_vec_pretty(&res)?)
     })
     .context("--out: cannot save the results file (nothing is measured yet)")?;
-    res.run.id = id;
     let mut store = Store { path, kept: 0, failure: None };
 
     let interrupted = measure_all(&mut res, &sel, &sampling, seed, stop, &mut store)?;

@@ -16,6 +16,9 @@ use anyhow::{Context, Result};
 /// How many trailing lines of a child's stderr an error or a record keeps.
 pub const STDERR_TAIL: usize = 30;
 
+/// The longest line handed over whole (a worker's longest event is a few kilobytes).
+const MAX_LINE: u64 = 1 << 20;
+
 /// One line of a child's output, without its newline. Bytes that are not UTF-8 are replaced,
 /// so one bad byte spoils one line, not the stream.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -128,7 +131,8 @@ pub fn spawn(mut cmd: Command, stdin: Option<&[u8]>, group: Group) -> Result<Run
         std::thread::spawn(move || {
             let mut reader = BufReader::new(pipe);
             let mut buf = Vec::new();
-            while matches!(reader.read_until(b'\n', &mut buf), Ok(1..)) {
+            // A longer line is handed over in pieces: output without newlines cannot grow without bound.
+            while matches!((&mut reader).take(MAX_LINE).read_until(b'\n', &mut buf), Ok(1..)) {
                 let text = String::from_utf8_lossy(&buf).trim_end_matches(['\n', '\r']).to_string();
                 if tx.send(wrap(text)).is_err() {
                     break;
@@ -320,6 +324,9 @@ mod tests {
         assert_eq!(f.status.and_then(|s| s.code()), Some(3));
         assert_eq!(f.stdout, "a\n\u{fffd}b\n");
         assert_eq!(f.stderr, "err\n");
+        // 3 MiB without a newline: three lines of at most MAX_LINE bytes.
+        let f = run(sh("head -c 3145728 /dev/zero | tr '\\0' x"), Duration::from_secs(10)).unwrap();
+        assert_eq!(f.stdout.lines().map(str::len).collect::<Vec<_>>(), [MAX_LINE as usize; 3]);
     }
 
     #[test]
