@@ -94,6 +94,7 @@ pub fn run(args: &CompareArgs) -> Result<i32> {
     res.run.load_average_at_end = load_average();
     res.run.status = if interrupted { RunStatus::Interrupted } else { RunStatus::Complete };
     store.save(&res);
+    interrupt::saved();
 
     let a = analyse(&res);
     print_tables(&res, &a, args.style.ascii);

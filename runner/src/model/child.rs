@@ -2,7 +2,7 @@
 //! arrives line by line on a channel while the child runs, so a caller can show progress, notice
 //! silence, or give up at a deadline, and a grandchild that keeps a pipe open never holds it up.
 //! No child outlives abibench: every one is registered until reaped, and `kill_all` (on a signal
-//! or a panic) or dropping its `Running` ends it with its group.
+//! or a panic) or dropping its `Running` kills it with its group.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::os::unix::process::{CommandExt, ExitStatusExt};
@@ -73,22 +73,15 @@ fn kill_pid(pid: u32, group: Group) {
     }
 }
 
-/// Kills every child still running, with its group, and reaps it; children started afterwards are
-/// killed at once. For a process about to exit (a second Ctrl-C, SIGTERM, a panic): without it, a
-/// worker in its own group would outlive abibench, reparented to init and spinning.
+/// Kills every child still running, with its group; children started afterwards are killed at
+/// once. For a process about to exit (a second Ctrl-C, SIGTERM, a panic): without it, a worker in
+/// its own group would outlive abibench, reparented to init and spinning. Each is reaped by its
+/// owner's `wait`, or by init once abibench has exited (reaping here would race with the owner).
 pub fn kill_all() {
     let mut live = live();
     live.closing = true;
     for (pid, group) in live.children.drain(..) {
         kill_pid(pid, group);
-        // Reaped here unless its owner's thread did so first (then ECHILD ends the wait at once).
-        let until = Instant::now() + Duration::from_secs(1);
-        // SAFETY: waitpid(2) on our own child, without blocking.
-        while unsafe { libc::waitpid(pid as libc::pid_t, std::ptr::null_mut(), libc::WNOHANG) } == 0
-            && Instant::now() < until
-        {
-            std::thread::sleep(Duration::from_millis(5));
-        }
     }
 }
 
