@@ -49,9 +49,15 @@ unsafe extern "C" fn conv_fastcall_keywords(
 /// Adds a builtin function made from a raw method def to `m`.
 fn add_raw(m: &Bound<'_, PyModule>, name: &'static CStr, meth: ffi::PyMethodDefPointer, flags: c_int) -> PyResult<()> {
     // CPython keeps a pointer to the def for the function's lifetime: it lives as long as the process.
-    let def = Box::leak(Box::new(ffi::PyMethodDef { ml_name: name.as_ptr(), ml_meth: meth, ml_flags: flags, ml_doc: ptr::null() }));
+    let def = Box::leak(Box::new(ffi::PyMethodDef {
+        ml_name: name.as_ptr(),
+        ml_meth: meth,
+        ml_flags: flags,
+        ml_doc: ptr::null(),
+    }));
     // SAFETY: `def` is valid for 'static; PyCFunction_NewEx returns a new reference or NULL with an error set.
-    let f = unsafe { Bound::from_owned_ptr_or_err(m.py(), ffi::PyCFunction_NewEx(def, ptr::null_mut(), ptr::null_mut()))? };
+    let f =
+        unsafe { Bound::from_owned_ptr_or_err(m.py(), ffi::PyCFunction_NewEx(def, ptr::null_mut(), ptr::null_mut()))? };
     m.add(name.to_str().expect("ASCII names"), f)
 }
 

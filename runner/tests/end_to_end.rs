@@ -7,33 +7,14 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use common::{abibench, python_flags, pythons, run_ok};
+use common::{
+    abibench, compare_args, only_results_file, only_results_path, python_flags, pythons, run_code, run_ok, scenario_dir,
+};
 
 use abibench::model::mode::Mode;
 use abibench::model::results::{CellStatus, Results};
 use abibench::model::version::PyVersion;
 use abibench::setup::audit;
-
-fn only_results_path(dir: &Path) -> PathBuf {
-    // Beside it, compare writes the run's report directory.
-    let files: Vec<PathBuf> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|x| x == "json"))
-        .collect();
-    assert_eq!(files.len(), 1, "one results file in {}: {files:?}", dir.display());
-    files[0].clone()
-}
-
-fn only_results_file(dir: &Path) -> Results {
-    Results::read(&only_results_path(dir)).unwrap()
-}
-
-fn compare_args<'a>(out: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
-    let mut args = vec!["compare", "--quick", "--ascii", "--no-provision", "--out", out];
-    args.extend_from_slice(extra);
-    args
-}
 
 /// The whole path on two interpreters in unlimited and abi3-py38: every cell is there, the
 /// n/a cells say why, a second run rebuilds nothing, and the builds pass/fail the audit as they must.
@@ -115,12 +96,6 @@ fn compare_two_interpreters_every_cell_recorded_and_audited() {
         .unwrap();
     let u = audit::audit(unlimited, (3, 8)).unwrap();
     assert!(!u.passed(), "the unlimited build must fail the floor-3.8 audit: {u:?}");
-}
-
-fn scenario_dir(body: &str) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("faults.toml"), body).unwrap();
-    dir
 }
 
 /// A segfault and a hang in the timed code are recorded against their cell, and the run goes on.
@@ -232,7 +207,7 @@ fn bad_input_gets_a_clear_error() {
     // clap lists the known modes, from the one list (`Mode::ALL`).
     check(&["compare", "--mode", "abi3-py37"], "invalid value 'abi3-py37' for '--mode <MODE>'");
     check(&["compare", "--mode", "abi3-py37"], "possible values: unlimited, abi3-py38,");
-    check(&["compare", "--python", "2.7"], "--python 2.7: no such interpreter");
+    check(&["compare", "--python", "2.7"], "Python 2.7 is older than 3.8");
     check(&["compare", "--scenario", "zzz*"], "--scenario zzz*");
     check(&["report", "/no/such/run.json"], "cannot read /no/such/run.json");
     let results = scenario_dir("{}");
@@ -299,13 +274,6 @@ fn calibrate_reports_every_scenario() {
         assert!(text.contains(s), "{s} missing from:\n{text}");
     }
     assert!(text.contains("false differences (interval excludes 1.0):"), "{text}");
-}
-
-/// Runs `abibench args`, returning (exit code, stdout, stderr).
-fn run_code(args: &[&str]) -> (i32, String, String) {
-    let out = abibench(args).output().expect("abibench starts");
-    let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
-    (out.status.code().unwrap_or(-1), text(&out.stdout), text(&out.stderr))
 }
 
 /// The nightly path on real result files: two shards merge into one run; the gate passes an

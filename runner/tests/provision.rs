@@ -43,7 +43,7 @@ fn provisioned_interpreters_are_discovered_and_provisioning_again_is_a_no_op() {
     let one = |minor: u8, ft: bool| {
         let of: Vec<_> = found.iter().filter(|i| i.version == PyVersion(3, minor) && i.gil_disabled == ft).collect();
         assert!(!of.is_empty(), "3.{minor}{} not discovered", if ft { "t" } else { "" });
-        of.into_iter().find(|i| i.argv[0].starts_with(interpreters_dir(&cache_root()))).cloned().unwrap()
+        of.into_iter().find(|i| i.argv[0].starts_with(interpreters_dir(&cache_root().unwrap()))).cloned().unwrap()
     };
     for minor in [14, 15] {
         let i = one(minor, false);
@@ -69,7 +69,7 @@ fn provisioned_interpreters_are_discovered_and_provisioning_again_is_a_no_op() {
     assert!(ft.build.shared && !ft.build.debian, "{:?}", ft.build);
 
     // Again: nothing is fetched, built or rewritten, and it takes seconds.
-    let root = interpreters_dir(&cache_root());
+    let root = interpreters_dir(&cache_root().unwrap());
     let before = mtimes(&root);
     let start = Instant::now();
     let again = run_ok(&mut abibench(&["provision", "--only", "3.14,3.15,3.13t"]));

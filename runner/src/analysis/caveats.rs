@@ -37,13 +37,26 @@ pub fn run_caveats(r: &Results, a: &Analysis) -> Vec<String> {
     if r.source.git_dirty {
         caveats.push("The source tree had uncommitted changes when the run started.".into());
     }
-    let mut failed: BTreeMap<&str, usize> = BTreeMap::new();
+    // Grouped by status and the reason's first line (an exception's type and message, a signal).
+    let mut failed: BTreeMap<(&str, &str), Vec<String>> = BTreeMap::new();
     for c in r.cells.iter().filter(|c| c.status.is_final_failure() && c.status != CellStatus::NotAvailable) {
-        *failed.entry(c.status.label()).or_default() += 1;
+        let first = c.reason.as_deref().and_then(|r| r.lines().next()).unwrap_or_default();
+        failed.entry((c.status.label(), first)).or_default().push(c.key());
     }
     if !failed.is_empty() {
-        let list: Vec<String> = failed.iter().map(|(s, n)| format!("{n} {s}")).collect();
-        caveats.push(format!("Cells without values: {}; the full table gives each reason.", list.join(", ")));
+        const SHOWN: usize = 5;
+        let mut list: Vec<String> = failed
+            .iter()
+            .take(SHOWN)
+            .map(|((status, why), keys)| {
+                let more = if keys.len() > 1 { format!(" and {} more", keys.len() - 1) } else { String::new() };
+                format!("{status}: {why} ({}{more})", keys[0])
+            })
+            .collect();
+        if failed.len() > SHOWN {
+            list.push(format!("{} other reasons", failed.len() - SHOWN));
+        }
+        caveats.push(format!("Cells without values: {}; the full table gives each reason.", list.join("; ")));
     }
     for b in &r.builds {
         if let Some(audit) = b.audit.as_ref().filter(|a| !a.passed()) {

@@ -46,7 +46,7 @@ pub fn run(args: &CalibrateArgs) -> Result<i32> {
             variants.iter().map(|&layout| BuildRequest { mode: Mode::Unlimited, interpreter: Some(i.clone()), layout })
         })
         .collect();
-    let records = build_all(&requests, &toolchain::probe()?, &workspace_root(), &cache_root(), &|_| {})?;
+    let records = build_all(&requests, &toolchain::probe()?, &workspace_root(), &cache_root()?, &|_| {})?;
     let scratch = tempfile::tempdir()?;
     let scenarios: Vec<_> = sel.groups.iter().flat_map(|g| &g.scenarios).collect();
     let stop = AtomicBool::new(false);

@@ -4,7 +4,7 @@ use anyhow::{Context, Result};
 
 use crate::analysis::gate::judge;
 use crate::commands::cli::{CheckArgs, GateArgs};
-use crate::commands::results_file;
+use crate::commands::{read_results, results_file};
 use crate::export::verdict;
 use crate::model::baseline;
 use crate::model::history;
@@ -12,7 +12,7 @@ use crate::model::results::Results;
 
 pub fn run(args: &CheckArgs) -> Result<i32> {
     let path = results_file(args.run.as_deref())?;
-    let run = Results::read(&path)?;
+    let run = read_results(&path)?;
     if args.save_if_missing && baseline::is_missing_name(&args.baseline, &args.gate.baselines_dir) {
         return first_night(&run, &args.baseline, &args.gate);
     }

@@ -362,7 +362,9 @@ pub struct CompareArgs {
     /// else runs). Default: one per core. Wall time always measures one interpreter at a time.
     #[arg(long, value_name = "N", default_value_t = default_jobs(), value_parser = clap::value_parser!(u32).range(1..).map(|n| n as usize))]
     pub jobs: usize,
-    /// Kill a worker that prints nothing for this long, recording its current cell as hung.
+    /// Kill a worker that makes no progress for this long (what the timed code prints does not
+    /// count), recording its current cell as hung. A timed value is a hang sooner: at 50x what
+    /// loop sizing measured, and at least 10 s. Default: 120 (wall time), 900 (instructions).
     #[arg(long, value_name = "SECONDS", value_parser = parse_seconds)]
     pub timeout: Option<f64>,
     /// Seed for the interleaving order and the bootstrap (default: from the clock, recorded).

@@ -3,8 +3,8 @@
 //! gate, the history and the baseline.
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{mpsc, Arc, Mutex};
+use std::sync::atomic::AtomicBool;
+use std::sync::{mpsc, Mutex};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::{bail, Context, Result};
@@ -14,6 +14,7 @@ use crate::analysis::compat;
 use crate::analysis::floors;
 use crate::commands::check::gate_and_record;
 use crate::commands::cli::CompareArgs;
+use crate::commands::interrupt;
 use crate::commands::progress::{build_with_progress, Progress};
 use crate::commands::show::print_tables;
 use crate::export::report;
@@ -21,8 +22,8 @@ use crate::measure::driver::{self, Measured, Plan};
 use crate::model::baseline;
 use crate::model::history;
 use crate::model::host::{git_state, load_average, Host, SourceInfo};
-use crate::model::io::{now_rfc3339, run_id};
-use crate::model::results::{results_path, Cell, CellStatus, Results, RunInfo, RunStatus};
+use crate::model::io::{check_writable, create_run_file, now_rfc3339, write_atomic};
+use crate::model::results::{Cell, CellStatus, Results, RunInfo, RunStatus};
 use crate::model::sampling::{Measure, Sampling};
 use crate::setup::builds::source_hash;
 use crate::setup::paths::{cache_root, workspace_root};
@@ -44,14 +45,13 @@ pub fn run(args: &CompareArgs) -> Result<i32> {
         Measure::Instructions => 0,
         Measure::WallTime => SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_nanos() as u64),
     });
-    let stop = interrupt_flag()?;
     eprintln!("{}", banner(&sel, &sampling, shard.as_ref().map(|s| s.shard.to_string())));
 
     let workspace = workspace_root();
     let build_start = Instant::now();
     let toolchain = toolchain::probe()?;
     let requests = selection::build_requests(&sel, sampling.layouts, &|l| eprintln!("{l}"));
-    let builds = build_with_progress(&requests, &toolchain, &workspace, &cache_root())?;
+    let builds = build_with_progress(&requests, &toolchain, &workspace, &cache_root()?)?;
     let build_seconds = build_start.elapsed().as_secs_f64();
     eprintln!("builds: {build_seconds:.1} s");
 
@@ -60,7 +60,8 @@ pub fn run(args: &CompareArgs) -> Result<i32> {
     let (git_revision, git_dirty) = git_state(&workspace);
     let mut res = Results::new(
         RunInfo {
-            id: run_id(&started_at),
+            // Given when the file is claimed: an id no other run in --out has.
+            id: String::new(),
             started_at,
             finished_at: None,
             status: RunStatus::Running,
@@ -81,17 +82,32 @@ pub fn run(args: &CompareArgs) -> Result<i32> {
         (toolchain, builds),
         native,
     );
-    let path = results_path(&args.out, &res.run.id);
-    res.write_atomic(&path)?;
+    // Until now a signal leaves at once (nothing is measured); from here the first one stops the
+    // measurement and saves what is done.
+    let stop = interrupt::graceful();
+    let (_, path) = create_run_file(&args.out, "", |id| {
+        res.run.id = id.into();
+        Ok(serde_json::to_vec_pretty(&res)?)
+    })
+    .context("--out: cannot save the results file (nothing is measured yet)")?;
+    let mut store = Store { path, kept: 0, failure: None };
 
-    let interrupted = measure_all(&mut res, &sel, &sampling, (seed, args.jobs), &stop, &path)?;
+    let interrupted = measure_all(&mut res, &sel, &sampling, (seed, args.jobs), stop, &mut store)?;
     res.run.finished_at = Some(now_rfc3339());
     res.run.load_average_at_end = load_average();
     res.run.status = if interrupted { RunStatus::Interrupted } else { RunStatus::Complete };
-    res.write_atomic(&path)?;
+    store.save(&res);
+    interrupt::saved();
 
     let a = analyse(&res);
     print_tables(&res, &a, args.style.ascii);
+    let path = store.path.clone();
+    if let Some(lost) = store.rescue(&res) {
+        // The tables are out and the data is safe elsewhere, or said lost: nothing else may
+        // write into a directory that could not take the results.
+        eprintln!("{lost}");
+        return Ok(2);
+    }
     eprintln!(
         "measurement: {:.1} s; results: {}{}",
         res.run.measure_seconds,
@@ -120,6 +136,7 @@ fn check_flags(args: &CompareArgs) -> Result<(Sampling, Option<Results>)> {
     if args.native.is_some() && args.measure == Measure::Instructions {
         bail!("--native: native floors are criterion times and cannot sit beside instruction counts; drop --native or --measure instructions");
     }
+    check_writable(&args.out).context("--out")?;
     let mut sampling = args.level.sampling(args.measure);
     if let Some(t) = args.timeout {
         sampling.timeout_s = t;
@@ -165,20 +182,6 @@ fn gate_record_save(args: &CompareArgs, res: &Results, baseline: Option<&Results
     Ok(code)
 }
 
-/// Set by the first Ctrl-C (finish the cell at hand, save, stop); a second one leaves at once.
-fn interrupt_flag() -> Result<Arc<AtomicBool>> {
-    let stop = Arc::new(AtomicBool::new(false));
-    let flag = stop.clone();
-    ctrlc::set_handler(move || {
-        if flag.swap(true, Ordering::SeqCst) {
-            std::process::exit(130);
-        }
-        eprintln!("\ninterrupted: finishing up and saving what is done (Ctrl-C again to leave at once)");
-    })
-    .context("cannot install the Ctrl-C handler")?;
-    Ok(stop)
-}
-
 /// One line saying what the run covers and how much it samples.
 fn banner(sel: &Selection, sampling: &Sampling, shard: Option<String>) -> String {
     format!(
@@ -213,7 +216,7 @@ fn measure_all(
     sampling: &Sampling,
     (seed, jobs): (u64, usize),
     stop: &AtomicBool,
-    path: &Path,
+    store: &mut Store,
 ) -> Result<bool> {
     let start = Instant::now();
     let plans: Vec<(Plan, Vec<Cell>)> = driver::plans(sel, &res.builds);
@@ -262,7 +265,15 @@ fn measure_all(
             // Saved after each interpreter, in interpreter order, whatever order they finish in.
             assemble(res, first_cells, &plans, &measured);
             res.run.measure_seconds = start.elapsed().as_secs_f64();
-            res.write_atomic(path)?;
+            let first_failure = store.failure.is_none();
+            store.save(res);
+            if let Some(e) = store.failure.as_ref().filter(|_| first_failure) {
+                progress.note(format!(
+                    "warning: {e:#}; measuring on with everything kept in memory ({} cells measured, {} in that file)",
+                    measured_cells(res),
+                    store.kept
+                ));
+            }
         }
         Ok(())
     })?;
@@ -283,6 +294,58 @@ fn assemble(res: &mut Results, first: usize, plans: &[(Plan, Vec<Cell>)], measur
             res.cells.extend(m.cells.iter().map(|(_, c)| c.clone()));
             res.workers.extend(m.workers.iter().cloned());
         }
+    }
+}
+
+/// Cells with values: what a lost write would lose.
+fn measured_cells(res: &Results) -> usize {
+    res.cells.iter().filter(|c| c.status == CellStatus::Ok && !c.processes.is_empty()).count()
+}
+
+/// The results file and what it holds. A failed save (a full disk) leaves the last good file
+/// there, keeps everything in memory, and is tried again at the next save.
+struct Store {
+    path: PathBuf,
+    /// Measured cells in the last good file.
+    kept: usize,
+    failure: Option<anyhow::Error>,
+}
+
+impl Store {
+    fn save(&mut self, res: &Results) {
+        match res.write_atomic(&self.path) {
+            Ok(()) => (self.kept, self.failure) = (measured_cells(res), None),
+            Err(e) => self.failure = Some(e),
+        }
+    }
+
+    /// After a final save that failed: the results written where there is room (the temporary
+    /// directory, else the cache), and the message saying where the data is and what is lost.
+    /// `None` when the results are safe where asked.
+    fn rescue(&self, res: &Results) -> Option<String> {
+        let e = self.failure.as_ref()?;
+        let (total, name) = (measured_cells(res), format!("abibench-rescued-{}.json", res.run.id));
+        let last_good =
+            format!("the last good copy there holds {} of the {total} measured cells (status \"running\")", self.kept);
+        let rescued = serde_json::to_vec_pretty(res).ok().and_then(|bytes| {
+            [Some(std::env::temp_dir()), cache_root().ok()]
+                .into_iter()
+                .flatten()
+                .map(|dir| dir.join(&name))
+                .find(|file| write_atomic(file, &bytes).is_ok())
+        });
+        if let Some(file) = rescued {
+            return Some(format!(
+                "error: the results could not be saved: {e:#}; {last_good}. All {total} measured cells are \
+                 saved in {} instead: nothing measured is lost (`abibench show` or `report` reads it).",
+                file.display()
+            ));
+        }
+        Some(format!(
+            "error: the results could not be saved: {e:#}; {last_good}, and nowhere else had room: the tables above \
+             are all that is left of the other {} cells.",
+            total - self.kept
+        ))
     }
 }
 

@@ -12,8 +12,8 @@ use crate::commands::progress::{build_with_progress, Progress};
 use crate::export::matrix_table;
 use crate::measure::matrix::{check_all, link_check_main};
 use crate::model::host::{git_state, Host, SourceInfo};
-use crate::model::io::{now_rfc3339, run_id, write_json_atomic};
-use crate::model::matrix::{matrix_path, Matrix, MatrixRun, SCHEMA, SCHEMA_VERSION};
+use crate::model::io::{check_writable, create_run_file, now_rfc3339};
+use crate::model::matrix::{Matrix, MatrixRun, MATRIX_PREFIX, SCHEMA, SCHEMA_VERSION};
 use crate::setup::audit::StableAbi;
 use crate::setup::builds::{requests, source_hash};
 use crate::setup::interpreters;
@@ -25,6 +25,7 @@ use crate::setup::toolchain;
 pub fn run(args: &MatrixArgs) -> Result<i32> {
     let timeout = Duration::from_secs_f64(args.timeout);
     let started_at = now_rfc3339();
+    check_writable(&args.out).context("--out")?;
     let interpreters = interpreters::discover(&args.targets.python)?;
     let modes = args.targets.modes();
     let workspace = workspace_root();
@@ -39,7 +40,7 @@ pub fn run(args: &MatrixArgs) -> Result<i32> {
     let build_start = Instant::now();
     // One layout: the matrix is about what loads, not about timing.
     let requests = requests(&modes, &interpreters, 1);
-    let mut builds = build_with_progress(&requests, &toolchain::probe()?, &workspace, &cache_root())?;
+    let mut builds = build_with_progress(&requests, &toolchain::probe()?, &workspace, &cache_root()?)?;
     // Unlimited rows in interpreter order: by tag text, cpython-310 would come before cpython-38.
     builds
         .sort_by_key(|b| (b.mode, b.interpreter.as_ref().and_then(|n| interpreters.iter().position(|i| &i.name == n))));
@@ -58,12 +59,12 @@ pub fn run(args: &MatrixArgs) -> Result<i32> {
     )?;
     progress.finish();
 
-    let matrix = Matrix {
+    let mut matrix = Matrix {
         schema: SCHEMA.into(),
         schema_version: SCHEMA_VERSION,
         tool: format!("abibench {}", env!("CARGO_PKG_VERSION")),
         run: MatrixRun {
-            id: run_id(&started_at),
+            id: String::new(),
             started_at,
             finished_at: now_rfc3339(),
             argv: std::env::args().collect(),
@@ -81,8 +82,10 @@ pub fn run(args: &MatrixArgs) -> Result<i32> {
         builds,
         cells,
     };
-    let path = matrix_path(&args.out, &matrix.run.id);
-    write_json_atomic(&matrix, &path)?;
+    let (_, path) = create_run_file(&args.out, MATRIX_PREFIX, |id| {
+        matrix.run.id = id.into();
+        Ok(serde_json::to_vec_pretty(&matrix)?)
+    })?;
     print!("{}", matrix_table::render(&matrix, ascii(args.style.ascii)));
     eprintln!(
         "matrix: builds {:.1} s, checks {:.1} s; saved {}",

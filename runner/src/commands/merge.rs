@@ -2,16 +2,17 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{bail, Result};
+use anyhow::Result;
 
 use crate::analysis::provenance;
+use crate::model::io::create_run_file;
 use crate::model::merge::merge;
-use crate::model::results::{results_path, Results};
+use crate::model::results::Results;
 
 pub fn run(files: &[PathBuf], out_dir: &Path) -> Result<()> {
     let inputs: Vec<(PathBuf, Results)> =
         files.iter().map(|p| Ok((p.clone(), Results::read(p)?))).collect::<Result<_>>()?;
-    let (merged, warnings) = merge(&inputs)?;
+    let (mut merged, warnings) = merge(&inputs)?;
     for w in warnings {
         eprintln!("warning: {w}");
     }
@@ -22,11 +23,11 @@ pub fn run(files: &[PathBuf], out_dir: &Path) -> Result<()> {
             eprintln!("warning: {} against {}: {d}", first_path.display(), path.display());
         }
     }
-    let path = results_path(out_dir, &merged.run.id);
-    if files.iter().any(|f| f == &path) {
-        bail!("cannot merge: the output {} would overwrite an input", path.display());
-    }
-    merged.write_atomic(&path)?;
+    // A new file under a new id: no input, and no other merge, is ever overwritten.
+    let (_, path) = create_run_file(out_dir, "", |id| {
+        merged.run.id = id.into();
+        Ok(serde_json::to_vec_pretty(&merged)?)
+    })?;
     eprintln!("merged {} run(s), {} cells", inputs.len(), merged.cells.len());
     println!("{}", path.display());
     Ok(())

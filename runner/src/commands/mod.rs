@@ -6,6 +6,7 @@ pub mod check;
 pub mod cli;
 pub mod compare;
 pub mod history;
+mod interrupt;
 pub mod list;
 pub mod matrix;
 pub mod merge;
@@ -22,10 +23,12 @@ use std::path::{Path, PathBuf};
 use anyhow::Result;
 
 use crate::model::io::latest;
+use crate::model::results::{Results, RunStatus};
 use cli::{Cli, Command, HistoryCommand};
 
 /// Runs one parsed command line; the exit code (see each command's `--help`).
 pub fn run(cli: Cli) -> Result<i32> {
+    interrupt::install()?;
     let done = |r: Result<()>| r.map(|()| 0);
     match cli.command {
         Command::Compare(args) => compare::run(&args),
@@ -57,4 +60,22 @@ fn results_file(given: Option<&Path>) -> Result<PathBuf> {
         Some(p) => Ok(p.to_path_buf()),
         None => latest(Path::new("results"), ""),
     }
+}
+
+/// Reads a results file, saying so when its run did not finish: its missing cells are not
+/// regressions or gaps of the tool, and the reader should know before reading the tables.
+fn read_results(path: &Path) -> Result<Results> {
+    let r = Results::read(path)?;
+    let why = match r.run.status {
+        RunStatus::Complete => return Ok(r),
+        RunStatus::Interrupted => "was interrupted",
+        RunStatus::Running => "never finished (it is still running, or was killed)",
+    };
+    eprintln!(
+        "note: {}: run {} {why}; status \"{}\": cells it did not reach are missing",
+        path.display(),
+        r.run.id,
+        r.run.status.name()
+    );
+    Ok(r)
 }

@@ -12,7 +12,7 @@ use crate::commands::progress::Progress;
 use crate::export::table;
 use crate::measure::native::{criterion_home, list_benches, read_bench, run_benches, BenchEvent};
 use crate::model::host::{git_state, Host};
-use crate::model::io::{now_rfc3339, run_id, write_json_atomic};
+use crate::model::io::{check_writable, create_run_file, now_rfc3339};
 use crate::model::native::{NativeRun, FILE_PREFIX, SCHEMA, SCHEMA_VERSION};
 use crate::model::scenario;
 use crate::setup::paths::workspace_root;
@@ -25,6 +25,7 @@ pub fn run(args: &NativeArgs) -> Result<()> {
     if wanted.is_empty() {
         bail!("no scenario in {} names a native floor (`native = \"<bench id>\"`)", args.scenarios_dir.display());
     }
+    check_writable(&args.out).context("--out")?;
     let workspace = workspace_root();
     let home = criterion_home(&workspace)?;
     let command = if args.existing {
@@ -69,13 +70,12 @@ pub fn run(args: &NativeArgs) -> Result<()> {
     floors(&benches, &home, &groups)?;
 
     let created_at = now_rfc3339();
-    let id = run_id(&created_at);
     let (git_revision, git_dirty) = git_state(&workspace);
-    let run = NativeRun {
+    let mut run = NativeRun {
         schema: SCHEMA.into(),
         schema_version: SCHEMA_VERSION,
         tool: format!("abibench {}", env!("CARGO_PKG_VERSION")),
-        id: id.clone(),
+        id: String::new(),
         created_at,
         command,
         criterion_home: home,
@@ -84,8 +84,10 @@ pub fn run(args: &NativeArgs) -> Result<()> {
         host: Host::current(),
         benches,
     };
-    let path = args.out.join(format!("{FILE_PREFIX}{id}.json"));
-    write_json_atomic(&run, &path)?;
+    let (_, path) = create_run_file(&args.out, FILE_PREFIX, |id| {
+        run.id = id.into();
+        Ok(serde_json::to_vec_pretty(&run)?)
+    })?;
     print!("{}", table::render_native(&run, &groups, ascii(args.style.ascii)));
     eprintln!("native floors: {}", path.display());
     Ok(())

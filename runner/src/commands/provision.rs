@@ -18,7 +18,7 @@ pub fn run(args: &ProvisionArgs) -> Result<i32> {
         if only.is_empty() { default_range().into_iter().chain(extras()).collect() } else { only.to_vec() };
     let optional = |t: &Target| only.is_empty() && extras().contains(t);
     let outcomes = if list {
-        let present = interpreters::discover_all();
+        let present = interpreters::discover_all()?;
         targets
             .iter()
             .map(|t| match present.iter().find(|i| i.is(t)) {
@@ -27,7 +27,7 @@ pub fn run(args: &ProvisionArgs) -> Result<i32> {
             })
             .collect()
     } else {
-        provision(&targets, &cache_root(), &|l| eprintln!("{l}"))?
+        provision(&targets, &cache_root()?, &|l| eprintln!("{l}"))?
     };
     let mut failed_required = false;
     let mut unavailable = Vec::new();

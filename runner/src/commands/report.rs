@@ -8,9 +8,8 @@ use anyhow::Result;
 use crate::analysis::cells::analyse;
 use crate::analysis::compat;
 use crate::commands::cli::ReportArgs;
-use crate::commands::results_file;
+use crate::commands::{read_results, results_file};
 use crate::export::report;
-use crate::model::results::Results;
 
 pub fn run(args: &ReportArgs) -> Result<()> {
     let start = Instant::now();
@@ -18,7 +17,7 @@ pub fn run(args: &ReportArgs) -> Result<()> {
     let results_dir = file.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
     let matrix_file = args.matrix.clone().or_else(|| compat::newest(results_dir));
     let matrix = matrix_file.as_deref().map(compat::read).transpose()?;
-    let r = Results::read(&file)?;
+    let r = read_results(&file)?;
     let a = analyse(&r);
     let out = args.out.clone().unwrap_or_else(|| report::default_dir(&file));
     let html = report::write(&r, &a, &file, &out, matrix.as_ref())?;

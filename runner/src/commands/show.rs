@@ -5,13 +5,13 @@ use std::path::PathBuf;
 use anyhow::Result;
 
 use crate::analysis::cells::{analyse, Analysis};
-use crate::commands::{ascii, results_file};
+use crate::commands::{ascii, read_results, results_file};
 use crate::export::table;
 use crate::model::results::Results;
 use crate::setup::build_flags;
 
 pub fn run(file: Option<PathBuf>, ascii_asked: bool) -> Result<()> {
-    let r = Results::read(&results_file(file.as_deref())?)?;
+    let r = read_results(&results_file(file.as_deref())?)?;
     print_tables(&r, &analyse(&r), ascii_asked);
     Ok(())
 }

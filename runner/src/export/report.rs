@@ -3,7 +3,7 @@
 
 use std::path::{Component, Path, PathBuf};
 
-use anyhow::{Context, Result};
+use anyhow::{bail, Context, Result};
 use rayon::prelude::*;
 
 use crate::analysis::caveats::run_caveats;
@@ -49,6 +49,11 @@ pub fn write(
     out: &Path,
     matrix: Option<&CompatMatrix>,
 ) -> Result<PathBuf> {
+    // Rewriting a run's own report is fine; another run's is not replaced silently.
+    let md = out.join(Markdown.file_name());
+    if std::fs::read_to_string(&md).is_ok_and(|text| !text.contains(&r.run.id)) {
+        bail!("{} holds the report of another run; not replaced (choose another --out, or remove it)", out.display());
+    }
     let plot_dir = out.join("plots");
     std::fs::create_dir_all(&plot_dir).with_context(|| format!("cannot create {}", plot_dir.display()))?;
     let figures = plots::figures(r, matrix);

@@ -4,9 +4,9 @@
 use crate::analysis::cells::Analysis;
 use crate::analysis::decision::{ordered_interpreters, stable_modes, Aggregate, ChannelCost, Decision};
 use crate::export::format::format_value;
+use crate::model::mode::Mode;
 use crate::model::results::Results;
 use crate::model::sampling::Measure;
-use crate::model::mode::Mode;
 use crate::model::scenario::{Channel, Kind, Layer};
 
 /// The summary's sentences, section by section. Each number is a field of the decision.

@@ -7,6 +7,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
+use std::time::Duration;
 
 use anyhow::Result;
 
@@ -143,7 +144,9 @@ pub fn measure(
             // Callgrind's profile parts go to a scratch directory the worker reads back.
             let callgrind_out = (sampling.measure == Measure::Instructions).then(tempfile::tempdir).transpose()?;
             let skip: Vec<CellKey> = done.iter().cloned().collect();
+            let token = format!("{:016x}", fastrand::u64(..));
             let job = Job {
+                token: &token,
                 builds: builds.iter().map(|b| JobBuild { label: &b.label, mode: b.mode, path: &b.path }).collect(),
                 scenarios: todo
                     .iter()
@@ -168,8 +171,8 @@ pub fn measure(
             };
             let mut last_at: Option<(Option<String>, Option<String>, String)> = None;
             let mut worker = WorkerRecord::new(&plan.interpreter.id(), process);
-            let ending = worker::run(plan.interpreter, sampling, &job, stop, |ev| match ev {
-                Event::At { scenario, build, phase } => last_at = Some((scenario, build, phase)),
+            let (ending, ignored) = worker::run(plan.interpreter, sampling, &job, stop, |ev| match ev {
+                Event::At { scenario, build, phase, .. } => last_at = Some((scenario, build, phase)),
                 Event::Loaded {} | Event::Done => {}
                 Event::LoadFailed { build, error } => {
                     fail_build(&mut cells, &build, &error);
@@ -182,6 +185,10 @@ pub fn measure(
                 }
                 Event::Cell { scenario, build, status, reason, loops, warmups, values, gil } => {
                     let layout = by_label.get(build.as_str()).map_or(0, |b| b.layout);
+                    // One outcome per build and process: a repeated one is not counted twice.
+                    if done.contains(&(scenario.clone(), build.clone())) {
+                        return;
+                    }
                     if let Some(c) = cells.get_mut(&(scenario.clone(), cell_of(&build))) {
                         c.gil_enabled = gil;
                         match (status, loops) {
@@ -200,15 +207,45 @@ pub fn measure(
                     done.insert((scenario, build));
                 }
             })?;
+            let hung = |waited: &Duration, expected_s: &Option<f64>| {
+                let expected =
+                    expected_s.map_or(String::new(), |e| format!("the step should take {:.1} ms; ", e * 1e3));
+                format!(
+                    "made no progress for {:.1} s ({expected}--timeout {} s)",
+                    waited.as_secs_f64(),
+                    sampling.timeout_s
+                )
+            };
             worker.ending = match &ending {
                 Ending::Done => "done".into(),
                 Ending::Died { status, .. } => describe(status),
-                Ending::Hung { .. } => format!("no output for {} s, killed", sampling.timeout_s),
+                Ending::Hung { waited, expected_s, .. } => format!("{}, killed", hung(waited, expected_s)),
                 Ending::Interrupted => "interrupted".into(),
             };
+            if ignored > 0 {
+                worker.ending +=
+                    &format!("; {ignored} line(s) on its event stream were not events of this job, ignored");
+            }
             workers.push(worker);
             let (status, why, stderr) = match ending {
-                Ending::Done => break,
+                Ending::Done => {
+                    // Every cell of the job has an outcome, or is said to have none, and why.
+                    let missing: Vec<CellKey> = todo
+                        .iter()
+                        .flat_map(|s| builds.iter().map(|b| (s.name.clone(), b.label.clone())))
+                        .filter(|k| !done.contains(k) && !broken_builds.contains(&k.1))
+                        .collect();
+                    for key in missing {
+                        if let Some(c) = cells.get_mut(&key) {
+                            c.fail(
+                                CellStatus::Error,
+                                format!("worker {process} finished without a result for this cell"),
+                            );
+                        }
+                        done.insert(key);
+                    }
+                    break;
+                }
                 Ending::Interrupted => {
                     for c in cells.values_mut().filter(|c| c.status == CellStatus::Pending) {
                         c.fail(CellStatus::Interrupted, "the run was interrupted before this cell finished".into());
@@ -220,8 +257,8 @@ pub fn measure(
                     });
                 }
                 Ending::Died { status, stderr } => (CellStatus::Crashed, describe(&status), stderr),
-                Ending::Hung { stderr } => {
-                    (CellStatus::Timeout, format!("no output for {} s", sampling.timeout_s), stderr)
+                Ending::Hung { waited, expected_s, stderr } => {
+                    (CellStatus::Timeout, hung(&waited, &expected_s), stderr)
                 }
             };
             let during = last_at.as_ref().map_or("start-up", |(_, _, phase)| phase.as_str());

@@ -1,6 +1,10 @@
 //! The worker protocol: the job abibench writes to `worker.py`'s stdin, and the events it reads
 //! back, one JSON object per line. Both sides are typed here, so a field renamed on one side is a
 //! compile error or a test failure, not a silently ignored key.
+//!
+//! The events come on the worker's original stdout, which the timed code cannot print to (the
+//! worker points its fd 1 at stderr), and each carries the job's random token: a line that is not
+//! a well-formed event with that token is not an event (`parse`).
 
 use std::path::Path;
 
@@ -12,6 +16,8 @@ use crate::model::results::CellStatus;
 /// Everything one worker process does.
 #[derive(Debug, Serialize)]
 pub struct Job<'a> {
+    /// Random per job, echoed in every event.
+    pub token: &'a str,
     /// Each build under a label unique in the job (the mode's name, or A/B in an A/A test).
     pub builds: Vec<JobBuild<'a>>,
     pub scenarios: Vec<JobScenario<'a>>,
@@ -58,6 +64,9 @@ pub enum Event {
         scenario: Option<String>,
         build: Option<String>,
         phase: String,
+        /// How long this step should take, once loop sizing has timed the cell.
+        #[serde(default)]
+        expect_s: Option<f64>,
     },
     Loaded {},
     LoadFailed {
@@ -81,4 +90,40 @@ pub enum Event {
         gil: Option<bool>,
     },
     Done,
+}
+
+/// One line of the event stream: an event and the token of the job it belongs to.
+#[derive(Deserialize)]
+struct Envelope {
+    token: String,
+    #[serde(flatten)]
+    event: Event,
+}
+
+/// The event on `line`, if it is one of the job with `token`; anything else (a malformed or
+/// foreign line, a wrong token) is `None`, to be counted and ignored.
+pub fn parse(line: &str, token: &str) -> Option<Event> {
+    serde_json::from_str::<Envelope>(line).ok().filter(|e| e.token == token).map(|e| e.event)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_well_formed_events_with_the_job_token_count() {
+        let at = r#"{"ev": "at", "scenario": "s", "build": "unlimited", "phase": "value", "expect_s": 0.002, "token": "k1"}"#;
+        assert!(matches!(parse(at, "k1"), Some(Event::At { expect_s: Some(e), .. }) if e == 0.002));
+        assert!(matches!(parse(r#"{"ev": "done", "token": "k1"}"#, "k1"), Some(Event::Done)));
+        for forged in [
+            r#"{"ev": "done"}"#,
+            r#"{"ev": "done", "token": "guess"}"#,
+            r#"{"ev": "cell", "scenario": "s", "build": "b", "status": "ok", "token": "k1"}x"#,
+            r#"{"ev": "cell", "scenario": "s", "build": "b", "status": "ok", "values": [NaN], "token": "k1"}"#,
+            "x{\"ev\": \"done\", \"token\": \"k1\"}",
+            "\u{fffd}",
+        ] {
+            assert!(parse(forged, "k1").is_none(), "{forged}");
+        }
+    }
 }

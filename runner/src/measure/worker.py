@@ -7,8 +7,10 @@
 # - instructions (under callgrind): each count is the difference between a region of 2L and one
 #   of L loop iterations, so setup and call overhead cancel exactly; L is derived from counted
 #   probe regions, not from time, so the whole sequence, and hence every count, is reproducible.
-# Writes JSON lines on stdout; an "at" line precedes every step so the runner can name the cell
-# if this process dies.
+# Writes JSON lines, each with the job's token, on the original stdout, which only events use:
+# fd 1 is pointed at stderr before any timed code runs, so what it prints cannot reach, split or
+# forge an event. An "at" line precedes every step so the runner can name the cell if this
+# process dies, and says how long a timed step should take so a hang is caught early.
 import gc
 import importlib.util
 import json
@@ -26,11 +28,25 @@ def gil_enabled():
     return getattr(sys, "_is_gil_enabled", lambda: True)()
 
 
+def open_channel():
+    """The event stream's own descriptor: a copy of the original stdout. fd 1 (Python's and C's
+    stdout) now leads to stderr."""
+    fd = os.dup(1)
+    os.dup2(2, 1)
+    return fd
+
+
+CHANNEL = open_channel()
+TOKEN = None  # the job's, set once it is read
+
+
 def emit(**event):
     if event["ev"] == "cell":
         event["gil"] = gil_enabled()
-    sys.stdout.write(json.dumps(event) + "\n")
-    sys.stdout.flush()
+    event["token"] = TOKEN
+    data = (json.dumps(event) + "\n").encode()
+    while data:
+        data = data[os.write(CHANNEL, data):]
 
 
 def load(mode, path):
@@ -43,12 +59,13 @@ def load(mode, path):
 
 
 def size_loops(timer, min_time):
-    """Smallest loop count (roughly) whose value takes at least min_time seconds."""
+    """Smallest loop count (roughly) whose value takes at least min_time seconds, and how long
+    a value of that many loops took."""
     loops = 1
     while True:
         t = timer.timeit(loops)
         if t >= min_time:
-            return loops
+            return loops, t
         # Aim 20 % past the target from the last estimate, growing at most 10x per step.
         loops = max(loops + 1, min(loops * 10, int(loops * min_time * 1.2 / max(t, 1e-9))))
 
@@ -88,8 +105,18 @@ def tail(text, lines=20):
     return "\n".join(text.strip().splitlines()[-lines:])
 
 
+def failure():
+    """The exception being handled: its type and message first (tables and reports show a
+    reason's first line), then the traceback's tail."""
+    kind, value, _ = sys.exc_info()
+    head = traceback.format_exception_only(kind, value)[-1].strip()
+    return head + "\n" + tail(traceback.format_exc())
+
+
 def main():
+    global TOKEN
     job = json.load(sys.stdin)
+    TOKEN = job["token"]
     sampling = job["sampling"]
     rng = random.Random(sampling["seed"])
     skip = {tuple(c) for c in job.get("skip", [])}
@@ -114,7 +141,7 @@ def main():
         if counter:
             loops, values = counter.sample(empty, sampling["values"])
         else:
-            loops = size_loops(empty, sampling["min_time"])
+            loops, _ = size_loops(empty, sampling["min_time"])
             values = [empty.timeit(loops) for _ in range(sampling["values"])]
         emit(ev="overhead", loops=loops, values=values)
 
@@ -141,26 +168,27 @@ def main():
                     emit(ev="cell", scenario=name, build=build, status="ok", loops=loops, warmups=[], values=values)
                     continue
                 emit(ev="at", scenario=name, build=build, phase="loop sizing")
-                loops = size_loops(timer, sampling["min_time"])
-                emit(ev="at", scenario=name, build=build, phase="warmup")
+                loops, took = size_loops(timer, sampling["min_time"])
+                emit(ev="at", scenario=name, build=build, phase="warmup", expect_s=took * sampling["warmups"])
                 warmups = [timer.timeit(loops) for _ in range(sampling["warmups"])]
-                timers[build] = (timer, loops, warmups, [])
-            except Exception:
-                emit(ev="cell", scenario=name, build=build, status="error", reason=tail(traceback.format_exc()))
+                timers[build] = (timer, loops, took, warmups, [])
+            # Whatever the timed code raises, SystemExit included, is its cell's error.
+            except BaseException:
+                emit(ev="cell", scenario=name, build=build, status="error", reason=failure())
 
         failed = set()
         for _ in range(sampling["values"]):
             order = [b for b in timers if b not in failed]
             rng.shuffle(order)
             for build in order:
-                timer, loops, _, values = timers[build]
-                emit(ev="at", scenario=name, build=build, phase="value")
+                timer, loops, took, _, values = timers[build]
+                emit(ev="at", scenario=name, build=build, phase="value", expect_s=took)
                 try:
                     values.append(timer.timeit(loops))
-                except Exception:
+                except BaseException:
                     failed.add(build)
-                    emit(ev="cell", scenario=name, build=build, status="error", reason=tail(traceback.format_exc()))
-        for build, (timer, loops, warmups, values) in timers.items():
+                    emit(ev="cell", scenario=name, build=build, status="error", reason=failure())
+        for build, (timer, loops, _, warmups, values) in timers.items():
             if build not in failed:
                 emit(ev="cell", scenario=name, build=build, status="ok", loops=loops, warmups=warmups, values=values)
         gc.collect()

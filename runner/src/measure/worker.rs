@@ -1,5 +1,6 @@
 //! One worker child: `worker.py` in the interpreter under test (under callgrind when counting
-//! instructions), fed a job, its events handed over as they come until it ends.
+//! instructions), fed a job, its events handed over as they come until it ends. The deadline is
+//! on progress (the worker's events), never on output, and no wait is without one.
 
 use std::process::{Command, ExitStatus};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -7,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 
-use crate::measure::protocol::{Event, Job};
+use crate::measure::protocol::{self, Event, Job};
 use crate::model::child::{self, Group, Line, Next, STDERR_TAIL};
 use crate::model::interpreter::Interpreter;
 use crate::model::sampling::{Measure, Sampling};
@@ -17,9 +18,39 @@ const WORKER: &str = include_str!("worker.py");
 /// How a worker child ended.
 pub enum Ending {
     Done,
-    Died { status: ExitStatus, stderr: String },
-    Hung { stderr: String },
+    Died {
+        status: ExitStatus,
+        stderr: String,
+    },
+    /// No progress for `waited`; `expected_s` is how long the step should have taken, when loop
+    /// sizing had timed it.
+    Hung {
+        waited: Duration,
+        expected_s: Option<f64>,
+        stderr: String,
+    },
     Interrupted,
+}
+
+/// How often the loop looks at the stop flag, the deadline and the child's status.
+const TICK: Duration = Duration::from_millis(100);
+
+/// How long a worker that has exited may still take to hand over its last events.
+const GRACE: Duration = Duration::from_secs(1);
+
+/// A step that loop sizing has timed is a hang once it takes this many times its expected length
+/// (but never less than `HANG_FLOOR`, nor more than `--timeout`).
+const HANG_FACTOR: f64 = 50.0;
+const HANG_FLOOR: Duration = Duration::from_secs(10);
+
+/// How long the step that `ev` announces may take before the worker counts as hung.
+fn allowance(ev: &Event, timeout: Duration) -> Duration {
+    match ev {
+        Event::At { expect_s: Some(e), .. } => {
+            Duration::try_from_secs_f64(e * HANG_FACTOR).map_or(timeout, |d| d.max(HANG_FLOOR).min(timeout))
+        }
+        _ => timeout,
+    }
 }
 
 /// The command that runs the worker: the interpreter itself, or valgrind around it.
@@ -49,14 +80,16 @@ fn command(interp: &Interpreter, measure: Measure, job: &Job) -> Command {
 }
 
 /// Starts one worker, feeds it `job` and hands each event to `on_event` until it ends: done,
-/// died, silent for `sampling.timeout_s` (hung), or stopped by `stop` (Ctrl-C).
+/// died, no progress within the step's allowance (hung), or stopped by `stop` (Ctrl-C). Returns
+/// how it ended and how many lines of its event stream were not events of this job (ignored).
+/// The worker's process group is killed and reaped however it ends.
 pub fn run(
     interp: &Interpreter,
     sampling: &Sampling,
     job: &Job,
     stop: &AtomicBool,
     mut on_event: impl FnMut(Event),
-) -> Result<Ending> {
+) -> Result<(Ending, usize)> {
     let input = serde_json::to_vec(job)?;
     let mut child = child::spawn(command(interp, sampling.measure, job), Some(&input), Group::Own).with_context(
         || match sampling.measure {
@@ -65,33 +98,48 @@ pub fn run(
         },
     )?;
     let timeout = Duration::from_secs_f64(sampling.timeout_s);
-    let mut last = Instant::now();
+    let (mut last, mut allowed, mut expected_s) = (Instant::now(), timeout, None);
+    let (mut closed, mut exited, mut ignored) = (false, None, 0);
     let ending = loop {
         if stop.load(Ordering::SeqCst) {
             break Ending::Interrupted;
         }
-        match child.next(Duration::from_millis(200)) {
-            Next::Line(Line::Out(line)) => {
-                last = Instant::now();
-                match serde_json::from_str::<Event>(&line) {
-                    Ok(Event::Done) => break Ending::Done,
-                    Ok(ev) => on_event(ev),
-                    // Stray prints from the timed code are not events; they are ignored.
-                    Err(_) => {}
+        if exited.is_none() {
+            exited = child.try_wait()?.map(|status| (status, Instant::now()));
+        }
+        match exited {
+            // Its last events may still be in the pipe; a grandchild holding it open is not waited for.
+            Some((status, at)) if closed || at.elapsed() > GRACE => {
+                break Ending::Died { status, stderr: child.stderr_tail(STDERR_TAIL) }
+            }
+            Some(_) => {}
+            None if last.elapsed() > allowed => {
+                break Ending::Hung { waited: last.elapsed(), expected_s, stderr: child.stderr_tail(STDERR_TAIL) }
+            }
+            None => {}
+        }
+        if closed {
+            // Its output closed but it runs on: only the deadline or its exit ends the wait.
+            std::thread::sleep(TICK);
+            continue;
+        }
+        match child.next(TICK) {
+            Next::Line(Line::Out(line)) => match protocol::parse(&line, job.token) {
+                Some(Event::Done) => break Ending::Done,
+                Some(ev) => {
+                    (last, allowed) = (Instant::now(), allowance(&ev, timeout));
+                    expected_s = match &ev {
+                        Event::At { expect_s, .. } => *expect_s,
+                        _ => None,
+                    };
+                    on_event(ev);
                 }
-            }
-            Next::Line(Line::Err(_)) => {}
-            Next::Closed => {
-                let status = child.wait()?;
-                return Ok(Ending::Died { status, stderr: child.stderr_tail(STDERR_TAIL) });
-            }
-            Next::Quiet if last.elapsed() > timeout => {
-                child.kill();
-                return Ok(Ending::Hung { stderr: child.stderr_tail(STDERR_TAIL) });
-            }
-            Next::Quiet => {}
+                None => ignored += 1,
+            },
+            Next::Line(Line::Err(_)) | Next::Quiet => {}
+            Next::Closed => closed = true,
         }
     };
     child.kill();
-    Ok(ending)
+    Ok((ending, ignored))
 }

@@ -28,6 +28,14 @@ pub fn resolve(spec: &str, dir: &Path) -> Result<PathBuf> {
         check_name(spec)?;
         dir.join(format!("{spec}.json"))
     };
+    if path.is_dir() {
+        bail!(
+            "--baseline {spec}: {} is a directory; give a results file, or a baseline name (looked up in \
+             --baselines-dir, now {})",
+            path.display(),
+            dir.display()
+        );
+    }
     if !path.is_file() {
         bail!(
             "--baseline {spec}: {} does not exist (save one with `compare --save-baseline NAME`, or pass a results file)",
@@ -84,6 +92,8 @@ mod tests {
         assert_eq!(resolve(saved.to_str().unwrap(), Path::new("/nowhere")).unwrap(), saved);
         assert_eq!(Results::read(&saved).unwrap().run.id, "a");
 
+        let err = resolve(dir.path().to_str().unwrap(), dir.path()).unwrap_err().to_string();
+        assert!(err.contains("is a directory") && !err.contains("does not exist"), "{err}");
         let err = resolve("nightly-2", dir.path()).unwrap_err().to_string();
         assert!(err.contains("--baseline nightly-2") && err.contains("nightly-2.json"), "{err}");
         assert!(path_for_save("../x", dir.path()).unwrap_err().to_string().contains("--save-baseline"));

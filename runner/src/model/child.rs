@@ -1,17 +1,23 @@
 //! The one way abibench runs a child process (cargo, criterion, a worker, a matrix check): output
 //! arrives line by line on a channel while the child runs, so a caller can show progress, notice
 //! silence, or give up at a deadline, and a grandchild that keeps a pipe open never holds it up.
+//! No child outlives abibench: every one is registered until reaped, and `kill_all` (on a signal
+//! or a panic) or dropping its `Running` kills it with its group.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 
 /// How many trailing lines of a child's stderr an error or a record keeps.
 pub const STDERR_TAIL: usize = 30;
+
+/// The longest line handed over whole (a worker's longest event is a few kilobytes).
+const MAX_LINE: u64 = 1 << 20;
 
 /// One line of a child's output, without its newline. Bytes that are not UTF-8 are replaced,
 /// so one bad byte spoils one line, not the stream.
@@ -31,13 +37,52 @@ pub enum Next {
     Closed,
 }
 
-/// A started child whose stdout and stderr are read on threads of their own.
+/// A started child whose stdout and stderr are read on threads of their own. Dropped before it
+/// is reaped, it is killed (with its group) and reaped.
 pub struct Running {
     child: Child,
     group: Group,
     lines: Receiver<Line>,
     open_pipes: usize,
     stderr: Vec<String>,
+    reaped: bool,
+}
+
+/// The children started and not yet reaped, and whether abibench is on its way out.
+struct Live {
+    children: Vec<(u32, Group)>,
+    closing: bool,
+}
+
+static LIVE: Mutex<Live> = Mutex::new(Live { children: Vec::new(), closing: false });
+
+fn live() -> std::sync::MutexGuard<'static, Live> {
+    // A panic while holding the lock leaves plain data behind; it is still right.
+    LIVE.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// SIGKILL to `pid`, and to its whole group if it leads one (a launcher script's interpreter,
+/// valgrind's client, whatever the timed code started).
+fn kill_pid(pid: u32, group: Group) {
+    // SAFETY: kill(2) on a pid we started and have not reaped (a negative pid: its group only).
+    unsafe {
+        if group == Group::Own {
+            libc::kill(-(pid as libc::pid_t), libc::SIGKILL);
+        }
+        libc::kill(pid as libc::pid_t, libc::SIGKILL);
+    }
+}
+
+/// Kills every child still running, with its group; children started afterwards are killed at
+/// once. For a process about to exit (a second Ctrl-C, SIGTERM, a panic): without it, a worker in
+/// its own group would outlive abibench, reparented to init and spinning. Each is reaped by its
+/// owner's `wait`, or by init once abibench has exited (reaping here would race with the owner).
+pub fn kill_all() {
+    let mut live = live();
+    live.closing = true;
+    for (pid, group) in live.children.drain(..) {
+        kill_pid(pid, group);
+    }
 }
 
 /// Which process group a child runs in, which decides who a Ctrl-C at the terminal reaches.
@@ -58,10 +103,20 @@ pub fn spawn(mut cmd: Command, stdin: Option<&[u8]>, group: Group) -> Result<Run
     if group == Group::Own {
         cmd.process_group(0);
     }
-    let mut child = cmd.spawn().with_context(|| format!("cannot start {}", cmd.get_program().to_string_lossy()))?;
+    let mut child = {
+        let mut live = live();
+        let child = cmd.spawn().with_context(|| format!("cannot start {}", cmd.get_program().to_string_lossy()))?;
+        if live.closing {
+            kill_pid(child.id(), group);
+        }
+        live.children.push((child.id(), group));
+        child
+    };
     if let Some(input) = stdin {
-        // A child that exits without reading its input is reported by its status, not here.
-        let _ = child.stdin.take().expect("piped").write_all(input);
+        // On a thread: a child that does not read its input must not block abibench. One that
+        // exits without reading it is reported by its status, not here.
+        let (mut pipe, input) = (child.stdin.take().expect("piped"), input.to_vec());
+        std::thread::spawn(move || pipe.write_all(&input));
     }
     let (tx, lines) = mpsc::channel();
     let forward = |pipe: Box<dyn Read + Send>, wrap: fn(String) -> Line| {
@@ -69,7 +124,8 @@ pub fn spawn(mut cmd: Command, stdin: Option<&[u8]>, group: Group) -> Result<Run
         std::thread::spawn(move || {
             let mut reader = BufReader::new(pipe);
             let mut buf = Vec::new();
-            while matches!(reader.read_until(b'\n', &mut buf), Ok(1..)) {
+            // A longer line is handed over in pieces: output without newlines cannot grow without bound.
+            while matches!((&mut reader).take(MAX_LINE).read_until(b'\n', &mut buf), Ok(1..)) {
                 let text = String::from_utf8_lossy(&buf).trim_end_matches(['\n', '\r']).to_string();
                 if tx.send(wrap(text)).is_err() {
                     break;
@@ -80,7 +136,7 @@ pub fn spawn(mut cmd: Command, stdin: Option<&[u8]>, group: Group) -> Result<Run
     };
     forward(Box::new(child.stdout.take().expect("piped")), Line::Out);
     forward(Box::new(child.stderr.take().expect("piped")), Line::Err);
-    Ok(Running { child, group, lines, open_pipes: 2, stderr: Vec::new() })
+    Ok(Running { child, group, lines, open_pipes: 2, stderr: Vec::new(), reaped: false })
 }
 
 impl Running {
@@ -114,23 +170,51 @@ impl Running {
 
     /// The child's status, if it has ended.
     pub fn try_wait(&mut self) -> Result<Option<ExitStatus>> {
-        Ok(self.child.try_wait()?)
+        let status = self.child.try_wait()?;
+        if status.is_some() {
+            self.reaped();
+        }
+        Ok(status)
     }
 
     /// Waits for the child to end.
     pub fn wait(&mut self) -> Result<ExitStatus> {
-        Ok(self.child.wait()?)
+        let status = self.child.wait()?;
+        self.reaped();
+        Ok(status)
+    }
+
+    /// Waits at most `limit` for the child to end (one that closed its output may live on).
+    pub fn wait_for(&mut self, limit: Duration) -> Result<Option<ExitStatus>> {
+        let until = Instant::now() + limit;
+        loop {
+            if let Some(status) = self.try_wait()? {
+                return Ok(Some(status));
+            }
+            if Instant::now() >= until {
+                return Ok(None);
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    fn reaped(&mut self) {
+        self.reaped = true;
+        let pid = self.child.id();
+        live().children.retain(|(p, _)| *p != pid);
     }
 
     /// Kills the child, with its whole process group if it leads one (a launcher script's
     /// interpreter, valgrind's client), and reaps it.
     pub fn kill(&mut self) {
-        if self.group == Group::Own {
-            // SAFETY: kill(2) with a negative pid signals only the group this child leads.
+        if !self.reaped {
+            kill_pid(self.child.id(), self.group);
+            let _ = self.wait();
+        } else if self.group == Group::Own {
+            // The leader is gone, but what it started may still run in its group.
+            // SAFETY: as in `kill_pid`; the group id cannot be reused while a member lives.
             unsafe { libc::kill(-(self.child.id() as libc::pid_t), libc::SIGKILL) };
         }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 
     /// The rest of the output once the child has ended, waiting at most `grace` for pipes that a
@@ -142,6 +226,15 @@ impl Running {
             rest.push(l);
         }
         rest
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        // An error or a panic unwinding past a running child: it must not outlive its owner.
+        if !self.reaped {
+            self.kill();
+        }
     }
 }
 
@@ -224,6 +317,9 @@ mod tests {
         assert_eq!(f.status.and_then(|s| s.code()), Some(3));
         assert_eq!(f.stdout, "a\n\u{fffd}b\n");
         assert_eq!(f.stderr, "err\n");
+        // 3 MiB without a newline: three lines of at most MAX_LINE bytes.
+        let f = run(sh("head -c 3145728 /dev/zero | tr '\\0' x"), Duration::from_secs(10)).unwrap();
+        assert_eq!(f.stdout.lines().map(str::len).collect::<Vec<_>>(), [MAX_LINE as usize; 3]);
     }
 
     #[test]
@@ -251,5 +347,32 @@ mod tests {
         assert_eq!(out, ["got in"]);
         assert_eq!(c.stderr_tail(2), "e2\ne3");
         assert_eq!(tail("1\n2\n3", 2), "2\n3");
+    }
+
+    #[test]
+    fn a_dropped_child_is_killed_with_its_group_and_reaped() {
+        let dir = tempfile::tempdir().unwrap();
+        let pids = dir.path().join("pids");
+        // The grandchild writes its pid, then both sleep: neither may survive the drop.
+        let script = format!("sleep 600 & echo $! > {0}; echo $$ >> {0}; wait", pids.display());
+        let c = spawn(sh(&script), None, Group::Own).unwrap();
+        let until = Instant::now() + Duration::from_secs(10);
+        while std::fs::read_to_string(&pids).map_or(true, |t| t.lines().count() < 2) {
+            assert!(Instant::now() < until, "the child did not start");
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        drop(c);
+        // A killed grandchild may stay a zombie of init's for a while: dead all the same.
+        let running = |pid: &str| {
+            std::fs::read_to_string(format!("/proc/{pid}/stat"))
+                .is_ok_and(|s| s.rsplit(')').next().is_some_and(|rest| !rest.trim_start().starts_with('Z')))
+        };
+        for pid in std::fs::read_to_string(&pids).unwrap().lines() {
+            let until = Instant::now() + Duration::from_secs(5);
+            while running(pid) && Instant::now() < until {
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            assert!(!running(pid), "pid {pid} survived");
+        }
     }
 }

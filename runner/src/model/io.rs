@@ -1,4 +1,4 @@
-//! Files abibench writes: atomic JSON, schema-checked reads, run ids that sort by time.
+//! Files abibench writes: atomic JSON, schema-checked reads, unique run ids that sort by time.
 
 use std::fs::Permissions;
 use std::io::{Read, Write};
@@ -16,19 +16,93 @@ pub fn write_json_atomic<T: Serialize>(value: &T, path: &Path) -> Result<()> {
 }
 
 /// Writes `bytes` to a temporary file beside `path`, syncs, then renames it into place: a reader
-/// (or a full disk) never leaves half a file under `path`.
+/// (or a full disk) never leaves half a file under `path`, and a failed write leaves the last
+/// good file there untouched.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    write_via_temp(path, bytes, Replace::Yes).with_context(|| format!("cannot write {}", path.display()))
+}
+
+#[derive(PartialEq)]
+enum Replace {
+    Yes,
+    /// Fail with `AlreadyExists` rather than replace a file: how a new run claims its id.
+    No,
+}
+
+/// Temporary files are named `.abibench-<pid>-XXXXXX.tmp`, so that one a killed writer left can
+/// be told from one being written and removed (`sweep_stale_temps`).
+const TEMP_PREFIX: &str = ".abibench-";
+
+fn write_via_temp(path: &Path, bytes: &[u8], replace: Replace) -> std::io::Result<()> {
     let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    let write = || -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    sweep_stale_temps(dir);
+    let mut tmp = tempfile::Builder::new()
+        .prefix(&format!("{TEMP_PREFIX}{}-", std::process::id()))
+        .suffix(".tmp")
         // Readable like any file the user writes (umask applies), not tempfile's private 0600.
-        let mut tmp = tempfile::Builder::new().permissions(Permissions::from_mode(0o666)).tempfile_in(dir)?;
-        tmp.write_all(bytes)?;
-        tmp.as_file().sync_all()?;
-        tmp.persist(path)?;
-        Ok(())
+        .permissions(Permissions::from_mode(0o666))
+        .tempfile_in(dir)?;
+    tmp.write_all(bytes)?;
+    tmp.as_file().sync_all()?;
+    match replace {
+        Replace::Yes => tmp.persist(path).map(drop).map_err(|e| e.error),
+        Replace::No => tmp.persist_noclobber(path).map(drop).map_err(|e| e.error),
+    }
+}
+
+/// Removes the temporary files of writers that no longer run (killed mid-write: SIGKILL leaves
+/// no chance to clean up). Best effort: a file that cannot be removed is left.
+fn sweep_stale_temps(dir: &Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    for e in entries.flatten() {
+        let name = e.file_name();
+        let Some(pid) = name.to_str().and_then(|n| n.strip_prefix(TEMP_PREFIX)?.split('-').next()?.parse::<i32>().ok())
+        else {
+            continue;
+        };
+        // SAFETY: kill(2) with signal 0 only checks whether the process exists.
+        let gone =
+            unsafe { libc::kill(pid, 0) } != 0 && std::io::Error::last_os_error().raw_os_error() == Some(libc::ESRCH);
+        if gone {
+            let _ = std::fs::remove_file(e.path());
+        }
+    }
+}
+
+/// Checks that files can be written in `dir` (creating it): a run finds out before it spends
+/// minutes provisioning, building and measuring, not at its first save.
+pub fn check_writable(dir: &Path) -> Result<()> {
+    let probe = || -> std::io::Result<()> {
+        std::fs::create_dir_all(dir)?;
+        let mut f = tempfile::Builder::new().prefix(TEMP_PREFIX).tempfile_in(dir)?;
+        f.write_all(&[0; 4096])?;
+        f.as_file().sync_all()
     };
-    write().with_context(|| format!("cannot write {}", path.display()))
+    probe().with_context(|| format!("cannot write in {}", dir.display()))
+}
+
+/// Writes a new run's file `<dir>/<prefix><run id>.json`, with `json(id)` as its content, under an
+/// id no other file there has: never replacing a file is what makes two runs started at the same
+/// moment (or two merges) keep both. Returns the id and the path.
+pub fn create_run_file(
+    dir: &Path,
+    prefix: &str,
+    mut json: impl FnMut(&str) -> Result<Vec<u8>>,
+) -> Result<(String, PathBuf)> {
+    for _ in 0..1000 {
+        let id = new_run_id();
+        let path = dir.join(format!("{prefix}{id}.json"));
+        match write_via_temp(&path, &json(&id)?, Replace::No) {
+            Ok(()) => return Ok((id, path)),
+            // Taken this millisecond: the next one gives a new id.
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                std::thread::sleep(std::time::Duration::from_millis(1))
+            }
+            Err(e) => return Err(e).with_context(|| format!("cannot write {}", path.display())),
+        }
+    }
+    bail!("cannot find a free run id in {}", dir.display())
 }
 
 /// Reads a file written by `write_json_atomic` (or that file gzipped, as `<name>.json.gz`),
@@ -69,7 +143,7 @@ fn read_text(path: &Path) -> Result<String> {
     read().with_context(|| format!("cannot read {}", path.display()))
 }
 
-/// A run's file name without `.json` or `.json.gz`: `matrix-20261120T234847Z`.
+/// A run's file name without `.json` or `.json.gz`: `matrix-20261120T234847.123Z`.
 pub fn stem(path: &Path) -> Option<&str> {
     let name = path.file_name()?.to_str()?;
     name.strip_suffix(".json.gz").or_else(|| name.strip_suffix(".json"))
@@ -79,9 +153,11 @@ pub fn now_rfc3339() -> String {
     humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string()
 }
 
-/// A run id that sorts by time: `20261120T234847Z`.
-pub fn run_id(started_at: &str) -> String {
-    started_at.chars().filter(|c| !matches!(c, '-' | ':')).collect()
+/// A run id that sorts by time, to the millisecond: `20261120T234847.123Z`. Unique in its
+/// directory only once `create_run_file` has claimed it.
+fn new_run_id() -> String {
+    let now = humantime::format_rfc3339_millis(std::time::SystemTime::now()).to_string();
+    now.chars().filter(|c| !matches!(c, '-' | ':')).collect()
 }
 
 /// The newest `<prefix><run id>.json` (or `.json.gz`) in `dir` (run ids sort by time and start
@@ -134,5 +210,23 @@ mod tests {
         assert_eq!((stem(&gz), stem(&plain)), (Some("r"), Some("r")));
         let e = format!("{:#}", read_json::<serde_json::Value>(&dir.path().join("none.json.gz"), "s", 1).unwrap_err());
         assert!(e.contains("cannot read") && e.contains("none.json.gz"), "{e}");
+    }
+
+    #[test]
+    fn run_files_never_replace_one_another_and_stale_temps_go() {
+        let dir = tempfile::tempdir().unwrap();
+        let claim = || create_run_file(dir.path(), "m-", |id| Ok(id.as_bytes().to_vec())).unwrap();
+        let (a, b) = (claim(), claim());
+        assert_ne!(a.0, b.0);
+        assert_eq!(std::fs::read_to_string(&a.1).unwrap(), a.0);
+        assert!(a.0.len() == "20261120T234847.123Z".len() && a.0 < b.0, "{a:?} {b:?}");
+        assert_eq!(latest(dir.path(), "m-").unwrap(), b.1);
+        // No process has pid 999999999 (above pid_max); a temp of this process is being written and stays.
+        let stale = dir.path().join(format!("{TEMP_PREFIX}999999999-x.tmp"));
+        let mine = dir.path().join(format!("{TEMP_PREFIX}{}-y.tmp", std::process::id()));
+        std::fs::write(&stale, "").unwrap();
+        std::fs::write(&mine, "").unwrap();
+        write_atomic(&dir.path().join("f.json"), b"{}").unwrap();
+        assert!(!stale.exists() && mine.exists());
     }
 }

@@ -188,11 +188,6 @@ impl Matrix {
     }
 }
 
-/// Where a matrix run is saved: beside compare's results, told apart by its prefix.
-pub fn matrix_path(dir: &Path, id: &str) -> PathBuf {
-    dir.join(format!("{MATRIX_PREFIX}{id}.json"))
-}
-
 /// An abi3-py38 cell on 3.12.1 for tests: `found` by the import system, then `forced`.
 #[cfg(test)]
 pub(crate) fn sample_cell(found: Option<bool>, forced: Step<Load>) -> MatrixCell {

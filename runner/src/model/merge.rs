@@ -11,7 +11,6 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Result};
 
-use crate::model::io::{now_rfc3339, run_id};
 use crate::model::results::{MergedRun, Results, RunInfo, RunStatus};
 use crate::model::shard::{Shard, ShardRecord};
 
@@ -132,11 +131,11 @@ pub fn merge(inputs: &[(PathBuf, Results)]) -> Result<(Results, Vec<String>)> {
     out.interpreters.sort_by(|a, b| (a.version, a.gil_disabled, &a.name).cmp(&(b.version, b.gil_disabled, &b.name)));
 
     let runs = || inputs.iter().map(|(_, r)| &r.run);
-    let now = now_rfc3339();
     let all_done = runs().all(|r| r.status == RunStatus::Complete);
     out.run = RunInfo {
-        // The merge's own time: the merged file sorts after its inputs, and its id is new.
-        id: run_id(&now),
+        // A new id, given when the merged file is written (`io::create_run_file`): it sorts after
+        // its inputs and replaces no file.
+        id: String::new(),
         started_at: runs().map(|r| r.started_at.clone()).min().unwrap_or_default(),
         finished_at: if all_done { runs().filter_map(|r| r.finished_at.clone()).max() } else { None },
         status: if all_done { RunStatus::Complete } else { RunStatus::Interrupted },

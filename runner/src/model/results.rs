@@ -82,6 +82,17 @@ pub struct At {
     pub round: usize,
 }
 
+impl RunStatus {
+    /// As in the file: "running", "complete", "interrupted".
+    pub fn name(self) -> &'static str {
+        match self {
+            RunStatus::Running => "running",
+            RunStatus::Complete => "complete",
+            RunStatus::Interrupted => "interrupted",
+        }
+    }
+}
+
 /// One input of a merged run, for the record.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct MergedRun {

@@ -82,7 +82,8 @@ pub struct Sampling {
     /// layout (see `setup::builds`). Values per cell are `layouts × processes × values`.
     #[serde(default = "one")]
     pub layouts: u32,
-    /// A worker silent for this long is killed and its current cell recorded as hung.
+    /// A worker that makes no progress (sends no event) for this long is killed and its current
+    /// cell recorded as hung; a step that loop sizing has timed is a hang sooner (`measure::worker`).
     pub timeout_s: f64,
 }
 

@@ -191,6 +191,12 @@ fn valid_name(s: &str) -> bool {
 
 /// Parses one scenario file; every error names the file and, where it can, the line.
 pub fn parse_file(path: &Path, text: &str) -> Result<Group> {
+    parse_with_lines(path, text).map(|(g, _)| g)
+}
+
+/// A group and the line of each name it defines (`group x`, `scenario y`), for errors that
+/// involve other files.
+fn parse_with_lines(path: &Path, text: &str) -> Result<(Group, Vec<(String, usize)>)> {
     let at = |span: Range<usize>| format!("{}:{}", path.display(), line_of(text, span));
     // toml's own message already carries line, column and a caret excerpt.
     let def: FileDef = toml::from_str(text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
@@ -199,8 +205,10 @@ pub fn parse_file(path: &Path, text: &str) -> Result<Group> {
         bail!("{}: group name '{group}' must be lowercase letters, digits, '_', '.' or '-'", at(def.group.name.span()));
     }
     let mut scenarios = Vec::new();
+    let mut lines = vec![(format!("group {group}"), line_of(text, def.group.name.span()))];
     for s in def.scenario {
         let name = s.name.get_ref().clone();
+        lines.push((format!("scenario {name}"), line_of(text, s.name.span())));
         if !valid_name(&name) {
             bail!("{}: scenario name '{name}' must be lowercase letters, digits, '_', '.' or '-'", at(s.name.span()));
         }
@@ -270,7 +278,7 @@ pub fn parse_file(path: &Path, text: &str) -> Result<Group> {
             candidate: c.candidate.into_inner(),
         });
     }
-    Ok(Group {
+    let group = Group {
         name: group,
         title: def.group.title,
         kind: def.group.kind,
@@ -278,7 +286,8 @@ pub fn parse_file(path: &Path, text: &str) -> Result<Group> {
         file: path.to_path_buf(),
         comparisons,
         scenarios,
-    })
+    };
+    Ok((group, lines))
 }
 
 /// Loads every `*.toml` in `dir`, in file-name order, and checks names are unique across files.
@@ -293,15 +302,14 @@ pub fn load_dir(dir: &Path) -> Result<Vec<Group>> {
         bail!("no scenario files (*.toml) in {}", dir.display());
     }
     let mut groups = Vec::new();
-    let mut seen: HashMap<String, PathBuf> = HashMap::new();
+    let mut seen: HashMap<String, String> = HashMap::new();
     for f in files {
         let text = std::fs::read_to_string(&f).with_context(|| format!("cannot read {}", f.display()))?;
-        let g = parse_file(&f, &text)?;
-        for name in std::iter::once(format!("group {}", g.name))
-            .chain(g.scenarios.iter().map(|s| format!("scenario {}", s.name)))
-        {
-            if let Some(prev) = seen.insert(name.clone(), f.clone()) {
-                bail!("{}: {name} is already defined in {}", f.display(), prev.display());
+        let (g, lines) = parse_with_lines(&f, &text)?;
+        for (name, line) in lines {
+            let here = format!("{}:{line}", f.display());
+            if let Some(prev) = seen.insert(name.clone(), here.clone()) {
+                bail!("{here}: {name} is already defined at {prev}");
             }
         }
         groups.push(g);
@@ -407,7 +415,13 @@ stmt = "f(x)"
         std::fs::write(dir.path().join("a.toml"), GOOD).unwrap();
         std::fs::write(dir.path().join("b.toml"), GOOD.replace("name = \"containers\"", "name = \"other\"")).unwrap();
         let e = load_dir(dir.path()).unwrap_err().to_string();
-        assert!(e.contains("b.toml") && e.contains("scenario a.macro") && e.contains("a.toml"), "{e}");
+        assert!(e.contains("b.toml:13: scenario a.macro") && e.contains("a.toml:13"), "{e}");
+        // Twice in one file: both lines named.
+        let twice = format!("{GOOD}\n[[scenario]]\nname = \"a.fn\"\nfunction = \"f3\"\nstmt = \"f()\"\n");
+        std::fs::write(dir.path().join("a.toml"), twice).unwrap();
+        std::fs::remove_file(dir.path().join("b.toml")).unwrap();
+        let e = load_dir(dir.path()).unwrap_err().to_string();
+        assert!(e.contains("a.toml:26: scenario a.fn is already defined at") && e.contains("a.toml:21"), "{e}");
     }
 
     #[test]

@@ -28,6 +28,15 @@ impl FromStr for PyVersion {
 /// Oldest interpreter the project supports (PyO3 0.29's floor).
 pub const OLDEST: PyVersion = PyVersion(3, 8);
 
+/// The one floor check, for a version named (`--python 3.7`, `--only 3.7`) and for the version
+/// an interpreter given by path turns out to be, before anything is built for it.
+pub fn check_supported(v: PyVersion) -> Result<(), String> {
+    if v < OLDEST {
+        return Err(format!("Python {v} is older than {OLDEST}, the oldest abibench supports (PyO3's floor)"));
+    }
+    Ok(())
+}
+
 /// The newest minor version a comparison covers by default.
 pub const NEWEST: PyVersion = PyVersion(3, 15);
 
@@ -52,9 +61,11 @@ impl FromStr for Selector {
             Some(v) => (v, true),
             None => (s, false),
         };
-        v.parse()
-            .map(|version| Selector::Version { version, free_threaded: ft })
-            .map_err(|_| format!("'{s}' is neither a path to an interpreter nor a version like 3.11 or 3.13t"))
+        let version: PyVersion = v
+            .parse()
+            .map_err(|_| format!("'{s}' is neither a path to an interpreter nor a version like 3.11 or 3.13t"))?;
+        check_supported(version)?;
+        Ok(Selector::Version { version, free_threaded: ft })
     }
 }
 
@@ -75,8 +86,7 @@ impl FromStr for Target {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
         match s.parse::<Selector>()? {
-            Selector::Version { version, free_threaded } if version >= OLDEST => Ok(Target { version, free_threaded }),
-            Selector::Version { .. } => Err(format!("'{s}' is older than {OLDEST}, the oldest abibench supports")),
+            Selector::Version { version, free_threaded } => Ok(Target { version, free_threaded }),
             Selector::Path(_) => Err(format!("'{s}' is a path; provisioning takes versions like 3.15 or 3.13t")),
         }
     }
@@ -98,6 +108,11 @@ mod tests {
         ));
         assert!(matches!("/usr/bin/python3".parse::<Selector>(), Ok(Selector::Path(_))));
         assert!("python".parse::<Selector>().unwrap_err().contains("neither a path"));
+        // One floor for versions named anywhere.
+        for bad in ["2.7", "3.7t"] {
+            assert!(bad.parse::<Selector>().unwrap_err().contains("older than 3.8"), "{bad}");
+            assert!(bad.parse::<Target>().unwrap_err().contains("older than 3.8"), "{bad}");
+        }
         assert!(PyVersion(3, 8) < PyVersion(3, 10));
     }
 }

@@ -3,16 +3,21 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use crate::model::child::{self, describe};
 use crate::model::interpreter::{BuildInfo, Interpreter, Provenance};
-use crate::model::version::{PyVersion, Selector, Target, OLDEST};
+use crate::model::version::{check_supported, PyVersion, Selector, Target, OLDEST};
 use crate::setup::paths::cache_root;
 
 const PROBE: &str = include_str!("probe.py");
+
+/// A probe takes well under a second; an interpreter that hangs must not hang discovery.
+const PROBE_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// The stamp marking a complete install in the cache.
 pub const STAMP: &str = "abibench-provisioned.json";
@@ -59,13 +64,13 @@ pub fn installed(cache: &Path) -> Vec<Installed> {
 /// Runs the probe script in `argv` and parses what it reports.
 pub fn probe(argv: Vec<PathBuf>, provenance: Provenance) -> Result<Interpreter> {
     let shown = argv[0].display().to_string();
-    let out = Command::new(&argv[0])
-        .args(&argv[1..])
-        .args(["-I", "-c", PROBE])
-        .output()
-        .with_context(|| format!("cannot start interpreter {shown}"))?;
-    if !out.status.success() {
-        bail!("interpreter {shown} failed its probe ({}): {}", out.status, String::from_utf8_lossy(&out.stderr).trim());
+    let mut cmd = Command::new(&argv[0]);
+    cmd.args(&argv[1..]).args(["-I", "-c", PROBE]);
+    let out = child::run(cmd, PROBE_TIMEOUT).with_context(|| format!("cannot start interpreter {shown}"))?;
+    match out.status {
+        Some(s) if s.success() => {}
+        Some(s) => bail!("interpreter {shown} failed its probe ({}): {}", describe(&s), out.stderr.trim()),
+        None => bail!("interpreter {shown} did not answer its probe within {} s", PROBE_TIMEOUT.as_secs()),
     }
     #[derive(Deserialize)]
     struct Probe {
@@ -78,7 +83,7 @@ pub fn probe(argv: Vec<PathBuf>, provenance: Provenance) -> Result<Interpreter> 
         gil_disabled: bool,
         build: BuildInfo,
     }
-    let p: Probe = serde_json::from_slice(&out.stdout)
+    let p: Probe = serde_json::from_str(&out.stdout)
         .with_context(|| format!("interpreter {shown} gave an unreadable probe answer"))?;
     if p.implementation != "cpython" {
         bail!("interpreter {shown} is {}, not CPython", p.implementation);
@@ -102,9 +107,9 @@ pub fn probe(argv: Vec<PathBuf>, provenance: Provenance) -> Result<Interpreter> 
 
 /// Candidate interpreters (how to start each) from abibench's cache, pyenv and `PATH`, each with
 /// where it was found.
-fn candidates() -> Vec<(Vec<PathBuf>, Provenance)> {
+fn candidates() -> Result<Vec<(Vec<PathBuf>, Provenance)>> {
     let mut found: Vec<(Vec<PathBuf>, Provenance)> =
-        installed(&cache_root()).into_iter().map(|i| (i.argv, i.provenance)).collect();
+        installed(&cache_root()?).into_iter().map(|i| (i.argv, i.provenance)).collect();
     let pyenv_root = std::env::var_os("PYENV_ROOT")
         .map(PathBuf::from)
         .or_else(|| std::env::var_os("HOME").map(|h| Path::new(&h).join(".pyenv")));
@@ -132,18 +137,18 @@ fn candidates() -> Vec<(Vec<PathBuf>, Provenance)> {
             }
         }
     }
-    found
+    Ok(found)
 }
 
 /// Every CPython >= 3.8 in abibench's cache, pyenv and `PATH`, one per installation. A stray broken
 /// python on PATH must not stop a run; it is simply not discovered.
-pub fn discover_all() -> Vec<Interpreter> {
-    let probed: Vec<Interpreter> = candidates()
+pub fn discover_all() -> Result<Vec<Interpreter>> {
+    let probed: Vec<Interpreter> = candidates()?
         .into_par_iter()
         .filter_map(|(argv, prov)| probe(argv, prov).ok())
         .filter(|i| i.version >= OLDEST)
         .collect();
-    unique(probed)
+    Ok(unique(probed))
 }
 
 /// One interpreter per installation (the same one is often reachable twice, via pyenv and PATH:
@@ -199,9 +204,12 @@ pub fn discover(selectors: &[Selector]) -> Result<Vec<Interpreter>> {
 
     let mut probed: Vec<Interpreter> =
         explicit.into_par_iter().map(|p| probe(vec![p], Provenance::Explicit)).collect::<Result<_>>()?;
+    for i in &probed {
+        check_supported(i.version).map_err(|e| anyhow::anyhow!("--python {}: {e}", i.argv[0].display()))?;
+    }
     // Paths alone mean exactly those interpreters; otherwise discovery fills in (filtered by versions).
     if selectors.is_empty() || !versions.is_empty() {
-        probed.extend(discover_all().into_iter().filter(|i| {
+        probed.extend(discover_all()?.into_iter().filter(|i| {
             versions.is_empty() || versions.iter().any(|(v, ft)| *v == i.version && *ft == i.gil_disabled)
         }));
     }

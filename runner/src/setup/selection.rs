@@ -75,7 +75,7 @@ pub struct Choice<'a> {
 pub fn select(choice: &Choice, provision: Option<&dyn Fn(String)>) -> Result<Selection> {
     let groups = scenario::filter(scenario::load_dir(choice.scenarios_dir)?, choice.scenarios)?;
     if let Some(note) = provision {
-        provision::for_selection(choice.python, &cache_root(), note);
+        provision::for_selection(choice.python, &cache_root()?, note);
     }
     let interpreters = interpreters::discover(choice.python)?;
     let modes = if choice.modes.is_empty() { Mode::ALL.to_vec() } else { choice.modes.to_vec() };

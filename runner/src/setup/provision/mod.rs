@@ -51,10 +51,9 @@ pub fn range_of(selectors: &[Selector]) -> Vec<Target> {
     selectors
         .iter()
         .filter_map(|s| match *s {
-            Selector::Version { version, free_threaded } if version >= OLDEST => {
-                Some(Target { version, free_threaded })
-            }
-            _ => None,
+            // Never below the floor: `Selector` refuses such versions when it is parsed.
+            Selector::Version { version, free_threaded } => Some(Target { version, free_threaded }),
+            Selector::Path(_) => None,
         })
         .collect()
 }
@@ -128,7 +127,7 @@ pub fn provision(targets: &[Target], cache: &Path, note: &dyn Fn(String)) -> Res
     if targets.is_empty() {
         return Ok(Vec::new());
     }
-    let present = interpreters::discover_all();
+    let present = interpreters::discover_all()?;
     let find = |t: &Target, among: &[Interpreter]| among.iter().find(|i| i.is(t)).cloned();
     let mut outcomes: Vec<(Target, Outcome)> = Vec::new();
     let mut missing: Vec<Target> = Vec::new();
