@@ -10,12 +10,14 @@ use crate::analysis::aa;
 use crate::commands::ascii;
 use crate::commands::cli::CalibrateArgs;
 use crate::commands::progress::Progress;
+use crate::commands::system;
 use crate::export::table::render_aa;
 use crate::measure::driver::{self, Plan, PlannedBuild};
 use crate::model::build::BuildOutcome;
 use crate::model::mode::Mode;
 use crate::model::sampling::Measure;
 use crate::model::scenario::Kind;
+use crate::model::system::Readings;
 use crate::setup::builds::{build_all, BuildRequest};
 use crate::setup::paths::{cache_root, workspace_root};
 use crate::setup::selection::{self, Choice};
@@ -31,6 +33,8 @@ pub fn run(args: &CalibrateArgs) -> Result<i32> {
     let requests: Vec<BuildRequest> =
         sel.interpreters.iter().map(|i| BuildRequest { mode: Mode::Unlimited, interpreter: Some(i.clone()) }).collect();
     let records = build_all(&requests, &workspace_root(), &cache_root(), &|_| {})?;
+    // After the builds, which load the machine themselves.
+    system::warn(&Readings::current().judge());
     let scratch = tempfile::tempdir()?;
     let scenarios: Vec<_> = sel.groups.iter().flat_map(|g| &g.scenarios).collect();
     let stop = AtomicBool::new(false);

@@ -12,6 +12,7 @@ use crate::model::history;
 use crate::model::mode::Mode;
 use crate::model::sampling::{Level, Measure, Sampling};
 use crate::model::shard::Shard;
+use crate::model::system::{allowed_cpus, isolated_cpus, CpuList};
 use crate::model::version::{Selector, Target};
 use crate::setup::paths::workspace_root;
 use crate::setup::selection::Choice;
@@ -61,6 +62,9 @@ pub enum Command {
     Native(NativeArgs),
     /// Write the report of a saved run: report.html (self-contained), report.md, plots/ (SVG, PNG).
     Report(ReportArgs),
+    /// What on this machine skews timings (CPU governor, turbo, ASLR, load, isolated CPUs, perf
+    /// counters), with the fix for each.
+    System(StyleArgs),
     /// Print the tables of a saved results file again.
     Show {
         /// A results file written by `compare` (default: the newest under results/).
@@ -208,6 +212,10 @@ pub struct LevelArgs {
     /// Override the level: the shortest a value may last, in milliseconds (wall time).
     #[arg(long, value_name = "MS", value_parser = parse_positive_ms)]
     pub min_time: Option<f64>,
+    /// Pin each worker to these CPUs (1, or 0-3,6). Default: the CPUs the kernel isolates
+    /// (isolcpus=), as pyperf does, if any; else unpinned. See `abibench system`.
+    #[arg(long, value_name = "CPUS", value_parser = parse_affinity)]
+    pub affinity: Option<CpuList>,
 }
 
 #[derive(Args, Debug)]
@@ -293,6 +301,7 @@ impl LevelArgs {
                 s.min_time = ms / 1e3;
             }
         }
+        s.affinity = self.affinity.clone().unwrap_or_else(isolated_cpus).0;
         s
     }
 }
@@ -426,6 +435,17 @@ fn parse_seconds(s: &str) -> Result<f64, String> {
     match s.parse::<f64>() {
         Ok(t) if t.is_finite() && t > 0.0 && t <= 86_400.0 => Ok(t),
         _ => Err(format!("'{s}' is not a number of seconds between 0 and 86400")),
+    }
+}
+
+/// A CPU list this process may run on (so a typo fails here, not in every worker).
+fn parse_affinity(s: &str) -> Result<CpuList, String> {
+    let cpus: CpuList = s.parse()?;
+    let allowed = allowed_cpus();
+    match cpus.0.iter().find(|c| !allowed.0.contains(c)) {
+        _ if cpus.0.is_empty() => Err("--affinity needs at least one CPU".into()),
+        Some(c) => Err(format!("CPU {c} is not one this process may use ({allowed})")),
+        None => Ok(cpus),
     }
 }
 

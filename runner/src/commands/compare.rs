@@ -16,6 +16,8 @@ use crate::commands::check::gate_and_record;
 use crate::commands::cli::CompareArgs;
 use crate::commands::progress::{build_with_progress, Progress};
 use crate::commands::show::print_tables;
+use crate::commands::system;
+use crate::export::format::pinning;
 use crate::export::report;
 use crate::measure::driver::{self, Plan};
 use crate::model::baseline;
@@ -79,6 +81,7 @@ pub fn run(args: &CompareArgs) -> Result<i32> {
         builds,
         native,
     );
+    system::warn(&res.host.system);
     let path = results_path(&args.out, &res.run.id);
     res.write_atomic(&path)?;
 
@@ -188,14 +191,17 @@ fn banner(sel: &Selection, sampling: &Sampling, shard: Option<String>) -> String
         sel.groups.iter().map(|g| g.scenarios.len()).sum::<usize>(),
         match sampling.measure {
             Measure::WallTime => format!(
-                "wall time: {} process(es) x {} interleaved values of >= {} ms per cell",
+                "wall time: {} process(es) x {} interleaved values of >= {} ms per cell{}",
                 sampling.processes,
                 sampling.values,
-                sampling.min_time * 1e3
+                sampling.min_time * 1e3,
+                pinning(&sampling.affinity)
             ),
             Measure::Instructions => format!(
-                "instructions (callgrind): {} (L, 2L) region pair(s) of ~{} instructions per cell",
-                sampling.values, sampling.target_instructions
+                "instructions (callgrind): {} (L, 2L) region pair(s) of ~{} instructions per cell{}",
+                sampling.values,
+                sampling.target_instructions,
+                pinning(&sampling.affinity)
             ),
         },
     )

@@ -14,6 +14,7 @@ mod progress;
 pub mod provision;
 pub mod report;
 pub mod show;
+pub mod system;
 
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -32,6 +33,7 @@ pub fn run(cli: Cli) -> Result<i32> {
         Command::List(args) => done(list::run(&args)),
         Command::Calibrate(args) => calibrate::run(&args),
         Command::Provision(args) => provision::run(&args),
+        Command::System(style) => done(system::run(&style)),
         Command::Show { file, style } => done(show::run(file, style.ascii)),
         Command::Matrix(args) => matrix::run(&args),
         Command::LinkCheck { libpython, build } => done(matrix::link_check(&libpython, &build)),

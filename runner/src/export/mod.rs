@@ -1,6 +1,7 @@
 //! Export: leaves that take analysed data and write it — terminal tables (`table`,
-//! `matrix_table`, `verdict`), the report's pages (`html`, `markdown`, behind `page::Exporter`) and
-//! plots (`plots/`, one file per figure; `trend` across runs). Nothing below imports them back.
+//! `matrix_table`, `verdict`, `system`), the report's pages (`html`, `markdown`, behind
+//! `page::Exporter`) and plots (`plots/`, one file per figure; `trend` across runs). Nothing below
+//! imports them back.
 
 pub mod format;
 pub mod html;
@@ -10,6 +11,7 @@ pub mod page;
 pub mod plots;
 pub mod report;
 pub mod summary;
+pub mod system;
 pub mod table;
 pub mod trend;
 pub mod verdict;

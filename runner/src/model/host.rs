@@ -5,6 +5,8 @@ use std::process::Command;
 
 use serde::{Deserialize, Serialize};
 
+use crate::model::system::{Finding, Readings};
+
 /// The machine, as far as it explains noise: load and frequency policy matter as much as the CPU.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Host {
@@ -16,6 +18,10 @@ pub struct Host {
     pub memory_bytes: u64,
     pub load_average_at_start: Option<[f64; 3]>,
     pub cpu_governor: Option<String>,
+    /// What skews timings here (`abibench system`), as found when the run started. Optional and
+    /// additive like `native`: no schema bump.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub system: Vec<Finding>,
 }
 
 /// The source a run built its extension from.
@@ -54,6 +60,7 @@ impl Host {
                 .map_or(0, |kb| kb * 1024),
             load_average_at_start: load_average(),
             cpu_governor: read_trim("/sys/devices/system/cpu/cpu0/cpufreq/scaling_governor"),
+            system: Readings::current().judge(),
         }
     }
 }

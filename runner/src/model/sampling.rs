@@ -76,6 +76,9 @@ pub struct Sampling {
     pub processes: usize,
     /// A worker silent for this long is killed and its current cell recorded as hung.
     pub timeout_s: f64,
+    /// The CPUs each worker is pinned to (`--affinity`, else the isolated CPUs); empty: not pinned.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub affinity: Vec<usize>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -108,9 +111,16 @@ impl Level {
             Level::Thorough => (5, 10_000_000),
         };
         match measure {
-            Measure::WallTime => {
-                Sampling { measure, min_time, values, warmups, processes, target_instructions: 0, timeout_s: 120.0 }
-            }
+            Measure::WallTime => Sampling {
+                measure,
+                min_time,
+                values,
+                warmups,
+                processes,
+                target_instructions: 0,
+                timeout_s: 120.0,
+                affinity: Vec::new(),
+            },
             // Counts do not drift, so one process suffices; callgrind runs ~50x slower.
             Measure::Instructions => Sampling {
                 measure,
@@ -120,6 +130,7 @@ impl Level {
                 processes: 1,
                 target_instructions,
                 timeout_s: 900.0,
+                affinity: Vec::new(),
             },
         }
     }
