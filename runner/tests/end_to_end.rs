@@ -84,13 +84,14 @@ fn compare_two_interpreters_every_cell_recorded_and_audited() {
     assert!(r.host.logical_cpus >= 1 && !r.source.ext_source_hash.is_empty());
     assert!(r.interpreters.iter().all(|i| !i.build.config_args.is_empty() || !i.build.cc.is_empty()));
 
-    // A second run with nothing changed rebuilds nothing. Its workers are pinned, and it records
-    // what on the machine skews timings.
+    // A second run with nothing changed rebuilds nothing. Its workers are pinned, it records
+    // what on the machine skews timings, and it exports beside its report.
     let again = tempfile::tempdir().unwrap();
     let mut args = compare_args(
         again.path().to_str().unwrap(),
         &["--mode", "unlimited", "--mode", "abi3-py38", "--scenario", "call_no_args", "--affinity", "0"],
     );
+    args.extend(["--export", "pyperf", "--export", "csv"]);
     args.extend(python_flags(&pys));
     let second = run_ok(&mut abibench(&args));
     let r2 = only_results_file(again.path());
@@ -102,6 +103,11 @@ fn compare_two_interpreters_every_cell_recorded_and_audited() {
     assert_eq!(r2.run.sampling.affinity, [0]);
     assert!(String::from_utf8_lossy(&second.stderr).contains("workers pinned to CPUs 0"));
     assert!(r2.host.system.iter().any(|f| f.check == "ASLR"), "{:?}", r2.host.system);
+    let exported = again.path().join(&r2.run.id);
+    assert!(exported.join("cells.csv").is_file());
+    for i in &r2.interpreters {
+        assert!(exported.join(format!("pyperf/{}-abi3-py38.json", i.name)).is_file(), "{}", i.name);
+    }
 
     // The stable-ABI audit: the abi3-py38 build imports only Stable ABI symbols of 3.8; the
     // unlimited build for the oldest interpreter does not (e.g. PyUnicode_AsUTF8AndSize is 3.10+).
@@ -240,6 +246,7 @@ fn bad_input_gets_a_clear_error() {
     check(&["compare", "--scenario", "zzz*"], "--scenario zzz*");
     check(&["calibrate", "--affinity", "4096"], "CPU 4096 is not one this process may use");
     check(&["compare", "--affinity", "1-0"], "'1-0' is not a CPU list");
+    check(&["export", "--format", "xml"], "possible values: pyperf, bmf, github-action-benchmark, csv");
     check(&["report", "/no/such/run.json"], "cannot read /no/such/run.json");
     let results = scenario_dir("{}");
     let not_results = results.path().join("faults.toml");

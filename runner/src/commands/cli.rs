@@ -7,6 +7,7 @@ use clap::builder::{PossibleValuesParser, TypedValueParser};
 use clap::{Args, Parser, Subcommand};
 
 use crate::analysis::gate::Thresholds;
+use crate::export::formats::ExportFormat;
 use crate::model::baseline;
 use crate::model::history;
 use crate::model::mode::Mode;
@@ -62,6 +63,9 @@ pub enum Command {
     Native(NativeArgs),
     /// Write the report of a saved run: report.html (self-contained), report.md, plots/ (SVG, PNG).
     Report(ReportArgs),
+    /// Write a saved run in the formats other tools read: pyperf, bmf (Bencher),
+    /// github-action-benchmark (customSmallerIsBetter), csv.
+    Export(ExportArgs),
     /// What on this machine skews timings (CPU governor, turbo, ASLR, load, isolated CPUs, perf
     /// counters), with the fix for each.
     System(StyleArgs),
@@ -233,6 +237,19 @@ pub struct ReportArgs {
 }
 
 #[derive(Args, Debug)]
+pub struct ExportArgs {
+    /// A results file written by `compare` (default: the newest under results/).
+    pub file: Option<PathBuf>,
+    /// pyperf: pyperf/<interpreter>-<mode>.json, for `pyperf compare_to` and `stats`; bmf:
+    /// bmf.json; github-action-benchmark: github-action-benchmark.json; csv: cells.csv. Repeatable.
+    #[arg(long = "format", value_name = "FORMAT", required = true, value_parser = export_parser())]
+    pub formats: Vec<ExportFormat>,
+    /// Directory to write into (default: the run's report directory, results/<run id>/).
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
 pub struct CheckArgs {
     /// The run to gate (default: the newest results file under results/).
     pub run: Option<PathBuf>,
@@ -347,6 +364,9 @@ pub struct CompareArgs {
     /// Do not write the report (report.html, report.md, plots/) beside the results file.
     #[arg(long)]
     pub no_report: bool,
+    /// Also write the run in this format into its report directory (as `abibench export`). Repeatable.
+    #[arg(long = "export", value_name = "FORMAT", value_parser = export_parser())]
+    pub exports: Vec<ExportFormat>,
     /// Run only shard i of N of the (interpreter, mode) matrix: whole interpreters while N is at
     /// most the number of interpreters, an interpreter's modes split only beyond. Combine the
     /// shards' results with `merge` (and gate, record or save the merged run, not a shard).
@@ -424,6 +444,11 @@ fn mode_parser() -> impl TypedValueParser<Value = Mode> {
 
 fn measure_parser() -> impl TypedValueParser<Value = Measure> {
     PossibleValuesParser::new(Measure::ALL.map(Measure::name)).map(|s| s.parse::<Measure>().expect("a listed measure"))
+}
+
+fn export_parser() -> impl TypedValueParser<Value = ExportFormat> {
+    PossibleValuesParser::new(ExportFormat::ALL.map(ExportFormat::name))
+        .map(|s| s.parse::<ExportFormat>().expect("a listed format"))
 }
 
 fn parse_shard(s: &str) -> Result<Shard, String> {

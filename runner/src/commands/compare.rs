@@ -16,7 +16,7 @@ use crate::commands::check::gate_and_record;
 use crate::commands::cli::CompareArgs;
 use crate::commands::progress::{build_with_progress, Progress};
 use crate::commands::show::print_tables;
-use crate::commands::system;
+use crate::commands::{export, system};
 use crate::export::format::pinning;
 use crate::export::report;
 use crate::measure::driver::{self, Plan};
@@ -99,12 +99,15 @@ pub fn run(args: &CompareArgs) -> Result<i32> {
         path.display(),
         if interrupted { " (interrupted: finished cells kept)" } else { "" }
     );
+    // The results are safe and the gate still to come: a report or export that fails is a warning.
     if !args.no_report {
-        // The results are safe and the gate still to come: a report that fails is a warning.
         match write_report(&res, &a, &path, &args.out) {
             Ok(html) => eprintln!("report: {}", html.display()),
             Err(e) => eprintln!("warning: the report failed (results are saved in {}): {e:#}", path.display()),
         }
+    }
+    if let Err(e) = export::write_all(&res, &a, &args.exports, &report::default_dir(&path)) {
+        eprintln!("warning: an export failed (results are saved in {}): {e:#}", path.display());
     }
     if interrupted {
         if baseline.is_some() || args.save_baseline.is_some() || args.gate.history.is_some() {

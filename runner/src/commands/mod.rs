@@ -5,6 +5,7 @@ pub mod calibrate;
 pub mod check;
 pub mod cli;
 pub mod compare;
+pub mod export;
 pub mod history;
 pub mod list;
 pub mod matrix;
@@ -33,6 +34,7 @@ pub fn run(cli: Cli) -> Result<i32> {
         Command::List(args) => done(list::run(&args)),
         Command::Calibrate(args) => calibrate::run(&args),
         Command::Provision(args) => provision::run(&args),
+        Command::Export(args) => done(export::run(&args)),
         Command::System(style) => done(system::run(&style)),
         Command::Show { file, style } => done(show::run(file, style.ascii)),
         Command::Matrix(args) => matrix::run(&args),

@@ -1,0 +1,30 @@
+//! `abibench export`: a saved run in the formats other tools read (`export::formats`).
+
+use std::path::Path;
+
+use anyhow::Result;
+
+use crate::analysis::cells::{analyse, Analysis};
+use crate::commands::cli::ExportArgs;
+use crate::commands::results_file;
+use crate::export::formats::{self, ExportFormat};
+use crate::export::report;
+use crate::model::results::Results;
+
+pub fn run(args: &ExportArgs) -> Result<()> {
+    let file = results_file(args.file.as_deref())?;
+    let r = Results::read(&file)?;
+    let dir = args.out.clone().unwrap_or_else(|| report::default_dir(&file));
+    write_all(&r, &analyse(&r), &args.formats, &dir)
+}
+
+/// Writes each format into `dir` and says where; `compare --export` shares it.
+pub fn write_all(r: &Results, a: &Analysis, formats: &[ExportFormat], dir: &Path) -> Result<()> {
+    for &f in formats {
+        match formats::write(f, r, a, dir)?.as_slice() {
+            [one] => eprintln!("export {}: {}", f.name(), one.display()),
+            many => eprintln!("export {}: {} files in {}", f.name(), many.len(), dir.display()),
+        }
+    }
+    Ok(())
+}
