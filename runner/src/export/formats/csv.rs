@@ -7,7 +7,7 @@ use anyhow::Result;
 use serde::Serialize;
 
 use crate::analysis::cells::Analysis;
-use crate::export::formats::{interpreter_of, Format};
+use crate::export::formats::Format;
 use crate::model::results::{CellStatus, Results};
 
 pub struct Csv;
@@ -37,7 +37,7 @@ impl Format for Csv {
     fn files(&self, r: &Results, a: &Analysis) -> Result<Vec<(PathBuf, Vec<u8>)>> {
         let mut out = ::csv::Writer::from_writer(Vec::new());
         for c in &r.cells {
-            let interp = interpreter_of(r, c);
+            let interp = r.interpreters.iter().find(|i| i.id() == c.interpreter);
             let median = a.summaries.get(&c.key()).map(|s| s.median);
             let ratio = a.mode_ratio(&c.interpreter, c.mode, &c.scenario).map(|x| x.ratio);
             out.serialize(Row {

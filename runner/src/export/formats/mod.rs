@@ -13,9 +13,8 @@ use std::str::FromStr;
 use anyhow::Result;
 
 use crate::analysis::cells::Analysis;
-use crate::model::interpreter::Interpreter;
 use crate::model::io::write_atomic;
-use crate::model::results::{Cell, Results};
+use crate::model::results::Results;
 
 /// One export format.
 pub trait Format {
@@ -76,9 +75,4 @@ pub fn write(format: ExportFormat, r: &Results, a: &Analysis, dir: &Path) -> Res
             Ok(path)
         })
         .collect()
-}
-
-/// The interpreter a cell ran on.
-fn interpreter_of<'a>(r: &'a Results, c: &Cell) -> Option<&'a Interpreter> {
-    r.interpreters.iter().find(|i| i.id() == c.interpreter)
 }
