@@ -1,9 +1,10 @@
 //! The runner's architecture, checked: `runner/src` is a pipeline of layers, each importing only
 //! the layers before it, and no group of modules imports itself in a circle.
 //!
-//! Imports are the `crate::…` paths of non-test code (a `use` line or a path inline); a module and
-//! its own submodules reach each other by `super::`/`mod`, which is not counted. Test code
-//! (`#[cfg(test)]` items) may import anything.
+//! Imports are the `crate::…` and `super::…` paths of non-test code (a `use` line or a path
+//! inline). A module reaching its own parent (`super::` helpers) or its own submodules (`mod`)
+//! is not an import between modules; a sibling reached by `super::` is. Test code (`#[cfg(test)]`
+//! items) may import anything.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -71,12 +72,18 @@ fn production_code(text: &str) -> String {
     out
 }
 
-/// The `crate::` paths in `code`, with `use crate::a::{b, c::d}` groups expanded.
-fn crate_paths(code: &str) -> Vec<Vec<String>> {
+/// The paths after `prefix` (`crate::`, `super::`) in `code`, with `use crate::a::{b, c::d}`
+/// groups expanded.
+fn paths_after(code: &str, prefix: &str) -> Vec<Vec<String>> {
     let mut paths = Vec::new();
     let mut rest = code;
-    while let Some(at) = rest.find("crate::") {
-        let tail = &rest[at + "crate::".len()..];
+    while let Some(at) = rest.find(prefix) {
+        // `super::super::x` is one path, not two.
+        if rest[..at].ends_with("super::") {
+            rest = &rest[at + prefix.len()..];
+            continue;
+        }
+        let tail = &rest[at + prefix.len()..];
         let head_len = tail.find(|c: char| !(c.is_alphanumeric() || c == '_' || c == ':')).unwrap_or(tail.len());
         let head: Vec<String> = tail[..head_len].split("::").filter(|s| !s.is_empty()).map(String::from).collect();
         if tail[head_len..].starts_with('{') {
@@ -96,14 +103,20 @@ fn crate_paths(code: &str) -> Vec<Vec<String>> {
     paths
 }
 
-/// Module → the other modules it imports (the longest module prefix of each path).
+/// Module → the other modules it imports (the longest module prefix of each path), leaving out
+/// its own ancestors.
 fn imports(mods: &BTreeMap<Module, String>) -> BTreeMap<Module, BTreeSet<Module>> {
     mods.iter()
         .map(|(m, text)| {
-            let targets = crate_paths(&production_code(text))
+            let code = production_code(text);
+            let parent = &m[..m.len().saturating_sub(1)];
+            let relative =
+                paths_after(&code, "super::").into_iter().map(|p| parent.iter().cloned().chain(p).collect::<Vec<_>>());
+            let targets = paths_after(&code, "crate::")
                 .into_iter()
+                .chain(relative)
                 .filter_map(|p| (1..=p.len()).rev().map(|k| p[..k].to_vec()).find(|prefix| mods.contains_key(prefix)))
-                .filter(|t| t != m)
+                .filter(|t| t != m && !m.starts_with(t))
                 .collect();
             (m.clone(), targets)
         })
@@ -241,6 +254,13 @@ fn a_planted_upward_import_or_cycle_is_caught_and_test_code_is_not() {
     let mut cycle = good.to_vec();
     cycle[2] = ("model/io.rs", "use crate::model::{results::Results};");
     let found = violations(tree(&cycle).path());
+    assert!(found.iter().any(|v| v == "import cycle among: model::io, model::results"), "{found:?}");
+
+    // A sibling reached by `super::` counts; a module's own parent does not.
+    let mut sibling = good.to_vec();
+    sibling[2] = ("model/io.rs", "use super::results::Results;");
+    sibling[3] = ("model/results.rs", "use super::io::write;\nuse super::*;");
+    let found = violations(tree(&sibling).path());
     assert!(found.iter().any(|v| v == "import cycle among: model::io, model::results"), "{found:?}");
 
     let mut stray = good.to_vec();

@@ -65,20 +65,30 @@ fn compare_two_interpreters_every_cell_recorded_and_audited() {
     assert!(r.host.logical_cpus >= 1 && !r.source.ext_source_hash.is_empty());
     assert!(r.interpreters.iter().all(|i| !i.build.config_args.is_empty() || !i.build.cc.is_empty()));
 
-    // A second run with nothing changed rebuilds nothing.
+    // A second run with nothing changed rebuilds nothing. Its workers are pinned, it records
+    // what on the machine skews timings, and it exports beside its report.
     let again = tempfile::tempdir().unwrap();
     let mut args = compare_args(
         again.path().to_str().unwrap(),
-        &["--mode", "unlimited", "--mode", "abi3-py38", "--scenario", "call_no_args"],
+        &["--mode", "unlimited", "--mode", "abi3-py38", "--scenario", "call_no_args", "--affinity", "0"],
     );
+    args.extend(["--export", "pyperf", "--export", "csv"]);
     args.extend(python_flags(&pys));
-    run_ok(&mut abibench(&args));
+    let second = run_ok(&mut abibench(&args));
     let r2 = only_results_file(again.path());
     assert!(
         r2.builds.iter().all(|b| matches!(b.outcome, abibench::model::build::BuildOutcome::Ok { cached: true, .. })),
         "{:?}",
         r2.builds
     );
+    assert_eq!(r2.run.sampling.affinity, [0]);
+    assert!(String::from_utf8_lossy(&second.stderr).contains("workers pinned to CPUs 0"));
+    assert!(r2.host.system.iter().any(|f| f.check == "ASLR"), "{:?}", r2.host.system);
+    let exported = again.path().join(&r2.run.id);
+    assert!(exported.join("cells.csv").is_file());
+    for i in &r2.interpreters {
+        assert!(exported.join(format!("pyperf/{}-abi3-py38.json", i.name)).is_file(), "{}", i.name);
+    }
 
     // The stable-ABI audit: the abi3-py38 build imports only Stable ABI symbols of 3.8; the
     // unlimited build for the oldest interpreter does not (e.g. PyUnicode_AsUTF8AndSize is 3.10+).
@@ -209,6 +219,9 @@ fn bad_input_gets_a_clear_error() {
     check(&["compare", "--mode", "abi3-py37"], "possible values: unlimited, abi3-py38,");
     check(&["compare", "--python", "2.7"], "Python 2.7 is older than 3.8");
     check(&["compare", "--scenario", "zzz*"], "--scenario zzz*");
+    check(&["calibrate", "--affinity", "4096"], "CPU 4096 is not one this process may use");
+    check(&["compare", "--affinity", "1-0"], "'1-0' is not a CPU list");
+    check(&["export", "--format", "xml"], "possible values: pyperf, bmf, github-action-benchmark, csv");
     check(&["report", "/no/such/run.json"], "cannot read /no/such/run.json");
     let results = scenario_dir("{}");
     let not_results = results.path().join("faults.toml");
@@ -268,8 +281,10 @@ fn instruction_counts_are_reproducible() {
 #[test]
 fn calibrate_reports_every_scenario() {
     let py = &pythons()[0];
-    let out = run_ok(&mut abibench(&["calibrate", "--quick", "--python", py, "--scenario", "list_sum*"]));
+    let out =
+        run_ok(&mut abibench(&["calibrate", "--quick", "--python", py, "--scenario", "list_sum*", "--affinity", "0"]));
     let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("workers pinned to CPUs 0"), "{text}");
     for s in ["list_sum_get_item_macro", "list_sum_get_item_fn", "list_sum_pyo3_get_item", "list_sum_pyo3_iter"] {
         assert!(text.contains(s), "{s} missing from:\n{text}");
     }

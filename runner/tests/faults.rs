@@ -181,12 +181,12 @@ stmt = "os.closerange(0, 4096); time.sleep(3600)"
 {FINE}"#
     ));
     let out = tempfile::tempdir().unwrap();
-    let start = Instant::now();
     let (code, _, stderr) = output(compare_cmd(out.path(), scen.path(), &["--timeout", "5", "--no-report"]));
     assert_eq!(code, 0, "{stderr}");
-    // Three hangs of 5 s each, plus start-up: nowhere near the 3600 s they ask for.
-    assert!(start.elapsed() < Duration::from_secs(90), "{:?}", start.elapsed());
     let r = only_results_file(out.path());
+    // Three hangs of 5 s each, plus start-up: nowhere near the 3600 s they ask for. (Measurement
+    // time only: builds, slow on a cold cache, are not what this is about.)
+    assert!(r.run.measure_seconds < 60.0, "{}", r.run.measure_seconds);
     for s in ["chatty_hang", "closes_stdout", "closes_everything"] {
         let (status, why) = reason(&r, s);
         assert_eq!(status, CellStatus::Timeout, "{s}: {why}");
@@ -275,6 +275,7 @@ stmt = "len(f)"
     std::fs::create_dir_all(&out).unwrap();
     std::fs::create_dir_all(&copy).unwrap();
     let pys = pythons();
+    assert!(pys.len() >= 2, "this test needs two interpreters (ABIBENCH_TEST_PYTHONS)");
     let mut args = compare_args(out.to_str().unwrap(), &["--mode", "unlimited"]);
     args.extend(["--python", &pys[0], "--python", &pys[1], "--scenarios-dir", scen.path().to_str().unwrap()]);
     let script = r#"mount -t tmpfs -o size=256k abibench-full "$OUT" || exit 99

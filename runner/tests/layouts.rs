@@ -32,7 +32,7 @@ fn two_layouts_per_build_are_distinct_binaries_timed_side_by_side() {
         "--mode",
         "unlimited",
         "--mode",
-        "abi3-py38",
+        "abi3-py310",
         "--scenario",
         "size_fn",
         "--scenario",
@@ -47,7 +47,7 @@ fn two_layouts_per_build_are_distinct_binaries_timed_side_by_side() {
     assert!(r.host.cpu.as_ref().is_some_and(|c| !c.vendor.is_empty()), "{:?}", r.host.cpu);
 
     // Each mode: variants 1 and 2, shuffled with seeds 1 and 2, different bytes.
-    for mode in [Mode::Unlimited, "abi3-py38".parse().unwrap()] {
+    for mode in [Mode::Unlimited, "abi3-py310".parse().unwrap()] {
         let builds: Vec<_> = r.builds.iter().filter(|b| b.mode == mode).collect();
         let layouts: Vec<(u32, Option<u64>)> = builds.iter().map(|b| (b.layout, b.layout_seed)).collect();
         assert_eq!(layouts, [(1, Some(1)), (2, Some(2))], "{mode}");
@@ -70,7 +70,7 @@ fn two_layouts_per_build_are_distinct_binaries_timed_side_by_side() {
         assert_eq!(layouts, BTreeSet::from([1, 2]), "{}", c.key());
     }
     let a = analyse(&r);
-    let ratio = a.mode_ratio(&r.interpreters[0].name, "abi3-py38".parse().unwrap(), "size_fn").unwrap();
+    let ratio = a.mode_ratio(&r.interpreters[0].name, "abi3-py310".parse().unwrap(), "size_fn").unwrap();
     assert_eq!(ratio.pairs, 2 * 5, "2 layouts x 5 values");
     // size_fn runs the same code in both modes: a negative control, so the run has a noise floor.
     assert!(a.noise.ratios.iter().any(|c| c.scenario == "size_fn"), "{:?}", a.noise.ratios);

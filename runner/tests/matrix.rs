@@ -3,6 +3,8 @@
 //! (installed into a venv under cargo's test tmpdir, kept between runs), on every abi3 build and on
 //! a test-only extension that calls a private API. Nothing is mocked.
 
+mod common;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -13,23 +15,11 @@ use abibench::model::matrix::{Load, Matrix, MatrixCell, Step};
 use abibench::model::mode::Mode;
 use abibench::model::version::PyVersion;
 use abibench::setup::audit;
-use abibench::setup::interpreters;
+use common::{pypi_venv, run_ok};
 use object::{Object, ObjectSymbol};
 
 fn tmp() -> &'static Path {
     Path::new(env!("CARGO_TARGET_TMPDIR"))
-}
-
-fn run_ok(cmd: &mut Command) -> std::process::Output {
-    let out = cmd.output().unwrap_or_else(|e| panic!("cannot start {cmd:?}: {e}"));
-    assert!(
-        out.status.success(),
-        "{cmd:?} failed ({}):\n{}\n{}",
-        out.status,
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
 }
 
 /// One `abibench matrix` run shared by the tests of this file: (the saved file, the table).
@@ -225,24 +215,10 @@ fn matrix_every_build_on_every_interpreter() {
     }
 }
 
-/// The abi3audit virtual environment (created once, then reused): its python, which runs
-/// `-m abi3audit`. (Not `bin/abi3audit`: its shebang names the directory it was installed in.)
+/// The abi3audit virtual environment's python, which runs `-m abi3audit`.
 fn abi3audit() -> &'static Path {
     static EXE: OnceLock<PathBuf> = OnceLock::new();
-    EXE.get_or_init(|| {
-        let venv = tmp().join("abi3audit-venv");
-        let exe = venv.join("bin/python");
-        if !venv.is_dir() {
-            let python = interpreters::discover(&["3.12".parse().unwrap()]).expect("pyenv 3.12 for the abi3audit venv");
-            // Built aside and renamed, so an interrupted install is never taken for a finished one.
-            let partial = tmp().join(format!("abi3audit-venv.partial-{}", std::process::id()));
-            let _ = std::fs::remove_dir_all(&partial);
-            run_ok(Command::new(&python[0].argv[0]).args(["-m", "venv"]).arg(&partial));
-            run_ok(Command::new(partial.join("bin/python")).args(["-m", "pip", "install", "--quiet", "abi3audit"]));
-            std::fs::rename(&partial, &venv).unwrap();
-        }
-        exe
-    })
+    EXE.get_or_init(|| pypi_venv("abi3audit"))
 }
 
 /// abi3audit's findings for `so`, assuming the limited API of `floor`: (symbols outside the

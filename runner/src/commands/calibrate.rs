@@ -5,20 +5,38 @@
 use std::sync::atomic::AtomicBool;
 
 use anyhow::{Context, Result};
+use clap::Args;
 
 use crate::analysis::aa;
+use crate::commands::args::{LevelArgs, SelectArgs};
 use crate::commands::ascii;
-use crate::commands::cli::CalibrateArgs;
 use crate::commands::progress::Progress;
+use crate::commands::system;
 use crate::export::table::render_aa;
 use crate::measure::driver::{self, Plan, PlannedBuild};
 use crate::model::mode::Mode;
 use crate::model::sampling::Measure;
 use crate::model::scenario::Kind;
+use crate::model::system::Readings;
 use crate::setup::builds::{build_all, layout_variants, BuildRequest};
 use crate::setup::paths::{cache_root, workspace_root};
 use crate::setup::selection::{self, Choice};
 use crate::setup::toolchain;
+
+#[derive(Args, Debug)]
+pub struct CalibrateArgs {
+    #[command(flatten)]
+    pub select: SelectArgs,
+    #[command(flatten)]
+    pub level: LevelArgs,
+    /// Seed for the interleaving order.
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Compare two layout variants of the unlimited build (functions shuffled with seeds 1 and 2)
+    /// instead of one build with itself: the false-difference rate that code placement adds.
+    #[arg(long)]
+    pub across_layouts: bool,
+}
 
 pub fn run(args: &CalibrateArgs) -> Result<i32> {
     let choice = Choice { modes: &[Mode::Unlimited], ..args.select.choice() };
@@ -47,6 +65,8 @@ pub fn run(args: &CalibrateArgs) -> Result<i32> {
         })
         .collect();
     let records = build_all(&requests, &toolchain::probe()?, &workspace_root(), &cache_root()?, &|_| {})?;
+    // After the builds, which load the machine themselves.
+    system::warn(&Readings::current().judge());
     let scratch = tempfile::tempdir()?;
     let scenarios: Vec<_> = sel.groups.iter().flat_map(|g| &g.scenarios).collect();
     let stop = AtomicBool::new(false);

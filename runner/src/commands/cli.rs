@@ -3,18 +3,27 @@
 
 use std::path::PathBuf;
 
-use clap::builder::{PossibleValuesParser, TypedValueParser};
+use clap::builder::TypedValueParser;
 use clap::{Args, Parser, Subcommand};
 
 use crate::analysis::gate::Thresholds;
+use crate::export::formats::ExportFormat;
 use crate::model::baseline;
 use crate::model::history;
-use crate::model::mode::Mode;
-use crate::model::sampling::{Level, Measure, Sampling};
+use crate::model::sampling::Measure;
 use crate::model::shard::Shard;
-use crate::model::version::{Selector, Target};
-use crate::setup::paths::workspace_root;
-use crate::setup::selection::Choice;
+
+use super::args::{
+    default_jobs, export_parser, measure_parser, parse_percent, parse_seconds, parse_shard, LevelArgs, SelectArgs,
+    StyleArgs,
+};
+use super::calibrate::CalibrateArgs;
+use super::export::ExportArgs;
+use super::matrix::MatrixArgs;
+use super::native::NativeArgs;
+use super::provision::ProvisionArgs;
+use super::report::ReportArgs;
+use super::reproduce::ReproduceArgs;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -65,6 +74,12 @@ pub enum Command {
     /// whether each run claims the same differences, the worst cells, and whether the runs timed
     /// the same binaries (SHA-256), toolchain, layouts and kind of processor.
     Reproduce(ReproduceArgs),
+    /// Write a saved run in the formats other tools read: pyperf, bmf (Bencher),
+    /// github-action-benchmark (customSmallerIsBetter), csv.
+    Export(ExportArgs),
+    /// What on this machine skews timings (CPU governor, turbo, ASLR, load, isolated CPUs, perf
+    /// counters), with the fix for each.
+    System(StyleArgs),
     /// Print the tables of a saved results file again.
     Show {
         /// A results file written by `compare` (default: the newest under results/).
@@ -131,125 +146,6 @@ pub enum HistoryCommand {
     },
 }
 
-/// Which interpreters and ABI modes.
-#[derive(Args, Debug, Clone)]
-pub struct TargetArgs {
-    /// Interpreter to use: a path, or a version among those discovered (3.11, 3.13t). Repeatable.
-    /// Default: every CPython >= 3.8 found in pyenv and on PATH.
-    #[arg(long = "python", value_name = "PATH|VERSION", value_parser = parse_selector)]
-    pub python: Vec<Selector>,
-    /// ABI mode to build. Repeatable. Default: all of them.
-    #[arg(long = "mode", value_name = "MODE", value_parser = mode_parser())]
-    pub mode: Vec<Mode>,
-}
-
-impl TargetArgs {
-    /// The selected modes; all of them when none is given.
-    pub fn modes(&self) -> Vec<Mode> {
-        if self.mode.is_empty() {
-            Mode::ALL.to_vec()
-        } else {
-            self.mode.clone()
-        }
-    }
-}
-
-impl SelectArgs {
-    pub fn choice(&self) -> Choice<'_> {
-        Choice {
-            scenarios_dir: &self.scenarios_dir,
-            scenarios: &self.scenario,
-            python: &self.targets.python,
-            modes: &self.targets.mode,
-        }
-    }
-}
-
-/// What to run: interpreters, modes, scenarios.
-#[derive(Args, Debug, Clone)]
-pub struct SelectArgs {
-    #[command(flatten)]
-    pub targets: TargetArgs,
-    /// Scenario (or whole group) names to run, as globs: `list_*`, `containers`. Repeatable.
-    #[arg(long = "scenario", value_name = "GLOB")]
-    pub scenario: Vec<String>,
-    /// Directory of scenario files.
-    #[arg(long, value_name = "DIR", default_value_os_t = default_scenarios_dir())]
-    pub scenarios_dir: PathBuf,
-}
-
-fn default_jobs() -> usize {
-    std::thread::available_parallelism().map_or(1, |n| n.get())
-}
-
-fn default_scenarios_dir() -> PathBuf {
-    workspace_root().join("scenarios")
-}
-
-#[derive(Args, Debug)]
-pub struct ProvisionArgs {
-    /// Only these versions, comma-separated or repeated: 3.15, or 3.13t for free-threaded.
-    /// Default: 3.8 to 3.15 and 3.13t, plus 3.14t and 3.15t where this machine can get them.
-    #[arg(long, value_name = "VERSIONS", value_delimiter = ',', value_parser = parse_target)]
-    pub only: Vec<Target>,
-    /// Show which versions are present and which missing; change nothing.
-    #[arg(long)]
-    pub list: bool,
-}
-
-/// How much to measure per cell.
-#[derive(Args, Debug, Clone)]
-pub struct LevelArgs {
-    /// Smoke test: 5 short values per cell in one process. Ratios are indicative only.
-    #[arg(long, conflicts_with = "thorough")]
-    pub quick: bool,
-    /// Nightly depth: 8 processes x 50 values of >= 5 ms per cell (default: 4 x 20 of >= 2.5 ms).
-    #[arg(long)]
-    pub thorough: bool,
-    /// Override the level: worker processes per interpreter (wall time).
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
-    pub processes: Option<u32>,
-    /// Override the level: values per cell per process (wall time), or (L, 2L) region pairs per
-    /// cell (instructions).
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
-    pub values: Option<u32>,
-    /// Override the level: the shortest a value may last, in milliseconds (wall time).
-    #[arg(long, value_name = "MS", value_parser = parse_positive_ms)]
-    pub min_time: Option<f64>,
-    /// Override the level: layout variants of every build, timed interleaved (wall time). 1 is
-    /// the linker's own layout; K > 1 builds K variants with their functions shuffled by fixed
-    /// seeds 1..K, and ratio intervals then include what code placement moves.
-    #[arg(long, value_name = "K", value_parser = clap::value_parser!(u32).range(1..=8))]
-    pub layouts: Option<u32>,
-}
-
-#[derive(Args, Debug)]
-pub struct ReportArgs {
-    /// A results file written by `compare` (default: the newest under results/).
-    pub file: Option<PathBuf>,
-    /// Directory for report.html, report.md and plots/ (default: beside the results file, named
-    /// after it: results/<run id>/).
-    #[arg(long, value_name = "DIR")]
-    pub out: Option<PathBuf>,
-    /// An ABI compatibility matrix (from `abibench matrix`) to draw as a figure (default: the newest
-    /// matrix-<run id>.json beside the results file, if any).
-    #[arg(long, value_name = "FILE")]
-    pub matrix: Option<PathBuf>,
-}
-
-#[derive(Args, Debug)]
-pub struct ReproduceArgs {
-    /// A results file (A).
-    pub a: PathBuf,
-    /// Another results file of the same selection (B), e.g. from another machine or checkout.
-    pub b: PathBuf,
-    /// How many of the cells that disagree most to list.
-    #[arg(long, value_name = "N", default_value_t = 15)]
-    pub worst: usize,
-    #[command(flatten)]
-    pub style: StyleArgs,
-}
-
 #[derive(Args, Debug)]
 pub struct CheckArgs {
     /// The run to gate (default: the newest results file under results/).
@@ -296,51 +192,6 @@ impl GateArgs {
     }
 }
 
-impl LevelArgs {
-    pub fn level(&self) -> Level {
-        match (self.quick, self.thorough) {
-            (true, _) => Level::Quick,
-            (_, true) => Level::Thorough,
-            _ => Level::Default,
-        }
-    }
-
-    /// The level's sampling for `measure`, with any explicit overrides.
-    pub fn sampling(&self, measure: Measure) -> Sampling {
-        let mut s = self.level().sampling(measure);
-        if let Some(n) = self.values {
-            s.values = n as usize;
-        }
-        if measure == Measure::WallTime {
-            if let Some(n) = self.processes {
-                s.processes = n as usize;
-            }
-            if let Some(ms) = self.min_time {
-                s.min_time = ms / 1e3;
-            }
-            if let Some(k) = self.layouts {
-                s.layouts = k;
-            }
-        }
-        s
-    }
-}
-
-#[derive(Args, Debug)]
-pub struct CalibrateArgs {
-    #[command(flatten)]
-    pub select: SelectArgs,
-    #[command(flatten)]
-    pub level: LevelArgs,
-    /// Seed for the interleaving order.
-    #[arg(long)]
-    pub seed: Option<u64>,
-    /// Compare two layout variants of the unlimited build (functions shuffled with seeds 1 and 2)
-    /// instead of one build with itself: the false-difference rate that code placement adds.
-    #[arg(long)]
-    pub across_layouts: bool,
-}
-
 #[derive(Args, Debug)]
 pub struct CompareArgs {
     #[command(flatten)]
@@ -377,6 +228,9 @@ pub struct CompareArgs {
     /// Do not write the report (report.html, report.md, plots/) beside the results file.
     #[arg(long)]
     pub no_report: bool,
+    /// Also write the run in this format into its report directory (as `abibench export`). Repeatable.
+    #[arg(long = "export", value_name = "FORMAT", value_parser = export_parser())]
+    pub exports: Vec<ExportFormat>,
     /// Run only shard i of N of the (interpreter, mode) matrix: whole interpreters while N is at
     /// most the number of interpreters, an interpreter's modes split only beyond. Combine the
     /// shards' results with `merge` (and gate, record or save the merged run, not a shard).
@@ -394,91 +248,4 @@ pub struct CompareArgs {
     pub gate: GateArgs,
     #[command(flatten)]
     pub style: StyleArgs,
-}
-
-#[derive(Args, Debug)]
-pub struct MatrixArgs {
-    #[command(flatten)]
-    pub targets: TargetArgs,
-    /// Directory for the matrix JSON (`matrix-<run id>.json`, beside compare's results).
-    #[arg(long, value_name = "DIR", default_value = "results")]
-    pub out: PathBuf,
-    /// Kill a cell's child (import or link check) after this long, recording a timeout.
-    #[arg(long, value_name = "SECONDS", default_value_t = 60.0, value_parser = parse_seconds)]
-    pub timeout: f64,
-    #[command(flatten)]
-    pub style: StyleArgs,
-}
-
-#[derive(Args, Debug)]
-pub struct NativeArgs {
-    /// Shorter criterion runs (1 s warm-up, 2 s of samples per bench instead of 3 s and 5 s).
-    #[arg(long)]
-    pub quick: bool,
-    /// Do not run the benches: record the estimates criterion already has (from your own
-    /// `cargo bench -p bench-native`).
-    #[arg(long, conflicts_with = "quick")]
-    pub existing: bool,
-    /// Directory for the native JSON.
-    #[arg(long, value_name = "DIR", default_value = "results")]
-    pub out: PathBuf,
-    /// Directory of scenario files: which floors to record, and the `n` each must match.
-    #[arg(long, value_name = "DIR", default_value_os_t = default_scenarios_dir())]
-    pub scenarios_dir: PathBuf,
-    #[command(flatten)]
-    pub style: StyleArgs,
-    /// Further arguments for criterion, after `--` (e.g. `-- --sample-size 20`).
-    #[arg(last = true, value_name = "CRITERION_ARGS", conflicts_with = "existing")]
-    pub criterion_args: Vec<String>,
-}
-
-#[derive(Args, Debug)]
-pub struct StyleArgs {
-    /// Plain ASCII tables (default when stdout is not a terminal).
-    #[arg(long)]
-    pub ascii: bool,
-}
-
-fn parse_selector(s: &str) -> Result<Selector, String> {
-    s.parse()
-}
-
-fn parse_target(s: &str) -> Result<Target, String> {
-    s.parse()
-}
-
-/// Modes by name, listed in `--help` from the one list of modes (`Mode::ALL`).
-fn mode_parser() -> impl TypedValueParser<Value = Mode> {
-    PossibleValuesParser::new(Mode::ALL.map(Mode::name)).map(|s| s.parse::<Mode>().expect("a listed mode"))
-}
-
-fn measure_parser() -> impl TypedValueParser<Value = Measure> {
-    PossibleValuesParser::new(Measure::ALL.map(Measure::name)).map(|s| s.parse::<Measure>().expect("a listed measure"))
-}
-
-fn parse_shard(s: &str) -> Result<Shard, String> {
-    s.parse()
-}
-
-/// A timeout: a finite, positive number of seconds, at most a day.
-fn parse_seconds(s: &str) -> Result<f64, String> {
-    match s.parse::<f64>() {
-        Ok(t) if t.is_finite() && t > 0.0 && t <= 86_400.0 => Ok(t),
-        _ => Err(format!("'{s}' is not a number of seconds between 0 and 86400")),
-    }
-}
-
-fn parse_positive_ms(s: &str) -> Result<f64, String> {
-    match s.parse::<f64>() {
-        Ok(ms) if ms.is_finite() && ms > 0.0 => Ok(ms),
-        _ => Err(format!("'{s}' is not a positive number of milliseconds")),
-    }
-}
-
-/// `5`, `5%` or `0.5` (percent) as a fraction.
-fn parse_percent(s: &str) -> Result<f64, String> {
-    match s.trim_end_matches('%').parse::<f64>() {
-        Ok(p) if p.is_finite() && p >= 0.0 => Ok(p / 100.0),
-        _ => Err(format!("'{s}' is not a percentage (a number >= 0, e.g. 5 or 0.5%)")),
-    }
 }

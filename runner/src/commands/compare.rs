@@ -17,6 +17,8 @@ use crate::commands::cli::CompareArgs;
 use crate::commands::interrupt;
 use crate::commands::progress::{build_with_progress, Progress};
 use crate::commands::show::print_tables;
+use crate::commands::{export, system};
+use crate::export::format::pinning;
 use crate::export::report;
 use crate::measure::driver::{self, Measured, Plan};
 use crate::model::baseline;
@@ -82,6 +84,7 @@ pub fn run(args: &CompareArgs) -> Result<i32> {
         (toolchain, builds),
         native,
     );
+    system::warn(&res.host.system);
     // Until now a signal leaves at once (nothing is measured); from here the first one stops the
     // measurement and saves what is done.
     let stop = interrupt::graceful();
@@ -114,12 +117,15 @@ pub fn run(args: &CompareArgs) -> Result<i32> {
         path.display(),
         if interrupted { " (interrupted: finished cells kept)" } else { "" }
     );
+    // The results are safe and the gate still to come: a report or export that fails is a warning.
     if !args.no_report {
-        // The results are safe and the gate still to come: a report that fails is a warning.
         match write_report(&res, &a, &path, &args.out) {
             Ok(html) => eprintln!("report: {}", html.display()),
             Err(e) => eprintln!("warning: the report failed (results are saved in {}): {e:#}", path.display()),
         }
+    }
+    if let Err(e) = export::write_all(&res, &a, &args.exports, &report::default_dir(&path)) {
+        eprintln!("warning: an export failed (results are saved in {}): {e:#}", path.display());
     }
     if interrupted {
         if baseline.is_some() || args.save_baseline.is_some() || args.gate.history.is_some() {
@@ -193,14 +199,17 @@ fn banner(sel: &Selection, sampling: &Sampling, shard: Option<String>) -> String
         sel.groups.iter().map(|g| g.scenarios.len()).sum::<usize>(),
         match sampling.measure {
             Measure::WallTime => format!(
-                "wall time: {} process(es) x {} interleaved values of >= {} ms per cell",
+                "wall time: {} process(es) x {} interleaved values of >= {} ms per cell{}",
                 sampling.processes,
                 sampling.values,
-                sampling.min_time * 1e3
+                sampling.min_time * 1e3,
+                pinning(&sampling.affinity)
             ),
             Measure::Instructions => format!(
-                "instructions (callgrind): {} (L, 2L) region pair(s) of ~{} instructions per cell",
-                sampling.values, sampling.target_instructions
+                "instructions (callgrind): {} (L, 2L) region pair(s) of ~{} instructions per cell{}",
+                sampling.values,
+                sampling.target_instructions,
+                pinning(&sampling.affinity)
             ),
         },
     )

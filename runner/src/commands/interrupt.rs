@@ -51,7 +51,9 @@ pub fn graceful() -> &'static AtomicBool {
 }
 
 /// Tells a second signal that what the graceful command finished is saved: it may leave now.
+/// From here on there is nothing to finish gracefully, so any signal leaves at once.
 pub fn saved() {
+    GRACEFUL.store(false, Ordering::SeqCst);
     *SAVED.lock().unwrap_or_else(|e| e.into_inner()) = true;
     SAVED_CHANGED.notify_all();
 }

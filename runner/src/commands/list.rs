@@ -3,7 +3,7 @@
 
 use anyhow::Result;
 
-use crate::commands::cli::SelectArgs;
+use crate::commands::args::SelectArgs;
 use crate::setup::selection;
 
 pub fn run(args: &SelectArgs) -> Result<()> {

@@ -1,13 +1,14 @@
 //! `abibench matrix`: which build can each interpreter load? Every selected mode is built and
 //! every build is put on every interpreter (`measure::matrix` has the checks).
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
+use clap::Args;
 
+use crate::commands::args::{parse_seconds, StyleArgs, TargetArgs};
 use crate::commands::ascii;
-use crate::commands::cli::MatrixArgs;
 use crate::commands::progress::{build_with_progress, Progress};
 use crate::export::matrix_table;
 use crate::measure::matrix::{check_all, link_check_main};
@@ -19,6 +20,20 @@ use crate::setup::builds::{requests, source_hash};
 use crate::setup::interpreters;
 use crate::setup::paths::{cache_root, workspace_root};
 use crate::setup::toolchain;
+
+#[derive(Args, Debug)]
+pub struct MatrixArgs {
+    #[command(flatten)]
+    pub targets: TargetArgs,
+    /// Directory for the matrix JSON (`matrix-<run id>.json`, beside compare's results).
+    #[arg(long, value_name = "DIR", default_value = "results")]
+    pub out: PathBuf,
+    /// Kill a cell's child (import or link check) after this long, recording a timeout.
+    #[arg(long, value_name = "SECONDS", default_value_t = 60.0, value_parser = parse_seconds)]
+    pub timeout: f64,
+    #[command(flatten)]
+    pub style: StyleArgs,
+}
 
 /// Runs the matrix: builds (cached), every cell's checks, the table, and the JSON file.
 /// Must run in the `abibench` binary: the link check re-executes it.

@@ -1,10 +1,12 @@
 //! Commands: one module per subcommand, wiring the stages together. The only layer that prints
 //! (stdout for results, stderr for progress and notes) and the only one that knows clap (`cli`).
 
+mod args;
 pub mod calibrate;
 pub mod check;
 pub mod cli;
 pub mod compare;
+pub mod export;
 pub mod history;
 mod interrupt;
 pub mod list;
@@ -16,6 +18,7 @@ pub mod provision;
 pub mod report;
 pub mod reproduce;
 pub mod show;
+pub mod system;
 
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -37,6 +40,8 @@ pub fn run(cli: Cli) -> Result<i32> {
         Command::List(args) => done(list::run(&args)),
         Command::Calibrate(args) => calibrate::run(&args),
         Command::Provision(args) => provision::run(&args),
+        Command::Export(args) => done(export::run(&args)),
+        Command::System(style) => done(system::run(&style)),
         Command::Show { file, style } => done(show::run(file, style.ascii)),
         Command::Matrix(args) => matrix::run(&args),
         Command::LinkCheck { libpython, build } => done(matrix::link_check(&libpython, &build)),

@@ -1,13 +1,16 @@
 //! `abibench native`: time each scenario's native floor (the same work in pure Rust) with
 //! criterion, and record the estimates for `compare --native`.
 
+use std::path::PathBuf;
+
 use std::collections::BTreeMap;
 
 use anyhow::{bail, Context, Result};
+use clap::Args;
 
 use crate::analysis::floors::{by_floor, floors};
+use crate::commands::args::{default_scenarios_dir, StyleArgs};
 use crate::commands::ascii;
-use crate::commands::cli::NativeArgs;
 use crate::commands::progress::Progress;
 use crate::export::table;
 use crate::measure::native::{criterion_home, list_benches, read_bench, run_benches, BenchEvent};
@@ -16,6 +19,28 @@ use crate::model::io::{check_writable, create_run_file, now_rfc3339};
 use crate::model::native::{NativeRun, FILE_PREFIX, SCHEMA, SCHEMA_VERSION};
 use crate::model::scenario;
 use crate::setup::paths::workspace_root;
+
+#[derive(Args, Debug)]
+pub struct NativeArgs {
+    /// Shorter criterion runs (1 s warm-up, 2 s of samples per bench instead of 3 s and 5 s).
+    #[arg(long)]
+    pub quick: bool,
+    /// Do not run the benches: record the estimates criterion already has (from your own
+    /// `cargo bench -p bench-native`).
+    #[arg(long, conflicts_with = "quick")]
+    pub existing: bool,
+    /// Directory for the native JSON.
+    #[arg(long, value_name = "DIR", default_value = "results")]
+    pub out: PathBuf,
+    /// Directory of scenario files: which floors to record, and the `n` each must match.
+    #[arg(long, value_name = "DIR", default_value_os_t = default_scenarios_dir())]
+    pub scenarios_dir: PathBuf,
+    #[command(flatten)]
+    pub style: StyleArgs,
+    /// Further arguments for criterion, after `--` (e.g. `-- --sample-size 20`).
+    #[arg(last = true, value_name = "CRITERION_ARGS", conflicts_with = "existing")]
+    pub criterion_args: Vec<String>,
+}
 
 /// `abibench native`: run (or with `--existing`, only read) the benches, record the estimates of
 /// every floor a scenario names, and print them.

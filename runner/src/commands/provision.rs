@@ -2,13 +2,25 @@
 //! abibench's cache, and say where each version stands.
 
 use anyhow::Result;
+use clap::Args;
 
-use crate::commands::cli::ProvisionArgs;
+use crate::commands::args::parse_target;
 use crate::model::interpreter::Interpreter;
 use crate::model::version::Target;
 use crate::setup::interpreters;
 use crate::setup::paths::cache_root;
 use crate::setup::provision::{condensed, default_range, extras, provision, Outcome};
+
+#[derive(Args, Debug)]
+pub struct ProvisionArgs {
+    /// Only these versions, comma-separated or repeated: 3.15, or 3.13t for free-threaded.
+    /// Default: 3.8 to 3.15 and 3.13t, plus 3.14t and 3.15t where this machine can get them.
+    #[arg(long, value_name = "VERSIONS", value_delimiter = ',', value_parser = parse_target)]
+    pub only: Vec<Target>,
+    /// Show which versions are present and which missing; change nothing.
+    #[arg(long)]
+    pub list: bool,
+}
 
 /// Provisions `--only` (default: the default range and the extras) and prints where each target
 /// stands. Exit code 1 when a target asked for (not an extra) is missing.

@@ -1,15 +1,29 @@
 //! `abibench report`: the report of a saved run — report.html, report.md and plots/.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::Result;
+use clap::Args;
 
 use crate::analysis::cells::analyse;
 use crate::analysis::compat;
-use crate::commands::cli::ReportArgs;
 use crate::commands::{read_results, results_file};
 use crate::export::report;
+
+#[derive(Args, Debug)]
+pub struct ReportArgs {
+    /// A results file written by `compare` (default: the newest under results/).
+    pub file: Option<PathBuf>,
+    /// Directory for report.html, report.md and plots/ (default: beside the results file, named
+    /// after it: results/<run id>/).
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// An ABI compatibility matrix (from `abibench matrix`) to draw as a figure (default: the newest
+    /// matrix-<run id>.json beside the results file, if any).
+    #[arg(long, value_name = "FILE")]
+    pub matrix: Option<PathBuf>,
+}
 
 pub fn run(args: &ReportArgs) -> Result<()> {
     let start = Instant::now();

@@ -1,15 +1,31 @@
 //! `abibench reproduce RUN_A RUN_B`: do two runs agree, ratio by ratio, and did they time the
 //! same binaries on the same kind of processor?
 
+use std::path::PathBuf;
+
 use anyhow::Result;
+use clap::Args;
 
 use crate::analysis::cells::analyse;
 use crate::analysis::provenance;
 use crate::analysis::reproduce::Agreement;
+use crate::commands::args::StyleArgs;
 use crate::commands::ascii;
-use crate::commands::cli::ReproduceArgs;
 use crate::export::agreement;
 use crate::model::results::Results;
+
+#[derive(Args, Debug)]
+pub struct ReproduceArgs {
+    /// A results file (A).
+    pub a: PathBuf,
+    /// Another results file of the same selection (B), e.g. from another machine or checkout.
+    pub b: PathBuf,
+    /// How many of the cells that disagree most to list.
+    #[arg(long, value_name = "N", default_value_t = 15)]
+    pub worst: usize,
+    #[command(flatten)]
+    pub style: StyleArgs,
+}
 
 pub fn run(args: &ReproduceArgs) -> Result<()> {
     let (a, b) = (Results::read(&args.a)?, Results::read(&args.b)?);

@@ -8,6 +8,7 @@ use crate::model::mode::Mode;
 use crate::model::results::{CellStatus, Results};
 use crate::model::sampling::Measure;
 use crate::model::scenario::Group;
+use crate::model::system::CpuList;
 
 /// A per-operation value with three significant digits: a time in ns, or an instruction count.
 pub fn format_value(x: f64, measure: Measure) -> String {
@@ -52,6 +53,14 @@ pub fn notes(r: &Results, g: &Group) -> BTreeSet<Note> {
             (c.scenario.clone(), c.mode, interp, c.status.label(), first.to_string())
         })
         .collect()
+}
+
+/// `, workers pinned to CPUs 1-2` when they are, for the line that says how a run samples.
+pub fn pinning(affinity: &[usize]) -> String {
+    match affinity {
+        [] => String::new(),
+        cpus => format!(", workers pinned to CPUs {}", CpuList(cpus.to_vec())),
+    }
 }
 
 #[cfg(test)]

@@ -1,9 +1,12 @@
 //! Export: leaves that take analysed data and write it — terminal tables (`table`,
-//! `matrix_table`, `verdict`), the report's pages (`html`, `markdown`, behind `page::Exporter`) and
-//! plots (`plots/`, one file per figure; `trend` across runs). Nothing below imports them back.
+//! `matrix_table`, `verdict`, `system`), the report's pages (`html`, `markdown`, behind
+//! `page::Exporter`), plots (`plots/`, one file per figure; `trend` across runs) and the formats
+//! other tools read (`formats/`: pyperf, Bencher, github-action-benchmark, CSV). Nothing below
+//! imports them back.
 
 pub mod agreement;
 pub mod format;
+pub mod formats;
 pub mod html;
 pub mod markdown;
 pub mod matrix_table;
@@ -11,6 +14,7 @@ pub mod page;
 pub mod plots;
 pub mod report;
 pub mod summary;
+pub mod system;
 pub mod table;
 pub mod trend;
 pub mod verdict;

@@ -9,7 +9,7 @@ use comfy_table::{presets, Cell as TCell, CellAlignment, Table};
 use crate::analysis::aa::{AaResult, TOLERANCE};
 use crate::analysis::caveats::noise_warnings;
 use crate::analysis::cells::Analysis;
-use crate::export::format::{format_estimate, format_ratio, notes};
+use crate::export::format::{format_estimate, format_ratio, notes, pinning};
 use crate::model::mode::Mode;
 use crate::model::native::NativeRun;
 use crate::model::results::{CellStatus, Results};
@@ -185,7 +185,7 @@ pub fn render_aa(results: &[AaResult], sampling: &Sampling, across_layouts: bool
     let widest = results.iter().map(|r| r.ratio.rel_half_width()).fold(0.0, f64::max);
     format!(
         "A/A test: {}, measured as `compare` measures modes \
-         ({} layout(s) x {} process(es) x {} interleaved values of >= {} ms).\n{t}\n\
+         ({} layout(s) x {} process(es) x {} interleaved values of >= {} ms{}).\n{t}\n\
          false differences (interval excludes 1.0): {false_diffs} of {n} ({:.1} %)\n\
          |ratio - 1| > {:.0} %: {outside} of {n}; largest |ratio - 1|: {:.2} %; widest interval: ±{:.2} %\n",
         if across_layouts {
@@ -197,6 +197,7 @@ pub fn render_aa(results: &[AaResult], sampling: &Sampling, across_layouts: bool
         sampling.processes,
         sampling.values,
         sampling.min_time * 1e3,
+        pinning(&sampling.affinity),
         100.0 * false_diffs as f64 / n.max(1) as f64,
         TOLERANCE * 100.0,
         worst * 100.0,

@@ -236,7 +236,7 @@ pub fn measure(
                         .filter(|k| !done.contains(k) && !broken_builds.contains(&k.1))
                         .collect();
                     for key in missing {
-                        if let Some(c) = cells.get_mut(&key) {
+                        if let Some(c) = cells.get_mut(&(key.0.clone(), cell_of(&key.1))) {
                             c.fail(
                                 CellStatus::Error,
                                 format!("worker {process} finished without a result for this cell"),

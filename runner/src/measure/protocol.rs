@@ -2,9 +2,11 @@
 //! back, one JSON object per line. Both sides are typed here, so a field renamed on one side is a
 //! compile error or a test failure, not a silently ignored key.
 //!
-//! The events come on the worker's original stdout, which the timed code cannot print to (the
-//! worker points its fd 1 at stderr), and each carries the job's random token: a line that is not
-//! a well-formed event with that token is not an event (`parse`).
+//! The events come on the worker's original stdout, which the timed code's prints do not reach
+//! (the worker points its fd 1 at stderr), and each carries the job's random token: a line that
+//! is not a well-formed event with that token is not an event (`parse`). That stops accidents,
+//! not intent: code in the same process that goes looking for the descriptor and the token can
+//! still forge an event.
 
 use std::path::Path;
 

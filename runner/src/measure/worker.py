@@ -8,8 +8,8 @@
 #   of L loop iterations, so setup and call overhead cancel exactly; L is derived from counted
 #   probe regions, not from time, so the whole sequence, and hence every count, is reproducible.
 # Writes JSON lines, each with the job's token, on the original stdout, which only events use:
-# fd 1 is pointed at stderr before any timed code runs, so what it prints cannot reach, split or
-# forge an event. An "at" line precedes every step so the runner can name the cell if this
+# fd 1 is pointed at stderr before any timed code runs, so what it prints does not reach, split or
+# forge an event (code that deliberately finds the descriptor and the token still could). An "at" line precedes every step so the runner can name the cell if this
 # process dies, and says how long a timed step should take so a hang is caught early.
 import gc
 import importlib.util

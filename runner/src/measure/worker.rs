@@ -2,11 +2,14 @@
 //! instructions), fed a job, its events handed over as they come until it ends. The deadline is
 //! on progress (the worker's events), never on output, and no wait is without one.
 
+use std::os::unix::process::CommandExt;
 use std::process::{Command, ExitStatus};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
+use nix::sched::{sched_setaffinity, CpuSet};
+use nix::unistd::Pid;
 
 use crate::measure::protocol::{self, Event, Job};
 use crate::model::child::{self, Group, Line, Next, STDERR_TAIL};
@@ -79,6 +82,22 @@ fn command(interp: &Interpreter, measure: Measure, job: &Job) -> Command {
     cmd
 }
 
+/// Pins the child to `cpus` before it execs, so whatever it runs inherits the pin (a launcher
+/// script's interpreter, valgrind's client): a worker moved between CPUs mid-value loses its
+/// caches, and one that shares a CPU with other work loses time slices.
+fn pin(cmd: &mut Command, cpus: &[usize]) -> Result<()> {
+    let mut set = CpuSet::new();
+    for &c in cpus {
+        set.set(c).with_context(|| format!("CPU {c} is beyond what this system can address"))?;
+    }
+    // SAFETY: the closure runs between fork and exec, where only async-signal-safe calls are
+    // allowed: sched_setaffinity is a plain system call, and the set was built before the fork.
+    unsafe {
+        cmd.pre_exec(move || sched_setaffinity(Pid::from_raw(0), &set).map_err(std::io::Error::from));
+    }
+    Ok(())
+}
+
 /// Starts one worker, feeds it `job` and hands each event to `on_event` until it ends: done,
 /// died, no progress within the step's allowance (hung), or stopped by `stop` (Ctrl-C). Returns
 /// how it ended and how many lines of its event stream were not events of this job (ignored).
@@ -91,12 +110,14 @@ pub fn run(
     mut on_event: impl FnMut(Event),
 ) -> Result<(Ending, usize)> {
     let input = serde_json::to_vec(job)?;
-    let mut child = child::spawn(command(interp, sampling.measure, job), Some(&input), Group::Own).with_context(
-        || match sampling.measure {
-            Measure::Instructions => format!("cannot start valgrind for {} (is valgrind installed?)", interp.name),
-            Measure::WallTime => format!("cannot start {}", interp.name),
-        },
-    )?;
+    let mut cmd = command(interp, sampling.measure, job);
+    if !sampling.affinity.is_empty() {
+        pin(&mut cmd, &sampling.affinity)?;
+    }
+    let mut child = child::spawn(cmd, Some(&input), Group::Own).with_context(|| match sampling.measure {
+        Measure::Instructions => format!("cannot start valgrind for {} (is valgrind installed?)", interp.name),
+        Measure::WallTime => format!("cannot start {}", interp.name),
+    })?;
     let timeout = Duration::from_secs_f64(sampling.timeout_s);
     let (mut last, mut allowed, mut expected_s) = (Instant::now(), timeout, None);
     let (mut closed, mut exited, mut ignored) = (false, None, 0);
@@ -142,4 +163,19 @@ pub fn run(
     };
     child.kill();
     Ok((ending, ignored))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_pinned_child_and_what_it_execs_run_on_the_given_cpu_only() {
+        let mut cmd = Command::new("sh");
+        // The grep is exec'd by the shell: the pin is inherited, not only set on the first process.
+        cmd.args(["-c", "exec grep Cpus_allowed_list /proc/self/status"]);
+        pin(&mut cmd, &[0]).unwrap();
+        let out = cmd.output().unwrap();
+        assert_eq!(String::from_utf8_lossy(&out.stdout).split_whitespace().last(), Some("0"), "{out:?}");
+    }
 }

@@ -170,6 +170,7 @@ impl Running {
 
     /// The child's status, if it has ended.
     pub fn try_wait(&mut self) -> Result<Option<ExitStatus>> {
+        self.kill_group_if_exited(false);
         let status = self.child.try_wait()?;
         if status.is_some() {
             self.reaped();
@@ -179,6 +180,7 @@ impl Running {
 
     /// Waits for the child to end.
     pub fn wait(&mut self) -> Result<ExitStatus> {
+        self.kill_group_if_exited(true);
         let status = self.child.wait()?;
         self.reaped();
         Ok(status)
@@ -198,6 +200,26 @@ impl Running {
         }
     }
 
+    /// Once a group leader has exited, kills what it left running in its group, before the
+    /// leader is reaped: until then its pid, and so the group's id, cannot be reused, so the
+    /// signal cannot reach another group (another worker, under `--jobs`).
+    fn kill_group_if_exited(&self, block: bool) {
+        if self.reaped || self.group != Group::Own {
+            return;
+        }
+        let pid = self.child.id();
+        // SAFETY: a zeroed siginfo_t is a valid out-parameter; WNOWAIT leaves the child unreaped.
+        let exited = unsafe {
+            let mut info: libc::siginfo_t = std::mem::zeroed();
+            let flags = libc::WEXITED | libc::WNOWAIT | if block { 0 } else { libc::WNOHANG };
+            libc::waitid(libc::P_PID, pid as libc::id_t, &mut info, flags) == 0 && info.si_pid() != 0
+        };
+        if exited {
+            // SAFETY: the group's id is held by the unreaped leader (see above).
+            unsafe { libc::kill(-(pid as libc::pid_t), libc::SIGKILL) };
+        }
+    }
+
     fn reaped(&mut self) {
         self.reaped = true;
         let pid = self.child.id();
@@ -207,13 +229,10 @@ impl Running {
     /// Kills the child, with its whole process group if it leads one (a launcher script's
     /// interpreter, valgrind's client), and reaps it.
     pub fn kill(&mut self) {
+        // A reaped leader's group was killed as it was reaped (`kill_group_if_exited`).
         if !self.reaped {
             kill_pid(self.child.id(), self.group);
             let _ = self.wait();
-        } else if self.group == Group::Own {
-            // The leader is gone, but what it started may still run in its group.
-            // SAFETY: as in `kill_pid`; the group id cannot be reused while a member lives.
-            unsafe { libc::kill(-(self.child.id() as libc::pid_t), libc::SIGKILL) };
         }
     }
 

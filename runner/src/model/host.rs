@@ -5,6 +5,8 @@ use std::process::Command;
 
 use serde::{Deserialize, Serialize};
 
+use crate::model::system::{Finding, Readings};
+
 /// The machine, as far as it explains noise: load and frequency policy matter as much as the CPU.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Host {
@@ -23,6 +25,10 @@ pub struct Host {
     /// `/proc/sys/kernel/randomize_va_space` (2: full address-space randomisation, 0: none).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub aslr: Option<String>,
+    /// What skews timings here (`abibench system`), as found when the run started. Optional and
+    /// additive like `native`: no schema bump.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub system: Vec<Finding>,
 }
 
 /// The processor as `/proc/cpuinfo` identifies it.
@@ -126,6 +132,7 @@ impl Host {
             cpu_governor: read_trim("/sys/devices/system/cpu/cpu0/cpufreq/scaling_governor"),
             cpu: Cpu::of(&cpuinfo),
             aslr: read_trim("/proc/sys/kernel/randomize_va_space"),
+            system: Readings::current().judge(),
         }
     }
 }

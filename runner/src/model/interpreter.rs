@@ -110,6 +110,12 @@ impl Interpreter {
         self.version == t.version && self.gil_disabled == t.free_threaded
     }
 
+    /// The release, `3.12.1`: the first word of `full_version` (which is `sys.version`, build date
+    /// and compiler included).
+    pub fn release(&self) -> &str {
+        self.full_version.split_whitespace().next().unwrap_or_default()
+    }
+
     /// Stable identifier used in results: version, free-threading, and provenance.
     pub fn id(&self) -> String {
         self.name.clone()

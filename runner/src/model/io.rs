@@ -52,7 +52,9 @@ fn write_via_temp(path: &Path, bytes: &[u8], replace: Replace) -> std::io::Resul
 }
 
 /// Removes the temporary files of writers that no longer run (killed mid-write: SIGKILL leaves
-/// no chance to clean up). Best effort: a file that cannot be removed is left.
+/// no chance to clean up) and that are over an hour old: the pid only speaks for this host, and
+/// a directory shared between machines (shards) may hold another host's live writer's file.
+/// Best effort: a file that cannot be removed is left.
 fn sweep_stale_temps(dir: &Path) {
     let Ok(entries) = std::fs::read_dir(dir) else { return };
     for e in entries.flatten() {
@@ -64,7 +66,8 @@ fn sweep_stale_temps(dir: &Path) {
         // SAFETY: kill(2) with signal 0 only checks whether the process exists.
         let gone =
             unsafe { libc::kill(pid, 0) } != 0 && std::io::Error::last_os_error().raw_os_error() == Some(libc::ESRCH);
-        if gone {
+        let old = e.metadata().and_then(|m| m.modified()).is_ok_and(|t| t.elapsed().is_ok_and(|a| a.as_secs() > 3600));
+        if gone && old {
             let _ = std::fs::remove_file(e.path());
         }
     }

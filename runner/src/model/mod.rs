@@ -19,4 +19,5 @@ pub mod results;
 pub mod sampling;
 pub mod scenario;
 pub mod shard;
+pub mod system;
 pub mod version;

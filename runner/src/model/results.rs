@@ -302,11 +302,6 @@ impl Results {
     }
 }
 
-/// Where a run's results go: `<dir>/<run id>.json`.
-pub fn results_path(dir: &Path, id: &str) -> PathBuf {
-    dir.join(format!("{id}.json"))
-}
-
 /// Small in-memory results for unit tests of the stages that read results (gate, merge, history).
 #[cfg(test)]
 pub(crate) mod fixture {

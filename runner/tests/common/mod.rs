@@ -4,6 +4,9 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+use std::sync::Mutex;
+
+use abibench::setup::interpreters;
 
 use abibench::model::results::Results;
 
@@ -23,9 +26,35 @@ pub fn abibench(args: &[&str]) -> Command {
 }
 
 pub fn run_ok(cmd: &mut Command) -> Output {
-    let out = cmd.output().expect("abibench starts");
-    assert!(out.status.success(), "{:?} failed:\n{}", cmd, String::from_utf8_lossy(&out.stderr));
+    let out = cmd.output().unwrap_or_else(|e| panic!("cannot start {cmd:?}: {e}"));
+    assert!(
+        out.status.success(),
+        "{cmd:?} failed ({}):\n{}\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
     out
+}
+
+/// The python of a virtual environment with `package` from PyPI, under cargo's test tmpdir
+/// (`<package>-venv`), created on first use from pyenv's 3.12 and kept between runs. Run the
+/// package as `python -m`: a console script's shebang names the directory it was installed in.
+pub fn pypi_venv(package: &str) -> PathBuf {
+    static CREATING: Mutex<()> = Mutex::new(());
+    let _one_at_a_time = CREATING.lock().unwrap_or_else(|e| e.into_inner());
+    let tmp = Path::new(env!("CARGO_TARGET_TMPDIR"));
+    let venv = tmp.join(format!("{package}-venv"));
+    if !venv.is_dir() {
+        let python = interpreters::discover(&["3.12".parse().unwrap()]).expect("pyenv 3.12 for the venv");
+        // Built aside and renamed, so an interrupted install is never taken for a finished one.
+        let partial = tmp.join(format!("{package}-venv.partial-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&partial);
+        run_ok(Command::new(&python[0].argv[0]).args(["-m", "venv"]).arg(&partial));
+        run_ok(Command::new(partial.join("bin/python")).args(["-m", "pip", "install", "--quiet", package]));
+        std::fs::rename(&partial, &venv).unwrap();
+    }
+    venv.join("bin/python")
 }
 
 pub fn python_flags(pythons: &[String]) -> Vec<&str> {

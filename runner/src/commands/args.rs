@@ -1,0 +1,200 @@
+//! Argument groups and value parsers that several subcommands share (the subcommands' own
+//! arguments live with them, in their modules).
+
+use std::path::PathBuf;
+
+use clap::builder::{PossibleValuesParser, TypedValueParser};
+use clap::Args;
+
+use crate::export::formats::ExportFormat;
+use crate::model::mode::Mode;
+use crate::model::sampling::{Level, Measure, Sampling};
+use crate::model::shard::Shard;
+use crate::model::system::{allowed_cpus, isolated_cpus, CpuList};
+use crate::model::version::{Selector, Target};
+use crate::setup::paths::workspace_root;
+use crate::setup::selection::Choice;
+
+/// Which interpreters and ABI modes.
+#[derive(Args, Debug, Clone)]
+pub struct TargetArgs {
+    /// Interpreter to use: a path, or a version among those discovered (3.11, 3.13t). Repeatable.
+    /// Default: every CPython >= 3.8 found in pyenv and on PATH.
+    #[arg(long = "python", value_name = "PATH|VERSION", value_parser = parse_selector)]
+    pub python: Vec<Selector>,
+    /// ABI mode to build. Repeatable. Default: all of them.
+    #[arg(long = "mode", value_name = "MODE", value_parser = mode_parser())]
+    pub mode: Vec<Mode>,
+}
+
+/// What to run: interpreters, modes, scenarios.
+#[derive(Args, Debug, Clone)]
+pub struct SelectArgs {
+    #[command(flatten)]
+    pub targets: TargetArgs,
+    /// Scenario (or whole group) names to run, as globs: `list_*`, `containers`. Repeatable.
+    #[arg(long = "scenario", value_name = "GLOB")]
+    pub scenario: Vec<String>,
+    /// Directory of scenario files.
+    #[arg(long, value_name = "DIR", default_value_os_t = default_scenarios_dir())]
+    pub scenarios_dir: PathBuf,
+}
+
+/// How much to measure per cell.
+#[derive(Args, Debug, Clone)]
+pub struct LevelArgs {
+    /// Smoke test: 5 short values per cell in one process. Ratios are indicative only.
+    #[arg(long, conflicts_with = "thorough")]
+    pub quick: bool,
+    /// Nightly depth: 2 layouts x 8 processes x 25 values of >= 5 ms per cell (default: one
+    /// layout, 4 processes x 20 values of >= 2.5 ms).
+    #[arg(long)]
+    pub thorough: bool,
+    /// Override the level: worker processes per interpreter (wall time).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub processes: Option<u32>,
+    /// Override the level: values per cell per process (wall time), or (L, 2L) region pairs per
+    /// cell (instructions).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub values: Option<u32>,
+    /// Override the level: the shortest a value may last, in milliseconds (wall time).
+    #[arg(long, value_name = "MS", value_parser = parse_positive_ms)]
+    pub min_time: Option<f64>,
+    /// Override the level: layout variants of every build, timed interleaved (wall time). 1 is
+    /// the linker's own layout; K > 1 builds K variants with their functions shuffled by fixed
+    /// seeds 1..K, and ratio intervals then include what code placement moves.
+    #[arg(long, value_name = "K", value_parser = clap::value_parser!(u32).range(1..=8))]
+    pub layouts: Option<u32>,
+    /// Pin each worker to these CPUs (1, or 0-3,6). Default: the CPUs the kernel isolates
+    /// (isolcpus=), as pyperf does, if any; else unpinned. See `abibench system`.
+    #[arg(long, value_name = "CPUS", value_parser = parse_affinity)]
+    pub affinity: Option<CpuList>,
+}
+
+#[derive(Args, Debug)]
+pub struct StyleArgs {
+    /// Plain ASCII tables (default when stdout is not a terminal).
+    #[arg(long)]
+    pub ascii: bool,
+}
+
+impl TargetArgs {
+    /// The selected modes; all of them when none is given.
+    pub fn modes(&self) -> Vec<Mode> {
+        if self.mode.is_empty() {
+            Mode::ALL.to_vec()
+        } else {
+            self.mode.clone()
+        }
+    }
+}
+
+impl SelectArgs {
+    pub fn choice(&self) -> Choice<'_> {
+        Choice {
+            scenarios_dir: &self.scenarios_dir,
+            scenarios: &self.scenario,
+            python: &self.targets.python,
+            modes: &self.targets.mode,
+        }
+    }
+}
+
+impl LevelArgs {
+    pub fn level(&self) -> Level {
+        match (self.quick, self.thorough) {
+            (true, _) => Level::Quick,
+            (_, true) => Level::Thorough,
+            _ => Level::Default,
+        }
+    }
+
+    /// The level's sampling for `measure`, with any explicit overrides.
+    pub fn sampling(&self, measure: Measure) -> Sampling {
+        let mut s = self.level().sampling(measure);
+        if let Some(n) = self.values {
+            s.values = n as usize;
+        }
+        if measure == Measure::WallTime {
+            if let Some(n) = self.processes {
+                s.processes = n as usize;
+            }
+            if let Some(ms) = self.min_time {
+                s.min_time = ms / 1e3;
+            }
+            if let Some(k) = self.layouts {
+                s.layouts = k;
+            }
+        }
+        s.affinity = self.affinity.clone().unwrap_or_else(isolated_cpus).0;
+        s
+    }
+}
+
+pub(super) fn default_jobs() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+pub(super) fn default_scenarios_dir() -> PathBuf {
+    workspace_root().join("scenarios")
+}
+
+pub(super) fn parse_selector(s: &str) -> Result<Selector, String> {
+    s.parse()
+}
+
+pub(super) fn parse_target(s: &str) -> Result<Target, String> {
+    s.parse()
+}
+
+/// Modes by name, listed in `--help` from the one list of modes (`Mode::ALL`).
+pub(super) fn mode_parser() -> impl TypedValueParser<Value = Mode> {
+    PossibleValuesParser::new(Mode::ALL.map(Mode::name)).map(|s| s.parse::<Mode>().expect("a listed mode"))
+}
+
+pub(super) fn measure_parser() -> impl TypedValueParser<Value = Measure> {
+    PossibleValuesParser::new(Measure::ALL.map(Measure::name)).map(|s| s.parse::<Measure>().expect("a listed measure"))
+}
+
+pub(super) fn export_parser() -> impl TypedValueParser<Value = ExportFormat> {
+    PossibleValuesParser::new(ExportFormat::ALL.map(ExportFormat::name))
+        .map(|s| s.parse::<ExportFormat>().expect("a listed format"))
+}
+
+pub(super) fn parse_shard(s: &str) -> Result<Shard, String> {
+    s.parse()
+}
+
+/// A timeout: a finite, positive number of seconds, at most a day.
+pub(super) fn parse_seconds(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(t) if t.is_finite() && t > 0.0 && t <= 86_400.0 => Ok(t),
+        _ => Err(format!("'{s}' is not a number of seconds between 0 and 86400")),
+    }
+}
+
+/// A CPU list this process may run on (so a typo fails here, not in every worker).
+pub(super) fn parse_affinity(s: &str) -> Result<CpuList, String> {
+    let cpus: CpuList = s.parse()?;
+    let allowed = allowed_cpus();
+    match cpus.0.iter().find(|c| !allowed.0.contains(c)) {
+        _ if cpus.0.is_empty() => Err("--affinity needs at least one CPU".into()),
+        Some(c) => Err(format!("CPU {c} is not one this process may use ({allowed})")),
+        None => Ok(cpus),
+    }
+}
+
+pub(super) fn parse_positive_ms(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(ms) if ms.is_finite() && ms > 0.0 => Ok(ms),
+        _ => Err(format!("'{s}' is not a positive number of milliseconds")),
+    }
+}
+
+/// `5`, `5%` or `0.5` (percent) as a fraction.
+pub(super) fn parse_percent(s: &str) -> Result<f64, String> {
+    match s.trim_end_matches('%').parse::<f64>() {
+        Ok(p) if p.is_finite() && p >= 0.0 => Ok(p / 100.0),
+        _ => Err(format!("'{s}' is not a percentage (a number >= 0, e.g. 5 or 0.5%)")),
+    }
+}
