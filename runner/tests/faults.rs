@@ -396,6 +396,9 @@ fn runs_started_together_keep_their_own_files() {
     let out = tempfile::tempdir().unwrap();
     let stale = out.path().join(".abibench-999999999-x.tmp");
     std::fs::write(&stale, "left by a SIGKILL").unwrap();
+    // Swept only once old: a fresh one may be another host's live writer in a shared directory.
+    let two_hours_ago = std::time::SystemTime::now() - Duration::from_secs(7200);
+    std::fs::File::options().write(true).open(&stale).unwrap().set_modified(two_hours_ago).unwrap();
     let start =
         || compare_cmd(out.path(), scen.path(), &[]).stdout(Stdio::null()).stderr(Stdio::piped()).spawn().unwrap();
     let (a, b) = (start(), start());

@@ -224,12 +224,17 @@ mod tests {
         assert_eq!(std::fs::read_to_string(&a.1).unwrap(), a.0);
         assert!(a.0.len() == "20261120T234847.123Z".len() && a.0 < b.0, "{a:?} {b:?}");
         assert_eq!(latest(dir.path(), "m-").unwrap(), b.1);
-        // No process has pid 999999999 (above pid_max); a temp of this process is being written and stays.
+        // No process has pid 999999999 (above pid_max): its two-hour-old temp goes. A fresh one
+        // stays (a shared directory's other host may be writing it), as does a temp of this process.
         let stale = dir.path().join(format!("{TEMP_PREFIX}999999999-x.tmp"));
+        let fresh = dir.path().join(format!("{TEMP_PREFIX}999999999-z.tmp"));
         let mine = dir.path().join(format!("{TEMP_PREFIX}{}-y.tmp", std::process::id()));
-        std::fs::write(&stale, "").unwrap();
-        std::fs::write(&mine, "").unwrap();
+        for f in [&stale, &fresh, &mine] {
+            std::fs::write(f, "").unwrap();
+        }
+        let two_hours_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(7200);
+        std::fs::File::options().write(true).open(&stale).unwrap().set_modified(two_hours_ago).unwrap();
         write_atomic(&dir.path().join("f.json"), b"{}").unwrap();
-        assert!(!stale.exists() && mine.exists());
+        assert!(!stale.exists() && fresh.exists() && mine.exists());
     }
 }
