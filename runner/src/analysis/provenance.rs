@@ -28,6 +28,24 @@ pub fn differences(a: &Results, b: &Results) -> Vec<String> {
     if la != lb {
         out.push(format!("layout variants per build differ ({la} vs {lb})"));
     }
+    if a.source.ext_source_hash != b.source.ext_source_hash {
+        out.push(format!(
+            "extension sources differ (hash {} vs {})",
+            a.source.ext_source_hash, b.source.ext_source_hash
+        ));
+    }
+    // Files written before builds were hashed: their builds carry no SHA-256.
+    let unhashed = |r: &Results| {
+        r.builds.iter().any(|b| matches!(&b.outcome, BuildOutcome::Ok { sha256, .. } if sha256.is_empty()))
+    };
+    for r in [a, b] {
+        if unhashed(r) {
+            out.push(format!(
+                "run {} records no build hashes: whether both timed the same binaries is unknown",
+                r.run.id
+            ));
+        }
+    }
     let (same, differ) = compare_binaries(a, b);
     if !differ.is_empty() {
         out.push(format!(
@@ -94,6 +112,9 @@ mod tests {
     #[test]
     fn same_binaries_on_the_same_cpu_differ_in_nothing_else_is_named() {
         let mut a = fixture::run("a", Measure::WallTime, &[]);
+        a.builds = vec![build(0, "")];
+        let unhashed = differences(&a, &a.clone());
+        assert!(unhashed.iter().any(|x| x.contains("records no build hashes")), "{unhashed:?}");
         a.builds = vec![build(0, "aa"), build(1, "bb")];
         let b = a.clone();
         assert_eq!(differences(&a, &b), Vec::<String>::new());
