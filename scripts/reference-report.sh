@@ -7,10 +7,12 @@
 #
 # Extra arguments go to `abibench compare`. The new run replaces the old one only once it succeeded.
 #
-# The repository keeps what reads well in a diff and stays small (well under 2 MB): report.md, the
-# SVG plots, and the run and matrix data as compact gzipped JSON (abibench reads `.json.gz` as it
-# is: `abibench report results/reference/<id>.json.gz` redoes the page). The HTML page, the PNGs and
-# the screenshots are made too, but go to target/artifacts/reference/ (CI artifacts), not to git.
+# The repository keeps what reads well in a diff and stays under 2 MB: report.md, the SVG plots, and
+# the run and matrix data as compact gzipped JSON, raw values rounded to 4 significant digits (at
+# most 0.05 %, a tenth of the narrowest interval; abibench reads `.json.gz` as it is, and
+# `abibench report results/reference/<id>.json.gz` redoes the page from it). The full-precision
+# data, the HTML page, the PNGs and the screenshots go to target/artifacts/reference/ (CI
+# artifacts), not to git.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -25,21 +27,35 @@ cargo build --release --quiet
 abibench=target/release/abibench
 "$abibench" compare --out "$new" --no-report --ascii "$@"
 "$abibench" matrix --out "$new" --ascii
-# Compact and gzipped: a third of the pretty-printed size once compressed, and no diff noise.
-python3 - "$new"/*.json <<'PY'
+rm -rf "$artifacts"
+mkdir -p "$artifacts/plots"
+# Compact and gzipped; the committed copy's raw values rounded (see above), the full one kept aside.
+python3 - "$artifacts" "$new"/*.json <<'PY'
 import gzip, json, os, sys
-for path in sys.argv[1:]:
+
+def rounded(x):
+    return [float(f"{v:.4g}") for v in x]
+
+def save(data, path):
+    with gzip.GzipFile(path, "wb", compresslevel=9, mtime=0) as out:
+        out.write(json.dumps(data, separators=(",", ":")).encode())
+
+artifacts = sys.argv[1]
+for path in sys.argv[2:]:
     with open(path) as f:
         data = json.load(f)
-    with gzip.GzipFile(path + ".gz", "wb", compresslevel=9, mtime=0) as out:
-        out.write(json.dumps(data, separators=(",", ":")).encode())
+    save(data, os.path.join(artifacts, os.path.basename(path) + ".gz"))
+    for cell in data.get("cells", []):
+        for p in cell.get("processes", []):
+            p["values_s"], p["warmups_s"] = rounded(p["values_s"]), rounded(p["warmups_s"])
+    for w in data.get("workers", []):
+        w["overhead_values"] = rounded(w["overhead_values"])
+    save(data, path + ".gz")
     os.remove(path)
 PY
 json=$(ls "$new"/[0-9]*.json.gz)
 "$abibench" report "$json" --out "$new"
 
-rm -rf "$artifacts"
-mkdir -p "$artifacts/plots"
 mv "$new"/report.html "$artifacts"/
 mv "$new"/plots/*.png "$artifacts"/plots/
 cp "$new"/plots/*.svg "$artifacts"/plots/
@@ -53,8 +69,6 @@ if [[ -n "$chrome" ]]; then
 else
     echo "no chromium: screenshots skipped" >&2
 fi
-# The page links the raw data beside it.
-cp "$json" "$new"/matrix-*.json.gz "$artifacts"/
 
 rm -rf "$ref"
 mv "$new" "$ref"

@@ -140,8 +140,8 @@ fn cost_phrase(a: &Aggregate) -> String {
         format!("{verb} {}; {}.", ratio_phrase(a, "ratios"), counts(a))
     } else if a.within_floor() {
         format!(
-            "no difference beyond the noise floor (median {:.2}× of {} ratios, interval {:.2}–{:.2}×, inside the ±{:.1} % \
-             that builds of identical code show in this run); {}.",
+            "no difference beyond the noise floor (median {:.2}× of {} ratios, interval {:.2}–{:.2}×, which reaches into \
+             the ±{:.1} % that builds of identical code show in this run); {}.",
             a.median.point,
             a.count,
             a.median.low,
