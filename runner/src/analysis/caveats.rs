@@ -29,8 +29,8 @@ pub fn run_caveats(r: &Results, a: &Analysis) -> Vec<String> {
     caveats.extend(noise_warnings(r, a).into_iter().map(|w| format!("Noise: {w}.")));
     if a.noise.spread > 0.02 {
         caveats.push(format!(
-            "Negative controls (builds of identical code) differ by up to {:.1} %: placement or machine noise of that \
-             size sits in every ratio of this run; differences inside it are not claimed.",
+            "Negative controls (builds of identical code) differ by up to {:.1} % (95th percentile): placement or \
+             machine noise of that size sits in every ratio of this run; differences inside it are not claimed.",
             100.0 * a.noise.spread
         ));
     }

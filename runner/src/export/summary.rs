@@ -230,9 +230,9 @@ pub fn controls_line(a: &Analysis) -> String {
                  so no noise floor beyond the intervals is applied."
             .to_string(),
         Some(w) => format!(
-            "Negative controls: {} ratios between builds that run identical code (`same_code_in`); their points lie \
-             within ±{:.1} % of 1.0 (widest: {} on {}, {} / {} = {:.3}×). No stable-ABI difference inside that \
-             noise floor is claimed.",
+            "Negative controls: {} ratios between builds that run identical code (`same_code_in`); 95 % of their \
+             points lie within ±{:.1} % of 1.0 (widest: {} on {}, {} / {} = {:.3}×). No stable-ABI difference \
+             inside that noise floor is claimed.",
             a.noise.ratios.len(),
             100.0 * a.noise.spread,
             w.scenario,
