@@ -10,6 +10,7 @@ use serde::Serialize;
 
 use crate::analysis::controls::{noise_floor, NoiseFloor};
 use crate::analysis::floors::{above_floor, AboveFloor};
+use crate::analysis::pairing;
 use crate::analysis::stats::{self, seed_of, Summary};
 use crate::model::estimate::Estimate;
 use crate::model::mode::Mode;
@@ -93,16 +94,13 @@ pub fn analyse(r: &Results) -> Analysis {
         .collect::<Vec<_>>()
         .into_par_iter()
         .filter_map(|(g, c, interp, mode)| {
-            let values = |s: &str| -> Option<Vec<f64>> {
-                Some(r.cell(interp, mode, s)?.values(scale)?.into_iter().map(|(_, v)| v).collect())
-            };
-            let (a, b) = (values(&c.baseline)?, values(&c.candidate)?);
+            let seed = seed_of(&format!("{interp}/{mode}/{}", c.label));
             Some(ComparisonRatio {
                 group: g.name.clone(),
                 label: c.label.clone(),
                 interpreter: interp.clone(),
                 mode,
-                ratio: stats::unpaired_ratio(&a, &b, seed_of(&format!("{interp}/{mode}/{}", c.label))),
+                ratio: pairing::between(r, interp, (mode, &c.baseline), (mode, &c.candidate), seed)?,
             })
         })
         .collect();

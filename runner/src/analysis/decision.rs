@@ -1,11 +1,13 @@
 //! The decision, as numbers: interpreters grouped into bands offered the same stable-ABI modes,
-//! each mode's pooled cost per kind of call and band, what raising the floor recovers, the paths a
-//! mode cannot express and what their fallbacks cost. `export::summary` words it; every number in
+//! each mode's cost per cost channel and band (never pooled across channels or layers), its split
+//! into what the stable ABI forces and what PyO3 adds, what raising the floor gains or loses, the
+//! paths a mode cannot express and what the path it takes instead costs. `export::summary` words it; every number in
 //! a sentence is a field here.
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::analysis::cells::{Analysis, Ratio};
+use crate::analysis::attribution::{self, Attribution};
+use crate::analysis::cells::Analysis;
 use crate::analysis::stats;
 use crate::model::estimate::Estimate;
 use crate::model::interpreter::Interpreter;
@@ -83,17 +85,6 @@ impl Aggregate {
     }
 }
 
-/// One stable-ABI mode against unlimited over one kind of call (or one group) in one band.
-#[derive(Debug, Clone)]
-pub struct Cost {
-    pub mode: Mode,
-    pub band: usize,
-    pub kind: Kind,
-    /// `None`: every group of `kind`; otherwise that group's name.
-    pub group: Option<String>,
-    pub ratios: Aggregate,
-}
-
 /// One stable-ABI mode against unlimited over the scenarios of one channel and layer in one band.
 #[derive(Debug, Clone)]
 pub struct ChannelCost {
@@ -104,16 +95,39 @@ pub struct ChannelCost {
     pub ratios: Aggregate,
 }
 
-/// How much of a low floor's chatty excess a higher floor removes, over the same ratios.
+/// A channel's cost in one mode and band, split (`analysis::attribution`) and pooled over the
+/// channel's tasks and the band's interpreters.
 #[derive(Debug, Clone)]
-pub struct Recovery {
+pub struct Split {
+    pub channel: Channel,
+    pub mode: Mode,
+    pub band: usize,
+    /// The cheapest stable path in this mode over the cheapest unlimited path.
+    pub forced: Aggregate,
+    /// PyO3's share of its paths' stable-ABI cost (`attribution::Pyo3Path::share`); `None`: no
+    /// PyO3 path. `forced` × this is what a PyO3 user pays.
+    pub pyo3: Option<Aggregate>,
+    /// Whether this mode takes arguments as METH_VARARGS (part of `forced`).
+    pub varargs: bool,
+}
+
+/// A measurable change in one channel's cost between two floors offered in one band: a gain when
+/// the higher floor costs less, a loss when it costs more (`Py_TYPE` becomes a call at 3.14).
+#[derive(Debug, Clone)]
+pub struct FloorChange {
+    pub channel: Channel,
+    pub layer: Layer,
+    pub band: usize,
     pub from: Mode,
     pub to: Mode,
-    pub band: usize,
     pub from_ratios: Aggregate,
     pub to_ratios: Aggregate,
-    /// `(from − to) / (from − 1)` of the medians; `None` when `from` has no measurable excess.
-    pub recovered: Option<f64>,
+}
+
+impl FloorChange {
+    pub fn is_loss(&self) -> bool {
+        self.to_ratios.median.point > self.from_ratios.median.point
+    }
 }
 
 /// Scenarios a stable-ABI mode cannot express at all (their cells are `not_available`).
@@ -126,11 +140,15 @@ pub struct Unavailable {
     pub of: usize,
 }
 
-/// A group comparison whose baseline some stable-ABI mode cannot express: what the fallback path
-/// costs against it, measured inside unlimited builds.
+/// A task whose cheapest unlimited path a mode cannot express: the path that mode really takes,
+/// timed in that mode, over the unlimited path, timed in unlimited.
 #[derive(Debug, Clone)]
 pub struct Fallback {
-    pub label: String,
+    pub mode: Mode,
+    pub band: usize,
+    pub task: String,
+    pub stable_path: String,
+    pub unlimited_path: String,
     pub ratios: Aggregate,
 }
 
@@ -138,13 +156,15 @@ pub struct Fallback {
 #[derive(Debug, Clone)]
 pub struct Decision {
     pub bands: Vec<Band>,
-    pub costs: Vec<Cost>,
-    pub group_costs: Vec<Cost>,
     /// Per cost channel and layer (never pooled across either), each mode in each band.
     pub channel_costs: Vec<ChannelCost>,
-    pub recoveries: Vec<Recovery>,
+    pub splits: Vec<Split>,
+    pub attribution: Vec<Attribution>,
+    pub floor_changes: Vec<FloorChange>,
     pub unavailable: Vec<Unavailable>,
     pub fallbacks: Vec<Fallback>,
+    /// The run's noise floor, which every `Aggregate` here is judged against.
+    pub noise_floor: f64,
 }
 
 /// `3.12` or `3.13t`.
@@ -195,75 +215,82 @@ impl Decision {
         let aggregate = |es: &[Estimate]| Aggregate::of(es).map(|x| x.with_floor(a.noise.spread));
         let bands = bands(r);
         let modes = stable_modes(r);
-        let group_of: BTreeMap<&str, (&str, Kind)> = r
+        let band_of = |interp: &str| bands.iter().position(|b| b.interpreters.iter().any(|i| i == interp));
+        let attribution = attribution::attribute(r, a);
+
+        let declared: BTreeMap<&str, (Channel, Layer)> = r
             .groups
             .iter()
-            .flat_map(|g| g.scenarios.iter().map(move |s| (s.name.as_str(), (g.name.as_str(), g.kind))))
+            .flat_map(|g| &g.scenarios)
+            .filter_map(|s| Some((s.name.as_str(), (s.channel?, s.layer?))))
             .collect();
-        // The ratios of `mode` in band `b` whose scenario passes `keep`.
-        let ratios = |mode: Mode, b: &Band, keep: &dyn Fn(&str, Kind) -> bool| -> Vec<&Ratio> {
-            a.mode_ratios
-                .iter()
-                .filter(|x| x.mode == mode && b.interpreters.contains(&x.interpreter))
-                .filter(|x| group_of.get(x.scenario.as_str()).is_some_and(|(g, k)| keep(g, *k)))
-                .collect()
-        };
-        let estimates = |rs: &[&Ratio]| rs.iter().map(|x| x.ratio).collect::<Vec<_>>();
-
-        let mut costs = Vec::new();
-        let mut group_costs = Vec::new();
-        for &mode in &modes {
-            for (bi, b) in bands.iter().enumerate() {
-                for kind in [Kind::Chatty, Kind::Compute] {
-                    if let Some(agg) = aggregate(&estimates(&ratios(mode, b, &|_, k| k == kind))) {
-                        costs.push(Cost { mode, band: bi, kind, group: None, ratios: agg });
-                    }
-                }
-                for g in &r.groups {
-                    if let Some(agg) = aggregate(&estimates(&ratios(mode, b, &|name, _| name == g.name))) {
-                        group_costs.push(Cost {
-                            mode,
-                            band: bi,
-                            kind: g.kind,
-                            group: Some(g.name.clone()),
-                            ratios: agg,
-                        });
-                    }
-                }
-            }
-        }
-
-        let mut recoveries = Vec::new();
-        let abi3: Vec<Mode> = modes.iter().copied().filter(|m| matches!(m, Mode::Abi3(_))).collect();
-        if let Some((&from, higher)) = abi3.split_first() {
-            for &to in higher {
-                for (bi, b) in bands.iter().enumerate() {
-                    let chatty = |m| ratios(m, b, &|_, k| k == Kind::Chatty);
-                    let (low, high) = (chatty(from), chatty(to));
-                    // Only the (scenario, interpreter) pairs both floors ran, so the medians compare like with like.
-                    let both = |xs: &[&Ratio], ys: &[&Ratio]| -> Vec<Estimate> {
-                        xs.iter()
-                            .filter(|x| ys.iter().any(|y| y.scenario == x.scenario && y.interpreter == x.interpreter))
+        let mut channel_costs = Vec::new();
+        let mut splits = Vec::new();
+        for (bi, b) in bands.iter().enumerate() {
+            for &mode in &modes {
+                for channel in Channel::ALL {
+                    for layer in [Layer::CApi, Layer::Pyo3] {
+                        let es: Vec<Estimate> = a
+                            .mode_ratios
+                            .iter()
+                            .filter(|x| x.mode == mode && b.interpreters.contains(&x.interpreter))
+                            .filter(|x| declared.get(x.scenario.as_str()) == Some(&(channel, layer)))
                             .map(|x| x.ratio)
-                            .collect()
-                    };
-                    let (Some(f), Some(t)) = (aggregate(&both(&low, &high)), aggregate(&both(&high, &low))) else {
-                        continue;
-                    };
-                    let recovered = (f.measurable() && f.median.point > 1.0)
-                        .then(|| (f.median.point - t.median.point) / (f.median.point - 1.0));
-                    recoveries.push(Recovery { from, to, band: bi, from_ratios: f, to_ratios: t, recovered });
+                            .collect();
+                        if let Some(ratios) = aggregate(&es) {
+                            channel_costs.push(ChannelCost { channel, layer, mode, band: bi, ratios });
+                        }
+                    }
+                    let here: Vec<&Attribution> = attribution
+                        .iter()
+                        .filter(|x| x.mode == mode && x.channel == channel && band_of(&x.interpreter) == Some(bi))
+                        .collect();
+                    let forced: Vec<Estimate> = here.iter().map(|x| x.forced).collect();
+                    let pyo3: Vec<Estimate> = here.iter().flat_map(|x| x.pyo3.iter().map(|p| p.share)).collect();
+                    if let Some(forced) = aggregate(&forced) {
+                        let varargs = here.iter().any(|x| x.varargs);
+                        splits.push(Split { channel, mode, band: bi, forced, pyo3: aggregate(&pyo3), varargs });
+                    }
                 }
             }
         }
 
+        let mut floor_changes = Vec::new();
+        for (bi, _) in bands.iter().enumerate() {
+            for channel in Channel::ALL {
+                for layer in [Layer::CApi, Layer::Pyo3] {
+                    let chain: Vec<&ChannelCost> = channel_costs
+                        .iter()
+                        .filter(|c| c.band == bi && c.channel == channel && c.layer == layer)
+                        .collect();
+                    for w in chain.windows(2) {
+                        let (f, t) = (&w[0].ratios.median, &w[1].ratios.median);
+                        // Only where the intervals do not overlap: a change the run can stand behind.
+                        if t.low > f.high || t.high < f.low {
+                            floor_changes.push(FloorChange {
+                                channel,
+                                layer,
+                                band: bi,
+                                from: w[0].mode,
+                                to: w[1].mode,
+                                from_ratios: w[0].ratios.clone(),
+                                to_ratios: w[1].ratios.clone(),
+                            });
+                        }
+                    }
+                }
+            }
+        }
+
+        let group_of: BTreeMap<&str, Kind> =
+            r.groups.iter().flat_map(|g| g.scenarios.iter().map(move |s| (s.name.as_str(), g.kind))).collect();
         let mut unavailable = Vec::new();
         for &mode in &modes {
             for kind in [Kind::Chatty, Kind::Compute] {
                 let run: BTreeSet<&str> = r
                     .cells
                     .iter()
-                    .filter(|c| c.mode == mode && group_of.get(c.scenario.as_str()).is_some_and(|(_, k)| *k == kind))
+                    .filter(|c| c.mode == mode && group_of.get(c.scenario.as_str()) == Some(&kind))
                     .map(|c| c.scenario.as_str())
                     .collect();
                 let missing: Vec<String> = run
@@ -281,53 +308,48 @@ impl Decision {
             }
         }
 
-        let missing_anywhere: BTreeSet<&str> =
-            unavailable.iter().flat_map(|u| u.scenarios.iter().map(String::as_str)).collect();
-        let fallbacks = r
-            .groups
-            .iter()
-            .flat_map(|g| g.comparisons.iter().map(move |c| (g, c)))
-            .filter(|(_, c)| {
-                missing_anywhere.contains(c.baseline.as_str()) && !missing_anywhere.contains(c.candidate.as_str())
-            })
-            .filter_map(|(g, c)| {
-                let es: Vec<Estimate> = a
-                    .comparisons
-                    .iter()
-                    .filter(|x| x.group == g.name && x.label == c.label && x.mode == Mode::Unlimited)
-                    .map(|x| x.ratio)
-                    .collect();
-                Some(Fallback { label: c.label.clone(), ratios: aggregate(&es)? })
-            })
-            .collect();
-
-        let declared: BTreeMap<&str, (Channel, Layer)> = r
-            .groups
-            .iter()
-            .flat_map(|g| &g.scenarios)
-            .filter_map(|s| Some((s.name.as_str(), (s.channel?, s.layer?))))
-            .collect();
-        let mut channel_costs = Vec::new();
-        for (bi, b) in bands.iter().enumerate() {
-            for &mode in &modes {
-                for channel in Channel::ALL {
-                    for layer in [Layer::CApi, Layer::Pyo3] {
-                        let es: Vec<Estimate> = a
-                            .mode_ratios
-                            .iter()
-                            .filter(|x| x.mode == mode && b.interpreters.contains(&x.interpreter))
-                            .filter(|x| declared.get(x.scenario.as_str()) == Some(&(channel, layer)))
-                            .map(|x| x.ratio)
-                            .collect();
-                        if let Some(ratios) = aggregate(&es) {
-                            channel_costs.push(ChannelCost { channel, layer, mode, band: bi, ratios });
-                        }
-                    }
-                }
+        // One line per (mode, band, task, pair of paths) where the mode cannot take the unlimited path.
+        let mut pairs: BTreeMap<(Mode, usize, &str, &str, &str), Vec<Estimate>> = BTreeMap::new();
+        for x in attribution.iter().filter(|x| x.stable_path != x.unlimited_path) {
+            if let Some(bi) = band_of(&x.interpreter) {
+                pairs.entry((x.mode, bi, &x.task, &x.stable_path, &x.unlimited_path)).or_default().push(x.forced);
             }
         }
+        let fallbacks = pairs
+            .into_iter()
+            .filter_map(|((mode, band, task, stable, unlimited), es)| {
+                Some(Fallback {
+                    mode,
+                    band,
+                    task: task.to_string(),
+                    stable_path: stable.to_string(),
+                    unlimited_path: unlimited.to_string(),
+                    ratios: aggregate(&es)?,
+                })
+            })
+            .collect();
 
-        Decision { bands, costs, group_costs, channel_costs, recoveries, unavailable, fallbacks }
+        Decision {
+            bands,
+            channel_costs,
+            splits,
+            attribution,
+            floor_changes,
+            unavailable,
+            fallbacks,
+            noise_floor: a.noise.spread,
+        }
+    }
+
+    /// What a PyO3 user of `channel` pays in `mode` on band `band`: the PyO3 layer's pooled ratio
+    /// where the channel has PyO3 scenarios, else the C API layer's.
+    pub fn user_cost(&self, channel: Channel, mode: Mode, band: usize) -> Option<&Aggregate> {
+        let find = |layer| {
+            self.channel_costs
+                .iter()
+                .find(|c| c.channel == channel && c.mode == mode && c.band == band && c.layer == layer)
+        };
+        find(Layer::Pyo3).or_else(|| find(Layer::CApi)).map(|c| &c.ratios)
     }
 }
 
@@ -359,26 +381,37 @@ mod tests {
     }
 
     #[test]
-    fn costs_recoveries_and_gaps_match_the_known_fixture() {
+    fn channel_costs_splits_floor_changes_and_fallbacks_match_the_known_fixture() {
         let d = decision();
-        let cost = |mode: &str, band: usize, kind: Kind| {
-            d.costs.iter().find(|c| c.mode.name() == mode && c.band == band && c.kind == kind).unwrap().ratios.clone()
+        let cost = |mode: &str, band: usize, channel: Channel| {
+            d.channel_costs
+                .iter()
+                .find(|c| c.mode.name() == mode && c.band == band && c.channel == channel)
+                .unwrap()
+                .ratios
+                .clone()
         };
-        // abi3-py38 costs 1.5x on the chatty path on both interpreters, measurably.
+        // abi3-py38 costs 1.5x on item access on both interpreters, measurably; compute does not differ.
         for band in [0, 1] {
-            let c = cost("abi3-py38", band, Kind::Chatty);
+            let c = cost("abi3-py38", band, Channel::ItemAccess);
             assert!((c.median.point - 1.5).abs() < 0.03 && c.measurable() && c.slower == 1, "{c:?}");
         }
-        let k = cost("abi3-py38", 1, Kind::Compute);
+        let k = cost("abi3-py38", 1, Channel::Compute);
         assert!(!k.measurable() && k.bound < 0.05, "{k:?}");
-        // Floor 3.12 on 3.12: 1.5x -> 1.1x recovers 80 % of the excess.
-        let rec = &d.recoveries[0];
-        assert_eq!((rec.from.name(), rec.to.name(), rec.band), ("abi3-py38".into(), "abi3-py312".into(), 1));
-        assert!((rec.recovered.unwrap() - 0.8).abs() < 0.07, "{rec:?}");
-        assert_eq!(d.recoveries.len(), 1, "abi3-py312 does not run on 3.8");
+        // Forced: the GetItem path in abi3-py38 (15 ns) over the macro in unlimited (8 ns).
+        let split = d.splits.iter().find(|s| s.mode.name() == "abi3-py38" && s.band == 0).unwrap();
+        assert!((split.forced.median.point - 15.0 / 8.0).abs() < 0.05 && split.varargs, "{split:?}");
+        assert!(split.pyo3.is_none(), "the fixture has no PyO3 path");
+        // Raising the floor to 3.12 on 3.12 takes item access from 1.5x to 1.1x: a gain, not a loss.
+        let ch = d.floor_changes.iter().find(|c| c.band == 1 && c.channel == Channel::ItemAccess).unwrap();
+        assert_eq!((ch.from.name(), ch.to.name(), ch.is_loss()), ("abi3-py38".into(), "abi3-py312".into(), false));
         let u = d.unavailable.iter().find(|u| u.mode.name() == "abi3-py38").unwrap();
         assert_eq!((u.scenarios.clone(), u.of, u.kind), (vec!["list_macro".to_string()], 2, Kind::Chatty));
-        assert_eq!(d.fallbacks.len(), 1);
-        assert!((d.fallbacks[0].ratios.median.point - 1.25).abs() < 0.03, "{:?}", d.fallbacks);
+        // Each fallback sets the path the mode takes, timed in it, against the unlimited path.
+        assert_eq!(d.fallbacks.len(), 3, "{:?}", d.fallbacks);
+        let f = d.fallbacks.iter().find(|f| f.mode.name() == "abi3-py312").unwrap();
+        assert_eq!((f.stable_path.as_str(), f.unlimited_path.as_str()), ("list_get", "list_macro"));
+        assert!((f.ratios.median.point - 22.0 / 16.0).abs() < 0.05, "{f:?}");
+        assert!(d.fallbacks.iter().all(|f| f.stable_path != f.unlimited_path));
     }
 }

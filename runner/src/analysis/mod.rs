@@ -3,6 +3,7 @@
 //! runs, the A/A test, and the report's reading of the matrix. Nothing here prints or writes.
 
 pub mod aa;
+pub mod attribution;
 pub mod caveats;
 pub mod cells;
 pub mod compat;
@@ -10,6 +11,8 @@ pub mod controls;
 pub mod decision;
 pub mod floors;
 pub mod gate;
+pub mod pairing;
+pub mod plan;
 pub mod provenance;
 pub mod reproduce;
 pub mod stats;

@@ -67,16 +67,25 @@ pub fn summarize(xs: &[f64], seed: u64) -> Summary {
 /// process and round), grouped by layout and, within each, by process for `median_ci_nested`.
 /// Layouts pair by rank, not number: an A/A test across layouts compares variant 1 with 2.
 pub fn paired_ratios(a: &[(At, f64)], b: &[(At, f64)]) -> Vec<Vec<Vec<f64>>> {
+    paired_quotients(&[b], &[a])
+}
+
+/// As `paired_ratios`, for the product of the `num` sides over the product of the `den` sides
+/// (a ratio of two ratios, for one): one value per position that every side has.
+pub fn paired_quotients(num: &[&[(At, f64)]], den: &[&[(At, f64)]]) -> Vec<Vec<Vec<f64>>> {
     let ranked = |side: &[(At, f64)]| -> BTreeMap<At, f64> {
         let layouts: BTreeSet<u32> = side.iter().map(|(k, _)| k.layout).collect();
         let rank = |l: u32| layouts.iter().position(|x| *x == l).unwrap_or_default() as u32;
         side.iter().map(|(k, v)| (At { layout: rank(k.layout), ..*k }, *v)).collect()
     };
-    let a = ranked(a);
+    let (num, den): (Vec<_>, Vec<_>) =
+        (num.iter().map(|s| ranked(s)).collect(), den.iter().map(|s| ranked(s)).collect());
+    let Some(first) = num.first().or(den.first()) else { return Vec::new() };
     let mut grouped: BTreeMap<u32, BTreeMap<usize, Vec<f64>>> = BTreeMap::new();
-    for (k, vb) in ranked(b) {
-        if let Some(va) = a.get(&k) {
-            grouped.entry(k.layout).or_default().entry(k.process).or_default().push(vb / va);
+    for k in first.keys() {
+        let product = |sides: &[BTreeMap<At, f64>]| sides.iter().map(|m| m.get(k).copied()).product::<Option<f64>>();
+        if let (Some(n), Some(d)) = (product(&num), product(&den)) {
+            grouped.entry(k.layout).or_default().entry(k.process).or_default().push(n / d);
         }
     }
     grouped.into_values().map(|by_process| by_process.into_values().collect()).collect()
@@ -116,10 +125,22 @@ pub fn median_ci_nested(layouts: &[Vec<Vec<f64>>], seed: u64) -> Estimate {
 
 /// `median(b) / median(a)` for values not taken in pairs; the interval resamples each side.
 pub fn unpaired_ratio(a: &[f64], b: &[f64], seed: u64) -> Estimate {
-    let point = median(b) / median(a);
-    let mut rng = fastrand::Rng::with_seed(seed);
-    let mut resample = |xs: &[f64]| median(&(0..xs.len()).map(|_| xs[rng.usize(..xs.len())]).collect::<Vec<_>>());
-    let mut ratios: Vec<f64> = (0..RESAMPLES).map(|_| resample(b) / resample(a)).collect();
+    unpaired_quotient(&[b], &[a], seed)
+}
+
+/// The product of the `num` sides' medians over the product of the `den` sides' medians, for
+/// values not taken in pairs; the interval resamples every side on its own.
+pub fn unpaired_quotient(num: &[&[f64]], den: &[&[f64]], seed: u64) -> Estimate {
+    let of = |m: &dyn Fn(&[f64]) -> f64| {
+        num.iter().map(|x| m(x)).product::<f64>() / den.iter().map(|x| m(x)).product::<f64>()
+    };
+    let point = of(&median);
+    let rng = std::cell::RefCell::new(fastrand::Rng::with_seed(seed));
+    let resample = |xs: &[f64]| {
+        let mut rng = rng.borrow_mut();
+        median(&(0..xs.len()).map(|_| xs[rng.usize(..xs.len())]).collect::<Vec<_>>())
+    };
+    let mut ratios: Vec<f64> = (0..RESAMPLES).map(|_| of(&resample)).collect();
     ratios.sort_by(f64::total_cmp);
     Estimate { point, low: quantile_sorted(&ratios, 0.025), high: quantile_sorted(&ratios, 0.975) }
 }

@@ -64,8 +64,12 @@ fn cells() -> Vec<Value> {
 }
 
 fn scenario(name: &str, group: &str) -> Value {
+    let (channel, layer, task) = match group {
+        "compute" => ("compute", "pyo3", None),
+        _ => ("item-access", "c-api", Some("sum a list")),
+    };
     json!({"name": name, "group": group, "description": format!("{name} described"), "function": "f",
-           "setup": "", "stmt": "f()", "n": 1})
+           "setup": "", "stmt": "f()", "n": 1, "channel": channel, "layer": layer, "task": task})
 }
 
 pub fn results() -> Results {
@@ -108,4 +112,23 @@ pub fn decision() -> Decision {
 
 pub fn est(point: f64, low: f64, high: f64) -> Estimate {
     Estimate { point, low, high }
+}
+
+/// `results()` with a PyO3 path for the list task (whose C API paths are `list_macro` and
+/// `list_get`): `list_pyo3`, timed on 3.8 only: 12 ns unlimited, 30 ns abi3-py38),
+/// in a run that interleaves the scenarios of a group.
+pub fn attribution_results() -> Results {
+    let mut v = serde_json::to_value(results()).expect("results serialize");
+    v["run"]["sampling"]["paired_scenarios"] = json!(true);
+    let mut pyo3 = scenario("list_pyo3", "containers");
+    pyo3["layer"] = json!("pyo3");
+    v["groups"][0]["scenarios"].as_array_mut().expect("scenarios").push(pyo3);
+    for (k, (mode, ns)) in [("unlimited", 12.0), ("abi3-py38", 30.0)].into_iter().enumerate() {
+        v["cells"].as_array_mut().expect("cells").push(json!({
+            "interpreter": "3.8.18", "mode": mode, "scenario": "list_pyo3", "n": 1, "status": "ok",
+            "processes": [{"process": 0, "loops": 1, "overhead_per_loop_s": 0.0, "warmups_s": [],
+                           "values_s": values(ns, k)}]
+        }));
+    }
+    serde_json::from_value(v).expect("the fixture matches the results schema")
 }

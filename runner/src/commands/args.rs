@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use clap::builder::{PossibleValuesParser, TypedValueParser};
 use clap::Args;
 
+use crate::analysis::plan::{Goal, Workload, PROFILES};
 use crate::export::formats::ExportFormat;
 use crate::model::mode::Mode;
 use crate::model::sampling::{Level, Measure, Sampling};
@@ -197,4 +198,41 @@ pub(super) fn parse_percent(s: &str) -> Result<f64, String> {
         Ok(p) if p.is_finite() && p >= 0.0 => Ok(p / 100.0),
         _ => Err(format!("'{s}' is not a percentage (a number >= 0, e.g. 5 or 0.5%)")),
     }
+}
+
+/// What the wheel plan decides against, set before looking at the numbers.
+#[derive(Args, Debug, Clone)]
+pub struct GoalArgs {
+    /// The kind of crate to plan wheels for: a profile (balanced, chatty-args, list-heavy,
+    /// callbacks, strings, compute; see `--help`) or weights per cost channel, e.g.
+    /// `call-out=2,item-access=1` (channels: calling-convention, call-out, item-access, refcount,
+    /// header-read, string-buffer, compute).
+    #[arg(long, value_name = "PROFILE|WEIGHTS", default_value = "balanced", value_parser = Workload::parse,
+          long_help = workload_help())]
+    pub workload: Workload,
+    /// The cost you accept for one wheel that serves many Pythons, in percent: a stable-ABI floor
+    /// serves an interpreter only where the upper bound of its cost for the workload stays within it.
+    #[arg(long, value_name = "PERCENT", default_value = "5", value_parser = parse_percent)]
+    pub threshold: f64,
+}
+
+impl GoalArgs {
+    pub fn goal(&self) -> Goal {
+        Goal { workload: self.workload.clone(), threshold: self.threshold }
+    }
+}
+
+fn workload_help() -> String {
+    let profiles: Vec<String> = PROFILES
+        .iter()
+        .map(|(name, what, w)| {
+            let weights: Vec<String> = w.iter().map(|(c, x)| format!("{}={x}", c.key())).collect();
+            format!("  {name}: {what} ({})", weights.join(","))
+        })
+        .collect();
+    format!(
+        "The kind of crate to plan wheels for: a profile, or weights per cost channel \
+         (`call-out=2,item-access=1`; the weights are normalised). Profiles:\n{}",
+        profiles.join("\n")
+    )
 }

@@ -14,8 +14,8 @@ use crate::model::sampling::Measure;
 use crate::model::shard::Shard;
 
 use super::args::{
-    default_jobs, export_parser, measure_parser, parse_percent, parse_seconds, parse_shard, LevelArgs, SelectArgs,
-    StyleArgs,
+    default_jobs, export_parser, measure_parser, parse_percent, parse_seconds, parse_shard, GoalArgs, LevelArgs,
+    SelectArgs, StyleArgs,
 };
 use super::calibrate::CalibrateArgs;
 use super::export::ExportArgs;
@@ -246,6 +246,8 @@ pub struct CompareArgs {
     pub save_baseline: Option<String>,
     #[command(flatten)]
     pub gate: GateArgs,
+    #[command(flatten)]
+    pub goal: GoalArgs,
     #[command(flatten)]
     pub style: StyleArgs,
 }

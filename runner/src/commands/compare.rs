@@ -12,10 +12,12 @@ use anyhow::{bail, Context, Result};
 use crate::analysis::cells::{analyse, Analysis};
 use crate::analysis::compat;
 use crate::analysis::floors;
+use crate::analysis::plan::Goal;
 use crate::commands::check::gate_and_record;
 use crate::commands::cli::CompareArgs;
 use crate::commands::interrupt;
 use crate::commands::progress::{build_with_progress, Progress};
+use crate::commands::report::print_answer;
 use crate::commands::show::print_tables;
 use crate::commands::{export, system};
 use crate::export::format::pinning;
@@ -104,6 +106,7 @@ pub fn run(args: &CompareArgs) -> Result<i32> {
 
     let a = analyse(&res);
     print_tables(&res, &a, args.style.ascii);
+    print_answer(&res, &a, &args.goal.goal());
     let path = store.path.clone();
     if let Some(lost) = store.rescue(&res) {
         // The tables are out and the data is safe elsewhere, or said lost: nothing else may
@@ -119,7 +122,7 @@ pub fn run(args: &CompareArgs) -> Result<i32> {
     );
     // The results are safe and the gate still to come: a report or export that fails is a warning.
     if !args.no_report {
-        match write_report(&res, &a, &path, &args.out) {
+        match write_report(&res, &a, &path, &args.out, &args.goal.goal()) {
             Ok(html) => eprintln!("report: {}", html.display()),
             Err(e) => eprintln!("warning: the report failed (results are saved in {}): {e:#}", path.display()),
         }
@@ -360,7 +363,7 @@ impl Store {
 
 /// The run's report beside its results, with the newest `abibench matrix` of `out` as its
 /// matrix section if one was run (a matrix file that cannot be read is skipped, said so).
-fn write_report(res: &Results, a: &Analysis, path: &Path, out: &Path) -> Result<PathBuf> {
+fn write_report(res: &Results, a: &Analysis, path: &Path, out: &Path, goal: &Goal) -> Result<PathBuf> {
     let matrix = compat::newest(out).and_then(|m| match compat::read(&m) {
         Ok(m) => Some(m),
         Err(e) => {
@@ -368,5 +371,5 @@ fn write_report(res: &Results, a: &Analysis, path: &Path, out: &Path) -> Result<
             None
         }
     });
-    report::write(res, a, path, &report::default_dir(path), matrix.as_ref())
+    report::write(res, a, path, &report::default_dir(path), matrix.as_ref(), goal)
 }

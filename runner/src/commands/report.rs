@@ -7,9 +7,15 @@ use anyhow::Result;
 use clap::Args;
 
 use crate::analysis::cells::analyse;
+use crate::analysis::cells::Analysis;
 use crate::analysis::compat;
+use crate::analysis::decision::Decision;
+use crate::analysis::plan::{plan, Goal};
+use crate::commands::args::GoalArgs;
 use crate::commands::{read_results, results_file};
+use crate::export::answer;
 use crate::export::report;
+use crate::model::results::Results;
 
 #[derive(Args, Debug)]
 pub struct ReportArgs {
@@ -23,6 +29,8 @@ pub struct ReportArgs {
     /// matrix-<run id>.json beside the results file, if any).
     #[arg(long, value_name = "FILE")]
     pub matrix: Option<PathBuf>,
+    #[command(flatten)]
+    pub goal: GoalArgs,
 }
 
 pub fn run(args: &ReportArgs) -> Result<()> {
@@ -34,7 +42,17 @@ pub fn run(args: &ReportArgs) -> Result<()> {
     let r = read_results(&file)?;
     let a = analyse(&r);
     let out = args.out.clone().unwrap_or_else(|| report::default_dir(&file));
-    let html = report::write(&r, &a, &file, &out, matrix.as_ref())?;
+    let html = report::write(&r, &a, &file, &out, matrix.as_ref(), &args.goal.goal())?;
+    print_answer(&r, &a, &args.goal.goal());
     eprintln!("report: {} (and report.md, plots/) in {:.1} s", html.display(), start.elapsed().as_secs_f64());
     Ok(())
+}
+
+/// The answer and the wheel plan, at the end of `compare` and `report`.
+pub fn print_answer(r: &Results, a: &Analysis, goal: &Goal) {
+    let d = Decision::compute(r, a);
+    println!();
+    for l in answer::terminal_lines(r, &d, &plan(r, &d, goal)) {
+        println!("{l}");
+    }
 }

@@ -3,6 +3,7 @@
 
 use std::fmt::Write;
 
+use crate::export::answer;
 use crate::export::page::{path_url, Exporter, Report};
 use crate::export::summary::{self, controls_line, layout_line, native_table, run_line, QUESTION};
 
@@ -62,16 +63,39 @@ impl Exporter for Markdown {
             escape(&rep.results_link),
             path_url(&rep.results_link)
         );
-        let _ = writeln!(out, "## Decision summary\n");
+        let _ = writeln!(out, "## The answer\n");
+        for l in answer::channel_lines(&rep.decision) {
+            let _ = writeln!(out, "- {}", escape(&l));
+        }
+        out.push('\n');
+        table(
+            &mut out,
+            "What each kind of call costs under each floor (what a PyO3 user pays: median over interpreters [their range]; (parentheses): not measurable on any)",
+            answer::headline(&rep.decision),
+        );
+        let plan = answer::plan_lines(r, &rep.decision, &rep.plan);
+        let _ = writeln!(out, "### {}\n", escape(&plan[0]));
+        for l in &plan[1..] {
+            let _ = writeln!(out, "{}", escape(l));
+        }
+        let _ = writeln!(
+            out,
+            "\n<details><summary>CI matrix for this plan (maturin-action)</summary>\n\n```yaml\n{}```\n\n</details>\n",
+            answer::ci_snippet(r, &rep.decision, &rep.plan)
+        );
+        let _ = writeln!(out, "## The evidence\n");
         let _ = writeln!(
             out,
             "Ratios are stable-ABI {q} over unlimited {q}; a difference is stated only where the 95 % \
-             interval excludes 1.0. Pooled figures: median of the per-scenario ratios, its interval the median \
-             of their bounds.\n",
+             interval excludes 1.0 and the noise floor. Pooled figures (never across cost channels or layers): median \
+             of the per-scenario ratios, its interval the median of their bounds.\n",
             q = rep.results.run.sampling.measure.quantity()
         );
         let _ = writeln!(out, "{}\n", escape(&controls_line(rep.analysis)));
         let _ = writeln!(out, "{}\n", escape(&layout_line(r)));
+        for (band, header, rows) in summary::split_tables(&rep.decision) {
+            table(&mut out, &format!("Where the cost comes from on {band} (ABI: forced by the stable ABI; PyO3: added by PyO3 over the cheapest stable path; ᵛ: includes METH_VARARGS)"), (header, rows));
+        }
         for (title, lines) in summary::summary(&rep.decision) {
             let _ = writeln!(out, "### {title}\n");
             for l in lines {
@@ -79,7 +103,6 @@ impl Exporter for Markdown {
             }
             out.push('\n');
         }
-        table(&mut out, "By group", summary::group_table(&rep.decision, r));
         for (band, header, rows) in summary::channel_tables(&rep.decision) {
             table(&mut out, &format!("By cost channel on {band} (median ratio, range, n ratios)"), (header, rows));
         }
@@ -108,6 +131,7 @@ mod tests {
     use crate::analysis::caveats::run_caveats;
     use crate::analysis::cells::analyse;
     use crate::analysis::decision::Decision;
+    use crate::analysis::plan::{plan, Goal};
     use crate::analysis::testdata;
 
     #[test]
@@ -120,10 +144,12 @@ mod tests {
         let mut r = testdata::results();
         r.groups[0].title = "Containers | <b>".into();
         let a = analyse(&r);
+        let d = Decision::compute(&r, &a);
         let rep = Report {
             results: &r,
             analysis: &a,
-            decision: Decision::compute(&r, &a),
+            plan: plan(&r, &d, &Goal::default()),
+            decision: d,
             caveats: run_caveats(&r, &a),
             plots: Vec::new(),
             matrix: None,
@@ -131,8 +157,10 @@ mod tests {
         };
         let md = Markdown.render(&rep);
         assert!(md.contains("[../run 1.json](../run%201.json)"), "{md}");
-        assert!(md.contains("abi3-py38 on 3.8: costs 1.5"), "{md}");
-        assert!(md.contains("| Containers \\| &lt;b&gt; | chatty | abi3-py38 | 1.5"), "{md}");
+        assert!(md.contains("- Item access: abi3-py38 +47 % to +52 %, abi3-py312 +9 %."), "{md}");
+        assert!(md.contains("| item access | +49 % "), "{md}");
+        assert!(md.contains("Wheel plan for the balanced (calling convention in 20 %"), "{md}");
+        assert!(md.find("## The answer") < md.find("## The evidence"), "{md}");
         assert!(md.contains("matrix was not run"));
     }
 }

@@ -5,6 +5,7 @@
 //! imports them back.
 
 pub mod agreement;
+pub mod answer;
 pub mod format;
 pub mod formats;
 pub mod html;

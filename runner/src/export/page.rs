@@ -4,6 +4,7 @@
 use crate::analysis::cells::Analysis;
 use crate::analysis::compat::CompatMatrix;
 use crate::analysis::decision::Decision;
+use crate::analysis::plan::WheelPlan;
 use crate::export::plots::Plot;
 use crate::model::results::Results;
 
@@ -12,6 +13,7 @@ pub struct Report<'a> {
     pub results: &'a Results,
     pub analysis: &'a Analysis,
     pub decision: Decision,
+    pub plan: WheelPlan,
     pub caveats: Vec<String>,
     pub plots: Vec<Plot>,
     pub matrix: Option<&'a CompatMatrix>,

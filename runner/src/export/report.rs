@@ -10,6 +10,7 @@ use crate::analysis::caveats::run_caveats;
 use crate::analysis::cells::Analysis;
 use crate::analysis::compat::CompatMatrix;
 use crate::analysis::decision::Decision;
+use crate::analysis::plan::{plan, Goal};
 use crate::export::html::Html;
 use crate::export::markdown::Markdown;
 use crate::export::page::{Exporter, Report};
@@ -48,6 +49,7 @@ pub fn write(
     results_file: &Path,
     out: &Path,
     matrix: Option<&CompatMatrix>,
+    goal: &Goal,
 ) -> Result<PathBuf> {
     // Rewriting a run's own report is fine; another run's is not replaced silently.
     let md = out.join(Markdown.file_name());
@@ -58,10 +60,12 @@ pub fn write(
     std::fs::create_dir_all(&plot_dir).with_context(|| format!("cannot create {}", plot_dir.display()))?;
     let figures = plots::figures(r, matrix);
     let plots = figures.par_iter().map(|f| f.write(r, a, &plot_dir)).collect::<Result<Vec<_>>>()?;
+    let decision = Decision::compute(r, a);
     let report = Report {
         results: r,
         analysis: a,
-        decision: Decision::compute(r, a),
+        plan: plan(r, &decision, goal),
+        decision,
         caveats: run_caveats(r, a),
         plots,
         matrix,

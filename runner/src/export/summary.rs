@@ -1,55 +1,42 @@
-//! The decision in words: the summary's sentences, the by-group and native-floor tables, and the
+//! The decision in words: the evidence's sentences, the channel and attribution tables, and the
 //! lines both page formats open with. Every number comes from `analysis`; only the phrasing is here.
 
+use std::collections::BTreeMap;
+
 use crate::analysis::cells::Analysis;
-use crate::analysis::decision::{ordered_interpreters, stable_modes, Aggregate, ChannelCost, Decision};
+use crate::analysis::decision::{ordered_interpreters, Aggregate, ChannelCost, Decision};
 use crate::export::format::format_value;
+use crate::model::estimate::Estimate;
 use crate::model::mode::Mode;
 use crate::model::results::Results;
 use crate::model::sampling::Measure;
 use crate::model::scenario::{Channel, Kind, Layer};
 
-/// The summary's sentences, section by section. Each number is a field of the decision.
+/// The evidence's sentences, section by section. Each number is a field of the decision.
 pub fn summary(d: &Decision) -> Vec<(&'static str, Vec<String>)> {
     let band = |i: usize| d.bands[i].label.as_str();
-    let kind_lines = |kind: Kind, phrase: &dyn Fn(&Aggregate) -> String| -> Vec<String> {
-        d.costs
-            .iter()
-            .filter(|c| c.kind == kind)
-            .map(|c| format!("{} on {}: {}", c.mode, band(c.band), phrase(&c.ratios)))
-            .collect()
-    };
-    let mut sections = vec![
-        ("Chatty calls (per-call overhead dominates)", kind_lines(Kind::Chatty, &cost_phrase)),
-        ("Compute-bound calls", kind_lines(Kind::Compute, &compute_phrase)),
-    ];
     let floors = d
-        .recoveries
+        .floor_changes
         .iter()
         .map(|x| {
-            let head = format!("Raising the floor from {} to {} on {}", x.from, x.to, band(x.band));
-            let (f, t) = (&x.from_ratios, &x.to_ratios);
-            match x.recovered {
-                Some(z) => format!(
-                    "{head} recovers {:.0} % of the chatty excess (median {:.2}× → {:.2}× over the same {} ratios){}.",
-                    100.0 * z,
-                    f.median.point,
-                    t.median.point,
-                    f.count,
-                    if t.measurable() {
-                        String::new()
-                    } else {
-                        format!("; {} itself: no difference measurable (interval includes 1.0)", x.to)
-                    }
-                ),
-                None => format!(
-                    "{head}: nothing measurable to recover ({}'s chatty median {:.2}×, interval {:.2}–{:.2}× includes 1.0).",
-                    x.from, f.median.point, f.median.low, f.median.high
-                ),
-            }
+            let (f, t) = (&x.from_ratios.median, &x.to_ratios.median);
+            format!(
+                "On {}, {} ({}): {} → {} {} {:.2}× → {:.2}× (intervals {:.2}–{:.2}× and {:.2}–{:.2}×).",
+                band(x.band),
+                x.channel.label(),
+                x.layer.label(),
+                x.from,
+                x.to,
+                if x.is_loss() { "loses:" } else { "gains:" },
+                f.point,
+                t.point,
+                f.low,
+                f.high,
+                t.low,
+                t.high
+            )
         })
         .collect();
-    sections.push(("Raising the floor", floors));
     let mut missing: Vec<String> = d
         .unavailable
         .iter()
@@ -64,16 +51,15 @@ pub fn summary(d: &Decision) -> Vec<(&'static str, Vec<String>)> {
             )
         })
         .collect();
-    missing.extend(d.fallbacks.iter().map(|f| {
-        format!(
-            "Fallback for a missing path, measured within unlimited builds, {}: {}",
-            f.label,
-            cost_phrase(&f.ratios)
-        )
-    }));
-    sections.push(("Paths the stable ABI cannot express", missing));
+    missing.extend(fallback_lines(d));
+    let mut sections = vec![
+        ("Compute-bound calls", compute_lines(d)),
+        ("Raising the floor: gains and losses", floors),
+        ("Paths the stable ABI cannot express, and the path taken instead", missing),
+        ("Findings: where PyO3 takes a slower path than the stable ABI offers", findings(d)),
+    ];
     sections.retain(|(_, lines)| !lines.is_empty());
-    if d.costs.is_empty() {
+    if d.channel_costs.is_empty() {
         sections.insert(
             0,
             ("Nothing to compare", vec!["No stable-ABI mode has a ratio to unlimited in this run.".to_string()]),
@@ -82,30 +68,171 @@ pub fn summary(d: &Decision) -> Vec<(&'static str, Vec<String>)> {
     sections
 }
 
-/// The by-group table: a header, then a row per (group, stable-ABI mode) with a cell per band.
-/// A cell reads `1.45×` when the median's interval excludes 1.0, `(1.02×)` when it does not.
-pub fn group_table(d: &Decision, r: &Results) -> (Vec<String>, Vec<Vec<String>>) {
-    let mut header = vec!["group".to_string(), "kind".to_string(), "mode".to_string()];
-    header.extend(d.bands.iter().map(|b| b.label.clone()));
-    let mut rows = Vec::new();
-    for g in &r.groups {
-        for mode in stable_modes(r) {
-            let cells: Vec<String> = (0..d.bands.len())
-                .map(|bi| {
-                    d.group_costs
-                        .iter()
-                        .find(|c| c.mode == mode && c.band == bi && c.group.as_deref() == Some(&g.name))
-                        .map_or("—".into(), |c| short(&c.ratios))
-                })
+/// One line per stable-ABI mode: how far its compute-bound ratios lie from 1.0 on every band.
+fn compute_lines(d: &Decision) -> Vec<String> {
+    let mut by_mode: BTreeMap<Mode, Vec<&ChannelCost>> = BTreeMap::new();
+    for c in d.channel_costs.iter().filter(|c| c.channel == Channel::Compute) {
+        by_mode.entry(c.mode).or_default().push(c);
+    }
+    by_mode
+        .into_iter()
+        .map(|(mode, costs)| {
+            let count: usize = costs.iter().map(|c| c.ratios.count).sum();
+            let bound = costs.iter().map(|c| c.ratios.bound).fold(0.0, f64::max);
+            let measurable: Vec<String> = costs
+                .iter()
+                .filter(|c| c.ratios.measurable())
+                .map(|c| format!("{} {:.2}×", d.bands[c.band].label, c.ratios.median.point))
                 .collect();
-            if cells.iter().any(|c| c != "—") {
-                let mut row = vec![g.title.clone(), kind_name(g.kind).to_string(), mode.name()];
-                row.extend(cells);
-                rows.push(row);
-            }
+            format!(
+                "{mode}: every one of {count} compute-bound ratios lies within {:.1} % of unlimited; {}.",
+                100.0 * bound,
+                if measurable.is_empty() {
+                    "no band's median differs beyond the noise floor".to_string()
+                } else {
+                    format!("measurable on {}", measurable.join(", "))
+                }
+            )
+        })
+        .collect()
+}
+
+/// Estimates pooled per mode (over the mode's interpreters), kept where `keep` holds.
+fn per_mode(
+    d: &Decision,
+    by_mode: BTreeMap<Mode, Vec<Estimate>>,
+    keep: &dyn Fn(&Aggregate) -> bool,
+) -> Vec<(Mode, Aggregate)> {
+    by_mode
+        .into_iter()
+        .filter_map(|(m, es)| Some((m, Aggregate::of(&es)?.with_floor(d.noise_floor))))
+        .filter(|(_, a)| keep(a))
+        .collect()
+}
+
+/// `1.33×` or `1.20–1.45×`: the range of the pooled medians.
+fn medians(xs: &[(Mode, Aggregate)]) -> String {
+    let lo = xs.iter().map(|(_, a)| a.median.point).fold(f64::INFINITY, f64::min);
+    let hi = xs.iter().map(|(_, a)| a.median.point).fold(0.0, f64::max);
+    if hi - lo < 0.005 {
+        format!("{lo:.2}×")
+    } else {
+        format!("{lo:.2}–{hi:.2}×")
+    }
+}
+
+fn mode_names(xs: &[(Mode, Aggregate)]) -> String {
+    xs.iter().map(|(m, _)| m.name()).collect::<Vec<_>>().join(", ")
+}
+
+/// PyO3 paths that cost measurably more than the cheapest path the same build can express, by
+/// more than they do in unlimited builds: one line per (PyO3 path, stable path), with the modes
+/// where it shows and the range of the per-mode medians.
+pub fn findings(d: &Decision) -> Vec<String> {
+    type Pooled<'a> =
+        BTreeMap<(&'a str, &'a str, &'a str), (BTreeMap<Mode, Vec<Estimate>>, BTreeMap<Mode, Vec<Estimate>>)>;
+    let mut pooled: Pooled = BTreeMap::new();
+    for x in &d.attribution {
+        for p in &x.pyo3 {
+            let e = pooled.entry((x.task.as_str(), p.scenario.as_str(), x.stable_path.as_str())).or_default();
+            e.0.entry(x.mode).or_default().push(p.over_stable);
+            e.1.entry(x.mode).or_default().push(p.share);
         }
     }
-    (header, rows)
+    let slower = |a: &Aggregate| a.measurable() && a.median.point > 1.0;
+    pooled
+        .into_iter()
+        .filter_map(|((task, pyo3, stable), (over, share))| {
+            let share = per_mode(d, share, &slower);
+            let over: Vec<(Mode, Aggregate)> =
+                per_mode(d, over, &slower).into_iter().filter(|(m, _)| share.iter().any(|(x, _)| x == m)).collect();
+            (!over.is_empty()).then(|| {
+                format!(
+                    "To {task}, PyO3's path ({pyo3}) costs {} the cheapest path the same build can express ({stable}) \
+                     in {}, where unlimited builds pay {} less for it: PyO3's share of the stable-ABI cost (medians per \
+                     mode over its interpreters; every one clears the noise floor).",
+                    medians(&over),
+                    mode_names(&over),
+                    medians(&share)
+                )
+            })
+        })
+        .collect()
+}
+
+/// One line per (task, path taken, unlimited path): the modes that cannot take the unlimited
+/// path, and what the path each takes (timed in it) costs over the unlimited path (timed in unlimited).
+fn fallback_lines(d: &Decision) -> Vec<String> {
+    let mut pooled: BTreeMap<(&str, &str, &str), BTreeMap<Mode, Vec<Estimate>>> = BTreeMap::new();
+    for x in d.attribution.iter().filter(|x| x.stable_path != x.unlimited_path) {
+        pooled
+            .entry((x.task.as_str(), x.stable_path.as_str(), x.unlimited_path.as_str()))
+            .or_default()
+            .entry(x.mode)
+            .or_default()
+            .push(x.forced);
+    }
+    pooled
+        .into_iter()
+        .map(|((task, stable, unlimited), by_mode)| {
+            let all = per_mode(d, by_mode, &|_| true);
+            let claimed: Vec<_> = all.iter().filter(|(_, a)| a.measurable()).cloned().collect();
+            format!(
+                "To {task}, {} take {stable} (timed in each) where unlimited takes {unlimited} (timed in unlimited): {}.",
+                mode_names(&all),
+                if claimed.is_empty() {
+                    format!("no difference beyond the noise floor (medians {})", medians(&all))
+                } else if claimed.len() == all.len() {
+                    medians(&claimed)
+                } else {
+                    format!("{} in {}; the rest within the noise floor", medians(&claimed), mode_names(&claimed))
+                }
+            )
+        })
+        .collect()
+}
+
+/// The attribution tables, one per band: a row per channel, a column per stable-ABI mode; a cell
+/// reads `ABI 1.08× · PyO3 1.20×`: what the stable ABI forces (cheapest stable path in this mode
+/// over the cheapest unlimited path) and what PyO3 adds over that stable path.
+pub fn split_tables(d: &Decision) -> Vec<(String, Vec<String>, Vec<Vec<String>>)> {
+    d.bands
+        .iter()
+        .enumerate()
+        .filter_map(|(bi, band)| {
+            let splits: Vec<_> = d.splits.iter().filter(|s| s.band == bi).collect();
+            let mut modes: Vec<Mode> = splits.iter().map(|s| s.mode).collect();
+            modes.sort();
+            modes.dedup();
+            let rows: Vec<Vec<String>> = Channel::ALL
+                .into_iter()
+                .filter(|c| splits.iter().any(|s| s.channel == *c))
+                .map(|channel| {
+                    let mut row = vec![channel.label().to_string()];
+                    row.extend(modes.iter().map(|&m| {
+                        splits.iter().find(|s| s.channel == channel && s.mode == m).map_or("—".into(), |s| {
+                            let pyo3 = s.pyo3.as_ref().map_or(String::new(), |p| format!(" · PyO3 {}", interval(p)));
+                            format!("ABI {}{}{pyo3}", interval(&s.forced), if s.varargs { "ᵛ" } else { "" })
+                        })
+                    }));
+                    row
+                })
+                .collect();
+            let mut header = vec!["channel".to_string()];
+            header.extend(modes.iter().map(|m| m.name()));
+            (!rows.is_empty()).then(|| (band.label.clone(), header, rows))
+        })
+        .collect()
+}
+
+/// `1.08× [1.05–1.10]`, in parentheses when the difference is not claimed.
+pub fn interval(a: &Aggregate) -> String {
+    let text = format!("{:.2}× [{:.2}–{:.2}]", a.median.point, a.median.low, a.median.high);
+    if a.measurable() {
+        text
+    } else {
+        format!("({text})")
+    }
 }
 
 /// `1.45× (1.02–2.91)` or, when no difference is measurable, `(1.02×) (0.95–1.10)`: the
@@ -120,52 +247,6 @@ pub fn kind_name(k: Kind) -> &'static str {
         Kind::Chatty => "chatty",
         Kind::Compute => "compute",
     }
-}
-
-/// `1.45× (median of 14 ratios, 95 % interval 1.30–1.60×, range 0.98–2.91×)`.
-fn ratio_phrase(a: &Aggregate, of: &str) -> String {
-    format!(
-        "{:.2}× (median of {} {of}, interval {:.2}–{:.2}×, range {:.2}–{:.2}×)",
-        a.median.point, a.count, a.median.low, a.median.high, a.min, a.max
-    )
-}
-
-fn counts(a: &Aggregate) -> String {
-    format!("{} of {} measurably slower, {} measurably faster", a.slower, a.count, a.faster)
-}
-
-fn cost_phrase(a: &Aggregate) -> String {
-    if a.measurable() {
-        let verb = if a.median.point > 1.0 { "costs" } else { "is faster at" };
-        format!("{verb} {}; {}.", ratio_phrase(a, "ratios"), counts(a))
-    } else if a.within_floor() {
-        format!(
-            "no difference beyond the noise floor (median {:.2}× of {} ratios, interval {:.2}–{:.2}×, which reaches into \
-             the ±{:.1} % that builds of identical code show in this run); {}.",
-            a.median.point,
-            a.count,
-            a.median.low,
-            a.median.high,
-            100.0 * a.floor,
-            counts(a)
-        )
-    } else {
-        format!(
-            "no difference measurable (interval {:.2}–{:.2}× includes 1.0; median {:.2}× of {} ratios, range {:.2}–{:.2}×); {}.",
-            a.median.low, a.median.high, a.median.point, a.count, a.min, a.max, counts(a)
-        )
-    }
-}
-
-fn compute_phrase(a: &Aggregate) -> String {
-    let diff = if a.measurable() {
-        format!("the median differs measurably: {}", ratio_phrase(a, "ratios"))
-    } else if a.within_floor() {
-        format!("no difference beyond the noise floor of ±{:.1} % (median {:.2}×)", 100.0 * a.floor, a.median.point)
-    } else {
-        format!("no difference measurable (median {:.2}×, interval includes 1.0)", a.median.point)
-    };
-    format!("within {:.1} % of unlimited (every interval of {} ratios); {diff}.", 100.0 * a.bound, a.count)
 }
 
 /// The channel tables, one per band: a row per (channel, layer) measured there, a column per
@@ -300,15 +381,37 @@ mod tests {
         let text: Vec<String> = summary(&decision()).into_iter().flat_map(|(_, l)| l).collect();
         let line =
             |needle: &str| text.iter().find(|l| l.contains(needle)).unwrap_or_else(|| panic!("{needle}: {text:#?}"));
-        assert!(line("abi3-py38 on 3.8: costs 1.5").contains("1 of 1 measurably slower"));
-        assert!(line("abi3-py38 on 3.12: within").contains("no difference measurable"));
-        assert!(line("to abi3-py312 on 3.12 recovers").contains("% of the chatty excess"));
+        assert!(line("abi3-py38: every one of 2 compute-bound").contains("no band's median differs"));
+        assert!(line("On 3.12, item access (C API): abi3-py38 → abi3-py312 gains: 1.47× → 1.09×").contains("intervals"));
         assert!(line("abi3-py38: 1 of 2 chatty paths").contains("list_macro"));
-        // A ratio whose interval straddles 1.0 is never called a cost.
-        let unclear = Aggregate::of(&[est(1.3, 0.9, 1.7)]).unwrap();
-        assert!(cost_phrase(&unclear).starts_with("no difference measurable"), "{}", cost_phrase(&unclear));
-        let faster = Aggregate::of(&[est(0.8, 0.75, 0.85)]).unwrap();
-        assert!(cost_phrase(&faster).starts_with("is faster at 0.80×"), "{}", cost_phrase(&faster));
+        assert_eq!(
+            line("To sum a list, abi3-py38, abi3-py312 take list_get"),
+            "To sum a list, abi3-py38, abi3-py312 take list_get (timed in each) where unlimited takes list_macro (timed in \
+             unlimited): 1.38–1.88×."
+        );
+        // A ratio whose interval straddles 1.0 is never claimed.
+        assert_eq!(interval(&Aggregate::of(&[est(1.3, 0.9, 1.7)]).unwrap()), "(1.30× [0.90–1.70])");
+        assert_eq!(interval(&Aggregate::of(&[est(0.8, 0.75, 0.85)]).unwrap()), "0.80× [0.75–0.85]");
+    }
+
+    #[test]
+    fn findings_name_the_pyo3_path_and_the_cheaper_stable_path() {
+        let r = testdata::attribution_results();
+        let d = Decision::compute(&r, &analyse(&r));
+        let f = findings(&d);
+        assert_eq!(f.len(), 1, "{f:?}");
+        assert!(
+            f[0].starts_with(
+                "To sum a list, PyO3's path (list_pyo3) costs 2.00× the cheapest path the same build can express \
+                 (list_get) in abi3-py38, where unlimited builds pay 1.36× less for it"
+            ),
+            "{f:?}"
+        );
+        let t = split_tables(&d);
+        assert_eq!(
+            t[0].2[0][1],
+            format!("ABI {}ᵛ · PyO3 {}", interval(&d.splits[0].forced), interval(d.splits[0].pyo3.as_ref().unwrap()))
+        );
     }
 
     #[test]

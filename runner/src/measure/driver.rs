@@ -152,6 +152,7 @@ pub fn measure(
                     .iter()
                     .map(|s| JobScenario {
                         name: &s.name,
+                        group: &s.group,
                         function: &s.function,
                         setup: &s.setup,
                         stmt: &s.stmt,

@@ -41,6 +41,8 @@ pub struct JobBuild<'a> {
 #[derive(Debug, Serialize)]
 pub struct JobScenario<'a> {
     pub name: &'a str,
+    /// Consecutive scenarios of one group are timed interleaved with each other.
+    pub group: &'a str,
     pub function: &'a str,
     pub setup: &'a str,
     pub stmt: &'a str,

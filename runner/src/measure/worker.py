@@ -2,15 +2,16 @@
 #
 # Reads one JSON job on stdin, loads every build it names (each its own copy of `bench_ext`),
 # and measures every scenario in every build, in one of two ways:
-# - wall time: all builds interleaved, one value per build per round in a shuffled order, so
-#   drift on a noisy machine hits every mode alike;
+# - wall time: all builds and the scenarios of one group interleaved, one value per (scenario,
+#   build) per round in a shuffled order, so drift on a noisy machine hits every mode and every
+#   path of a comparison alike, and both pair by round;
 # - instructions (under callgrind): each count is the difference between a region of 2L and one
 #   of L loop iterations, so setup and call overhead cancel exactly; L is derived from counted
 #   probe regions, not from time, so the whole sequence, and hence every count, is reproducible.
 # Writes JSON lines, each with the job's token, on the original stdout, which only events use:
 # fd 1 is pointed at stderr before any timed code runs, so what it prints does not reach, split or
-# forge an event (code that deliberately finds the descriptor and the token still could). An "at" line precedes every step so the runner can name the cell if this
-# process dies, and says how long a timed step should take so a hang is caught early.
+# forge an event (code that deliberately finds the descriptor and the token still could). An "at"
+# line precedes every step so the runner can name the cell if this process dies, and says how long a timed step should take so a hang is caught early.
 import gc
 import importlib.util
 import json
@@ -113,6 +114,27 @@ def failure():
     return head + "\n" + tail(traceback.format_exc())
 
 
+def prepare(sc, build, ext, skip):
+    """The scenario's timer in this build, or None after reporting why there is none."""
+    name = sc["name"]
+    if (name, build) in skip:
+        return None
+    if not hasattr(ext, sc["function"]):
+        reason = ext.NOT_AVAILABLE.get(sc["function"])
+        if reason is None:
+            emit(ev="cell", scenario=name, build=build, status="error",
+                 reason="bench_ext has no %r and does not list it in NOT_AVAILABLE" % sc["function"])
+        else:
+            emit(ev="cell", scenario=name, build=build, status="not_available", reason=reason)
+        return None
+    try:
+        return timeit.Timer(sc["stmt"], "f = ext.%s\n%s" % (sc["function"], sc["setup"]),
+                            globals={"ext": ext, "n": sc["n"]})
+    except BaseException:
+        emit(ev="cell", scenario=name, build=build, status="error", reason=failure())
+        return None
+
+
 def main():
     global TOKEN
     job = json.load(sys.stdin)
@@ -145,51 +167,53 @@ def main():
             values = [empty.timeit(loops) for _ in range(sampling["values"])]
         emit(ev="overhead", loops=loops, values=values)
 
+    # The scenarios of one group are timed interleaved with each other as well as across builds:
+    # each round times every (scenario, build) once, in a shuffled order, so the comparisons
+    # inside a build (vectorcall vs tp_call) are paired by round just as the modes are.
+    batches = []
     for sc in job["scenarios"]:
-        name = sc["name"]
-        timers = {}
-        for build, ext in builds:
-            if (name, build) in skip:
-                continue
-            if not hasattr(ext, sc["function"]):
-                reason = ext.NOT_AVAILABLE.get(sc["function"])
-                if reason is None:
-                    emit(ev="cell", scenario=name, build=build, status="error",
-                         reason="bench_ext has no %r and does not list it in NOT_AVAILABLE" % sc["function"])
-                else:
-                    emit(ev="cell", scenario=name, build=build, status="not_available", reason=reason)
-                continue
-            try:
-                timer = timeit.Timer(sc["stmt"], "f = ext.%s\n%s" % (sc["function"], sc["setup"]),
-                                     globals={"ext": ext, "n": sc["n"]})
-                if counter:
-                    emit(ev="at", scenario=name, build=build, phase="count")
-                    loops, values = counter.sample(timer, sampling["values"])
-                    emit(ev="cell", scenario=name, build=build, status="ok", loops=loops, warmups=[], values=values)
+        if batches and batches[-1][0]["group"] == sc["group"]:
+            batches[-1].append(sc)
+        else:
+            batches.append([sc])
+    for batch in batches:
+        timers = {}  # (scenario, build) -> [timer, loops, took, warmups, values]
+        for sc in batch:
+            for build, ext in builds:
+                timer = prepare(sc, build, ext, skip)
+                if timer is None:
                     continue
-                emit(ev="at", scenario=name, build=build, phase="loop sizing")
-                loops, took = size_loops(timer, sampling["min_time"])
-                emit(ev="at", scenario=name, build=build, phase="warmup", expect_s=took * sampling["warmups"])
-                warmups = [timer.timeit(loops) for _ in range(sampling["warmups"])]
-                timers[build] = (timer, loops, took, warmups, [])
-            # Whatever the timed code raises, SystemExit included, is its cell's error.
-            except BaseException:
-                emit(ev="cell", scenario=name, build=build, status="error", reason=failure())
+                name = sc["name"]
+                try:
+                    if counter:
+                        emit(ev="at", scenario=name, build=build, phase="count")
+                        loops, values = counter.sample(timer, sampling["values"])
+                        emit(ev="cell", scenario=name, build=build, status="ok", loops=loops, warmups=[],
+                             values=values)
+                        continue
+                    emit(ev="at", scenario=name, build=build, phase="loop sizing")
+                    loops, took = size_loops(timer, sampling["min_time"])
+                    emit(ev="at", scenario=name, build=build, phase="warmup", expect_s=took * sampling["warmups"])
+                    warmups = [timer.timeit(loops) for _ in range(sampling["warmups"])]
+                    timers[(name, build)] = (timer, loops, took, warmups, [])
+                # Whatever the timed code raises, SystemExit included, is its cell's error.
+                except BaseException:
+                    emit(ev="cell", scenario=name, build=build, status="error", reason=failure())
 
         failed = set()
         for _ in range(sampling["values"]):
-            order = [b for b in timers if b not in failed]
+            order = [k for k in timers if k not in failed]
             rng.shuffle(order)
-            for build in order:
-                timer, loops, took, _, values = timers[build]
-                emit(ev="at", scenario=name, build=build, phase="value", expect_s=took)
+            for key in order:
+                timer, loops, took, _, values = timers[key]
+                emit(ev="at", scenario=key[0], build=key[1], phase="value", expect_s=took)
                 try:
                     values.append(timer.timeit(loops))
                 except BaseException:
-                    failed.add(build)
-                    emit(ev="cell", scenario=name, build=build, status="error", reason=failure())
-        for build, (timer, loops, _, warmups, values) in timers.items():
-            if build not in failed:
+                    failed.add(key)
+                    emit(ev="cell", scenario=key[0], build=key[1], status="error", reason=failure())
+        for (name, build), (timer, loops, _, warmups, values) in timers.items():
+            if (name, build) not in failed:
                 emit(ev="cell", scenario=name, build=build, status="ok", loops=loops, warmups=warmups, values=values)
         gc.collect()
     emit(ev="done")

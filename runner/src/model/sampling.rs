@@ -88,6 +88,11 @@ pub struct Sampling {
     /// The CPUs each worker is pinned to (`--affinity`, else the isolated CPUs); empty: not pinned.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub affinity: Vec<usize>,
+    /// The scenarios of a group were timed interleaved round by round, so two scenarios' values
+    /// pair by round like two modes' do. Runs older than this field timed one scenario after
+    /// another: their in-build comparisons are unpaired.
+    #[serde(default)]
+    pub paired_scenarios: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -133,6 +138,7 @@ impl Level {
                 target_instructions: 0,
                 timeout_s: 120.0,
                 affinity: Vec::new(),
+                paired_scenarios: true,
             },
             // Counts do not drift, so one process suffices; callgrind runs ~50x slower.
             Measure::Instructions => Sampling {
@@ -145,6 +151,7 @@ impl Level {
                 target_instructions,
                 timeout_s: 900.0,
                 affinity: Vec::new(),
+                paired_scenarios: true,
             },
         }
     }

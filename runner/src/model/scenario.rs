@@ -53,6 +53,19 @@ impl Channel {
         Channel::Compute,
     ];
 
+    /// The name in scenario files and on the command line.
+    pub fn key(self) -> &'static str {
+        match self {
+            Channel::CallingConvention => "calling-convention",
+            Channel::CallOut => "call-out",
+            Channel::ItemAccess => "item-access",
+            Channel::Refcount => "refcount",
+            Channel::HeaderRead => "header-read",
+            Channel::StringBuffer => "string-buffer",
+            Channel::Compute => "compute",
+        }
+    }
+
     pub fn label(self) -> &'static str {
         match self {
             Channel::CallingConvention => "calling convention in",
@@ -128,6 +141,10 @@ pub struct Scenario {
     pub channel: Option<Channel>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub layer: Option<Layer>,
+    /// The work done: scenarios of one task are alternative paths to it, which the attribution
+    /// (`analysis::attribution`) sets against each other.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub task: Option<String>,
 }
 
 // On-disk shape. Names are `Spanned` so semantic errors can point at a line.
@@ -175,6 +192,7 @@ struct ScenarioDef {
     same_code_in: Option<Spanned<Vec<String>>>,
     channel: Option<Channel>,
     layer: Option<Layer>,
+    task: Option<String>,
 }
 
 fn one() -> Spanned<u64> {
@@ -255,6 +273,7 @@ fn parse_with_lines(path: &Path, text: &str) -> Result<(Group, Vec<(String, usiz
             same_code_in,
             channel: s.channel,
             layer: s.layer,
+            task: s.task,
         });
     }
     if scenarios.is_empty() {
@@ -314,7 +333,37 @@ pub fn load_dir(dir: &Path) -> Result<Vec<Group>> {
         }
         groups.push(g);
     }
+    check_tasks(&groups)?;
     Ok(groups)
+}
+
+/// A task's scenarios are alternative paths to one piece of work, so they share one channel.
+fn check_tasks(groups: &[Group]) -> Result<()> {
+    let mut channel_of: HashMap<&str, (&Scenario, &Group)> = HashMap::new();
+    for g in groups {
+        for s in &g.scenarios {
+            let Some(task) = s.task.as_deref() else { continue };
+            if s.channel.is_none() || s.layer.is_none() {
+                bail!("{}: scenario '{}' has a task but no channel and layer", g.file.display(), s.name);
+            }
+            if let Some((first, fg)) = channel_of.get(task) {
+                if first.channel != s.channel {
+                    bail!(
+                        "{}: scenario '{}' does task '{task}' in channel {:?}, but '{}' ({}) does it in {:?}",
+                        g.file.display(),
+                        s.name,
+                        s.channel,
+                        first.name,
+                        fg.file.display(),
+                        first.channel
+                    );
+                }
+            } else {
+                channel_of.insert(task, (s, g));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Keeps the scenarios whose name, or whose group's name, matches one of the globs.

@@ -6,6 +6,7 @@
 
 use std::fmt::Write;
 
+use crate::export::answer;
 use crate::export::page::{path_url, percent_encode, Exporter, Report};
 use crate::export::plots::Plot;
 use crate::export::summary::{self, controls_line, layout_line, native_table, run_line, QUESTION};
@@ -103,33 +104,37 @@ impl Exporter for Html {
         );
         let _ = writeln!(
             out,
-            "<nav><a href=\"#decision\">Decision</a><a href=\"#plots\">Plots</a><a href=\"#matrix\">ABI matrix</a>\
+            "<nav><a href=\"#answer\">Answer</a><a href=\"#decision\">Evidence</a><a href=\"#plots\">Plots</a><a href=\"#matrix\">ABI matrix</a>\
              <a href=\"#tables\">Full tables</a><a href=\"#method\">Methodology</a><a href=\"#environment\">Environment</a></nav>"
         );
 
-        let _ = writeln!(out, "<section id=\"decision\"><h2>Decision summary</h2>");
+        answer(&mut out, rep);
+        let _ = writeln!(out, "<section id=\"decision\"><h2>The evidence</h2>");
         let _ = writeln!(
             out,
             "<p class=\"note\">Ratios are stable-ABI {q} over unlimited {q} on the same interpreter; a difference is \
-             stated only where the 95 % interval excludes 1.0.</p>",
+             stated only where the 95 % interval excludes 1.0 and the noise floor. Nothing is pooled across cost \
+             channels or layers.</p>",
             q = r.run.sampling.measure.quantity()
         );
         let _ = writeln!(out, "<p class=\"note\" id=\"controls\">{}</p>", esc(&controls_line(rep.analysis)));
         let _ = writeln!(out, "<p class=\"note\" id=\"layout\">{}</p>", esc(&layout_line(r)));
+        for (band, header, rows) in summary::split_tables(&rep.decision) {
+            let _ = writeln!(
+                out,
+                "<h3>Where the cost comes from on {}</h3><p class=\"note\">ABI: the cheapest path this floor can \
+                 express, timed in its build, over the cheapest unlimited path (ᵛ: includes METH_VARARGS); PyO3: \
+                 PyO3's paths over that stable path in the same build. [95 % interval]; (parentheses): not claimed.</p>",
+                esc(&band)
+            );
+            plain_table(&mut out, "attribution", &header, &rows);
+        }
         for (title, lines) in summary::summary(&rep.decision) {
             let _ = writeln!(out, "<h3>{}</h3><ul class=\"summary\">", esc(title));
             for l in lines {
                 let _ = writeln!(out, "<li>{}</li>", esc(&l));
             }
             let _ = writeln!(out, "</ul>");
-        }
-        let (header, rows) = summary::group_table(&rep.decision, r);
-        if !rows.is_empty() {
-            let _ = writeln!(
-                out,
-                "<h3>By group</h3><p class=\"note\">Median ratio per band; (parentheses): interval includes 1.0.</p>"
-            );
-            plain_table(&mut out, "group-costs", &header, &rows);
         }
         for (band, header, rows) in summary::channel_tables(&rep.decision) {
             let _ = writeln!(
@@ -201,6 +206,33 @@ impl Exporter for Html {
     }
 }
 
+/// The answer first: a line per kind of call, the headline table, the wheel plan and its CI matrix.
+fn answer(out: &mut String, rep: &Report) {
+    let (r, d) = (rep.results, &rep.decision);
+    let _ = writeln!(out, "<section id=\"answer\"><h2>The answer</h2><ul class=\"summary\">");
+    for l in answer::channel_lines(d) {
+        let _ = writeln!(out, "<li>{}</li>", esc(&l));
+    }
+    let _ = writeln!(
+        out,
+        "</ul><figure id=\"headline\"><figcaption>What each kind of call costs under each floor: \
+        what a PyO3 user pays, median over the interpreters the floor runs on [their range]; (parentheses): not \
+        measurable on any.</figcaption>"
+    );
+    let (header, rows) = answer::headline(d);
+    plain_table(out, "headline-costs", &header, &rows);
+    let plan = answer::plan_lines(r, d, &rep.plan);
+    let _ = writeln!(out, "</figure><h3 id=\"plan\">{}</h3><ul class=\"summary\">", esc(&plan[0]));
+    for l in &plan[1..] {
+        let _ = writeln!(out, "<li>{}</li>", esc(l.trim_start_matches("- ")));
+    }
+    let _ = writeln!(
+        out,
+        "</ul><details><summary>CI matrix for this plan (maturin-action)</summary><pre>{}</pre></details></section>",
+        esc(&answer::ci_snippet(r, d, &rep.plan))
+    );
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -208,6 +240,7 @@ mod tests {
     use crate::analysis::cells::analyse;
     use crate::analysis::compat::{Compat, CompatCell, CompatMatrix};
     use crate::analysis::decision::Decision;
+    use crate::analysis::plan::{plan, Goal};
     use crate::analysis::testdata;
     use crate::export::plots;
 
@@ -235,10 +268,12 @@ mod tests {
         };
         let dir = tempfile::tempdir().unwrap();
         let plots = plots::figures(&r, Some(&m)).iter().map(|f| f.write(&r, &a, dir.path()).unwrap()).collect();
+        let d = Decision::compute(&r, &a);
         let rep = Report {
             results: &r,
             analysis: &a,
-            decision: Decision::compute(&r, &a),
+            plan: plan(&r, &d, &Goal::default()),
+            decision: d,
             caveats: run_caveats(&r, &a),
             plots,
             matrix: Some(&m),

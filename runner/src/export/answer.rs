@@ -1,0 +1,295 @@
+//! The answer a page opens with: what each kind of call costs under each floor, in one line per
+//! channel; the headline table (channel × floor); and the wheel plan in words, with the PyO3
+//! features, wheel tags and a CI matrix that build it. Every number is the decision's or the plan's.
+
+use crate::analysis::decision::{Aggregate, Decision};
+use crate::analysis::plan::{Specific, WheelPlan};
+use crate::analysis::stats;
+use crate::model::mode::Mode;
+use crate::model::results::Results;
+use crate::model::scenario::Channel;
+
+/// `+12 %`, `−3 %`.
+fn percent(ratio: f64) -> String {
+    let p = 100.0 * (ratio - 1.0);
+    if p.abs() < 0.5 {
+        "±0 %".into()
+    } else if p > 0.0 {
+        format!("+{p:.0} %")
+    } else {
+        format!("−{:.0} %", -p)
+    }
+}
+
+/// The bands' pooled costs of one channel under one mode, each as a PyO3 user pays it.
+fn band_costs(d: &Decision, channel: Channel, mode: Mode) -> Vec<(usize, &Aggregate)> {
+    (0..d.bands.len()).filter_map(|b| Some((b, d.user_cost(channel, mode, b)?))).collect()
+}
+
+/// `+8 % to +45 %` over the bands where the cost is measurable; `no measurable cost` otherwise.
+fn range(costs: &[(usize, &Aggregate)]) -> String {
+    let shown: Vec<f64> = costs.iter().filter(|(_, a)| a.measurable()).map(|(_, a)| a.median.point).collect();
+    let (lo, hi) = (shown.iter().copied().fold(f64::INFINITY, f64::min), shown.iter().copied().fold(0.0, f64::max));
+    match shown.len() {
+        0 => "no measurable cost".into(),
+        _ if percent(lo) == percent(hi) => percent(lo),
+        _ => format!("{} to {}", percent(lo), percent(hi)),
+    }
+}
+
+fn floors(d: &Decision) -> Vec<Mode> {
+    let mut v: Vec<Mode> = d.channel_costs.iter().map(|c| c.mode).collect();
+    v.sort();
+    v.dedup();
+    v
+}
+
+/// One line per channel: each floor's cost over the interpreters it runs on.
+pub fn channel_lines(d: &Decision) -> Vec<String> {
+    Channel::ALL
+        .into_iter()
+        .filter_map(|channel| {
+            let parts: Vec<String> = floors(d)
+                .into_iter()
+                .filter_map(|m| {
+                    let costs = band_costs(d, channel, m);
+                    (!costs.is_empty()).then(|| format!("{} {}", m.name(), range(&costs)))
+                })
+                .collect();
+            (!parts.is_empty()).then(|| format!("{}: {}.", capitalised(channel.label()), parts.join(", ")))
+        })
+        .collect()
+}
+
+fn capitalised(s: &str) -> String {
+    let mut c = s.chars();
+    c.next().map_or(String::new(), |f| f.to_uppercase().chain(c).collect())
+}
+
+/// The headline: a row per channel, a column per floor; a cell is the median over the bands of the
+/// cost a PyO3 user pays, with the bands' range, in parentheses when no band's cost is measurable.
+pub fn headline(d: &Decision) -> (Vec<String>, Vec<Vec<String>>) {
+    let modes = floors(d);
+    let mut header = vec!["kind of call".to_string()];
+    header.extend(modes.iter().map(|m| m.name()));
+    let rows = Channel::ALL
+        .into_iter()
+        .filter(|c| modes.iter().any(|&m| !band_costs(d, *c, m).is_empty()))
+        .map(|channel| {
+            let mut row = vec![channel.label().to_string()];
+            row.extend(modes.iter().map(|&m| {
+                let costs = band_costs(d, channel, m);
+                let mut points: Vec<f64> = costs.iter().map(|(_, a)| a.median.point).collect();
+                points.sort_by(f64::total_cmp);
+                match points.len() {
+                    0 => "—".to_string(),
+                    n => {
+                        let mid = stats::median(&points);
+                        let (lo, hi) = (percent(points[0]), percent(points[n - 1]));
+                        let text = if lo == hi {
+                            percent(mid)
+                        } else {
+                            format!("{} [{}…{}]", percent(mid), lo.trim_end_matches(" %"), hi.trim_end_matches(" %"))
+                        };
+                        if costs.iter().any(|(_, a)| a.measurable()) {
+                            text
+                        } else {
+                            format!("({text})")
+                        }
+                    }
+                }
+            }));
+            row
+        })
+        .collect();
+    (header, rows)
+}
+
+/// `cp38-cp38`, `cp313-cp313t`, `cp310-abi3`, `cp315-abi3.abi3t`.
+fn tag(r: &Results, d: &Decision, band: usize, mode: Option<Mode>) -> Vec<String> {
+    match mode.and_then(Mode::floor).zip(mode) {
+        Some((v, Mode::Abi3t(_))) => vec![format!("cp{}{}-abi3.abi3t", v.0, v.1)],
+        Some((v, _)) => vec![format!("cp{}{}-abi3", v.0, v.1)],
+        None => {
+            let mut tags: Vec<String> = r
+                .interpreters
+                .iter()
+                .filter(|i| d.bands[band].interpreters.contains(&i.name))
+                .map(|i| {
+                    let t = if i.gil_disabled { "t" } else { "" };
+                    format!("cp{0}{1}-cp{0}{1}{t}", i.version.0, i.version.1)
+                })
+                .collect();
+            tags.dedup();
+            tags
+        }
+    }
+}
+
+/// The plan in words: its wheels, why each version-specific one is there, what the run could not
+/// decide and how to decide it, and what was not measured.
+pub fn plan_lines(r: &Results, d: &Decision, p: &WheelPlan) -> Vec<String> {
+    let band = |b: usize| d.bands[b].label.as_str();
+    let pct = 100.0 * p.threshold;
+    let mut lines = vec![format!(
+        "Wheel plan for the {} workload within {pct:.0} %: {} wheel(s) per platform.",
+        p.workload,
+        p.wheels()
+    )];
+    if let Some((mode, served)) = &p.stable {
+        let worst = p
+            .judged
+            .iter()
+            .filter(|j| j.mode == *mode && served.contains(&j.band))
+            .map(|j| j.cost.high)
+            .fold(1.0, f64::max);
+        let labels: Vec<&str> = served.iter().map(|&b| band(b)).collect();
+        lines.push(format!(
+            "- One {mode} wheel ({}; PyO3 feature `pyo3/{mode}`) for {}: at most {} there (upper interval bound).",
+            tag(r, d, served[0], Some(*mode)).join(", "),
+            labels.join(", "),
+            percent(worst)
+        ));
+    }
+    for (b, why) in &p.specific {
+        let because = match why {
+            Specific::BelowFloor => match &p.stable {
+                Some((m, _)) => format!("below the {m} wheel's floor"),
+                None => "no stable-ABI floor stays within the threshold".into(),
+            },
+            Specific::Over(e) => {
+                format!("the abi3 wheel would cost {} [{}…{}] there", percent(e.point), percent(e.low), percent(e.high))
+            }
+            Specific::Undecided(e) => format!(
+                "undecided: the abi3 wheel costs {} [{}…{}], straddling {pct:.0} %",
+                percent(e.point),
+                percent(e.low),
+                percent(e.high)
+            ),
+            Specific::FreeThreaded => "free-threaded: abi3 does not load, and no abi3t floor runs there".into(),
+        };
+        lines.push(format!(
+            "- A version-specific wheel for {} ({}): {because}.",
+            band(*b),
+            tag(r, d, *b, None).join(", ")
+        ));
+    }
+    if let Some((mode, _)) = &p.stable {
+        let undecided: Vec<String> = p.undecided().map(|(b, _)| band(b).to_string()).collect();
+        if !undecided.is_empty() {
+            let pythons: Vec<String> =
+                undecided.iter().map(|b| format!("--python {}", b.split('–').next().unwrap_or(b))).collect();
+            lines.push(format!(
+                "- To decide {}: `abibench compare --thorough {} --mode unlimited --mode {mode}` (narrower intervals), \
+                 or `--measure instructions` (counts, immune to noise).",
+                undecided.join(", "),
+                pythons.join(" ")
+            ));
+        }
+    }
+    for (b, why) in &p.unmeasured {
+        lines.push(format!("- {}: not measured: {why}", band(*b)));
+    }
+    if p.judged.iter().any(|j| !j.missing.is_empty()) {
+        let mut missing: Vec<&str> = p.judged.iter().flat_map(|j| j.missing.iter().map(|c| c.label())).collect();
+        missing.sort();
+        missing.dedup();
+        lines.push(format!("- This run has no ratios for {}: left out of the workload's cost.", missing.join(", ")));
+    }
+    lines
+}
+
+/// A maturin-action matrix that builds the plan's wheels on Linux.
+pub fn ci_snippet(r: &Results, d: &Decision, p: &WheelPlan) -> String {
+    let mut entries: Vec<String> = p
+        .specific
+        .iter()
+        .filter(|(b, _)| !p.unmeasured.iter().any(|(u, _)| u == b))
+        .flat_map(|(b, _)| {
+            r.interpreters.iter().filter(|i| d.bands[*b].interpreters.contains(&i.name)).map(|i| {
+                let t = if i.gil_disabled { "t" } else { "" };
+                format!(
+                    "          - {{ python: \"{0}.{1}{t}\", args: \"--release -i python{0}.{1}{t}\" }}",
+                    i.version.0, i.version.1
+                )
+            })
+        })
+        .collect();
+    entries.dedup();
+    if let Some((mode, _)) = &p.stable {
+        let floor = mode.floor().map(|v| format!("{}.{}", v.0, v.1)).unwrap_or_default();
+        entries.push(format!(
+            "          - {{ python: \"{floor}\", args: \"--release -i python{floor} --features pyo3/{mode}\" }}"
+        ));
+    }
+    format!(
+        "jobs:\n  wheels:\n    runs-on: ubuntu-latest\n    strategy:\n      matrix:\n        include:\n{}\n    steps:\n      \
+         - uses: actions/checkout@v4\n      - uses: actions/setup-python@v5\n        with:\n          python-version: \
+         ${{{{ matrix.python }}}}\n      - uses: PyO3/maturin-action@v1\n        with:\n          manylinux: auto\n          \
+         args: ${{{{ matrix.args }}}}\n",
+        entries.join("\n")
+    )
+}
+
+/// The answer for a terminal, in at most 15 lines: the channel lines, then the plan with its
+/// version-specific wheels and unmeasured interpreters each folded into one line.
+pub fn terminal_lines(r: &Results, d: &Decision, p: &WheelPlan) -> Vec<String> {
+    let mut lines = vec!["The answer (what a PyO3 user pays per kind of call, by floor):".to_string()];
+    lines.extend(channel_lines(d).into_iter().map(|l| format!("  {l}")));
+    let plan = plan_lines(r, d, p);
+    lines.push(plan[0].clone());
+    let (specific, rest): (Vec<&String>, Vec<&String>) =
+        plan[1..].iter().partition(|l| l.starts_with("- A version-specific wheel for "));
+    let (unmeasured, rest): (Vec<&String>, Vec<&String>) =
+        rest.into_iter().partition(|l| l.contains(": not measured: "));
+    lines.extend(rest.iter().map(|l| format!("  {l}")));
+    if !specific.is_empty() {
+        let short: Vec<&str> = specific
+            .iter()
+            .filter_map(|l| l.strip_prefix("- A version-specific wheel for ")?.split(':').next())
+            .collect();
+        lines.push(format!("  - Version-specific wheels for {} (reasons in report.md).", short.join(", ")));
+    }
+    if !unmeasured.is_empty() {
+        let what: Vec<&str> = unmeasured.iter().map(|l| l.trim_start_matches("- ")).collect();
+        lines.push(format!("  - {}", what.join("; ")));
+    }
+    lines
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analysis::plan::{plan, Goal, Workload};
+    use crate::analysis::testdata::{decision, results};
+
+    #[test]
+    fn the_answer_names_each_channel_floor_and_wheel() {
+        let (r, d) = (results(), decision());
+        let lines = channel_lines(&d);
+        assert!(lines.iter().any(|l| l == "Item access: abi3-py38 +47 % to +52 %, abi3-py312 +9 %."), "{lines:#?}");
+        assert!(lines.iter().any(|l| l.starts_with("Compute: abi3-py38 no measurable cost")), "{lines:#?}");
+        let (header, rows) = headline(&d);
+        assert_eq!(header, ["kind of call", "abi3-py38", "abi3-py312"]);
+        assert_eq!(rows[0], ["item access", "+49 % [+47…+52]", "+9 %"]);
+        let p = plan(&r, &d, &Goal { workload: Workload::parse("item-access=1").unwrap(), threshold: 0.15 });
+        let text = plan_lines(&r, &d, &p).join("\n");
+        assert!(text.contains("2 wheel(s)"), "{text}");
+        assert!(text.contains("One abi3-py312 wheel (cp312-abi3; PyO3 feature `pyo3/abi3-py312`) for 3.12"), "{text}");
+        assert!(
+            text.contains("version-specific wheel for 3.8 (cp38-cp38): below the abi3-py312 wheel's floor"),
+            "{text}"
+        );
+        let term = terminal_lines(&r, &d, &p);
+        assert!(
+            term.len() <= 15
+                && term.iter().any(|l| l == "  - Version-specific wheels for 3.8 (cp38-cp38) (reasons in report.md)."),
+            "{term:#?}"
+        );
+        let yaml = ci_snippet(&r, &d, &p);
+        assert!(
+            yaml.contains("args: \"--release -i python3.8\"") && yaml.contains("--features pyo3/abi3-py312"),
+            "{yaml}"
+        );
+    }
+}
