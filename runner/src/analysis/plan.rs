@@ -200,6 +200,24 @@ impl WheelPlan {
     }
 }
 
+impl WheelPlan {
+    /// The plan's decisions without its numbers: per band (by label), the wheel that serves it
+    /// (`abi3-py310`, `version-specific`), `undecided` or `not measured`. Two runs of one
+    /// configuration should agree on these.
+    pub fn decisions(&self, d: &Decision) -> Vec<(String, String)> {
+        let mut out: Vec<(usize, String)> = Vec::new();
+        if let Some((mode, served)) = &self.stable {
+            out.extend(served.iter().map(|b| (*b, mode.name())));
+        }
+        out.extend(self.specific.iter().map(|(b, s)| {
+            (*b, if matches!(s, Specific::Undecided(_)) { "undecided" } else { "version-specific" }.to_string())
+        }));
+        out.extend(self.unmeasured.iter().map(|(b, _)| (*b, "not measured".to_string())));
+        out.sort();
+        out.into_iter().map(|(b, w)| (d.bands[b].label.clone(), w)).collect()
+    }
+}
+
 pub fn judge(d: &Decision, workload: &Workload, threshold: f64) -> Vec<Judged> {
     let mut out = Vec::new();
     for (bi, _) in d.bands.iter().enumerate() {
@@ -331,6 +349,8 @@ mod tests {
         // 60 %: one abi3-py38 wheel for both.
         let p = plan(&r, &d, &goal(0.60));
         assert_eq!((p.stable.clone().unwrap().0.name(), p.wheels()), ("abi3-py38".into(), 1));
+        let decided = p.decisions(&d);
+        assert_eq!(decided, [("3.8".to_string(), "abi3-py38".to_string()), ("3.12".into(), "abi3-py38".into())]);
         // Compute costs nothing anywhere: the lowest floor, one wheel.
         let p = plan(&r, &d, &Goal { workload: Workload::parse("compute").unwrap(), threshold: 0.05 });
         assert_eq!(p.stable.unwrap().0.name(), "abi3-py38");

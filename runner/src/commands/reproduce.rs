@@ -9,9 +9,11 @@ use clap::Args;
 use crate::analysis::cells::analyse;
 use crate::analysis::provenance;
 use crate::analysis::reproduce::Agreement;
-use crate::commands::args::StyleArgs;
+use crate::analysis::decision::Decision;
+use crate::analysis::plan::plan;
+use crate::commands::args::{GoalArgs, StyleArgs};
 use crate::commands::ascii;
-use crate::export::agreement;
+use crate::export::{agreement, answer};
 use crate::model::results::Results;
 
 #[derive(Args, Debug)]
@@ -24,14 +26,25 @@ pub struct ReproduceArgs {
     #[arg(long, value_name = "N", default_value_t = 15)]
     pub worst: usize,
     #[command(flatten)]
+    pub goal: GoalArgs,
+    #[command(flatten)]
     pub style: StyleArgs,
 }
 
 pub fn run(args: &ReproduceArgs) -> Result<()> {
     let (a, b) = (Results::read(&args.a)?, Results::read(&args.b)?);
-    let agreement = Agreement::of(&analyse(&a), &analyse(&b), &a.groups);
+    let (aa, ab) = (analyse(&a), analyse(&b));
+    let agreement = Agreement::of(&aa, &ab, &a.groups);
     let differences = provenance::differences(&a, &b);
     let runs = [(&a.run.id, a.run.sampling.measure), (&b.run.id, b.run.sampling.measure)];
     print!("{}", agreement::render(runs, &agreement, &differences, args.worst, ascii(args.style.ascii)));
+    // What must reproduce in the end is the decision: each run's wheel plan for the same goal.
+    let goal = args.goal.goal();
+    let decisions = |r: &Results, an| {
+        let d = Decision::compute(r, an);
+        plan(r, &d, &goal).decisions(&d)
+    };
+    println!("\nWheel plans for the {} workload within {:.0} %:", goal.workload, 100.0 * goal.threshold);
+    print!("{}", answer::plans_side_by_side([&a.run.id, &b.run.id], &decisions(&a, &aa), &decisions(&b, &ab)));
     Ok(())
 }

@@ -257,6 +257,31 @@ pub fn terminal_lines(r: &Results, d: &Decision, p: &WheelPlan) -> Vec<String> {
     lines
 }
 
+/// Two runs' plan decisions side by side, band by band, and whether they agree.
+pub fn plans_side_by_side(ids: [&str; 2], a: &[(String, String)], b: &[(String, String)]) -> String {
+    let mut bands: Vec<&str> = a.iter().chain(b).map(|(band, _)| band.as_str()).collect();
+    bands.dedup();
+    bands.sort_by_key(|x| a.iter().chain(b).position(|(y, _)| y == x));
+    bands.dedup();
+    let wheel = |side: &[(String, String)], band: &str| {
+        side.iter().find(|(x, _)| x == band).map_or("—".to_string(), |(_, w)| w.clone())
+    };
+    let width = bands.iter().map(|b| b.chars().count()).max().unwrap_or(0).max(6);
+    let mut out = format!("{:width$}  {:24}  {:24}\n", "python", ids[0], ids[1]);
+    let mut differ = 0;
+    for band in &bands {
+        let (x, y) = (wheel(a, band), wheel(b, band));
+        differ += (x != y) as usize;
+        out.push_str(&format!("{band:width$}  {x:24}  {y:24}{}\n", if x == y { "" } else { "  differs" }));
+    }
+    out.push_str(&if differ == 0 {
+        "The two plans are identical.\n".to_string()
+    } else {
+        format!("The plans differ on {differ} of {} interpreter band(s).\n", bands.len())
+    });
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -286,6 +311,10 @@ mod tests {
                 && term.iter().any(|l| l == "  - Version-specific wheels for 3.8 (cp38-cp38) (reasons in report.md)."),
             "{term:#?}"
         );
+        let same = plans_side_by_side(["A", "B"], &p.decisions(&d), &p.decisions(&d));
+        assert!(same.ends_with("The two plans are identical.\n") && same.contains("3.12    abi3-py312"), "{same}");
+        let other = [("3.8".to_string(), "version-specific".to_string()), ("3.12".into(), "undecided".into())];
+        assert!(plans_side_by_side(["A", "B"], &p.decisions(&d), &other).contains("differ on 1 of 2"));
         let yaml = ci_snippet(&r, &d, &p);
         assert!(
             yaml.contains("args: \"--release -i python3.8\"") && yaml.contains("--features pyo3/abi3-py312"),
