@@ -9,6 +9,7 @@ pub mod cells;
 pub mod compat;
 pub mod controls;
 pub mod decision;
+pub mod findings;
 pub mod floors;
 pub mod gate;
 pub mod pairing;

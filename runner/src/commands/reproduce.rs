@@ -7,10 +7,10 @@ use anyhow::Result;
 use clap::Args;
 
 use crate::analysis::cells::analyse;
-use crate::analysis::provenance;
-use crate::analysis::reproduce::Agreement;
 use crate::analysis::decision::Decision;
 use crate::analysis::plan::plan;
+use crate::analysis::provenance;
+use crate::analysis::reproduce::Agreement;
 use crate::commands::args::{GoalArgs, StyleArgs};
 use crate::commands::ascii;
 use crate::export::{agreement, answer};

@@ -103,6 +103,14 @@ impl Exporter for Markdown {
             }
             out.push('\n');
         }
+        let upstream = summary::evidence_lines(&rep.evidence);
+        if !upstream.is_empty() {
+            let _ = writeln!(out, "### Findings for upstream\n");
+            for l in upstream {
+                let _ = writeln!(out, "- {}", escape(&l));
+            }
+            out.push('\n');
+        }
         for (band, header, rows) in summary::channel_tables(&rep.decision) {
             table(&mut out, &format!("By cost channel on {band} (median ratio, range, n ratios)"), (header, rows));
         }
@@ -150,6 +158,7 @@ mod tests {
             analysis: &a,
             plan: plan(&r, &d, &Goal::default()),
             decision: d,
+            evidence: crate::analysis::findings::evidence(&r, &a),
             caveats: run_caveats(&r, &a),
             plots: Vec::new(),
             matrix: None,

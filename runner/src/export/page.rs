@@ -4,6 +4,7 @@
 use crate::analysis::cells::Analysis;
 use crate::analysis::compat::CompatMatrix;
 use crate::analysis::decision::Decision;
+use crate::analysis::findings::Evidence;
 use crate::analysis::plan::WheelPlan;
 use crate::export::plots::Plot;
 use crate::model::results::Results;
@@ -14,6 +15,8 @@ pub struct Report<'a> {
     pub analysis: &'a Analysis,
     pub decision: Decision,
     pub plan: WheelPlan,
+    /// The scenario files' findings, each with its measured comparison.
+    pub evidence: Vec<Evidence>,
     pub caveats: Vec<String>,
     pub plots: Vec<Plot>,
     pub matrix: Option<&'a CompatMatrix>,

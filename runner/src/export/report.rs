@@ -66,6 +66,7 @@ pub fn write(
         analysis: a,
         plan: plan(r, &decision, goal),
         decision,
+        evidence: crate::analysis::findings::evidence(r, a),
         caveats: run_caveats(r, a),
         plots,
         matrix,

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use crate::analysis::cells::Analysis;
 use crate::analysis::decision::{ordered_interpreters, Aggregate, ChannelCost, Decision};
+use crate::analysis::findings::Evidence;
 use crate::export::format::format_value;
 use crate::model::estimate::Estimate;
 use crate::model::mode::Mode;
@@ -93,6 +94,32 @@ fn compute_lines(d: &Decision) -> Vec<String> {
                     format!("measurable on {}", measurable.join(", "))
                 }
             )
+        })
+        .collect()
+}
+
+/// Each scenario file's finding, with its comparison's ratios where the fact applies and, for
+/// contrast, elsewhere.
+pub fn evidence_lines(ev: &[Evidence]) -> Vec<String> {
+    ev.iter()
+        .map(|e| {
+            let here: Vec<String> = e
+                .here
+                .iter()
+                .map(|(i, m, x)| format!("{:.2}× [{:.2}–{:.2}] in {m} on {i}", x.point, x.low, x.high))
+                .collect();
+            let measured = if here.is_empty() {
+                "not measured in this run".to_string()
+            } else {
+                format!("{}: {}", e.finding.comparison, here.join(", "))
+            };
+            let elsewhere = e.elsewhere.as_ref().map_or(String::new(), |a| {
+                format!(
+                    " (the same on the run's other interpreters: median {:.2}×, {} ratios)",
+                    a.median.point, a.count
+                )
+            });
+            format!("{} Measured: {measured}{elsewhere}.", e.finding.fact)
         })
         .collect()
 }

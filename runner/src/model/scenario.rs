@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use toml::Spanned;
 
 use crate::model::mode::Mode;
+use crate::model::version::PyVersion;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -106,6 +107,23 @@ pub struct Group {
     pub file: PathBuf,
     pub comparisons: Vec<Comparison>,
     pub scenarios: Vec<Scenario>,
+    /// Facts for upstream, each with the comparison that measures it (`[[finding]]`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub findings: Vec<Finding>,
+}
+
+/// A fact about PyO3 or CPython that one of the group's comparisons measures: the report states
+/// the fact with that comparison's ratio in the given modes (and interpreters), never a number
+/// written here.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Finding {
+    pub fact: String,
+    /// The label of a `[[comparison]]` of the same file.
+    pub comparison: String,
+    pub modes: Vec<Mode>,
+    /// Minor versions (`3.8`) the fact concerns; empty: every interpreter the modes ran on.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub pythons: Vec<PyVersion>,
 }
 
 /// Two scenarios of one build put side by side: `candidate / baseline`.
@@ -156,6 +174,18 @@ struct FileDef {
     comparison: Vec<ComparisonDef>,
     #[serde(default)]
     scenario: Vec<ScenarioDef>,
+    #[serde(default)]
+    finding: Vec<FindingDef>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FindingDef {
+    fact: String,
+    comparison: Spanned<String>,
+    modes: Spanned<Vec<String>>,
+    #[serde(default)]
+    pythons: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -297,6 +327,30 @@ fn parse_with_lines(path: &Path, text: &str) -> Result<(Group, Vec<(String, usiz
             candidate: c.candidate.into_inner(),
         });
     }
+    let mut findings = Vec::new();
+    for f in def.finding {
+        if !comparisons.iter().any(|c: &Comparison| c.label == *f.comparison.get_ref()) {
+            bail!(
+                "{}: finding names comparison '{}', which is not a [[comparison]] of this file",
+                at(f.comparison.span()),
+                f.comparison.get_ref()
+            );
+        }
+        let modes = f
+            .modes
+            .get_ref()
+            .iter()
+            .map(|m| m.parse::<Mode>())
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| anyhow::anyhow!("{}: finding: modes: {e}", at(f.modes.span())))?;
+        let pythons = f
+            .pythons
+            .iter()
+            .map(|v| v.parse::<PyVersion>())
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| anyhow::anyhow!("{}: finding: pythons: {e}", at(f.comparison.span())))?;
+        findings.push(Finding { fact: f.fact, comparison: f.comparison.into_inner(), modes, pythons });
+    }
     let group = Group {
         name: group,
         title: def.group.title,
@@ -305,6 +359,7 @@ fn parse_with_lines(path: &Path, text: &str) -> Result<(Group, Vec<(String, usiz
         file: path.to_path_buf(),
         comparisons,
         scenarios,
+        findings,
     };
     Ok((group, lines))
 }
@@ -383,6 +438,8 @@ pub fn filter(groups: Vec<Group>, globs: &[String]) -> Result<Vec<Group>> {
             g.scenarios.retain(|s| whole || set.is_match(&s.name));
             let names: Vec<&String> = g.scenarios.iter().map(|s| &s.name).collect();
             g.comparisons.retain(|c| names.contains(&&c.baseline) && names.contains(&&c.candidate));
+            let labels: Vec<String> = g.comparisons.iter().map(|c| c.label.clone()).collect();
+            g.findings.retain(|f| labels.contains(&f.comparison));
             (!g.scenarios.is_empty()).then_some(g)
         })
         .collect();
@@ -456,6 +513,34 @@ stmt = "f(x)"
         let bad_floor = GOOD.replace("native = \"slice_sum\"", "native = \"native/Slice Sum\"");
         let e = parse_file(Path::new("c.toml"), &bad_floor).unwrap_err().to_string();
         assert!(e.starts_with("c.toml:18:") && e.contains("native/Slice Sum"), "{e}");
+    }
+
+    #[test]
+    fn findings_name_a_comparison_of_their_file_and_tasks_keep_to_one_channel() {
+        let label = "fn / macro";
+        let finding = |comparison: &str, modes: &str| {
+            format!("{GOOD}\n[[finding]]\nfact = \"F.\"\ncomparison = \"{comparison}\"\nmodes = [{modes}]\npythons = [\"3.8\"]\n")
+        };
+        let g = parse_file(Path::new("c.toml"), &finding(label, "\"abi3-py38\"")).unwrap();
+        assert_eq!((g.findings[0].modes.len(), g.findings[0].pythons.clone()), (1, vec![PyVersion(3, 8)]));
+        let e = parse_file(Path::new("c.toml"), &finding("nope", "\"abi3-py38\"")).unwrap_err().to_string();
+        assert!(e.starts_with("c.toml:") && e.contains("'nope'"), "{e}");
+        let e = parse_file(Path::new("c.toml"), &finding(label, "\"abi4\"")).unwrap_err().to_string();
+        assert!(e.contains("modes") && e.contains("abi4"), "{e}");
+        // A filter that drops the comparison drops its finding.
+        let kept = filter(vec![g], &["*.fn".into()]).unwrap();
+        assert!(kept[0].findings.is_empty());
+
+        let dir = tempfile::tempdir().unwrap();
+        let tasked = GOOD
+            .replace(
+                "native = \"slice_sum\"",
+                "native = \"slice_sum\"\nchannel = \"item-access\"\nlayer = \"c-api\"\ntask = \"t\"",
+            )
+            .replace("function = \"f2\"", "function = \"f2\"\nchannel = \"refcount\"\nlayer = \"c-api\"\ntask = \"t\"");
+        std::fs::write(dir.path().join("a.toml"), tasked).unwrap();
+        let e = load_dir(dir.path()).unwrap_err().to_string();
+        assert!(e.contains("does task 't' in channel Some(Refcount)") && e.contains("'a.macro'"), "{e}");
     }
 
     #[test]

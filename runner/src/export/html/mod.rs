@@ -136,6 +136,14 @@ impl Exporter for Html {
             }
             let _ = writeln!(out, "</ul>");
         }
+        let upstream = summary::evidence_lines(&rep.evidence);
+        if !upstream.is_empty() {
+            let _ = writeln!(out, "<h3 id=\"upstream\">Findings for upstream</h3><ul class=\"summary\">");
+            for l in upstream {
+                let _ = writeln!(out, "<li>{}</li>", esc(&l));
+            }
+            let _ = writeln!(out, "</ul>");
+        }
         for (band, header, rows) in summary::channel_tables(&rep.decision) {
             let _ = writeln!(
                 out,
@@ -274,6 +282,7 @@ mod tests {
             analysis: &a,
             plan: plan(&r, &d, &Goal::default()),
             decision: d,
+            evidence: crate::analysis::findings::evidence(&r, &a),
             caveats: run_caveats(&r, &a),
             plots,
             matrix: Some(&m),
