@@ -217,20 +217,22 @@ impl Exporter for Html {
 /// The answer first: a line per kind of call, the headline table, the wheel plan and its CI matrix.
 fn answer(out: &mut String, rep: &Report) {
     let (r, d) = (rep.results, &rep.decision);
-    let _ = writeln!(out, "<section id=\"answer\"><h2>The answer</h2><ul class=\"summary\">");
-    for l in answer::channel_lines(d) {
-        let _ = writeln!(out, "<li>{}</li>", esc(&l));
-    }
+    // The headline table comes first: it is what must be on the first screen.
     let _ = writeln!(
         out,
-        "</ul><figure id=\"headline\"><figcaption>What each kind of call costs under each floor: \
-        what a PyO3 user pays, median over the interpreters the floor runs on [their range]; (parentheses): not \
-        measurable on any.</figcaption>"
+        "<section id=\"answer\"><h2>The answer</h2><figure id=\"headline\"><figcaption>What each kind of call \
+         costs under each floor: what a PyO3 user pays, median over the interpreters the floor runs on [their \
+         range]; (parentheses): not measurable on any.</figcaption>"
     );
     let (header, rows) = answer::headline(d);
     plain_table(out, "headline-costs", &header, &rows);
+    let _ = writeln!(out, "</figure><ul class=\"summary\">");
+    for l in answer::channel_lines(d) {
+        let _ = writeln!(out, "<li>{}</li>", esc(&l));
+    }
+    let _ = writeln!(out, "</ul>");
     let plan = answer::plan_lines(r, d, &rep.plan);
-    let _ = writeln!(out, "</figure><h3 id=\"plan\">{}</h3><ul class=\"summary\">", esc(&plan[0]));
+    let _ = writeln!(out, "<h3 id=\"plan\">{}</h3><ul class=\"summary\">", esc(&plan[0]));
     for l in &plan[1..] {
         let _ = writeln!(out, "<li>{}</li>", esc(l.trim_start_matches("- ")));
     }
