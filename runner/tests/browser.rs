@@ -1,8 +1,9 @@
 //! The report in a real browser: Debian's chromium, headless, driven over the DevTools protocol
 //! (a websocket). A page `compare` wrote by default, and a page `report` wrote from a results file
 //! laced with markup (plus a matrix file), must load with no console error, every image decoded,
-//! every results-table cell filled, and no injected markup alive. A full-page screenshot is left in
-//! target/artifacts/ for CI to keep. scripts/test.sh installs chromium when it is missing.
+//! every results-table cell filled, and no injected markup alive; and at 1280×800 the answer and
+//! the headline figure must start on the first screen. A full-page screenshot and one of the first
+//! screen are left in target/artifacts/ for CI to keep. scripts/test.sh installs chromium when it is missing.
 
 mod common;
 
@@ -171,8 +172,8 @@ const CHECK: &str = r#"(async () => {
   };
 })()"#;
 
-/// Loads `page` in a new tab and checks it; returns the tab's session for a screenshot.
-fn check_page(dt: &mut DevTools, page: &Path, expect_cells: usize, expect_rows: usize, expect_images: usize) -> String {
+/// Opens `page` in a new tab of a `width` × `height` viewport; returns the tab's session.
+fn open(dt: &mut DevTools, page: &Path, width: u32, height: u32) -> String {
     let target = dt.call(None, "Target.createTarget", json!({"url": "about:blank"}))["targetId"].clone();
     let session = dt.call(None, "Target.attachToTarget", json!({"targetId": target, "flatten": true}))["sessionId"]
         .as_str()
@@ -184,12 +185,18 @@ fn check_page(dt: &mut DevTools, page: &Path, expect_cells: usize, expect_rows: 
     dt.call(
         Some(&session),
         "Emulation.setDeviceMetricsOverride",
-        json!({"width": 1400, "height": 1000, "deviceScaleFactor": 1, "mobile": false}),
+        json!({"width": width, "height": height, "deviceScaleFactor": 1, "mobile": false}),
     );
     let url = format!("file://{}", abibench::export::page::path_url(&page.to_string_lossy()));
-    let first = dt.events.len();
     dt.call(Some(&session), "Page.navigate", json!({"url": url}));
     dt.wait_event(&session, "Page.loadEventFired");
+    session
+}
+
+/// Loads `page` in a new tab and checks it; returns the tab's session for a screenshot.
+fn check_page(dt: &mut DevTools, page: &Path, expect_cells: usize, expect_rows: usize, expect_images: usize) -> String {
+    let first = dt.events.len();
+    let session = open(dt, page, 1400, 1000);
     let got = dt.call(
         Some(&session),
         "Runtime.evaluate",
@@ -230,6 +237,47 @@ fn screenshot(dt: &mut DevTools, session: &str, path: &Path) {
     std::fs::write(path, png).unwrap();
 }
 
+/// Where the answer and the headline figure start, in page pixels (`null` when missing).
+const FIRST_SCREEN: &str = r#"(async () => {
+  await Promise.all([...document.images].map(i => i.decode().catch(() => null)));
+  const top = id => { const e = document.getElementById(id);
+                      return e ? e.getBoundingClientRect().top + window.scrollY : null; };
+  return {answer: top('answer'), headline: top('headline')};
+})()"#;
+
+/// What a reader sees before scrolling, on a laptop: the answer and the headline figure must
+/// start on it. Leaves that screen as `shot`.
+fn check_first_screen(dt: &mut DevTools, page: &Path, shot: &Path) {
+    let (width, height) = (1280, 800);
+    let session = open(dt, page, width, height);
+    let got = dt.call(
+        Some(&session),
+        "Runtime.evaluate",
+        json!({"expression": FIRST_SCREEN, "awaitPromise": true, "returnByValue": true}),
+    );
+    assert!(got.get("exceptionDetails").is_none(), "{}: first-screen script failed: {got}", page.display());
+    let shot_png = dt.call(
+        Some(&session),
+        "Page.captureScreenshot",
+        json!({"format": "png", "clip": {"x": 0, "y": 0, "width": width, "height": height, "scale": 1}}),
+    );
+    let png = data_encoding::BASE64.decode(shot_png["data"].as_str().unwrap().as_bytes()).unwrap();
+    std::fs::create_dir_all(shot.parent().unwrap()).unwrap();
+    std::fs::write(shot, png).unwrap();
+    let v = &got["result"]["value"];
+    for (id, what) in [("answer", "the answer section"), ("headline", "the headline figure")] {
+        let top = v[id].as_f64().unwrap_or_else(|| {
+            panic!("{}: no element with id=\"{id}\" ({what} must carry it); see {}", page.display(), shot.display())
+        });
+        assert!(
+            top < f64::from(height),
+            "{}: {what} (#{id}) starts at {top} px, below the first {width}×{height} screen; see {}",
+            page.display(),
+            shot.display()
+        );
+    }
+}
+
 /// Where CI collects artifacts: target/artifacts (the test's own temp dir is target/tmp).
 fn artifacts() -> PathBuf {
     Path::new(env!("CARGO_TARGET_TMPDIR")).parent().unwrap().join("artifacts")
@@ -246,13 +294,19 @@ fn only_json(dir: &Path) -> PathBuf {
     files.pop().unwrap()
 }
 
-/// (cells, rows) the results table must have: a row per scenario and interpreter, a cell per mode.
+/// (cells, rows) the results table must have: a row per scenario and interpreter where some
+/// mode ran (the others are a line each), a cell per mode.
 fn table_size(results: &Value) -> (usize, usize) {
     let scenarios: usize =
         results["groups"].as_array().unwrap().iter().map(|g| g["scenarios"].as_array().unwrap().len()).sum();
-    let interps = results["interpreters"].as_array().unwrap().len();
-    let mut modes: Vec<&str> =
-        results["cells"].as_array().unwrap().iter().map(|c| c["mode"].as_str().unwrap()).collect();
+    let cells = results["cells"].as_array().unwrap();
+    let interps = results["interpreters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|i| cells.iter().any(|c| c["interpreter"] == i["name"] && c["status"] == "ok"))
+        .count();
+    let mut modes: Vec<&str> = cells.iter().map(|c| c["mode"].as_str().unwrap()).collect();
     modes.sort();
     modes.dedup();
     (scenarios * interps * modes.len(), scenarios * interps)
@@ -318,5 +372,6 @@ fn report_pages_render_cleanly_in_chromium() {
     let mut dt = DevTools::connect(&browser.devtools_url());
     let session = check_page(&mut dt, &page, cells, rows, plots);
     screenshot(&mut dt, &session, &artifacts().join("report.png"));
+    check_first_screen(&mut dt, &page, &artifacts().join("first-screen.png"));
     check_page(&mut dt, &evil_page, cells, rows, plots);
 }

@@ -19,7 +19,8 @@ use crate::setup::selection::Choice;
 /// Which interpreters and ABI modes.
 #[derive(Args, Debug, Clone)]
 pub struct TargetArgs {
-    /// Interpreter to use: a path, or a version among those discovered (3.11, 3.13t). Repeatable.
+    /// Interpreter to use: a path, or a version among those discovered (3.11: every 3.11; 3.11.2:
+    /// that release; 3.13t: free-threaded). Repeatable.
     /// Default: every CPython >= 3.8 found in pyenv and on PATH.
     #[arg(long = "python", value_name = "PATH|VERSION", value_parser = parse_selector)]
     pub python: Vec<Selector>,

@@ -6,6 +6,7 @@ use anyhow::Result;
 
 use crate::analysis::cells::{analyse, Analysis};
 use crate::commands::{ascii, read_results, results_file};
+use crate::export::grid::wrap;
 use crate::export::table;
 use crate::model::results::Results;
 use crate::setup::build_flags;
@@ -19,7 +20,10 @@ pub fn run(file: Option<PathBuf>, ascii_asked: bool) -> Result<()> {
 /// The tables, preceded by the build-flag warning when the interpreters were built differently.
 pub fn print_tables(r: &Results, a: &Analysis, ascii_asked: bool) {
     if let Some(w) = build_flags::warning(&r.interpreters) {
-        println!("{w}");
+        for line in w.lines() {
+            let indent = line.len() - line.trim_start().len();
+            print!("{}", wrap(line, indent + 2));
+        }
     }
     print!("{}", table::render(r, a, ascii(ascii_asked)));
 }

@@ -4,7 +4,7 @@ use std::fmt::Write;
 
 use crate::analysis::reproduce::{Agreement, Claim};
 use crate::export::format::format_ratio;
-use crate::export::table::new_table;
+use crate::export::grid::new_table;
 use crate::model::sampling::Measure;
 
 /// Where instruction counts and wall time disagree, by group, and what each direction means.

@@ -3,6 +3,7 @@
 
 use std::collections::BTreeSet;
 
+use crate::export::idle::idle;
 use crate::model::estimate::Estimate;
 use crate::model::mode::Mode;
 use crate::model::results::{CellStatus, Results};
@@ -42,11 +43,14 @@ pub fn format_ratio(e: &Estimate) -> String {
 /// reason). "Not available" is the same on every interpreter, so it carries no interpreter.
 pub type Note = (String, Mode, Option<String>, &'static str, String);
 
-/// The notes under a group's table, in a stable order.
+/// The notes under a group's table, in a stable order; an interpreter where no mode ran is
+/// said once elsewhere ([`idle`]), not here.
 pub fn notes(r: &Results, g: &Group) -> BTreeSet<Note> {
+    let idle: Vec<String> = idle(r).into_iter().map(|(name, _)| name).collect();
     r.cells
         .iter()
         .filter(|c| c.status != CellStatus::Ok && g.scenarios.iter().any(|s| s.name == c.scenario))
+        .filter(|c| !idle.contains(&c.interpreter))
         .map(|c| {
             let first = c.reason.as_deref().unwrap_or_default().lines().next().unwrap_or_default();
             let interp = (c.status != CellStatus::NotAvailable).then(|| c.interpreter.clone());

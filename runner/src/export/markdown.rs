@@ -1,33 +1,90 @@
-//! The Markdown summary: the decision, the by-group table, caveats and links, short enough for a
-//! PR comment or a CI job summary. The full tables are in the HTML page beside it.
+//! The Markdown report: the decision, the by-group table, caveats and links, then the full
+//! tables — plain text that renders on GitHub. When the whole would not fit a PR comment, the
+//! full tables go to a second file the first links to.
 
 use std::fmt::Write;
 
 use crate::export::answer;
+use crate::export::format::notes;
+use crate::export::grid::{comparison_grids, results_grids, Grid};
+use crate::export::idle::idle;
 use crate::export::page::{path_url, Exporter, Report};
-use crate::export::summary::{self, controls_line, layout_line, native_table, run_line, QUESTION};
+use crate::export::summary::{self, controls_line, kind_name, layout_line, native_table, run_line, QUESTION};
 
-/// Backslash-escapes what Markdown would read as markup (emphasis, links, HTML, table cells).
+/// `s` as Markdown that reads as the plain text it is: a backslash only before what GitHub would
+/// take for markup (emphasis, a link, an HTML tag or entity, a heading or quote at the start);
+/// `code spans` kept as they are.
 pub fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '\n' | '\r' => out.push(' '),
-            '\\' | '`' | '*' | '_' | '[' | ']' | '|' | '#' | '!' => {
-                out.push('\\');
-                out.push(c);
-            }
-            c => out.push(c),
+    escape_in(s, false)
+}
+
+/// [`escape`] for a table cell, where `|` ends the cell (even inside a code span).
+fn escape_cell(s: &str) -> String {
+    escape_in(s, true)
+}
+
+fn escape_in(s: &str, cell: bool) -> String {
+    let chars: Vec<char> = s.replace(['\n', '\r'], " ").chars().collect();
+    // Which characters are in a code span (its backticks included). An unpaired backtick would
+    // open a span that never closes: it is escaped, and the rest is prose.
+    let paired = chars.iter().filter(|c| **c == '`').count() / 2 * 2;
+    let mut code = vec![false; chars.len()];
+    let (mut ticks, mut open) = (0, false);
+    for (k, c) in chars.iter().enumerate() {
+        if *c == '`' && ticks < paired {
+            ticks += 1;
+            open = !open;
+            code[k] = true;
+        } else {
+            code[k] = open;
         }
+    }
+    let at = |k: usize| chars.get(k).copied();
+    let before = |k: usize| k.checked_sub(1).and_then(at);
+    let word = |x: Option<char>| x.is_some_and(char::is_alphanumeric);
+    let space = |x: Option<char>| x.is_none_or(char::is_whitespace);
+    // `_` emphasis needs an opener (not after a letter, before text) and a later closer (after
+    // text, not before a letter): `refcount_fn` and `_PyObject_Call` alone are plain text.
+    let underscores: Vec<usize> = (0..chars.len()).filter(|&k| chars[k] == '_' && !code[k]).collect();
+    let opens = |k: usize| !word(before(k)) && !space(at(k + 1));
+    let closes = |k: usize| !space(before(k)) && !word(at(k + 1));
+    let emphasis = |k: usize| {
+        (opens(k) && underscores.iter().any(|&j| j > k && closes(j)))
+            || (closes(k) && underscores.iter().any(|&j| j < k && opens(j)))
+    };
+    let mut out = String::with_capacity(s.len());
+    for (k, &c) in chars.iter().enumerate() {
+        let after = at(k + 1);
+        let markup = match c {
+            '|' => cell,
+            '`' => !code[k],
+            _ if code[k] => false,
+            '_' => emphasis(k),
+            // `*` between spaces is never emphasis.
+            '*' => !(space(before(k)) && space(after)),
+            '~' => true,
+            '<' => after.is_some_and(|a| a.is_ascii_alphabetic() || "/!?".contains(a)),
+            '&' => {
+                let name: String =
+                    chars[k + 1..].iter().take_while(|x| x.is_ascii_alphanumeric() || **x == '#').collect();
+                !name.is_empty() && at(k + 1 + name.chars().count()) == Some(';')
+            }
+            ']' => after.is_some_and(|a| a == '(' || a == '['),
+            '\\' => after.is_some_and(|a| a.is_ascii_punctuation()),
+            '#' | '>' => k == 0,
+            '+' | '-' => k == 0 && after == Some(' '),
+            _ => false,
+        };
+        if markup {
+            out.push('\\');
+        }
+        out.push(c);
     }
     out
 }
 
 fn row(cells: &[String]) -> String {
-    format!("| {} |", cells.iter().map(|c| escape(c)).collect::<Vec<_>>().join(" | "))
+    format!("| {} |", cells.iter().map(|c| escape_cell(c)).collect::<Vec<_>>().join(" | "))
 }
 
 /// A titled Markdown table; nothing when it has no rows.
@@ -35,7 +92,7 @@ fn table(out: &mut String, title: &str, (header, rows): (Vec<String>, Vec<Vec<St
     if rows.is_empty() {
         return;
     }
-    let _ = writeln!(out, "### {title}\n");
+    let _ = writeln!(out, "### {}\n", escape(title));
     let _ = writeln!(out, "{}", row(&header));
     let _ = writeln!(out, "|{}", "---|".repeat(header.len()));
     for cells in &rows {
@@ -76,7 +133,7 @@ impl Exporter for Markdown {
         let plan = answer::plan_lines(r, &rep.decision, &rep.plan);
         let _ = writeln!(out, "### {}\n", escape(&plan[0]));
         for l in &plan[1..] {
-            let _ = writeln!(out, "{}", escape(l));
+            let _ = writeln!(out, "- {}", escape(l.trim_start_matches("- ")));
         }
         let _ = writeln!(
             out,
@@ -131,6 +188,70 @@ impl Exporter for Markdown {
         }
         out
     }
+
+    fn pages(&self, rep: &Report) -> Vec<(String, String)> {
+        split(&self.render(rep), &full_tables(rep))
+    }
+}
+
+/// GitHub's limit on a comment's length, in characters.
+pub const COMMENT_LIMIT: usize = 65_536;
+
+/// Where the full tables go when the summary and they would not fit one comment.
+pub const TABLES_FILE: &str = "report-tables.md";
+
+/// The full tables: per group, its cells and comparisons in the terminal's parts, an interpreter
+/// where no mode ran in one line, and why cells have no values.
+fn full_tables(rep: &Report) -> String {
+    let (r, a) = (rep.results, rep.analysis);
+    let mut out = format!(
+        "## Full tables\n\nMedian {} per operation ± its 95 % interval's half-width; stable-ABI cells add their \
+         paired ratio to unlimited. —: the mode does not fit that interpreter.\n\n",
+        r.run.sampling.measure.quantity()
+    );
+    for (interp, why) in idle(r) {
+        let _ = writeln!(out, "- {}\n", escape(&format!("{interp}: {why}")));
+    }
+    // A cell's lines side by side: a Markdown cell holds one.
+    let flat = |grid: Grid| {
+        let line = |t: &String| t.lines().map(str::trim).collect::<Vec<_>>().join(" ");
+        (grid.header, grid.rows.iter().map(|row| row.iter().map(line).collect()).collect())
+    };
+    for g in &r.groups {
+        for (part, grid) in results_grids(r, a, g).into_iter().enumerate() {
+            let more = if part > 0 { ", continued" } else { "" };
+            table(&mut out, &format!("{} [{}]{more}", g.title, kind_name(g.kind)), flat(grid));
+        }
+        for (scenario, mode, interp, status, reason) in notes(r, g) {
+            let on = interp.map_or(String::new(), |i| format!(" on {i}"));
+            let _ = writeln!(out, "- {}", escape(&format!("`{scenario}` / {mode}{on}: {status}: {reason}")));
+        }
+        out.push('\n');
+        for (part, grid) in comparison_grids(r, a, g).into_iter().enumerate() {
+            let more = if part > 0 { ", continued" } else { "" };
+            table(&mut out, &format!("{}: paths side by side within each build{more}", g.title), flat(grid));
+        }
+    }
+    out
+}
+
+/// `summary` and `tables` as one page when they fit a comment; otherwise the summary (cut at a
+/// heading if it alone is too long) with a link to the rest, in [`TABLES_FILE`].
+fn split(summary: &str, tables: &str) -> Vec<(String, String)> {
+    let whole = format!("{summary}{tables}");
+    if whole.chars().count() <= COMMENT_LIMIT {
+        return vec![("report.md".into(), whole)];
+    }
+    let link = |more: &str| format!("The full tables{more} are in [{TABLES_FILE}]({TABLES_FILE}).\n");
+    const MORE: &str = " and the rest of the summary";
+    let room = COMMENT_LIMIT - link(MORE).chars().count();
+    let mut cut = summary.len();
+    while summary[..cut].chars().count() > room {
+        cut = summary[..cut].trim_end_matches('\n').rfind("\n#").map_or(0, |at| at + 1);
+    }
+    let first = format!("{}{}", &summary[..cut], link(if cut < summary.len() { MORE } else { "" }));
+    let rest = format!("# abibench report, continued from [report.md](report.md)\n\n{}{tables}", &summary[cut..]);
+    vec![("report.md".into(), first), (TABLES_FILE.into(), rest)]
 }
 
 #[cfg(test)]
@@ -141,10 +262,83 @@ mod tests {
     use crate::analysis::decision::Decision;
     use crate::analysis::plan::{plan, Goal};
     use crate::analysis::testdata;
+    use crate::export::testwide;
+
+    fn report(r: &crate::model::results::Results) -> String {
+        let a = analyse(r);
+        let d = Decision::compute(r, &a);
+        let rep = Report {
+            results: r,
+            analysis: &a,
+            plan: plan(r, &d, &Goal::default()),
+            decision: d,
+            evidence: crate::analysis::findings::evidence(r, &a),
+            caveats: run_caveats(r, &a),
+            plots: Vec::new(),
+            matrix: None,
+            results_link: "../x.json".into(),
+        };
+        Markdown.pages(&rep).into_iter().map(|(name, text)| format!("<<{name}>>\n{text}")).collect()
+    }
+
+    #[test]
+    fn a_small_report_is_one_page_with_its_full_tables() {
+        let md = report(&testdata::results());
+        assert_eq!(md.matches("<<").count(), 1);
+        assert!(md.contains("## Full tables") && md.contains("### Containers [chatty]"), "{md}");
+    }
+
+    #[test]
+    fn a_reference_sized_report_fits_a_comment_and_links_the_rest() {
+        let md = report(&testwide::results());
+        let (first, rest) = md.split_once(&format!("<<{TABLES_FILE}>>\n")).expect("a second page");
+        let first = first.strip_prefix("<<report.md>>\n").unwrap();
+        assert!(first.chars().count() <= COMMENT_LIMIT, "{}", first.chars().count());
+        assert!(first.contains("## The answer") && !first.contains("## Full tables"));
+        // The fixture's summary is longer than the reference's: cut at a heading, the rest follows.
+        assert!(first.ends_with(&format!("are in [{TABLES_FILE}]({TABLES_FILE}).\n")));
+        assert!(rest.contains("[report.md](report.md)") && rest.contains("## Full tables"));
+        assert!(rest.contains("### Python -> Rust calls [chatty]\n"), "titles as they are");
+        assert!(!rest.contains("&gt;") && !rest.contains("&lt;") && !rest.contains("\\_"));
+        let tables = &rest[rest.find("## Full tables").unwrap()..];
+        assert_eq!(tables.matches("3.13.5t: no mode ran").count(), 1);
+        assert!(!tables.contains("| 3.13.5t |"));
+    }
+
+    #[test]
+    fn a_summary_too_long_for_a_comment_is_cut_at_a_heading() {
+        let section = format!("## Section\n\n{}\n\n", "word ".repeat(5000));
+        let pages = split(&section.repeat(4), "## Full tables\n");
+        assert_eq!(pages.len(), 2);
+        let first = &pages[0].1;
+        assert!(first.chars().count() <= COMMENT_LIMIT);
+        assert_eq!(first.matches("## Section").count(), 2, "two of four sections fit");
+        assert!(first
+            .ends_with("The full tables and the rest of the summary are in [report-tables.md](report-tables.md).\n"));
+        assert_eq!(pages[1].1.matches("## Section").count(), 2);
+    }
 
     #[test]
     fn markup_in_user_strings_is_inert() {
-        assert_eq!(escape("a_b *c* [x](y) <b>|"), "a\\_b \\*c\\* \\[x\\](y) &lt;b&gt;\\|");
+        assert_eq!(escape("_b_ *c* [x](y) <b>&amp;"), "\\_b\\_ \\*c\\* [x\\](y) \\<b>\\&amp;");
+        assert_eq!(escape("# a"), "\\# a");
+        assert_eq!(escape("> a ~b~"), "\\> a \\~b\\~");
+        assert_eq!(escape("a`b"), "a\\`b", "an unpaired backtick");
+        assert_eq!(escape_cell("x | `a|b`"), "x \\| `a\\|b`");
+    }
+
+    #[test]
+    fn prose_reads_as_plain_text() {
+        for plain in [
+            "Python -> Rust calls",
+            "ratios between builds that run identical code (`same_code_in`); widest: refcount_fn on 3.11.2",
+            "PyO3 extract::<&str> / PyUnicode_AsUTF8AndSize, a * b, 1 | 2, R&D, C:\\dir",
+            "Py_IncRef+Py_DecRef / inline: costs 4.00× (median of 9 ratios)",
+            "CPython 3.8 has only the provisional inline _PyObject_Vectorcall, and calls _PyObject_MakeTpCall",
+        ] {
+            assert_eq!(escape(plain), plain);
+        }
+        assert_eq!(escape("extract::<String>"), "extract::\\<String>", "GitHub would drop it as a tag");
     }
 
     #[test]
@@ -170,6 +364,9 @@ mod tests {
         assert!(md.contains("| item access | +49 % "), "{md}");
         assert!(md.contains("Wheel plan for the balanced (calling convention in 20 %"), "{md}");
         assert!(md.find("## The answer") < md.find("## The evidence"), "{md}");
+        // User strings stay inert: the group title (with markup) is in the full tables, escaped.
+        let pages = Markdown.pages(&rep);
+        assert!(pages.iter().any(|(_, t)| t.contains("### Containers | \\<b> [chatty]")), "{pages:?}");
         assert!(md.contains("matrix was not run"));
     }
 }

@@ -6,7 +6,7 @@ use std::fmt::Write;
 
 use comfy_table::Cell as TCell;
 
-use crate::export::table::new_table;
+use crate::export::grid::new_table;
 use crate::model::build::{failure_headline, Audit, BuildOutcome, BuildRecord};
 use crate::model::matrix::{Load, Matrix, MatrixCell, Step};
 

@@ -8,7 +8,9 @@ pub mod agreement;
 pub mod answer;
 pub mod format;
 pub mod formats;
+pub mod grid;
 pub mod html;
+pub mod idle;
 pub mod markdown;
 pub mod matrix_table;
 pub mod page;
@@ -17,5 +19,7 @@ pub mod report;
 pub mod summary;
 pub mod system;
 pub mod table;
+#[cfg(test)]
+pub(crate) mod testwide;
 pub mod trend;
 pub mod verdict;

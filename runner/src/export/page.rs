@@ -28,6 +28,10 @@ pub struct Report<'a> {
 pub trait Exporter {
     fn file_name(&self) -> &'static str;
     fn render(&self, report: &Report) -> String;
+    /// The files the page is written as, `(name, text)`: one, unless the page splits itself.
+    fn pages(&self, report: &Report) -> Vec<(String, String)> {
+        vec![(self.file_name().to_string(), self.render(report))]
+    }
 }
 
 /// Percent-encodes every byte of `s` except ASCII letters, digits, `-._~` and those in `keep`:

@@ -73,8 +73,8 @@ pub fn write(
         results_link: relative_link(results_file, out)?,
     };
     let pages: [&dyn Exporter; 2] = [&Html, &Markdown];
-    for page in pages {
-        write_atomic(&out.join(page.file_name()), page.render(&report).as_bytes())?;
+    for (name, text) in pages.iter().flat_map(|page| page.pages(&report)) {
+        write_atomic(&out.join(name), text.as_bytes())?;
     }
     Ok(out.join(Html.file_name()))
 }

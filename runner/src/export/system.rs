@@ -1,6 +1,6 @@
 //! What `abibench system` shows, and the one line `compare` and `calibrate` warn with.
 
-use crate::export::table::new_table;
+use crate::export::grid::new_table;
 use crate::model::system::{Finding, Verdict};
 
 /// Every check with its state and, where it is not fine, the fix.

@@ -4,94 +4,61 @@
 use std::collections::BTreeSet;
 use std::fmt::Write;
 
-use comfy_table::{presets, Cell as TCell, CellAlignment, Table};
+use comfy_table::{Cell as TCell, CellAlignment};
 
 use crate::analysis::aa::{AaResult, TOLERANCE};
 use crate::analysis::caveats::noise_warnings;
 use crate::analysis::cells::Analysis;
-use crate::export::format::{format_estimate, format_ratio, notes, pinning};
+use crate::export::format::{format_estimate, notes, pinning};
+use crate::export::grid::{comparison_grids, new_table, results_grids, wrap};
+use crate::export::idle::idle;
 use crate::model::mode::Mode;
 use crate::model::native::NativeRun;
-use crate::model::results::{CellStatus, Results};
+use crate::model::results::Results;
 use crate::model::sampling::{Measure, Sampling};
 use crate::model::scenario::Group;
-
-pub fn new_table(header: Vec<String>, ascii: bool) -> Table {
-    let mut t = Table::new();
-    t.load_preset(if ascii { presets::ASCII_BORDERS_ONLY_CONDENSED } else { presets::UTF8_BORDERS_ONLY });
-    t.set_header(header);
-    t
-}
 
 fn right(text: String) -> TCell {
     TCell::new(text).set_alignment(CellAlignment::Right)
 }
 
-/// Renders every group of `r`. `ascii` avoids box-drawing characters (logs, CI).
+/// Renders every group of `r`, each line within [`WIDTH`] columns. `ascii` avoids box-drawing
+/// characters (logs, CI).
 pub fn render(r: &Results, a: &Analysis, ascii: bool) -> String {
-    let measure = r.run.sampling.measure;
-    let modes = r.modes();
-    let mut out = String::new();
-    let what = match measure {
+    let what = match r.run.sampling.measure {
         Measure::WallTime => "Median time per operation",
         Measure::Instructions => "Instructions per operation (callgrind)",
     };
-    let _ = writeln!(
-        out,
-        "{what} (empty-loop overhead subtracted), ± half-width of its 95 % bootstrap interval.\n\
-         Stable-ABI columns add their ratio to `unlimited` on the same interpreter, paired value by value.\n\
-         '—' = the mode does not fit that interpreter."
+    let mut out = wrap(
+        &format!(
+            "{what} (empty-loop overhead subtracted), ± half-width of its 95 % bootstrap interval. Stable-ABI \
+             columns add, below it, their ratio to `unlimited` on the same interpreter, paired value by value. \
+             '—' = the mode does not fit that interpreter."
+        ),
+        0,
     );
-    let floors = r.native.as_ref().map(|n| {
-        let _ = writeln!(
-            out,
-            "native = the same work in pure Rust (criterion, `abibench native` of {}): the floor under every \
-             column; the rest of a time is the crossing.",
-            n.created_at
-        );
-        &n.floors
-    });
+    if let Some(n) = &r.native {
+        out.push_str(&wrap(
+            &format!(
+                "native (under a scenario's name) = the same work in pure Rust (criterion, `abibench native` of {}): \
+                 the floor under every column; the rest of a time is the crossing.",
+                n.created_at
+            ),
+            0,
+        ));
+    }
+    for (interp, why) in idle(r) {
+        out.push_str(&wrap(&format!("{interp}: {why}"), 2));
+    }
     out.push('\n');
     for g in &r.groups {
         let _ = writeln!(out, "{} [{}]", g.title, format!("{:?}", g.kind).to_lowercase());
-        let mut header = vec!["scenario".to_string(), "python".to_string()];
-        header.extend(modes.iter().map(|m| m.name()));
-        let floors = floors.filter(|f| g.scenarios.iter().any(|s| f.contains_key(&s.name)));
-        if floors.is_some() {
-            header.push("native".into());
+        for grid in results_grids(r, a, g) {
+            let _ = writeln!(out, "{}", grid.to_table(ascii));
         }
-        let mut t = new_table(header, ascii);
-        for s in &g.scenarios {
-            for (row_of_scenario, i) in r.interpreters.iter().enumerate() {
-                let mut row = vec![TCell::new(&s.name), TCell::new(&i.name)];
-                for &m in &modes {
-                    let text = match r.cell(&i.name, m, &s.name) {
-                        None => "—".to_string(),
-                        Some(c) if c.status == CellStatus::Ok => {
-                            let mut text = a
-                                .summary(&i.name, m, &s.name)
-                                .map_or("?".into(), |x| format_estimate(&x.median, measure));
-                            if let Some(ratio) = a.mode_ratio(&i.name, m, &s.name) {
-                                text = format!("{text}  {}", format_ratio(&ratio.ratio));
-                            }
-                            text
-                        }
-                        Some(c) => c.status.label().to_string(),
-                    };
-                    row.push(right(text));
-                }
-                if let Some(f) = floors {
-                    // A floor does not depend on the interpreter: shown once per scenario.
-                    let floor = f.get(&s.name).filter(|_| row_of_scenario == 0);
-                    row.push(right(floor.map_or(String::new(), |f| format_estimate(&f.per_op_ns, Measure::WallTime))));
-                }
-                t.add_row(row);
-            }
-        }
-        let _ = writeln!(out, "{t}");
         for (scenario, mode, interp, status, reason) in notes(r, g) {
             let on = interp.map_or(String::new(), |i| format!(" on {i}"));
-            let _ = writeln!(out, "  {scenario} / {mode}{on}: {status}: {reason}");
+            out.push_str(&wrap(&format!("  {scenario} / {mode}{on}: {status}: {reason}"), 4));
         }
         // Free-threaded times taken with the GIL back on are not free-threaded times.
         let with_gil: BTreeSet<(&str, Mode)> = r
@@ -102,34 +69,21 @@ pub fn render(r: &Results, a: &Analysis, ascii: bool) -> String {
             .map(|c| (c.interpreter.as_str(), c.mode))
             .collect();
         for (interp, mode) in with_gil {
-            let _ = writeln!(
-                out,
-                "  {mode} on {interp}: timed with the GIL on: CPython re-enabled it for a build that does not \
-                 declare free-threading support"
-            );
+            out.push_str(&wrap(
+                &format!(
+                    "  {mode} on {interp}: timed with the GIL on: CPython re-enabled it for a build that does not \
+                     declare free-threading support"
+                ),
+                4,
+            ));
         }
-        if !g.comparisons.is_empty() {
-            let mut header = vec!["comparison".to_string(), "python".to_string()];
-            header.extend(modes.iter().map(|m| m.name()));
-            let mut t = new_table(header, ascii);
-            for c in &g.comparisons {
-                for i in &r.interpreters {
-                    let mut row = vec![TCell::new(&c.label), TCell::new(&i.name)];
-                    for &m in &modes {
-                        row.push(right(
-                            a.comparison(&g.name, &c.label, &i.name, m)
-                                .map_or("—".into(), |x| format_ratio(&x.ratio)),
-                        ));
-                    }
-                    t.add_row(row);
-                }
-            }
-            let _ = writeln!(out, "{t}");
+        for grid in comparison_grids(r, a, g) {
+            let _ = writeln!(out, "{}", grid.to_table(ascii));
         }
         out.push('\n');
     }
     for w in noise_warnings(r, a) {
-        let _ = writeln!(out, "noise: {w}");
+        out.push_str(&wrap(&format!("noise: {w}"), 2));
     }
     out
 }
@@ -203,4 +157,27 @@ pub fn render_aa(results: &[AaResult], sampling: &Sampling, across_layouts: bool
         worst * 100.0,
         widest * 100.0,
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analysis::cells::analyse;
+    use crate::export::grid::WIDTH;
+    use crate::export::testwide;
+
+    #[test]
+    fn a_reference_sized_run_fits_the_terminal_and_says_once_why_an_interpreter_ran_nothing() {
+        let r = testwide::results();
+        let a = analyse(&r);
+        for ascii in [false, true] {
+            let text = render(&r, &a, ascii);
+            for line in text.lines() {
+                assert!(line.chars().count() <= WIDTH, "{} characters:\n{line}", line.chars().count());
+            }
+            assert_eq!(text.matches("3.13.5t: no mode ran").count(), 1, "{text}");
+            assert!(!text.lines().any(|l| l.starts_with('|') && l.contains("3.13.5t")), "no table row of it");
+            assert!(text.contains("3.13.5t: no mode ran. unlimited: build failed: cargo build exit status: 101"));
+        }
+    }
 }

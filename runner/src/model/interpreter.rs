@@ -116,6 +116,12 @@ impl Interpreter {
         self.full_version.split_whitespace().next().unwrap_or_default()
     }
 
+    /// The micro version, `1` of `3.12.1` (`None` if the release does not say).
+    pub fn micro(&self) -> Option<u32> {
+        let micro = self.release().split('.').nth(2)?;
+        micro[..micro.find(|c: char| !c.is_ascii_digit()).unwrap_or(micro.len())].parse().ok()
+    }
+
     /// Stable identifier used in results: version, free-threading, and provenance.
     pub fn id(&self) -> String {
         self.name.clone()
@@ -181,5 +187,19 @@ pub(crate) fn sample(name: &str, provenance: Provenance, prefix: &str) -> Interp
             ldlibrary: "libpython3.13.so".into(),
             debian: false,
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_micro_version_comes_from_the_release() {
+        let mut i = sample("3.15.0", Provenance::Pyenv, "/p");
+        for (full, micro) in [("3.12.1 (main, Jan 1 2026)", Some(1)), ("3.15.0a2+ (heads/main)", Some(0)), ("", None)] {
+            i.full_version = full.into();
+            assert_eq!(i.micro(), micro, "{full}");
+        }
     }
 }

@@ -58,8 +58,9 @@ impl Mode {
         let v = interp.version;
         match self {
             Mode::Unlimited => Ok(()),
-            Mode::Abi3(floor) if interp.gil_disabled => {
-                Err(format!("abi3 (floor {floor}) is not loadable by free-threaded {}", interp.name))
+            // The same words for every floor, so that a report can name these modes together.
+            Mode::Abi3(_) if interp.gil_disabled => {
+                Err(format!("abi3 is not loadable by free-threaded {}", interp.name))
             }
             Mode::Abi3(floor) | Mode::Abi3t(floor) if v < floor => {
                 Err(format!("{} is below the floor {floor}", interp.name))

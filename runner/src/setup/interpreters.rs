@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::model::child::{self, describe};
 use crate::model::interpreter::{BuildInfo, Interpreter, Provenance};
-use crate::model::version::{check_supported, PyVersion, Selector, Target, OLDEST};
+use crate::model::version::{check_supported, version_name, PyVersion, Selector, Target, OLDEST};
 use crate::setup::paths::cache_root;
 
 const PROBE: &str = include_str!("probe.py");
@@ -179,6 +179,34 @@ fn unique(probed: Vec<Interpreter>) -> Vec<Interpreter> {
     found
 }
 
+/// A version selector: minor version, free-threaded, and the micro version when one was named.
+type Wanted = (PyVersion, bool, Option<u32>);
+
+/// The discovered interpreters the version selectors name (all of them without selectors); an
+/// error names a selector that matches none, with what was found of that minor version.
+fn select(discovered: Vec<Interpreter>, versions: &[Wanted]) -> Result<Vec<Interpreter>> {
+    let matches = |i: &Interpreter, (v, ft, micro): &Wanted| {
+        i.version == *v && i.gil_disabled == *ft && micro.is_none_or(|m| i.micro() == Some(m))
+    };
+    for w @ (v, ft, micro) in versions {
+        if !discovered.iter().any(|i| matches(i, w)) {
+            let same_minor: Vec<&str> =
+                discovered.iter().filter(|i| i.version == *v && i.gil_disabled == *ft).map(|i| i.release()).collect();
+            let found = match same_minor.is_empty() {
+                true => String::new(),
+                false => format!(" (found {}: {})", version_name(*v, *ft, None), same_minor.join(", ")),
+            };
+            bail!(
+                "--python {}: no such interpreter found{found}; looked in abibench's cache, pyenv and PATH \
+                 (`abibench provision --only {}` may get that version; pass a path to use another)",
+                version_name(*v, *ft, *micro),
+                version_name(*v, *ft, None)
+            );
+        }
+    }
+    Ok(discovered.into_iter().filter(|i| versions.is_empty() || versions.iter().any(|w| matches(i, w))).collect())
+}
+
 /// Finds interpreters: discovered ones filtered by version selectors, plus explicit paths.
 /// With no selectors, every discovered CPython >= 3.8 is used.
 pub fn discover(selectors: &[Selector]) -> Result<Vec<Interpreter>> {
@@ -194,10 +222,10 @@ pub fn discover(selectors: &[Selector]) -> Result<Vec<Interpreter>> {
             bail!("--python {}: no such file", p.display());
         }
     }
-    let versions: Vec<(PyVersion, bool)> = selectors
+    let versions: Vec<Wanted> = selectors
         .iter()
         .filter_map(|s| match s {
-            Selector::Version { version, free_threaded } => Some((*version, *free_threaded)),
+            Selector::Version { version, free_threaded, micro } => Some((*version, *free_threaded, *micro)),
             Selector::Path(_) => None,
         })
         .collect();
@@ -209,20 +237,9 @@ pub fn discover(selectors: &[Selector]) -> Result<Vec<Interpreter>> {
     }
     // Paths alone mean exactly those interpreters; otherwise discovery fills in (filtered by versions).
     if selectors.is_empty() || !versions.is_empty() {
-        probed.extend(discover_all()?.into_iter().filter(|i| {
-            versions.is_empty() || versions.iter().any(|(v, ft)| *v == i.version && *ft == i.gil_disabled)
-        }));
+        probed.extend(select(discover_all()?, &versions)?);
     }
     let found = unique(probed);
-    for (v, ft) in &versions {
-        if !found.iter().any(|i| i.version == *v && i.gil_disabled == *ft) {
-            bail!(
-                "--python {v}{}: no such interpreter found (looked in abibench's cache, pyenv and PATH; \
-                 `abibench provision --only {v}{0}` may get it; pass a path to use another)",
-                if *ft { "t" } else { "" }
-            );
-        }
-    }
     if found.is_empty() {
         bail!("no CPython >= {OLDEST} found in abibench's cache, pyenv or PATH; pass one with --python PATH");
     }
@@ -247,5 +264,39 @@ mod tests {
         let mut names: Vec<&str> = found.iter().map(|i| i.name.as_str()).collect();
         names.sort();
         assert_eq!(names, ["3.11.2 (--python)", "3.11.2 (--python) #2", "3.11.2 (PATH)", "3.11.2 (pyenv)", "3.13.0"]);
+    }
+
+    #[test]
+    fn a_minor_version_selects_every_release_of_it_and_a_full_version_exactly_one() {
+        let found = || {
+            ["3.11.7", "3.11.2", "3.12.1", "3.13.5t"]
+                .map(|name| {
+                    let mut i = sample(name, Provenance::Pyenv, &format!("/p/{name}"));
+                    i.full_version = format!("{} (main, Jan 1 2026) [GCC 12.2.0]", name.trim_end_matches('t'));
+                    i.version = PyVersion(3, name[2..4].parse().unwrap());
+                    i.gil_disabled = name.ends_with('t');
+                    i
+                })
+                .to_vec()
+        };
+        let names = |sel: &[&str]| -> Result<Vec<String>> {
+            let wanted: Vec<Wanted> = sel
+                .iter()
+                .map(|s| match s.parse().unwrap() {
+                    Selector::Version { version, free_threaded, micro } => (version, free_threaded, micro),
+                    Selector::Path(_) => unreachable!(),
+                })
+                .collect();
+            Ok(select(found(), &wanted)?.into_iter().map(|i| i.name).collect())
+        };
+        assert_eq!(names(&["3.11"]).unwrap(), ["3.11.7", "3.11.2"]);
+        assert_eq!(names(&["3.11.2"]).unwrap(), ["3.11.2"]);
+        assert_eq!(names(&["3.11.2", "3.13.5t"]).unwrap(), ["3.11.2", "3.13.5t"]);
+        assert_eq!(names(&["3.13t"]).unwrap(), ["3.13.5t"]);
+        assert_eq!(names(&[]).unwrap().len(), 4);
+        let err = names(&["3.11.5"]).unwrap_err().to_string();
+        assert!(err.starts_with("--python 3.11.5: no such interpreter found (found 3.11: 3.11.7, 3.11.2)"), "{err}");
+        let err = names(&["3.13.5"]).unwrap_err().to_string();
+        assert!(err.starts_with("--python 3.13.5: no such interpreter found;"), "{err}");
     }
 }

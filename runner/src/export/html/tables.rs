@@ -6,7 +6,9 @@ use super::esc;
 use crate::analysis::cells::Analysis;
 use crate::analysis::decision::ordered_interpreters;
 use crate::export::format::{format_estimate, format_ratio, notes};
+use crate::export::idle::idle;
 use crate::export::summary::kind_name;
+use crate::model::interpreter::Interpreter;
 use crate::model::results::{CellStatus, Results};
 
 fn table_head(out: &mut String, cols: &[String]) {
@@ -31,14 +33,23 @@ pub(super) fn plain_table(out: &mut String, class: &str, header: &[String], rows
     let _ = writeln!(out, "</tbody></table>");
 }
 
+/// The interpreters with rows: those where some mode ran (the others are one line each).
+fn running<'a>(r: &'a Results, idle: &[(String, String)]) -> Vec<&'a Interpreter> {
+    ordered_interpreters(r).into_iter().filter(|i| !idle.iter().any(|(name, _)| *name == i.name)).collect()
+}
+
 /// The full results table: a row per (scenario, interpreter), a cell per mode, every cell filled.
 pub(super) fn results_table(out: &mut String, r: &Results, a: &Analysis) {
     let modes = r.modes();
     let mut header = vec!["scenario".to_string(), "python".to_string()];
     header.extend(modes.iter().map(|m| m.name()));
+    let idle = idle(r);
+    for (interp, why) in &idle {
+        let _ = writeln!(out, "<p class=\"note idle\"><b>{}</b>: {}</p>", esc(interp), esc(why));
+    }
     let _ = writeln!(out, "<table id=\"results\" data-modes=\"{}\">", modes.len());
     table_head(out, &header);
-    let interps = ordered_interpreters(r);
+    let interps = running(r, &idle);
     for g in &r.groups {
         let _ = writeln!(
             out,
@@ -118,7 +129,7 @@ pub(super) fn results_table(out: &mut String, r: &Results, a: &Analysis) {
 
 pub(super) fn comparison_tables(out: &mut String, r: &Results, a: &Analysis) {
     let modes = r.modes();
-    let interps = ordered_interpreters(r);
+    let interps = running(r, &idle(r));
     for g in r.groups.iter().filter(|g| !g.comparisons.is_empty()) {
         let _ = writeln!(out, "<h3>{}: paths side by side within each build</h3>", esc(&g.title));
         let mut header = vec!["comparison".to_string(), "python".to_string()];
@@ -156,5 +167,19 @@ mod tests {
         assert_eq!(out.matches("<td class=\"cell none\">").count(), 3, "abi3-py312 does not fit 3.8");
         assert_eq!(out.matches("<td class=\"cell na\">").count(), 3);
         assert!(out.contains("ratio slower"));
+    }
+
+    #[test]
+    fn an_interpreter_where_nothing_ran_is_a_line_not_rows() {
+        let r = crate::export::testwide::results();
+        let a = analyse(&r);
+        let mut out = String::new();
+        results_table(&mut out, &r, &a);
+        comparison_tables(&mut out, &r, &a);
+        assert_eq!(
+            out.matches("<p class=\"note idle\"><b>3.13.5t</b>: no mode ran. unlimited: build failed").count(),
+            1
+        );
+        assert!(!out.contains("<th>3.13.5t</th>") && !out.contains("<td>3.13.5t</td>"));
     }
 }

@@ -52,7 +52,7 @@ pub fn range_of(selectors: &[Selector]) -> Vec<Target> {
         .iter()
         .filter_map(|s| match *s {
             // Never below the floor: `Selector` refuses such versions when it is parsed.
-            Selector::Version { version, free_threaded } => Some(Target { version, free_threaded }),
+            Selector::Version { version, free_threaded, .. } => Some(Target { version, free_threaded }),
             Selector::Path(_) => None,
         })
         .collect()
