@@ -4,6 +4,7 @@
 use crate::analysis::cells::Analysis;
 use crate::analysis::decision::Aggregate;
 use crate::model::estimate::Estimate;
+use crate::model::mode::Mode;
 use crate::model::results::Results;
 use crate::model::scenario::Finding;
 
@@ -11,7 +12,7 @@ use crate::model::scenario::Finding;
 pub struct Evidence {
     pub finding: Finding,
     /// (interpreter, mode, ratio) where the fact applies.
-    pub here: Vec<(String, String, Estimate)>,
+    pub here: Vec<(String, Mode, Estimate)>,
     /// The same comparison in the same modes on the other interpreters of the run.
     pub elsewhere: Option<Aggregate>,
 }
@@ -34,7 +35,7 @@ pub fn evidence(r: &Results, a: &Analysis) -> Vec<Evidence> {
             let here = ratios
                 .clone()
                 .filter(|c| concerns(&c.interpreter))
-                .map(|c| (c.interpreter.clone(), c.mode.name(), c.ratio))
+                .map(|c| (c.interpreter.clone(), c.mode, c.ratio))
                 .collect();
             let others: Vec<Estimate> = ratios.filter(|c| !concerns(&c.interpreter)).map(|c| c.ratio).collect();
             Evidence {
@@ -44,4 +45,30 @@ pub fn evidence(r: &Results, a: &Analysis) -> Vec<Evidence> {
             }
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analysis::cells::analyse;
+    use crate::analysis::testdata::results;
+    use crate::model::version::PyVersion;
+
+    #[test]
+    fn a_finding_gets_its_comparison_where_it_applies_and_elsewhere() {
+        let mut r = results();
+        r.groups[0].findings.push(Finding {
+            fact: "F.".into(),
+            comparison: "PyList_GetItem / PyList_GET_ITEM".into(),
+            modes: vec![Mode::Unlimited],
+            pythons: vec![PyVersion(3, 8)],
+        });
+        let ev = evidence(&r, &analyse(&r));
+        assert_eq!(ev.len(), 1);
+        let (interp, mode, ratio) = &ev[0].here[0];
+        assert_eq!((interp.as_str(), *mode, ev[0].here.len()), ("3.8.18", Mode::Unlimited, 1));
+        assert!((ratio.point - 1.25).abs() < 0.03, "{ratio:?}");
+        let elsewhere = ev[0].elsewhere.as_ref().unwrap();
+        assert_eq!(elsewhere.count, 1, "3.12's ratio, for contrast");
+    }
 }

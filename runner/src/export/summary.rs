@@ -108,10 +108,25 @@ pub fn evidence_lines(ev: &[Evidence]) -> Vec<String> {
                 .iter()
                 .map(|(i, m, x)| format!("{:.2}× [{:.2}–{:.2}] in {m} on {i}", x.point, x.low, x.high))
                 .collect();
-            let measured = if here.is_empty() {
-                "not measured in this run".to_string()
-            } else {
-                format!("{}: {}", e.finding.comparison, here.join(", "))
+            let measured = match e.here.len() {
+                0 => "not measured in this run".to_string(),
+                1..=3 => format!("{}: {}", e.finding.comparison, here.join(", ")),
+                n => {
+                    let points: Vec<f64> = e.here.iter().map(|(_, _, x)| x.point).collect();
+                    let claimed = e.here.iter().filter(|(_, _, x)| x.low > 1.0 || x.high < 1.0).count();
+                    let mut modes: Vec<Mode> = e.here.iter().map(|(_, m, _)| *m).collect();
+                    modes.sort();
+                    modes.dedup();
+                    let modes: Vec<String> = modes.iter().map(|m| m.name()).collect();
+                    format!(
+                        "{}: {:.2}–{:.2}× over {n} (mode, interpreter) cells of {}, {claimed} of them with an interval \
+                         excluding 1.0",
+                        e.finding.comparison,
+                        points.iter().copied().fold(f64::INFINITY, f64::min),
+                        points.iter().copied().fold(0.0, f64::max),
+                        modes.join(", ")
+                    )
+                }
             };
             let elsewhere = e.elsewhere.as_ref().map_or(String::new(), |a| {
                 format!(
@@ -176,8 +191,8 @@ pub fn findings(d: &Decision) -> Vec<String> {
             (!over.is_empty()).then(|| {
                 format!(
                     "To {task}, PyO3's path ({pyo3}) costs {} the cheapest path the same build can express ({stable}) \
-                     in {}, where unlimited builds pay {} less for it: PyO3's share of the stable-ABI cost (medians per \
-                     mode over its interpreters; every one clears the noise floor).",
+                     in {}; PyO3's share of the stable-ABI cost (that ratio over the same in unlimited builds) is {} \
+                     (medians per mode over its interpreters; every one clears the noise floor).",
                     medians(&over),
                     mode_names(&over),
                     medians(&share)
@@ -430,7 +445,8 @@ mod tests {
         assert!(
             f[0].starts_with(
                 "To sum a list, PyO3's path (list_pyo3) costs 2.00× the cheapest path the same build can express \
-                 (list_get) in abi3-py38, where unlimited builds pay 1.36× less for it"
+                 (list_get) in abi3-py38; PyO3's share of the stable-ABI cost (that ratio over the same in unlimited builds) \
+                 is 1.36×"
             ),
             "{f:?}"
         );
