@@ -256,8 +256,9 @@ pub fn judge(d: &Decision, workload: &Workload, threshold: f64) -> Vec<Judged> {
     out
 }
 
-/// The fewest wheels within `threshold` (a fraction: 0.05 for 5 %); on a tie, an abi3 wheel
-/// (it also serves Pythons newer than this run's) from the lowest floor.
+/// The fewest wheels within `threshold` (a fraction: 0.05 for 5 %). On a tie, an abi3 wheel (it
+/// also serves Pythons newer than this run's); between floors that serve as many, the one whose
+/// worst upper bound on the bands it serves is lowest, then the lower floor.
 pub fn plan(r: &Results, d: &Decision, goal: &Goal) -> WheelPlan {
     let (workload, threshold) = (&goal.workload, goal.threshold);
     let judged = judge(d, workload, threshold);
@@ -302,9 +303,15 @@ pub fn plan(r: &Results, d: &Decision, goal: &Goal) -> WheelPlan {
     };
     let mut best = assign(None);
     let count = |p: &Assignment| p.0.is_some() as usize + p.1.len();
+    let worst = |p: &Assignment| {
+        p.0.as_ref().map_or(f64::INFINITY, |(m, served)| {
+            served.iter().filter_map(|&b| fit(b, *m)).map(|j| j.cost.high).fold(0.0, f64::max)
+        })
+    };
     for &m in &candidates {
         let option = assign(Some(m));
-        if option.0.is_some() && count(&option) <= count(&best) && (best.0.is_none() || count(&option) < count(&best)) {
+        let better = count(&option) < count(&best) || (count(&option) == count(&best) && worst(&option) < worst(&best));
+        if option.0.is_some() && better {
             best = option;
         }
     }
