@@ -155,7 +155,7 @@ pub enum Fit {
 pub struct Judged {
     pub band: usize,
     pub mode: Mode,
-    /// Weighted mean of the channels' pooled ratios (point and bounds alike).
+    /// Weighted mean of the channels' costs to a PyO3 user (`decision::UserCost`; point and bounds alike).
     pub cost: Estimate,
     pub fit: Fit,
     /// Channels of the workload this mode and band have no ratio for (left out of `cost`).
@@ -229,9 +229,9 @@ pub fn judge(d: &Decision, workload: &Workload, threshold: f64) -> Vec<Judged> {
                 match d.user_cost(channel, mode, bi) {
                     Some(a) => {
                         sum = Estimate {
-                            point: sum.point + w * a.median.point,
-                            low: sum.low + w * a.median.low,
-                            high: sum.high + w * a.median.high,
+                            point: sum.point + w * a.mean.point,
+                            low: sum.low + w * a.mean.low,
+                            high: sum.high + w * a.mean.high,
                         };
                         weight += w;
                     }

@@ -2,7 +2,7 @@
 //! channel; the headline table (channel × floor); and the wheel plan in words, with the PyO3
 //! features, wheel tags and a CI matrix that build it. Every number is the decision's or the plan's.
 
-use crate::analysis::decision::{Aggregate, Decision};
+use crate::analysis::decision::{Decision, UserCost};
 use crate::analysis::plan::{Specific, WheelPlan};
 use crate::analysis::stats;
 use crate::model::mode::Mode;
@@ -22,13 +22,13 @@ fn percent(ratio: f64) -> String {
 }
 
 /// The bands' pooled costs of one channel under one mode, each as a PyO3 user pays it.
-fn band_costs(d: &Decision, channel: Channel, mode: Mode) -> Vec<(usize, &Aggregate)> {
+fn band_costs(d: &Decision, channel: Channel, mode: Mode) -> Vec<(usize, &UserCost)> {
     (0..d.bands.len()).filter_map(|b| Some((b, d.user_cost(channel, mode, b)?))).collect()
 }
 
 /// `+8 % to +45 %` over the bands where the cost is measurable; `no measurable cost` otherwise.
-fn range(costs: &[(usize, &Aggregate)]) -> String {
-    let shown: Vec<f64> = costs.iter().filter(|(_, a)| a.measurable()).map(|(_, a)| a.median.point).collect();
+fn range(costs: &[(usize, &UserCost)]) -> String {
+    let shown: Vec<f64> = costs.iter().filter(|(_, a)| a.measurable()).map(|(_, a)| a.mean.point).collect();
     let (lo, hi) = (shown.iter().copied().fold(f64::INFINITY, f64::min), shown.iter().copied().fold(0.0, f64::max));
     match shown.len() {
         0 => "no measurable cost".into(),
@@ -79,7 +79,7 @@ pub fn headline(d: &Decision) -> (Vec<String>, Vec<Vec<String>>) {
             let mut row = vec![channel.label().to_string()];
             row.extend(modes.iter().map(|&m| {
                 let costs = band_costs(d, channel, m);
-                let mut points: Vec<f64> = costs.iter().map(|(_, a)| a.median.point).collect();
+                let mut points: Vec<f64> = costs.iter().map(|(_, a)| a.mean.point).collect();
                 points.sort_by(f64::total_cmp);
                 match points.len() {
                     0 => "—".to_string(),

@@ -127,7 +127,7 @@ impl Exporter for Markdown {
         out.push('\n');
         table(
             &mut out,
-            "What each kind of call costs under each floor (what a PyO3 user pays: median over interpreters [their range]; (parentheses): not measurable on any)",
+            "What each kind of call costs under each floor (what a PyO3 user pays: the mean over the channel's PyO3 paths, median over interpreters [their range]; (parentheses): not measurable on any)",
             answer::headline(&rep.decision),
         );
         let plan = answer::plan_lines(r, &rep.decision, &rep.plan);

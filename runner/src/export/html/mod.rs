@@ -221,8 +221,8 @@ fn answer(out: &mut String, rep: &Report) {
     let _ = writeln!(
         out,
         "<section id=\"answer\"><h2>The answer</h2><figure id=\"headline\"><figcaption>What each kind of call \
-         costs under each floor: what a PyO3 user pays, median over the interpreters the floor runs on [their \
-         range]; (parentheses): not measurable on any.</figcaption>"
+         costs under each floor: what a PyO3 user pays (the mean over the channel's PyO3 paths), median over the \
+         interpreters the floor runs on [their range]; (parentheses): not measurable on any.</figcaption>"
     );
     let (header, rows) = answer::headline(d);
     plain_table(out, "headline-costs", &header, &rows);
