@@ -162,18 +162,6 @@ pub struct Unavailable {
     pub of: usize,
 }
 
-/// A task whose cheapest unlimited path a mode cannot express: the path that mode really takes,
-/// timed in that mode, over the unlimited path, timed in unlimited.
-#[derive(Debug, Clone)]
-pub struct Fallback {
-    pub mode: Mode,
-    pub band: usize,
-    pub task: String,
-    pub stable_path: String,
-    pub unlimited_path: String,
-    pub ratios: Aggregate,
-}
-
 /// Everything the summary says, as numbers.
 #[derive(Debug, Clone)]
 pub struct Decision {
@@ -185,7 +173,6 @@ pub struct Decision {
     pub attribution: Vec<Attribution>,
     pub floor_changes: Vec<FloorChange>,
     pub unavailable: Vec<Unavailable>,
-    pub fallbacks: Vec<Fallback>,
     /// The run's noise floor, which every `Aggregate` here is judged against.
     pub noise_floor: f64,
 }
@@ -288,8 +275,10 @@ impl Decision {
                         .collect();
                     for w in chain.windows(2) {
                         let (f, t) = (&w[0].ratios.median, &w[1].ratios.median);
-                        // Only where the intervals do not overlap: a change the run can stand behind.
-                        if t.low > f.high || t.high < f.low {
+                        // Only where the intervals do not overlap and the change clears the noise
+                        // floor: a change the run can stand behind.
+                        let beyond_floor = (t.point / f.point - 1.0).abs() > a.noise.spread;
+                        if (t.low > f.high || t.high < f.low) && beyond_floor {
                             floor_changes.push(FloorChange {
                                 channel,
                                 layer,
@@ -331,27 +320,6 @@ impl Decision {
             }
         }
 
-        // One line per (mode, band, task, pair of paths) where the mode cannot take the unlimited path.
-        let mut pairs: BTreeMap<(Mode, usize, &str, &str, &str), Vec<Estimate>> = BTreeMap::new();
-        for x in attribution.iter().filter(|x| x.stable_path != x.unlimited_path) {
-            if let Some(bi) = band_of(&x.interpreter) {
-                pairs.entry((x.mode, bi, &x.task, &x.stable_path, &x.unlimited_path)).or_default().push(x.forced);
-            }
-        }
-        let fallbacks = pairs
-            .into_iter()
-            .filter_map(|((mode, band, task, stable, unlimited), es)| {
-                Some(Fallback {
-                    mode,
-                    band,
-                    task: task.to_string(),
-                    stable_path: stable.to_string(),
-                    unlimited_path: unlimited.to_string(),
-                    ratios: aggregate(&es)?,
-                })
-            })
-            .collect();
-
         let user_costs = user_costs(&channel_costs, a, &bands, &declared);
         Decision {
             bands,
@@ -361,7 +329,6 @@ impl Decision {
             attribution,
             floor_changes,
             unavailable,
-            fallbacks,
             noise_floor: a.noise.spread,
         }
     }
@@ -460,12 +427,6 @@ mod tests {
         assert_eq!((ch.from.name(), ch.to.name(), ch.is_loss()), ("abi3-py38".into(), "abi3-py312".into(), false));
         let u = d.unavailable.iter().find(|u| u.mode.name() == "abi3-py38").unwrap();
         assert_eq!((u.scenarios.clone(), u.of, u.kind), (vec!["list_macro".to_string()], 2, Kind::Chatty));
-        // Each fallback sets the path the mode takes, timed in it, against the unlimited path.
-        assert_eq!(d.fallbacks.len(), 3, "{:?}", d.fallbacks);
-        let f = d.fallbacks.iter().find(|f| f.mode.name() == "abi3-py312").unwrap();
-        assert_eq!((f.stable_path.as_str(), f.unlimited_path.as_str()), ("list_get", "list_macro"));
-        assert!((f.ratios.median.point - 22.0 / 16.0).abs() < 0.05, "{f:?}");
-        assert!(d.fallbacks.iter().all(|f| f.stable_path != f.unlimited_path));
     }
 
     #[test]

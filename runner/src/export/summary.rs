@@ -206,7 +206,12 @@ pub fn findings(d: &Decision) -> Vec<String> {
 /// path, and what the path each takes (timed in it) costs over the unlimited path (timed in unlimited).
 fn fallback_lines(d: &Decision) -> Vec<String> {
     let mut pooled: BTreeMap<(&str, &str, &str), BTreeMap<Mode, Vec<Estimate>>> = BTreeMap::new();
-    for x in d.attribution.iter().filter(|x| x.stable_path != x.unlimited_path) {
+    // Only where the mode cannot express the unlimited path: elsewhere a different cheapest path
+    // is the noise between two paths it could take alike.
+    let missing = |x: &&crate::analysis::attribution::Attribution| {
+        d.unavailable.iter().any(|u| u.mode == x.mode && u.scenarios.contains(&x.unlimited_path))
+    };
+    for x in d.attribution.iter().filter(|x| x.stable_path != x.unlimited_path).filter(missing) {
         pooled
             .entry((x.task.as_str(), x.stable_path.as_str(), x.unlimited_path.as_str()))
             .or_default()
