@@ -105,10 +105,10 @@ pub fn headline(d: &Decision) -> (Vec<String>, Vec<Vec<String>>) {
     (header, rows)
 }
 
-/// `cp38-cp38`, `cp313-cp313t`, `cp310-abi3`, `cp315-abi3.abi3t`.
+/// `cp38-cp38`, `cp313-cp313t`, `cp310-abi3`, `cp315-abi3t`.
 fn tag(r: &Results, d: &Decision, band: usize, mode: Option<Mode>) -> Vec<String> {
     match mode.and_then(Mode::floor).zip(mode) {
-        Some((v, Mode::Abi3t(_))) => vec![format!("cp{}{}-abi3.abi3t", v.0, v.1)],
+        Some((v, Mode::Abi3t(_))) => vec![format!("cp{}{}-abi3t", v.0, v.1)],
         Some((v, _)) => vec![format!("cp{}{}-abi3", v.0, v.1)],
         None => {
             let mut tags: Vec<String> = r
@@ -304,6 +304,11 @@ mod tests {
         assert!(
             text.contains("version-specific wheel for 3.8 (cp38-cp38): below the abi3-py312 wheel's floor"),
             "{text}"
+        );
+        let abi3t = Mode::Abi3t(crate::model::version::PyVersion(3, 15));
+        assert_eq!(
+            (tag(&r, &d, 0, Some(abi3t)), tag(&r, &d, 1, None)),
+            (vec!["cp315-abi3t".into()], vec!["cp312-cp312".into()])
         );
         let term = terminal_lines(&r, &d, &p);
         assert!(
