@@ -3,10 +3,9 @@
 //! - the *unlimited path* is the cheapest C API path of the task in the unlimited build, the
 //!   *stable path* the cheapest one this mode's build can express (timed in that build);
 //! - what the stable ABI forces is the stable path in this mode over the unlimited path in
-//!   unlimited, the product of the *path* (stable over unlimited path, both in unlimited: what a
-//!   path outside the limited API saves) and the *build* (the same stable path in this mode over
-//!   unlimited: the calling convention into the function, METH_VARARGS below 3.10, and header code
-//!   that the limited API turns into calls);
+//!   unlimited: the path outside the limited API that the mode cannot take, the calling
+//!   convention into the function (METH_VARARGS below 3.10), and header code the limited API turns
+//!   into calls;
 //! - each PyO3 path of the task is set against the stable path, both in this mode (the cheaper
 //!   stable-ABI path PyO3 could take, and what not taking it costs), and that against the same in
 //!   unlimited: PyO3's share of the stable-ABI cost, the part its own choices add. A PyO3 user's
@@ -35,10 +34,9 @@ pub struct Pyo3Path {
     pub scenario: String,
     /// This path over the task's stable path, both in this mode: what PyO3 adds.
     pub over_stable: Estimate,
-    /// This path in this mode over itself in unlimited: what a PyO3 user pays in all.
-    pub total: Option<Estimate>,
     /// `over_stable` over the same in unlimited (this path over the cheapest unlimited path):
-    /// PyO3's share of the stable-ABI cost; `forced` × this = `total`.
+    /// PyO3's share of the stable-ABI cost; `forced` × this is this path in this mode over itself
+    /// in unlimited, what its user pays.
     pub share: Estimate,
 }
 
@@ -54,12 +52,8 @@ pub struct Attribution {
     pub stable_path: String,
     /// `stable_path` in this mode over `unlimited_path` in unlimited: all the stable ABI forces.
     pub forced: Estimate,
-    /// `stable_path` over `unlimited_path`, both in unlimited; `None` when they are one path.
-    pub path: Option<Estimate>,
-    /// `stable_path` in this mode over the same path in unlimited.
-    pub build: Estimate,
     /// Whether this mode's functions take their arguments as METH_VARARGS (a tuple per call):
-    /// METH_FASTCALL joined the limited API in 3.10, so `build` includes that convention.
+    /// METH_FASTCALL joined the limited API in 3.10, so `forced` includes that convention.
     pub varargs: bool,
     pub pyo3: Vec<Pyo3Path>,
 }
@@ -103,7 +97,6 @@ fn attribute_one(r: &Results, a: &Analysis, interp: &str, mode: Mode, paths: &[&
             Some(Pyo3Path {
                 scenario: p.name.clone(),
                 over_stable: ratio((m, &stable.name), (m, &p.name), &p.name)?,
-                total: a.mode_ratio(interp, mode, &p.name).map(|x| x.ratio),
                 share: pairing::quotient(
                     r,
                     interp,
@@ -122,12 +115,6 @@ fn attribute_one(r: &Results, a: &Analysis, interp: &str, mode: Mode, paths: &[&
         unlimited_path: best.name.clone(),
         stable_path: stable.name.clone(),
         forced: ratio((Mode::Unlimited, &best.name), (mode, &stable.name), "forced")?,
-        path: if best.name == stable.name {
-            None
-        } else {
-            Some(ratio((Mode::Unlimited, &best.name), (Mode::Unlimited, &stable.name), "path")?)
-        },
-        build: ratio((Mode::Unlimited, &stable.name), (mode, &stable.name), "build")?,
         varargs: mode.floor().is_some_and(|f| f < PyVersion(3, 10)),
         pyo3,
     })
@@ -140,28 +127,27 @@ mod tests {
     use crate::analysis::testdata::attribution_results;
 
     #[test]
-    fn splits_a_pyo3_path_into_path_build_and_pyo3() {
+    fn splits_a_pyo3_path_into_what_the_abi_forces_and_pyo3s_share() {
         // 3.8, ns: unlimited macro 8, fn 10, PyO3 12; abi3-py38 has no macro, fn 15, PyO3 30.
         let r = attribution_results();
-        let at = attribute(&r, &analyse(&r));
+        let a = analyse(&r);
+        let at = attribute(&r, &a);
         let x = at.iter().find(|x| x.interpreter == "3.8.18").expect("3.8 attributed");
         assert_eq!((x.unlimited_path.as_str(), x.stable_path.as_str()), ("list_macro", "list_get"));
         let near = |e: &Estimate, v: f64| (e.point / v - 1.0).abs() < 0.03 && e.low <= e.high;
         assert!(near(&x.forced, 15.0 / 8.0), "{x:#?}");
-        assert!(near(x.path.as_ref().unwrap(), 10.0 / 8.0), "{x:#?}");
-        assert!(near(&x.build, 1.5), "{x:#?}");
         assert!(x.varargs && x.channel == Channel::ItemAccess);
         let p = &x.pyo3[0];
         assert!(near(&p.over_stable, 30.0 / 15.0), "{p:#?}");
-        assert!(near(p.total.as_ref().unwrap(), 30.0 / 12.0), "{p:#?}");
-        // PyO3's share: (30 / 15) / (12 / 8); with what is forced it makes the total.
+        // PyO3's share: (30 / 15) / (12 / 8); with what is forced it makes the path's own ratio.
         assert!(near(&p.share, (30.0 / 15.0) / (12.0 / 8.0)), "{p:#?}");
-        assert!((x.forced.point * p.share.point / p.total.unwrap().point - 1.0).abs() < 0.03);
+        let total = a.mode_ratio("3.8.18", x.mode, "list_pyo3").unwrap().ratio;
+        assert!(near(&total, 30.0 / 12.0) && (x.forced.point * p.share.point / total.point - 1.0).abs() < 0.03);
         // 3.12 has no PyO3 path timed: the C API split stands alone, for both floors.
         let on_312: Vec<_> = at.iter().filter(|x| x.interpreter == "3.12.1").collect();
         assert_eq!(on_312.len(), 2);
         assert!(on_312.iter().all(|x| x.pyo3.is_empty()));
         let py312 = on_312.iter().find(|x| x.mode.name() == "abi3-py312").unwrap();
-        assert!(!py312.varargs && near(&py312.build, 1.1), "{py312:#?}");
+        assert!(!py312.varargs && near(&py312.forced, 22.0 / 16.0), "{py312:#?}");
     }
 }

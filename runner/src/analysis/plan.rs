@@ -165,13 +165,14 @@ pub struct Judged {
 /// Why a band gets a version-specific wheel.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Specific {
-    /// Below the abi3 wheel's floor, or no abi3 wheel at all.
+    /// Below the abi3 wheel's floor, or no stable-ABI mode ran there at all.
     BelowFloor,
-    /// The abi3 wheel costs more than the threshold there.
-    Over(Estimate),
-    /// The run cannot tell whether the abi3 wheel stays within the threshold.
-    Undecided(Estimate),
-    /// Free-threaded: abi3 does not load, and no abi3t floor fits within the threshold.
+    /// This floor (the plan's abi3 wheel, or without one the band's cheapest) costs more than the
+    /// threshold there.
+    Over(Mode, Estimate),
+    /// The run cannot tell whether this floor stays within the threshold there.
+    Undecided(Mode, Estimate),
+    /// Free-threaded: an abi3 wheel does not load there.
     FreeThreaded,
 }
 
@@ -192,9 +193,9 @@ impl WheelPlan {
         self.stable.is_some() as usize + self.specific.len()
     }
 
-    pub fn undecided(&self) -> impl Iterator<Item = (usize, &Estimate)> {
+    pub fn undecided(&self) -> impl Iterator<Item = (usize, Mode, &Estimate)> {
         self.specific.iter().filter_map(|(b, s)| match s {
-            Specific::Undecided(e) => Some((*b, e)),
+            Specific::Undecided(m, e) => Some((*b, *m, e)),
             _ => None,
         })
     }
@@ -210,7 +211,7 @@ impl WheelPlan {
             out.extend(served.iter().map(|b| (*b, mode.name())));
         }
         out.extend(self.specific.iter().map(|(b, s)| {
-            (*b, if matches!(s, Specific::Undecided(_)) { "undecided" } else { "version-specific" }.to_string())
+            (*b, if matches!(s, Specific::Undecided(..)) { "undecided" } else { "version-specific" }.to_string())
         }));
         out.extend(self.unmeasured.iter().map(|(b, _)| (*b, "not measured".to_string())));
         out.sort();
@@ -286,15 +287,20 @@ pub fn plan(r: &Results, d: &Decision, goal: &Goal) -> WheelPlan {
         v
     };
     type Assignment = (Option<(Mode, Vec<usize>)>, Vec<(usize, Specific)>);
+    // Without an abi3 wheel, a band is judged by its cheapest floor, so "undecided" still shows.
+    let cheapest = |b: usize| judged.iter().filter(|j| j.band == b).min_by(|x, y| x.cost.high.total_cmp(&y.cost.high));
     let assign = |floor: Option<Mode>| -> Assignment {
         let mut served = Vec::new();
         let mut specific = Vec::new();
         for &b in &bands {
-            let verdict = floor.and_then(|m| fit(b, m));
+            let verdict = match floor {
+                Some(m) => fit(b, m),
+                None => cheapest(b),
+            };
             match verdict {
-                Some(j) if j.fit == Fit::Within => served.push(b),
-                Some(j) if j.fit == Fit::Over => specific.push((b, Specific::Over(j.cost))),
-                Some(j) => specific.push((b, Specific::Undecided(j.cost))),
+                Some(j) if j.fit == Fit::Within && floor.is_some() => served.push(b),
+                Some(j) if j.fit == Fit::Undecided => specific.push((b, Specific::Undecided(j.mode, j.cost))),
+                Some(j) => specific.push((b, Specific::Over(j.mode, j.cost))),
                 None if free_threaded(&d.bands[b]) => specific.push((b, Specific::FreeThreaded)),
                 None => specific.push((b, Specific::BelowFloor)),
             }
@@ -346,6 +352,8 @@ mod tests {
         let p = plan(&r, &d, &goal(0.05));
         assert_eq!((p.stable.clone(), p.wheels()), (None, 2), "{p:?}");
         assert!(p.judged.iter().all(|j| j.fit == Fit::Over), "{p:?}");
+        // Each band is then judged by its cheapest floor: abi3-py312 on 3.12.
+        assert!(matches!(p.specific[1], (1, Specific::Over(m, _)) if m.name() == "abi3-py312"), "{p:?}");
         // 15 %: abi3-py312 serves 3.12; 3.8 keeps its own wheel.
         let p = plan(&r, &d, &goal(0.15));
         let (mode, served) = p.stable.clone().unwrap();

@@ -4,10 +4,14 @@
 
 use crate::analysis::decision::{Decision, UserCost};
 use crate::analysis::plan::{Specific, WheelPlan};
-use crate::analysis::stats;
 use crate::model::mode::Mode;
 use crate::model::results::Results;
 use crate::model::scenario::Channel;
+
+/// What the channel lines say, said once before them.
+pub const LINES_NOTE: &str =
+    "Per kind of call, the extra time a PyO3 user pays under each floor over the version-specific \
+    build (the mean over the channel's PyO3 paths), from the cheapest to the dearest interpreter the floor runs on.";
 
 /// `+12 %`, `−3 %`.
 fn percent(ratio: f64) -> String {
@@ -26,14 +30,22 @@ fn band_costs(d: &Decision, channel: Channel, mode: Mode) -> Vec<(usize, &UserCo
     (0..d.bands.len()).filter_map(|b| Some((b, d.user_cost(channel, mode, b)?))).collect()
 }
 
-/// `+8 % to +45 %` over the bands where the cost is measurable; `no measurable cost` otherwise.
-fn range(costs: &[(usize, &UserCost)]) -> String {
+/// `+8 % to +45 %` over the bands where the cost is measurable, then the bands where it is not:
+/// `+296 % to +302 %, none measurable on 3.12, 3.13`; `no measurable cost` when none is.
+fn range(d: &Decision, costs: &[(usize, &UserCost)]) -> String {
     let shown: Vec<f64> = costs.iter().filter(|(_, a)| a.measurable()).map(|(_, a)| a.mean.point).collect();
     let (lo, hi) = (shown.iter().copied().fold(f64::INFINITY, f64::min), shown.iter().copied().fold(0.0, f64::max));
-    match shown.len() {
-        0 => "no measurable cost".into(),
+    let quiet: Vec<&str> =
+        costs.iter().filter(|(_, a)| !a.measurable()).map(|(b, _)| d.bands[*b].label.as_str()).collect();
+    let text = match shown.len() {
+        0 => return "no measurable cost".into(),
         _ if percent(lo) == percent(hi) => percent(lo),
         _ => format!("{} to {}", percent(lo), percent(hi)),
+    };
+    if quiet.is_empty() {
+        text
+    } else {
+        format!("{text} (none measurable on {})", quiet.join(", "))
     }
 }
 
@@ -53,7 +65,7 @@ pub fn channel_lines(d: &Decision) -> Vec<String> {
                 .into_iter()
                 .filter_map(|m| {
                     let costs = band_costs(d, channel, m);
-                    (!costs.is_empty()).then(|| format!("{} {}", m.name(), range(&costs)))
+                    (!costs.is_empty()).then(|| format!("{} {}", m.name(), range(d, &costs)))
                 })
                 .collect();
             (!parts.is_empty()).then(|| format!("{}: {}.", capitalised(channel.label()), parts.join(", ")))
@@ -66,8 +78,8 @@ fn capitalised(s: &str) -> String {
     c.next().map_or(String::new(), |f| f.to_uppercase().chain(c).collect())
 }
 
-/// The headline: a row per channel, a column per floor; a cell is the median over the bands of the
-/// cost a PyO3 user pays, with the bands' range, in parentheses when no band's cost is measurable.
+/// The headline: a row per channel, a column per floor; a cell is the cost a PyO3 user pays, as its
+/// range over the interpreter bands, in parentheses when no band's cost is measurable.
 pub fn headline(d: &Decision) -> (Vec<String>, Vec<Vec<String>>) {
     let modes = floors(d);
     let mut header = vec!["kind of call".to_string()];
@@ -84,13 +96,11 @@ pub fn headline(d: &Decision) -> (Vec<String>, Vec<Vec<String>>) {
                 match points.len() {
                     0 => "—".to_string(),
                     n => {
-                        let mid = stats::median(&points);
+                        // The range over the bands, not a centre: bands can split (refcounting under
+                        // abi3-py312: ±0 on 3.12–3.13, +300 % on 3.14–3.15), and no middle value
+                        // would be any interpreter's.
                         let (lo, hi) = (percent(points[0]), percent(points[n - 1]));
-                        let text = if lo == hi {
-                            percent(mid)
-                        } else {
-                            format!("{} [{}…{}]", percent(mid), lo.trim_end_matches(" %"), hi.trim_end_matches(" %"))
-                        };
+                        let text = if lo == hi { lo } else { format!("{}…{}", lo.trim_end_matches(" %"), hi) };
                         if costs.iter().any(|(_, a)| a.measurable()) {
                             text
                         } else {
@@ -155,18 +165,18 @@ pub fn plan_lines(r: &Results, d: &Decision, p: &WheelPlan) -> Vec<String> {
         let because = match why {
             Specific::BelowFloor => match &p.stable {
                 Some((m, _)) => format!("below the {m} wheel's floor"),
-                None => "no stable-ABI floor stays within the threshold".into(),
+                None => "no stable-ABI mode ran there".into(),
             },
-            Specific::Over(e) => {
-                format!("the abi3 wheel would cost {} [{}…{}] there", percent(e.point), percent(e.low), percent(e.high))
+            Specific::Over(m, e) => {
+                format!("{m} would cost {} [{}…{}] there", percent(e.point), percent(e.low), percent(e.high))
             }
-            Specific::Undecided(e) => format!(
-                "undecided: the abi3 wheel costs {} [{}…{}], straddling {pct:.0} %",
+            Specific::Undecided(m, e) => format!(
+                "undecided: {m} costs {} [{}…{}] there, straddling {pct:.0} %",
                 percent(e.point),
                 percent(e.low),
                 percent(e.high)
             ),
-            Specific::FreeThreaded => "free-threaded: abi3 does not load, and no abi3t floor runs there".into(),
+            Specific::FreeThreaded => "free-threaded: an abi3 wheel does not load there".into(),
         };
         lines.push(format!(
             "- A version-specific wheel for {} ({}): {because}.",
@@ -174,18 +184,18 @@ pub fn plan_lines(r: &Results, d: &Decision, p: &WheelPlan) -> Vec<String> {
             tag(r, d, *b, None).join(", ")
         ));
     }
-    if let Some((mode, _)) = &p.stable {
-        let undecided: Vec<String> = p.undecided().map(|(b, _)| band(b).to_string()).collect();
-        if !undecided.is_empty() {
-            let pythons: Vec<String> =
-                undecided.iter().map(|b| format!("--python {}", b.split('–').next().unwrap_or(b))).collect();
-            lines.push(format!(
-                "- To decide {}: `abibench compare --thorough {} --mode unlimited --mode {mode}` (narrower intervals), \
-                 or `--measure instructions` (counts, immune to noise).",
-                undecided.join(", "),
-                pythons.join(" ")
-            ));
-        }
+    let mut undecided: Vec<(Mode, usize)> = p.undecided().map(|(b, m, _)| (m, b)).collect();
+    undecided.sort();
+    for mode in undecided.iter().map(|(m, _)| *m).collect::<std::collections::BTreeSet<_>>() {
+        let bands: Vec<&str> = undecided.iter().filter(|(m, _)| *m == mode).map(|(_, b)| band(*b)).collect();
+        let pythons: Vec<String> =
+            bands.iter().map(|b| format!("--python {}", b.split('–').next().unwrap_or(b))).collect();
+        lines.push(format!(
+            "- To decide {mode} on {}: `abibench compare --thorough {} --mode unlimited --mode {mode}` (narrower \
+             intervals), or `--measure instructions` (counts, immune to noise).",
+            bands.join(", "),
+            pythons.join(" ")
+        ));
     }
     for (b, why) in &p.unmeasured {
         lines.push(format!("- {}: not measured: {why}", band(*b)));
@@ -296,7 +306,7 @@ mod tests {
         assert!(lines.iter().any(|l| l.starts_with("Compute: abi3-py38 no measurable cost")), "{lines:#?}");
         let (header, rows) = headline(&d);
         assert_eq!(header, ["kind of call", "abi3-py38", "abi3-py312"]);
-        assert_eq!(rows[0], ["item access", "+49 % [+47…+52]", "+9 %"]);
+        assert_eq!(rows[0], ["item access", "+47…+52 %", "+9 %"]);
         let p = plan(&r, &d, &Goal { workload: Workload::parse("item-access=1").unwrap(), threshold: 0.15 });
         let text = plan_lines(&r, &d, &p).join("\n");
         assert!(text.contains("2 wheel(s)"), "{text}");

@@ -121,13 +121,14 @@ impl Exporter for Markdown {
             path_url(&rep.results_link)
         );
         let _ = writeln!(out, "## The answer\n");
+        let _ = writeln!(out, "{}\n", answer::LINES_NOTE);
         for l in answer::channel_lines(&rep.decision) {
             let _ = writeln!(out, "- {}", escape(&l));
         }
         out.push('\n');
         table(
             &mut out,
-            "What each kind of call costs under each floor (what a PyO3 user pays: the mean over the channel's PyO3 paths, median over interpreters [their range]; (parentheses): not measurable on any)",
+            "What each kind of call costs under each floor (what a PyO3 user pays over the unlimited build: the mean over the channel's PyO3 paths, its range over the interpreters each floor runs on; (parentheses): not measurable on any)",
             answer::headline(&rep.decision),
         );
         let plan = answer::plan_lines(r, &rep.decision, &rep.plan);
@@ -151,7 +152,8 @@ impl Exporter for Markdown {
         let _ = writeln!(out, "{}\n", escape(&controls_line(rep.analysis)));
         let _ = writeln!(out, "{}\n", escape(&layout_line(r)));
         for (band, header, rows) in summary::split_tables(&rep.decision) {
-            table(&mut out, &format!("Where the cost comes from on {band} (ABI: forced by the stable ABI; PyO3: added by PyO3 over the cheapest stable path; ᵛ: includes METH_VARARGS)"), (header, rows));
+            table(&mut out, &format!("Where the cost comes from on {band}"), (header, rows));
+            let _ = writeln!(out, "{}\n", summary::SPLIT_NOTE);
         }
         for (title, lines) in summary::summary(&rep.decision) {
             let _ = writeln!(out, "### {title}\n");
@@ -361,7 +363,7 @@ mod tests {
         let md = Markdown.render(&rep);
         assert!(md.contains("[../run 1.json](../run%201.json)"), "{md}");
         assert!(md.contains("- Item access: abi3-py38 +47 % to +52 %, abi3-py312 +9 %."), "{md}");
-        assert!(md.contains("| item access | +49 % "), "{md}");
+        assert!(md.contains("| item access | +47…+52 % | +9 % |"), "{md}");
         assert!(md.contains("Wheel plan for the balanced (calling convention in 20 %"), "{md}");
         assert!(md.find("## The answer") < md.find("## The evidence"), "{md}");
         // User strings stay inert: the group title (with markup) is in the full tables, escaped.

@@ -188,6 +188,9 @@ pub fn findings(d: &Decision) -> Vec<String> {
             let share = per_mode(d, share, &slower);
             let over: Vec<(Mode, Aggregate)> =
                 per_mode(d, over, &slower).into_iter().filter(|(m, _)| share.iter().any(|(x, _)| x == m)).collect();
+            // The share's range over the same modes the sentence names.
+            let share: Vec<(Mode, Aggregate)> =
+                share.into_iter().filter(|(m, _)| over.iter().any(|(x, _)| x == m)).collect();
             (!over.is_empty()).then(|| {
                 format!(
                     "To {task}, PyO3's path ({pyo3}) costs {} the cheapest path the same build can express ({stable}) \
@@ -238,6 +241,15 @@ fn fallback_lines(d: &Decision) -> Vec<String> {
         })
         .collect()
 }
+
+/// How to read the attribution tables.
+pub const SPLIT_NOTE: &str =
+    "ABI: the cheapest path the floor can express, timed in its build, over the cheapest unlimited \
+    path, timed in unlimited: what the stable ABI forces (ᵛ: the floor takes arguments as METH_VARARGS). PyO3: \
+    PyO3's share, its path's overhead over that stable path relative to the same overhead in unlimited builds. For \
+    one task, ABI × PyO3 is what that PyO3 path costs its user; each cell is the median of each factor over the \
+    channel's tasks and paths, so the two need not multiply to the headline. [95 % interval]; (parentheses): not \
+    claimed.";
 
 /// The attribution tables, one per band: a row per channel, a column per stable-ABI mode; a cell
 /// reads `ABI 1.08× · PyO3 1.20×`: what the stable ABI forces (cheapest stable path in this mode

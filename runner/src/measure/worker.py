@@ -11,7 +11,9 @@
 # Writes JSON lines, each with the job's token, on the original stdout, which only events use:
 # fd 1 is pointed at stderr before any timed code runs, so what it prints does not reach, split or
 # forge an event (code that deliberately finds the descriptor and the token still could). An "at"
-# line precedes every step so the runner can name the cell if this process dies, and says how long a timed step should take so a hang is caught early.
+# line precedes every step so the runner can name the cell if this process dies, and says how long
+# a timed step should take so a hang is caught early. With a group's scenarios interleaved, a crash
+# that surfaces late is pinned to the step that was running, which may not be the one that caused it.
 import gc
 import importlib.util
 import json

@@ -88,9 +88,10 @@ pub struct Sampling {
     /// The CPUs each worker is pinned to (`--affinity`, else the isolated CPUs); empty: not pinned.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub affinity: Vec<usize>,
-    /// The scenarios of a group were timed interleaved round by round, so two scenarios' values
-    /// pair by round like two modes' do. Runs older than this field timed one scenario after
-    /// another: their in-build comparisons are unpaired.
+    /// Two scenarios of a group pair value by value, like two modes: wall time takes them
+    /// interleaved round by round; instruction counts are deterministic, so any pairing is exact.
+    /// Runs older than this field timed one scenario after another: their in-build comparisons
+    /// are unpaired.
     #[serde(default)]
     pub paired_scenarios: bool,
 }

@@ -122,10 +122,9 @@ impl Exporter for Html {
         for (band, header, rows) in summary::split_tables(&rep.decision) {
             let _ = writeln!(
                 out,
-                "<h3>Where the cost comes from on {}</h3><p class=\"note\">ABI: the cheapest path this floor can \
-                 express, timed in its build, over the cheapest unlimited path (ᵛ: includes METH_VARARGS); PyO3: \
-                 PyO3's paths over that stable path in the same build. [95 % interval]; (parentheses): not claimed.</p>",
-                esc(&band)
+                "<h3>Where the cost comes from on {}</h3><p class=\"note\">{}</p>",
+                esc(&band),
+                esc(summary::SPLIT_NOTE)
             );
             plain_table(&mut out, "attribution", &header, &rows);
         }
@@ -221,12 +220,12 @@ fn answer(out: &mut String, rep: &Report) {
     let _ = writeln!(
         out,
         "<section id=\"answer\"><h2>The answer</h2><figure id=\"headline\"><figcaption>What each kind of call \
-         costs under each floor: what a PyO3 user pays (the mean over the channel's PyO3 paths), median over the \
-         interpreters the floor runs on [their range]; (parentheses): not measurable on any.</figcaption>"
+         costs under each floor: what a PyO3 user pays over the unlimited build (the mean over the channel's \
+         PyO3 paths), its range over the interpreters the floor runs on; (parentheses): not measurable on any.</figcaption>"
     );
     let (header, rows) = answer::headline(d);
     plain_table(out, "headline-costs", &header, &rows);
-    let _ = writeln!(out, "</figure><ul class=\"summary\">");
+    let _ = writeln!(out, "</figure><p class=\"note\">{}</p><ul class=\"summary\">", esc(answer::LINES_NOTE));
     for l in answer::channel_lines(d) {
         let _ = writeln!(out, "<li>{}</li>", esc(&l));
     }
