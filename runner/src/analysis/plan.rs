@@ -259,7 +259,7 @@ pub fn judge(d: &Decision, workload: &Workload, threshold: f64) -> Vec<Judged> {
 
 /// The fewest wheels within `threshold` (a fraction: 0.05 for 5 %). On a tie, an abi3 wheel (it
 /// also serves Pythons newer than this run's); between floors that serve as many, the one whose
-/// worst upper bound on the bands it serves is lowest, then the lower floor.
+/// worst upper bound on the bands it serves is lowest by more than the noise floor, else the lower.
 pub fn plan(r: &Results, d: &Decision, goal: &Goal) -> WheelPlan {
     let (workload, threshold) = (&goal.workload, goal.threshold);
     let judged = judge(d, workload, threshold);
@@ -316,7 +316,10 @@ pub fn plan(r: &Results, d: &Decision, goal: &Goal) -> WheelPlan {
     };
     for &m in &candidates {
         let option = assign(Some(m));
-        let better = count(&option) < count(&best) || (count(&option) == count(&best) && worst(&option) < worst(&best));
+        // Worst bounds within the noise floor of each other are a tie, which the lower floor keeps:
+        // two runs then pick the same floor, not whichever the noise favoured.
+        let lower_worst = worst(&option) < worst(&best) - d.noise_floor;
+        let better = count(&option) < count(&best) || (count(&option) == count(&best) && lower_worst);
         if option.0.is_some() && better {
             best = option;
         }
