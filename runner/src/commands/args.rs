@@ -9,11 +9,12 @@ use clap::Args;
 use crate::analysis::plan::{Goal, Workload, PROFILES};
 use crate::export::formats::ExportFormat;
 use crate::model::mode::Mode;
-use crate::model::sampling::{Level, Measure, Sampling};
+use crate::model::sampling::{Isolation, Level, Measure, Sampling};
 use crate::model::shard::Shard;
 use crate::model::system::{allowed_cpus, isolated_cpus, CpuList};
 use crate::model::version::{Selector, Target};
 use crate::setup::paths::workspace_root;
+use crate::setup::recipe::{resolve_crate, Recipe};
 use crate::setup::selection::Choice;
 
 /// Which interpreters and ABI modes.
@@ -24,9 +25,16 @@ pub struct TargetArgs {
     /// Default: every CPython >= 3.8 found in pyenv and on PATH.
     #[arg(long = "python", value_name = "PATH|VERSION", value_parser = parse_selector)]
     pub python: Vec<Selector>,
-    /// ABI mode to build. Repeatable. Default: all of them.
+    /// ABI mode to build. Repeatable. Default: all of them (with --crate: unlimited and every
+    /// stable-ABI floor the crate's PyO3 version offers).
     #[arg(long = "mode", value_name = "MODE", value_parser = mode_parser())]
     pub mode: Vec<Mode>,
+    /// Benchmark your own extension instead of abibench's: a Cargo crate with a PyO3 cdylib, or a
+    /// maturin project (pyproject.toml with [tool.maturin]). Built by cargo in every mode, with
+    /// the mode as a feature of the crate's own PyO3 dependency; its scenarios are read from
+    /// PATH/benches/abibench/ unless --scenarios-dir says otherwise (`abibench init` writes one).
+    #[arg(long = "crate", value_name = "PATH")]
+    pub krate: Option<PathBuf>,
 }
 
 /// What to run: interpreters, modes, scenarios.
@@ -37,9 +45,10 @@ pub struct SelectArgs {
     /// Scenario (or whole group) names to run, as globs: `list_*`, `containers`. Repeatable.
     #[arg(long = "scenario", value_name = "GLOB")]
     pub scenario: Vec<String>,
-    /// Directory of scenario files.
-    #[arg(long, value_name = "DIR", default_value_os_t = default_scenarios_dir())]
-    pub scenarios_dir: PathBuf,
+    /// Directory of scenario files. Default: abibench's scenarios/, or with --crate
+    /// PATH/benches/abibench/.
+    #[arg(long, value_name = "DIR")]
+    pub scenarios_dir: Option<PathBuf>,
 }
 
 /// How much to measure per cell.
@@ -71,6 +80,13 @@ pub struct LevelArgs {
     /// (isolcpus=), as pyperf does, if any; else unpinned. See `abibench system`.
     #[arg(long, value_name = "CPUS", value_parser = parse_affinity)]
     pub affinity: Option<CpuList>,
+    /// How the builds of one interpreter are kept apart while timed interleaved: `in-process`
+    /// (one worker loads them all; a crate's module is swapped in under its import name before
+    /// each step) or `process` (one process per build, driven round by round: each build imports
+    /// alone, as in real use, and pairs cross processes). Default: `process` for a module that
+    /// lives in a Python package, else `in-process`.
+    #[arg(long, value_name = "HOW", value_parser = isolation_parser())]
+    pub isolation: Option<Isolation>,
 }
 
 #[derive(Args, Debug)]
@@ -81,26 +97,53 @@ pub struct StyleArgs {
 }
 
 impl TargetArgs {
-    /// The selected modes; all of them when none is given.
-    pub fn modes(&self) -> Vec<Mode> {
+    /// The selected modes; when none is given, every mode `recipe` can be asked for.
+    pub fn modes(&self, recipe: &Recipe) -> Vec<Mode> {
         if self.mode.is_empty() {
-            Mode::ALL.to_vec()
+            recipe.modes()
         } else {
             self.mode.clone()
+        }
+    }
+
+    /// What to build: the crate of `--crate`, else abibench's own extension.
+    pub fn recipe(&self) -> anyhow::Result<Recipe> {
+        match &self.krate {
+            Some(path) => resolve_crate(path),
+            None => Recipe::bench_ext(&workspace_root()),
         }
     }
 }
 
 impl SelectArgs {
-    pub fn choice(&self) -> Choice<'_> {
-        Choice {
-            scenarios_dir: &self.scenarios_dir,
+    /// The choice these arguments make for building `recipe`.
+    pub fn choice<'a>(&'a self, recipe: &Recipe) -> anyhow::Result<Choice<'a>> {
+        let scenarios_dir = match (&self.scenarios_dir, &recipe.subject) {
+            (Some(dir), _) => dir.clone(),
+            (None, Some(s)) => s.path.join(CRATE_SCENARIOS),
+            (None, None) => default_scenarios_dir(),
+        };
+        if let (None, Some(s)) = (&self.scenarios_dir, &recipe.subject) {
+            anyhow::ensure!(
+                scenarios_dir.is_dir(),
+                "{} has no scenarios ({} does not exist): `abibench init --crate {}` writes a starter file \
+                 there, or pass --scenarios-dir",
+                s.name,
+                scenarios_dir.display(),
+                s.path.display()
+            );
+        }
+        Ok(Choice {
+            scenarios_dir,
             scenarios: &self.scenario,
             python: &self.targets.python,
-            modes: &self.targets.mode,
-        }
+            modes: self.targets.modes(recipe),
+        })
     }
 }
+
+/// Where a crate keeps its scenario files, relative to its directory.
+pub const CRATE_SCENARIOS: &str = "benches/abibench";
 
 impl LevelArgs {
     pub fn level(&self) -> Level {
@@ -152,6 +195,11 @@ pub(super) fn parse_target(s: &str) -> Result<Target, String> {
 /// Modes by name, listed in `--help` from the one list of modes (`Mode::ALL`).
 pub(super) fn mode_parser() -> impl TypedValueParser<Value = Mode> {
     PossibleValuesParser::new(Mode::ALL.map(Mode::name)).map(|s| s.parse::<Mode>().expect("a listed mode"))
+}
+
+pub(super) fn isolation_parser() -> impl TypedValueParser<Value = Isolation> {
+    PossibleValuesParser::new(Isolation::ALL.map(Isolation::name))
+        .map(|s| s.parse::<Isolation>().expect("a listed isolation"))
 }
 
 pub(super) fn measure_parser() -> impl TypedValueParser<Value = Measure> {

@@ -4,7 +4,7 @@
 
 use std::sync::atomic::AtomicBool;
 
-use anyhow::{Context, Result};
+use anyhow::{bail, Context, Result};
 use clap::Args;
 
 use crate::analysis::aa;
@@ -19,7 +19,7 @@ use crate::model::sampling::Measure;
 use crate::model::scenario::Kind;
 use crate::model::system::Readings;
 use crate::setup::builds::{build_all, layout_variants, BuildRequest};
-use crate::setup::paths::{cache_root, workspace_root};
+use crate::setup::paths::cache_root;
 use crate::setup::selection::{self, Choice};
 use crate::setup::toolchain;
 
@@ -39,7 +39,11 @@ pub struct CalibrateArgs {
 }
 
 pub fn run(args: &CalibrateArgs) -> Result<i32> {
-    let choice = Choice { modes: &[Mode::Unlimited], ..args.select.choice() };
+    let recipe = args.select.targets.recipe()?;
+    if recipe.subject.is_some() {
+        bail!("calibrate is an A/A test of this machine with abibench's own extension; drop --crate");
+    }
+    let choice = Choice { modes: vec![Mode::Unlimited], ..args.select.choice(&recipe)? };
     let mut sel = selection::select(&choice, None)?;
     if args.select.scenario.is_empty() {
         // By default the chatty scenarios: the ones whose small differences matter.
@@ -64,7 +68,7 @@ pub fn run(args: &CalibrateArgs) -> Result<i32> {
             variants.iter().map(|&layout| BuildRequest { mode: Mode::Unlimited, interpreter: Some(i.clone()), layout })
         })
         .collect();
-    let records = build_all(&requests, &toolchain::probe()?, &workspace_root(), &cache_root()?, &|_| {})?;
+    let records = build_all(&requests, &toolchain::probe()?, &recipe, &cache_root()?, &|_| {})?;
     // After the builds, which load the machine themselves.
     system::warn(&Readings::current().judge());
     let scratch = tempfile::tempdir()?;
@@ -94,7 +98,13 @@ pub fn run(args: &CalibrateArgs) -> Result<i32> {
                 planned.push(PlannedBuild::new(cell.into(), Mode::Unlimited, layout, path));
             }
         }
-        let plan = Plan { interpreter: interp, builds: planned, scenarios: scenarios.clone() };
+        let plan = Plan {
+            interpreter: interp,
+            module: &recipe.module,
+            builtin: true,
+            builds: planned,
+            scenarios: scenarios.clone(),
+        };
         let m = driver::measure(&plan, &sampling, args.seed.unwrap_or(1), &stop, &|s, b| {
             progress.inc();
             progress.set_message(format!("{}: {s} [{b}]", interp.name));

@@ -31,13 +31,20 @@ use crate::model::results::{Cell, CellStatus, Results, RunInfo, RunStatus};
 use crate::model::sampling::{Measure, Sampling};
 use crate::setup::builds::source_hash;
 use crate::setup::paths::{cache_root, workspace_root};
+use crate::setup::recipe::Recipe;
 use crate::setup::selection::{self, Selection};
 use crate::setup::toolchain;
 
 pub fn run(args: &CompareArgs) -> Result<i32> {
-    let (sampling, baseline) = check_flags(args)?;
+    let (mut sampling, baseline) = check_flags(args)?;
     let provision_note = |l: String| eprintln!("provision: {l}");
-    let mut sel = selection::select(&args.select.choice(), (!args.no_provision).then_some(&provision_note as _))?;
+    let recipe = args.select.targets.recipe()?;
+    if recipe.subject.is_some() && args.measure == Measure::Instructions {
+        bail!("--measure instructions: counting needs abibench's region marker inside the extension, which a crate of your own lacks; time it with wall time (the default)");
+    }
+    sampling.isolation = args.level.isolation.unwrap_or_else(|| recipe.default_isolation());
+    let choice = args.select.choice(&recipe)?;
+    let mut sel = selection::select(&choice, (!args.no_provision).then_some(&provision_note as _))?;
     let shard = args.shard.map(|s| sel.restrict_to(s)).transpose()?;
     let native =
         args.native.as_ref().map(|file| floors::section(file.as_deref(), &args.out, &sel.groups)).transpose()?;
@@ -51,17 +58,16 @@ pub fn run(args: &CompareArgs) -> Result<i32> {
     });
     eprintln!("{}", banner(&sel, &sampling, shard.as_ref().map(|s| s.shard.to_string())));
 
-    let workspace = workspace_root();
     let build_start = Instant::now();
     let toolchain = toolchain::probe()?;
     let requests = selection::build_requests(&sel, sampling.layouts, &|l| eprintln!("{l}"));
-    let builds = build_with_progress(&requests, &toolchain, &workspace, &cache_root()?)?;
+    let builds = build_with_progress(&requests, &toolchain, &recipe, &cache_root()?)?;
     let build_seconds = build_start.elapsed().as_secs_f64();
     eprintln!("builds: {build_seconds:.1} s");
 
     // Saved before measuring, so even a killed run leaves its builds on record.
     let started_at = now_rfc3339();
-    let (git_revision, git_dirty) = git_state(&workspace);
+    let (git_revision, git_dirty) = git_state(&workspace_root());
     let mut res = Results::new(
         RunInfo {
             // Given when the file is claimed: an id no other run in --out has.
@@ -80,12 +86,13 @@ pub fn run(args: &CompareArgs) -> Result<i32> {
             merged_from: Vec::new(),
         },
         Host::current(),
-        SourceInfo { git_revision, git_dirty, ext_source_hash: source_hash(&workspace)? },
+        SourceInfo { git_revision, git_dirty, ext_source_hash: source_hash(&recipe)? },
         sel.interpreters.clone(),
         sel.groups.clone(),
         (toolchain, builds),
         native,
     );
+    res.subject = recipe.subject.clone();
     system::warn(&res.host.system);
     // Until now a signal leaves at once (nothing is measured); from here the first one stops the
     // measurement and saves what is done.
@@ -97,7 +104,7 @@ pub fn run(args: &CompareArgs) -> Result<i32> {
     .context("--out: cannot save the results file (nothing is measured yet)")?;
     let mut store = Store { path, kept: 0, failure: None };
 
-    let interrupted = measure_all(&mut res, &sel, &sampling, (seed, args.jobs), stop, &mut store)?;
+    let interrupted = measure_all(&mut res, (&sel, &recipe), &sampling, (seed, args.jobs), stop, &mut store)?;
     res.run.finished_at = Some(now_rfc3339());
     res.run.load_average_at_end = load_average();
     res.run.status = if interrupted { RunStatus::Interrupted } else { RunStatus::Complete };
@@ -224,14 +231,14 @@ fn banner(sel: &Selection, sampling: &Sampling, shard: Option<String>) -> String
 /// Returns whether the run was interrupted.
 fn measure_all(
     res: &mut Results,
-    sel: &Selection,
+    (sel, recipe): (&Selection, &Recipe),
     sampling: &Sampling,
     (seed, jobs): (u64, usize),
     stop: &AtomicBool,
     store: &mut Store,
 ) -> Result<bool> {
     let start = Instant::now();
-    let plans: Vec<(Plan, Vec<Cell>)> = driver::plans(sel, &res.builds);
+    let plans: Vec<(Plan, Vec<Cell>)> = driver::plans(sel, &res.builds, recipe);
     let total: usize = plans.iter().map(|(p, _)| p.builds.len() * p.scenarios.len() * sampling.processes).sum();
     let progress = Progress::new(total as u64, "measuring");
     let jobs = if sampling.measure == Measure::Instructions { jobs.max(1) } else { 1 };

@@ -7,7 +7,14 @@ use crate::commands::args::SelectArgs;
 use crate::setup::selection;
 
 pub fn run(args: &SelectArgs) -> Result<()> {
-    let sel = selection::select(&args.choice(), None)?;
+    let recipe = args.targets.recipe()?;
+    let sel = selection::select(&args.choice(&recipe)?, None)?;
+    if let Some(s) = &recipe.subject {
+        println!("crate: {} at {}; module {}", s.title(), s.path.display(), s.module);
+        if let Some(f) = s.forced_floor {
+            println!("  its Cargo.toml turns on abi3 from {f}: lower modes cannot be built");
+        }
+    }
     println!("interpreters:");
     for i in &sel.interpreters {
         println!(

@@ -42,7 +42,8 @@ pub fn run(args: &MatrixArgs) -> Result<i32> {
     let started_at = now_rfc3339();
     check_writable(&args.out).context("--out")?;
     let interpreters = interpreters::discover(&args.targets.python)?;
-    let modes = args.targets.modes();
+    let recipe = args.targets.recipe()?;
+    let modes = args.targets.modes(&recipe);
     let workspace = workspace_root();
     eprintln!(
         "abibench matrix: {} interpreter(s) [{}], {} mode(s)",
@@ -55,7 +56,7 @@ pub fn run(args: &MatrixArgs) -> Result<i32> {
     let build_start = Instant::now();
     // One layout: the matrix is about what loads, not about timing.
     let requests = requests(&modes, &interpreters, 1);
-    let mut builds = build_with_progress(&requests, &toolchain::probe()?, &workspace, &cache_root()?)?;
+    let mut builds = build_with_progress(&requests, &toolchain::probe()?, &recipe, &cache_root()?)?;
     // Unlimited rows in interpreter order: by tag text, cpython-310 would come before cpython-38.
     builds
         .sort_by_key(|b| (b.mode, b.interpreter.as_ref().and_then(|n| interpreters.iter().position(|i| &i.name == n))));
@@ -67,6 +68,7 @@ pub fn run(args: &MatrixArgs) -> Result<i32> {
     let cells = check_all(
         &builds,
         &interpreters,
+        &recipe,
         &exe,
         timeout,
         &|build, interp| progress.set_message(format!("{build} on {interp}")),
@@ -90,7 +92,7 @@ pub fn run(args: &MatrixArgs) -> Result<i32> {
         host: Host::current(),
         source: {
             let (git_revision, git_dirty) = git_state(&workspace);
-            SourceInfo { git_revision, git_dirty, ext_source_hash: source_hash(&workspace)? }
+            SourceInfo { git_revision, git_dirty, ext_source_hash: source_hash(&recipe)? }
         },
         stable_abi: StableAbi::embedded().source().to_string(),
         interpreters,

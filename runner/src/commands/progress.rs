@@ -9,6 +9,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::model::build::{failure_headline, BuildOutcome, BuildRecord, Toolchain};
 use crate::setup::builds::{build_all, BuildRequest};
+use crate::setup::recipe::Recipe;
 
 pub struct Progress {
     bar: ProgressBar,
@@ -61,11 +62,11 @@ impl Progress {
 pub fn build_with_progress(
     requests: &[BuildRequest],
     tc: &Toolchain,
-    workspace: &Path,
+    recipe: &Recipe,
     cache: &Path,
 ) -> Result<Vec<BuildRecord>> {
     let progress = Progress::new(requests.len() as u64, "building");
-    let builds = build_all(requests, tc, workspace, cache, &|b| {
+    let builds = build_all(requests, tc, recipe, cache, &|b| {
         progress.inc();
         let what = b.label();
         progress.note(match &b.outcome {

@@ -19,13 +19,17 @@ use crate::model::estimate::median;
 use crate::model::interpreter::Interpreter;
 use crate::model::mode::Mode;
 use crate::model::results::{Cell, CellStatus, ProcessSamples, WorkerRecord};
-use crate::model::sampling::{Measure, Sampling};
+use crate::model::sampling::{Isolation, Measure, Sampling};
 use crate::model::scenario::Scenario;
+use crate::setup::recipe::Recipe;
 use crate::setup::selection::Selection;
 
 /// Everything one interpreter's measurement needs.
 pub struct Plan<'a> {
     pub interpreter: &'a Interpreter,
+    /// The module's import name, and whether it is bench-ext (see `protocol::Job`).
+    pub module: &'a str,
+    pub builtin: bool,
     /// Each build this interpreter should load, under a label unique in this plan.
     pub builds: Vec<PlannedBuild>,
     pub scenarios: Vec<&'a Scenario>,
@@ -53,12 +57,18 @@ impl PlannedBuild {
 
 /// Each selected interpreter's plan: every build of its modes that built, and the cells of the
 /// builds that failed, recorded as such (there is nothing to load for them).
-pub fn plans<'a>(sel: &'a Selection, builds: &[BuildRecord]) -> Vec<(Plan<'a>, Vec<Cell>)> {
+pub fn plans<'a>(sel: &'a Selection, builds: &[BuildRecord], recipe: &'a Recipe) -> Vec<(Plan<'a>, Vec<Cell>)> {
     let scenarios: Vec<&Scenario> = sel.groups.iter().flat_map(|g| &g.scenarios).collect();
     sel.interpreters
         .iter()
         .map(|interp| {
-            let mut plan = Plan { interpreter: interp, builds: Vec::new(), scenarios: scenarios.clone() };
+            let mut plan = Plan {
+                interpreter: interp,
+                module: &recipe.module,
+                builtin: recipe.subject.is_none(),
+                builds: Vec::new(),
+                scenarios: scenarios.clone(),
+            };
             let mut unbuilt = Vec::new();
             for mode in sel.modes.iter().copied().filter(|&m| sel.runs(interp, m)) {
                 let layouts = builds_for(builds, mode, interp);
@@ -147,13 +157,18 @@ pub fn measure(
             let token = format!("{:016x}", fastrand::u64(..));
             let job = Job {
                 token: &token,
+                module: plan.module,
+                builtin: plan.builtin,
+                isolation: sampling.isolation,
+                worker_source: (sampling.isolation == Isolation::Process).then_some(worker::SOURCE),
+                python: &plan.interpreter.argv,
                 builds: builds.iter().map(|b| JobBuild { label: &b.label, mode: b.mode, path: &b.path }).collect(),
                 scenarios: todo
                     .iter()
                     .map(|s| JobScenario {
                         name: &s.name,
                         group: &s.group,
-                        function: &s.function,
+                        function: s.function.as_deref(),
                         setup: &s.setup,
                         stmt: &s.stmt,
                         n: s.n,

@@ -5,7 +5,8 @@
 //!    name an installer gives it (`bench_ext.abi3.so` is not found by 3.13t, whose
 //!    `EXTENSION_SUFFIXES` lack `.abi3.so`)?
 //! b. **forced load**: the same file under a name the interpreter accepts (its `EXT_SUFFIX`),
-//!    imported and smoke-called (`call_no_args()`, `MODE` checked) in a child interpreter;
+//!    imported in a child interpreter, beside its package's Python if it has one, and for
+//!    bench-ext smoke-called (`call_no_args()`, `MODE` checked);
 //! c. **link check**: in a child of this very binary (`abibench link-check`), the interpreter's
 //!    libpython is loaded with `RTLD_GLOBAL`, then the build with `RTLD_NOW`; every imported
 //!    `Py*`/`_Py*` symbol is also looked up in libpython, because dlopen names only the first one
@@ -35,14 +36,16 @@ use crate::model::matrix::{Canonical, Link, Load, MatrixCell, Step};
 use crate::model::mode::Mode;
 use crate::setup::audit;
 use crate::setup::provision;
+use crate::setup::recipe::Recipe;
 
 const LOAD_CHECK: &str = include_str!("load_check.py");
 
-/// A build prepared for checking: its canonical copy in a directory of its own, and its imports.
+/// A build prepared for checking: where its module lies as built, and its imports.
 struct Row<'a> {
     build: &'a BuildRecord,
     file_name: String,
-    /// A directory holding only the artifact under `file_name` (absent for a failed build).
+    /// The directory holding the module under `file_name`, as an installer lays it out (absent
+    /// for a failed build).
     canonical_dir: Option<PathBuf>,
     /// Scratch space for this row's forced copies.
     dir: PathBuf,
@@ -50,7 +53,7 @@ struct Row<'a> {
 }
 
 impl<'a> Row<'a> {
-    fn prepare(build: &'a BuildRecord, interpreters: &[Interpreter], dir: PathBuf) -> Result<Row<'a>> {
+    fn prepare(build: &'a BuildRecord, interpreters: &[Interpreter], leaf: &str, dir: PathBuf) -> Result<Row<'a>> {
         let Some(artifact) = build.artifact() else {
             // Named as it would have been, so the cell still says what was meant.
             let suffix = interpreters
@@ -59,15 +62,14 @@ impl<'a> Row<'a> {
                 .map_or("", |i| i.ext_suffix.as_str());
             return Ok(Row {
                 build,
-                file_name: build.mode.artifact_name(suffix),
+                file_name: build.mode.artifact_name(leaf, suffix),
                 canonical_dir: None,
                 dir,
                 imports: Vec::new(),
             });
         };
         let file_name = artifact.file_name().context("artifact has a file name")?.to_string_lossy().into_owned();
-        let canonical_dir = dir.join("canonical");
-        place(artifact, &canonical_dir.join(&file_name))?;
+        let canonical_dir = artifact.parent().context("artifact has a directory")?.to_path_buf();
         let imports = audit::imported_python_symbols(artifact)?;
         Ok(Row { build, file_name, canonical_dir: Some(canonical_dir), dir, imports })
     }
@@ -82,15 +84,33 @@ fn place(artifact: &Path, at: &Path) -> Result<()> {
         .with_context(|| format!("cannot link {} to {}", at.display(), artifact.display()))
 }
 
+/// The build's whole tree (`root`: the module and its package's Python, if any) mirrored under
+/// `to`, with the module renamed `name`.
+fn place_tree(root: &Path, artifact: &Path, to: &Path, name: &str) -> Result<()> {
+    for e in std::fs::read_dir(root).with_context(|| format!("cannot read {}", root.display()))? {
+        let p = e?.path();
+        let file = p.file_name().expect("an entry has a name");
+        if p.is_dir() {
+            place_tree(&p, artifact, &to.join(file), name)?;
+        } else if p == artifact {
+            place(&p, &to.join(name))?;
+        } else {
+            place(&p, &to.join(file))?;
+        }
+    }
+    Ok(())
+}
+
 /// All four steps for one cell. Never fails: whatever goes wrong is the cell's finding.
 fn check_cell(
     row: &Row,
     column: usize,
     interp: &Interpreter,
     installable: bool,
-    exe: &Path,
+    (recipe, exe): (&Recipe, &Path),
     timeout: Duration,
 ) -> MatrixCell {
+    let (module, builtin) = (recipe.module.as_str(), recipe.subject.is_none());
     let b = row.build;
     let mut cell = MatrixCell {
         mode: b.mode,
@@ -108,9 +128,14 @@ fn check_cell(
     if b.mode == Mode::Unlimited {
         cell.outside_stable_abi = Some(audit::audit_symbols(&row.imports, (interp.version.0, interp.version.1)));
     }
-    let forced_dir = row.dir.join(format!("forced-{column}"));
-    match place(artifact, &forced_dir.join(format!("bench_ext{}", interp.ext_suffix))) {
-        Ok(()) => (cell.canonical.found, cell.forced) = load_check(interp, canonical_dir, &forced_dir, b.mode, timeout),
+    let forced_root = row.dir.join(format!("forced-{column}"));
+    let root = artifact.ancestors().nth(module.split('.').count()).expect("the artifact lies under its build's root");
+    let leaf = module.rsplit('.').next().unwrap_or(module);
+    match place_tree(root, artifact, &forced_root, &format!("{leaf}{}", interp.ext_suffix)) {
+        Ok(()) => {
+            (cell.canonical.found, cell.forced) =
+                load_check(interp, canonical_dir, &forced_root, (module, builtin.then_some(b.mode)), timeout)
+        }
         Err(e) => cell.forced = Step::NotRun { reason: format!("{e:#}") },
     }
     cell.link = match interp.libpython() {
@@ -128,15 +153,20 @@ enum LoadEvent {
 }
 
 /// Steps a and b in one child interpreter (see `load_check.py`).
+/// `mode` is the `MODE` bench-ext must report (`None` for a user's crate, which has no such attribute).
 fn load_check(
     interp: &Interpreter,
     canonical_dir: &Path,
-    forced_dir: &Path,
-    mode: Mode,
+    forced_root: &Path,
+    (module, mode): (&str, Option<Mode>),
     timeout: Duration,
 ) -> (Option<bool>, Step<Load>) {
     let mut cmd = interp.command();
-    cmd.args(["-I", "-B", "-c", LOAD_CHECK]).arg(canonical_dir).arg(forced_dir).arg(mode.name());
+    cmd.args(["-I", "-B", "-c", LOAD_CHECK])
+        .arg(canonical_dir)
+        .arg(forced_root)
+        .arg(module)
+        .arg(mode.map_or(String::new(), Mode::name));
     let end = match child::run(cmd, timeout) {
         Ok(end) => end,
         Err(e) => return (None, Step::NotRun { reason: format!("{e:#}") }),
@@ -181,6 +211,7 @@ fn link_check(interp: &Interpreter, exe: &Path, libpython: &Path, artifact: &Pat
 pub fn check_all(
     builds: &[BuildRecord],
     interpreters: &[Interpreter],
+    recipe: &Recipe,
     exe: &Path,
     timeout: Duration,
     on_cell: &(dyn Fn(&str, &str) + Sync),
@@ -191,7 +222,7 @@ pub fn check_all(
     let rows: Vec<Row> = builds
         .iter()
         .enumerate()
-        .map(|(n, b)| Row::prepare(b, interpreters, scratch.path().join(format!("build-{n}"))))
+        .map(|(n, b)| Row::prepare(b, interpreters, recipe.module_leaf(), scratch.path().join(format!("build-{n}"))))
         .collect::<Result<_>>()?;
     let jobs: Vec<(&Row, usize, &Interpreter)> =
         rows.iter().flat_map(|r| interpreters.iter().enumerate().map(move |(k, i)| (r, k, i))).collect();
@@ -201,7 +232,7 @@ pub fn check_all(
             on_cell(&row.build.label(), &interp.name);
             let installable = build_for(builds, row.build.mode, interp)
                 .is_some_and(|b| b.mode == row.build.mode && b.abi_tag == row.build.abi_tag);
-            let cell = check_cell(row, k, interp, installable, exe, timeout);
+            let cell = check_cell(row, k, interp, installable, (recipe, exe), timeout);
             done();
             cell
         })

@@ -8,18 +8,29 @@
 //! not intent: code in the same process that goes looking for the descriptor and the token can
 //! still forge an event.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
 use crate::model::mode::Mode;
 use crate::model::results::CellStatus;
+use crate::model::sampling::Isolation;
 
 /// Everything one worker process does.
 #[derive(Debug, Serialize)]
 pub struct Job<'a> {
     /// Random per job, echoed in every event.
     pub token: &'a str,
+    /// The import name of the module under test; `builtin` for bench-ext, whose copies are loaded
+    /// side by side under one name and checked by their `MODE`.
+    pub module: &'a str,
+    pub builtin: bool,
+    pub isolation: Isolation,
+    /// The worker's own source, with which it starts one copy of itself per build under
+    /// `Isolation::Process`, and the command of this interpreter (`sys.executable` may need a
+    /// launcher's environment).
+    pub worker_source: Option<&'a str>,
+    pub python: &'a [PathBuf],
     /// Each build under a label unique in the job (the mode's name, or A/B in an A/A test).
     pub builds: Vec<JobBuild<'a>>,
     pub scenarios: Vec<JobScenario<'a>>,
@@ -43,7 +54,7 @@ pub struct JobScenario<'a> {
     pub name: &'a str,
     /// Consecutive scenarios of one group are timed interleaved with each other.
     pub group: &'a str,
-    pub function: &'a str,
+    pub function: Option<&'a str>,
     pub setup: &'a str,
     pub stmt: &'a str,
     pub n: u64,

@@ -16,7 +16,8 @@ use crate::model::child::{self, Group, Line, Next, STDERR_TAIL};
 use crate::model::interpreter::Interpreter;
 use crate::model::sampling::{Measure, Sampling};
 
-const WORKER: &str = include_str!("worker.py");
+/// The worker script (which also starts copies of itself from this text, see `Isolation::Process`).
+pub const SOURCE: &str = include_str!("worker.py");
 
 /// How a worker child ended.
 pub enum Ending {
@@ -78,7 +79,7 @@ fn command(interp: &Interpreter, measure: Measure, job: &Job) -> Command {
         }
         _ => interp.command(),
     };
-    cmd.args(["-s", "-B", "-c", WORKER]);
+    cmd.args(["-s", "-B", "-c", SOURCE]);
     cmd
 }
 

@@ -19,5 +19,6 @@ pub mod results;
 pub mod sampling;
 pub mod scenario;
 pub mod shard;
+pub mod subject;
 pub mod system;
 pub mod version;

@@ -69,12 +69,13 @@ impl Mode {
         }
     }
 
-    /// The file name CPython's import system looks for (PEP 3149 / PEP 384 / PEP 803 tags).
-    pub fn artifact_name(self, interp_ext_suffix: &str) -> String {
+    /// The file name CPython's import system looks for (PEP 3149 / PEP 384 / PEP 803 tags) for
+    /// the module `leaf` (the last part of its import name).
+    pub fn artifact_name(self, leaf: &str, interp_ext_suffix: &str) -> String {
         match self {
-            Mode::Unlimited => format!("bench_ext{interp_ext_suffix}"),
-            Mode::Abi3(_) => "bench_ext.abi3.so".into(),
-            Mode::Abi3t(_) => "bench_ext.abi3t.so".into(),
+            Mode::Unlimited => format!("{leaf}{interp_ext_suffix}"),
+            Mode::Abi3(_) => format!("{leaf}.abi3.so"),
+            Mode::Abi3t(_) => format!("{leaf}.abi3t.so"),
         }
     }
 }
@@ -170,12 +171,15 @@ mod tests {
     #[test]
     fn artifact_names_follow_cpython_tags() {
         assert_eq!(
-            Mode::Unlimited.artifact_name(".cpython-311-x86_64-linux-gnu.so"),
+            Mode::Unlimited.artifact_name("bench_ext", ".cpython-311-x86_64-linux-gnu.so"),
             "bench_ext.cpython-311-x86_64-linux-gnu.so"
         );
-        assert_eq!(Mode::Abi3(PyVersion(3, 8)).artifact_name(".cpython-311-x86_64-linux-gnu.so"), "bench_ext.abi3.so");
         assert_eq!(
-            Mode::Abi3t(PyVersion(3, 15)).artifact_name(".cpython-315t-x86_64-linux-gnu.so"),
+            Mode::Abi3(PyVersion(3, 8)).artifact_name("bench_ext", ".cpython-311-x86_64-linux-gnu.so"),
+            "bench_ext.abi3.so"
+        );
+        assert_eq!(
+            Mode::Abi3t(PyVersion(3, 15)).artifact_name("bench_ext", ".cpython-315t-x86_64-linux-gnu.so"),
             "bench_ext.abi3t.so"
         );
     }

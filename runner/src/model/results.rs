@@ -14,6 +14,7 @@ use crate::model::native::NativeSection;
 use crate::model::sampling::{Level, Sampling};
 use crate::model::scenario::Group;
 use crate::model::shard::{Shard, ShardRecord};
+use crate::model::subject::Subject;
 
 pub const SCHEMA: &str = "abibench-results";
 /// Bump on any change a reader of an older file could misread.
@@ -39,6 +40,9 @@ pub struct Results {
     /// optional and additive, so this reader defaults it in older files, and older readers ignore it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub native: Option<NativeSection>,
+    /// The user's crate this run built and timed (`--crate`); absent: abibench's own bench-ext.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subject: Option<Subject>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -280,6 +284,7 @@ impl Results {
             groups,
             cells: Vec::new(),
             workers: Vec::new(),
+            subject: None,
             native,
         }
     }
@@ -369,6 +374,7 @@ pub(crate) mod fixture {
                 .collect(),
             workers: Vec::new(),
             native: None,
+            subject: None,
         }
     }
 }

@@ -94,6 +94,34 @@ pub struct Sampling {
     /// are unpaired.
     #[serde(default)]
     pub paired_scenarios: bool,
+    /// Whether the builds of one interpreter shared a worker process, or each had its own,
+    /// driven round by round (`--isolation`).
+    #[serde(default)]
+    pub isolation: Isolation,
+}
+
+/// How the builds of one interpreter are kept apart while they are timed interleaved.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Isolation {
+    /// All builds in one worker process (a user's module swapped in under its import name before
+    /// each step).
+    #[default]
+    InProcess,
+    /// One process per build, driven round by round by a coordinating worker: each build imports
+    /// as a user's code would, alone under its name, at the price of pairs across processes.
+    Process,
+}
+
+impl Isolation {
+    pub const ALL: [Isolation; 2] = [Isolation::InProcess, Isolation::Process];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Isolation::InProcess => "in-process",
+            Isolation::Process => "process",
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -140,6 +168,7 @@ impl Level {
                 timeout_s: 120.0,
                 affinity: Vec::new(),
                 paired_scenarios: true,
+                isolation: Isolation::InProcess,
             },
             // Counts do not drift, so one process suffices; callgrind runs ~50x slower.
             Measure::Instructions => Sampling {
@@ -153,7 +182,16 @@ impl Level {
                 timeout_s: 900.0,
                 affinity: Vec::new(),
                 paired_scenarios: true,
+                isolation: Isolation::InProcess,
             },
         }
+    }
+}
+
+impl FromStr for Isolation {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Isolation::ALL.into_iter().find(|m| m.name() == s).ok_or_else(|| format!("unknown isolation '{s}'"))
     }
 }

@@ -129,6 +129,22 @@ pub fn imported_python_symbols(so: &Path) -> Result<Vec<String>> {
     Ok(names)
 }
 
+/// The module entry points the shared object `so` exports (`PyInit_<name>`, and PEP 793's
+/// `PyModExport_<name>`): the import system finds a module only under one of these names.
+pub fn module_entry_points(so: &Path) -> Result<Vec<String>> {
+    let data = std::fs::read(so).with_context(|| format!("reading {}", so.display()))?;
+    let file = object::File::parse(&*data).with_context(|| format!("{}: not an ELF object file", so.display()))?;
+    let mut names: Vec<String> = file
+        .dynamic_symbols()
+        .filter(|s| !s.is_undefined())
+        .filter_map(|s| s.name().ok().map(str::to_owned))
+        .filter(|n| n.starts_with("PyInit_") || n.starts_with("PyModExport_"))
+        .collect();
+    names.sort();
+    names.dedup();
+    Ok(names)
+}
+
 /// Audits the Python symbols imported by the shared object `so` against the
 /// embedded Stable ABI for limited-API version `floor`.
 ///

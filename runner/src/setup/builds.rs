@@ -1,4 +1,5 @@
-//! Building `bench-ext` once per (mode, interpreter ABI, layout variant, source hash) into a cache.
+//! Building the extension under test (`bench-ext`, or a user's crate: `setup::recipe`) once per
+//! (mode, interpreter ABI, layout variant, source hash) into a cache.
 //!
 //! Builds run on a few "lanes" in parallel (rayon), each lane with its own cargo target dir, so
 //! PyO3's dependencies are compiled once per lane and each further mode only recompiles PyO3 itself.
@@ -28,6 +29,7 @@ use crate::model::interpreter::Interpreter;
 use crate::model::mode::Mode;
 use crate::setup::audit;
 use crate::setup::paths::cargo;
+use crate::setup::recipe::{hash_files, is_compiled_extension, Recipe};
 
 /// LLVM options for every crate of every build: functions and the targets of taken branches at
 /// 64-byte boundaries (2^6), as measured to remove placement artefacts (see the README).
@@ -62,8 +64,8 @@ impl BuildRequest {
         }
     }
 
-    fn artifact_name(&self) -> String {
-        self.mode.artifact_name(self.interpreter.as_ref().map_or("", |i| i.ext_suffix.as_str()))
+    fn artifact_name(&self, leaf: &str) -> String {
+        self.mode.artifact_name(leaf, self.interpreter.as_ref().map_or("", |i| i.ext_suffix.as_str()))
     }
 }
 
@@ -118,40 +120,17 @@ fn cargo_home() -> Option<PathBuf> {
         .or_else(|| std::env::var_os("HOME").map(|h| Path::new(&h).join(".cargo")))
 }
 
-/// Hash of everything that changes the extension binary: its sources and those of the kernels
-/// crate it links (not that crate's benches), the lock file, the workspace profile, the compiler,
-/// and RUSTFLAGS.
-pub fn source_hash(workspace: &Path) -> Result<String> {
-    let ext = workspace.join("bench-ext");
-    let native = ext.join("native");
-    let mut files = vec![
-        workspace.join("Cargo.toml"),
-        workspace.join("Cargo.lock"),
-        ext.join("Cargo.toml"),
-        ext.join("build.rs"),
-        native.join("Cargo.toml"),
-    ];
-    let mut stack = vec![ext.join("src"), native.join("src")];
-    while let Some(dir) = stack.pop() {
-        for e in std::fs::read_dir(&dir).with_context(|| format!("cannot read {}", dir.display()))? {
-            let p = e?.path();
-            if p.is_dir() {
-                stack.push(p);
-            } else {
-                files.push(p);
-            }
-        }
-    }
-    files.sort();
+/// Hash of everything that changes the extension binary: its sources (for bench-ext those of the
+/// kernels crate it links, not that crate's benches), the lock file, the profile, the compiler,
+/// RUSTFLAGS, and for a crate the features every build gets.
+pub fn source_hash(recipe: &Recipe) -> Result<String> {
     let mut h = Sha256::new();
-    for f in &files {
-        h.update(f.strip_prefix(workspace).unwrap_or(f).to_string_lossy().as_bytes());
-        h.update(std::fs::read(f).with_context(|| format!("cannot read {}", f.display()))?);
-    }
+    h.update(hash_files(&recipe.sources, &recipe.source_base)?);
     let rustc = Command::new(std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into())).arg("-vV").output();
     h.update(rustc.map(|o| o.stdout).unwrap_or_default());
     h.update(std::env::var("RUSTFLAGS").unwrap_or_default());
     h.update(ALIGN.concat());
+    h.update(recipe.features.join(","));
     Ok(h.finalize().iter().take(8).map(|b| format!("{b:02x}")).collect())
 }
 
@@ -160,11 +139,12 @@ pub fn source_hash(workspace: &Path) -> Result<String> {
 pub fn build_all(
     requests: &[BuildRequest],
     tc: &Toolchain,
-    workspace: &Path,
+    recipe: &Recipe,
     cache: &Path,
     on_done: &(dyn Fn(&BuildRecord) + Sync),
 ) -> Result<Vec<BuildRecord>> {
-    let hash = source_hash(workspace)?;
+    let hash = source_hash(recipe)?;
+    let cache = cache.join(&recipe.cache_dir);
     let mut unique: BTreeMap<(Mode, String, u32), &BuildRequest> = BTreeMap::new();
     for r in requests {
         unique.entry((r.mode, r.abi_tag(), r.layout)).or_insert(r);
@@ -173,12 +153,16 @@ pub fn build_all(
     let mut to_build = Vec::new();
     for r in unique.into_values() {
         let variant = if r.layout == 0 { String::new() } else { format!("-L{}", r.layout) };
-        let artifact = cache
-            .join("builds")
-            .join(r.mode.name())
-            .join(format!("{}-{hash}{variant}", r.abi_tag()))
-            .join(r.artifact_name());
-        if artifact.is_file() {
+        // The module's place under the build's root: `pkg/_core.abi3.so` beside its package's Python.
+        let mut artifact = cache.join(r.mode.name()).join(format!("{}-{hash}{variant}", r.abi_tag()));
+        let parts: Vec<&str> = recipe.module.split('.').collect();
+        artifact.extend(&parts[..parts.len() - 1]);
+        let artifact = artifact.join(r.artifact_name(recipe.module_leaf()));
+        if let Some(why) = recipe.refuses(r.mode) {
+            let rec = failed(r, &hash, 0.0, why);
+            on_done(&rec);
+            records.push(rec);
+        } else if artifact.is_file() {
             let rec = record(r, &hash, 0.0, artifact, true);
             on_done(&rec);
             records.push(rec);
@@ -197,7 +181,7 @@ pub fn build_all(
             mine.into_iter()
                 .map(|(r, artifact)| {
                     let start = Instant::now();
-                    let rec = match cargo_build(r, tc, workspace, &target, jobs, artifact) {
+                    let rec = match cargo_build(r, tc, recipe, &target, jobs, artifact) {
                         Ok(()) => record(r, &hash, start.elapsed().as_secs_f64(), artifact.clone(), false),
                         Err(e) => failed(r, &hash, start.elapsed().as_secs_f64(), format!("{e:#}")),
                     };
@@ -248,33 +232,38 @@ fn of(r: &BuildRequest, hash: &str, seconds: f64, outcome: BuildOutcome) -> Buil
     }
 }
 
-/// One `cargo build` of the extension; on success the cdylib is copied (atomically) to `artifact`.
+/// One `cargo build` of the extension; on success the cdylib is copied (atomically) to
+/// `artifact`, beside a copy of the module's Python package if it has one, and checked to be
+/// the module its import name says.
 fn cargo_build(
     r: &BuildRequest,
     tc: &Toolchain,
-    workspace: &Path,
+    recipe: &Recipe,
     target: &Path,
     jobs: usize,
     artifact: &Path,
 ) -> Result<()> {
     let mut cmd = Command::new(cargo());
-    // `cargo rustc` passes the layout's link arguments to bench-ext alone, so the dependencies of
-    // every layout variant are compiled once.
-    cmd.args(["rustc", "--release", "--package", "bench-ext", "--lib", "--message-format=json-render-diagnostics"])
+    // `cargo rustc` passes the layout's link arguments to the extension alone, so the
+    // dependencies of every layout variant are compiled once.
+    cmd.args(["rustc", "--release", "--lib", "--message-format=json-render-diagnostics"])
+        .args(["--package", &recipe.package])
         .arg("--manifest-path")
-        .arg(workspace.join("Cargo.toml"))
+        .arg(&recipe.manifest)
         .arg("--target-dir")
         .arg(target)
         .arg(format!("--jobs={jobs}"))
-        .env("CARGO_ENCODED_RUSTFLAGS", rustflags(tc, workspace).join("\x1f"))
+        .env("CARGO_ENCODED_RUSTFLAGS", rustflags(tc, &recipe.source_base).join("\x1f"))
         .env_remove("RUSTFLAGS")
         // An extension module must not link libpython; this is what maturin sets.
         .env("PYO3_BUILD_EXTENSION_MODULE", "1")
         .env_remove("PYO3_PYTHON")
         .env_remove("PYO3_NO_PYTHON")
-        .env_remove("PYO3_CONFIG_FILE");
-    if let Some(f) = r.mode.cargo_feature() {
-        cmd.args(["--features", &f]);
+        .env_remove("PYO3_CONFIG_FILE")
+        .env_remove("PYO3_USE_ABI3_FORWARD_COMPATIBILITY");
+    let features = recipe.features_for(r.mode);
+    if !features.is_empty() {
+        cmd.args(["--features", &features.join(",")]);
     }
     match (&r.interpreter, r.mode) {
         (Some(i), Mode::Unlimited) => {
@@ -294,7 +283,9 @@ fn cargo_build(
         match child.next(Duration::from_secs(1)) {
             Next::Line(Line::Out(line)) => {
                 if let Ok(msg) = serde_json::from_str::<CargoMessage>(&line) {
-                    if msg.reason == "compiler-artifact" && msg.target.as_ref().is_some_and(|t| t.name == "bench_ext") {
+                    if msg.reason == "compiler-artifact"
+                        && msg.target.as_ref().is_some_and(|t| t.name == recipe.lib_target)
+                    {
                         cdylib = msg.filenames.into_iter().find(|f| f.extension().is_some_and(|x| x == "so"));
                     }
                 }
@@ -312,12 +303,66 @@ fn cargo_build(
         let headline = kept.lines().rev().map(str::trim).find(|l| l.starts_with("error")).unwrap_or_default();
         bail!("cargo build {status}: {headline}\n{}", child.stderr_tail(STDERR_TAIL));
     }
-    let cdylib = cdylib.context("cargo reported no bench_ext cdylib")?;
+    let cdylib = cdylib.with_context(|| format!("cargo reported no {} cdylib", recipe.lib_target))?;
+    check_module(&cdylib, recipe)?;
     let dir = artifact.parent().expect("artifact has a directory");
+    if let Some(package) = &recipe.python_package {
+        let top = recipe.module.split('.').next().unwrap_or_default();
+        let root = artifact.ancestors().nth(recipe.module.split('.').count()).expect("artifact under its root");
+        copy_package(package, &root.join(top))?;
+    } else if recipe.module.contains('.') {
+        generated_packages(artifact, recipe)?;
+    }
     std::fs::create_dir_all(dir)?;
     let tmp = tempfile::NamedTempFile::new_in(dir)?;
     std::fs::copy(&cdylib, tmp.path())?;
     tmp.persist(artifact)?;
+    Ok(())
+}
+
+/// The module's import name must match an entry point of the library, or no import finds it.
+fn check_module(cdylib: &Path, recipe: &Recipe) -> Result<()> {
+    let leaf = recipe.module_leaf();
+    let entries = audit::module_entry_points(cdylib)?;
+    if entries.iter().any(|e| e == &format!("PyInit_{leaf}") || e == &format!("PyModExport_{leaf}")) {
+        return Ok(());
+    }
+    let found = if entries.is_empty() { "no module entry point at all".to_string() } else { entries.join(", ") };
+    bail!(
+        "the module is imported as '{}', so the library must export PyInit_{leaf}, but it exports {found}: \
+         module-name (pyproject.toml) and the #[pymodule] name must agree",
+        recipe.module
+    )
+}
+
+/// Copies the module's Python package beside the build, without compiled extensions: a stale
+/// `.so` in the source tree would otherwise shadow the build under test.
+fn copy_package(from: &Path, to: &Path) -> Result<()> {
+    for e in std::fs::read_dir(from).with_context(|| format!("cannot read {}", from.display()))? {
+        let p = e?.path();
+        let name = p.file_name().expect("a directory entry has a name");
+        let text = name.to_string_lossy();
+        if p.is_dir() {
+            if text != "__pycache__" {
+                copy_package(&p, &to.join(name))?;
+            }
+        } else if !is_compiled_extension(&text) {
+            std::fs::create_dir_all(to)?;
+            std::fs::copy(&p, to.join(name)).with_context(|| format!("cannot copy {}", p.display()))?;
+        }
+    }
+    Ok(())
+}
+
+/// For a dotted module without Python sources, the packages maturin would generate: each an
+/// `__init__.py`, the innermost re-exporting the module.
+fn generated_packages(artifact: &Path, recipe: &Recipe) -> Result<()> {
+    let leaf = recipe.module_leaf();
+    for (depth, dir) in artifact.ancestors().skip(1).take(recipe.module.split('.').count() - 1).enumerate() {
+        std::fs::create_dir_all(dir)?;
+        let body = if depth == 0 { format!("from .{leaf} import *\n") } else { String::new() };
+        std::fs::write(dir.join("__init__.py"), body)?;
+    }
     Ok(())
 }
 

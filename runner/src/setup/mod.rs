@@ -8,5 +8,7 @@ pub mod builds;
 pub mod interpreters;
 pub mod paths;
 pub mod provision;
+pub mod recipe;
 pub mod selection;
 pub mod toolchain;
+pub mod unforce;

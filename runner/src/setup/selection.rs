@@ -2,7 +2,7 @@
 //! part of that matrix this machine runs), resolved before anything is built.
 
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::PathBuf;
 
 use anyhow::{bail, Result};
 
@@ -63,23 +63,22 @@ impl Selection {
 
 /// What the user asked for: scenario files and globs, interpreters, modes (none: all).
 pub struct Choice<'a> {
-    pub scenarios_dir: &'a Path,
+    pub scenarios_dir: PathBuf,
     pub scenarios: &'a [String],
     pub python: &'a [Selector],
-    pub modes: &'a [Mode],
+    pub modes: Vec<Mode>,
 }
 
 /// Resolves a choice: scenario files first (a typo there should not cost an interpreter probe),
 /// then, with `provision`, gets what the interpreter range lacks into the cache (see
 /// `provision::for_selection`; `note` hears how that goes), then discovers the interpreters.
 pub fn select(choice: &Choice, provision: Option<&dyn Fn(String)>) -> Result<Selection> {
-    let groups = scenario::filter(scenario::load_dir(choice.scenarios_dir)?, choice.scenarios)?;
+    let groups = scenario::filter(scenario::load_dir(&choice.scenarios_dir)?, choice.scenarios)?;
     if let Some(note) = provision {
         provision::for_selection(choice.python, &cache_root()?, note);
     }
     let interpreters = interpreters::discover(choice.python)?;
-    let modes = if choice.modes.is_empty() { Mode::ALL.to_vec() } else { choice.modes.to_vec() };
-    Ok(Selection { groups, interpreters, modes, shard: None })
+    Ok(Selection { groups, interpreters, modes: choice.modes.clone(), shard: None })
 }
 
 /// The builds `compare` needs: every layout of every selected mode that some selected interpreter

@@ -139,8 +139,10 @@ pub struct Scenario {
     pub name: String,
     pub group: String,
     pub description: String,
-    /// The `bench_ext` attribute the timed code needs; a build without it cannot run this scenario.
-    pub function: String,
+    /// The attribute of the module under test that the timed code needs, bound to `f`; a build
+    /// without it cannot run this scenario. Optional: a user's scenario may import the module itself.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub function: Option<String>,
     pub setup: String,
     pub stmt: String,
     /// Operations per execution of `stmt`; times are reported per operation.
@@ -212,7 +214,7 @@ struct ScenarioDef {
     name: Spanned<String>,
     #[serde(default)]
     description: String,
-    function: String,
+    function: Option<String>,
     #[serde(default)]
     setup: String,
     stmt: String,

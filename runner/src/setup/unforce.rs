@@ -1,0 +1,137 @@
+//! Crates that ship abi3 wheels usually turn the floor on in their own manifest
+//! (`pyo3 = { features = ["abi3-py310"] }`). Cargo features only add, so no build of such a crate
+//! is anything but abi3 from that floor up. To weigh that choice, abibench builds from a copy of
+//! the crate whose manifests no longer turn on any of PyO3's stable-ABI features, and each build
+//! then sets its own mode. The copy is made once per source hash, and the run says so.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use toml_edit::{DocumentMut, Item, Value};
+
+/// Copies `files` (all under `root`) to `to` and removes PyO3's stable-ABI features from every
+/// manifest among them; returns what was removed, as `Cargo.toml: pyo3 feature abi3-py310`. A
+/// copy made before is kept (new mtimes would make cargo rebuild the crate).
+pub fn copy_without_abi3(root: &Path, files: &[PathBuf], to: &Path, pyo3: &str) -> Result<Vec<String>> {
+    let record = to.with_extension("removed.json");
+    if let Some(removed) = std::fs::read(&record).ok().and_then(|b| serde_json::from_slice(&b).ok()) {
+        if to.is_dir() {
+            return Ok(removed);
+        }
+    }
+    let partial = to.with_extension("partial");
+    let _ = std::fs::remove_dir_all(&partial);
+    let mut removed = Vec::new();
+    for f in files {
+        let rel = f.strip_prefix(root).with_context(|| format!("{} is outside {}", f.display(), root.display()))?;
+        let dest = partial.join(rel);
+        std::fs::create_dir_all(dest.parent().expect("a file in a directory"))?;
+        if f.file_name().is_some_and(|n| n == "Cargo.toml") {
+            let text = std::fs::read_to_string(f).with_context(|| format!("cannot read {}", f.display()))?;
+            let (patched, gone) = strip(&text, pyo3).with_context(|| format!("{}: cannot edit", f.display()))?;
+            removed.extend(gone.into_iter().map(|g| format!("{}: {g}", rel.display())));
+            std::fs::write(&dest, patched)?;
+        } else {
+            std::fs::copy(f, &dest).with_context(|| format!("cannot copy {}", f.display()))?;
+        }
+    }
+    let _ = std::fs::remove_dir_all(to);
+    std::fs::rename(&partial, to).with_context(|| format!("cannot move the copy to {}", to.display()))?;
+    std::fs::write(&record, serde_json::to_vec(&removed)?)?;
+    Ok(removed)
+}
+
+fn is_abi3(feature: &str) -> bool {
+    feature.starts_with("abi3")
+}
+
+/// The manifest without PyO3's stable-ABI features: in the dependency (plain, per target, or the
+/// workspace's), and in the crate's own features that forward to them.
+fn strip(text: &str, pyo3: &str) -> Result<(String, Vec<String>)> {
+    let mut doc: DocumentMut = text.parse()?;
+    let mut removed = Vec::new();
+    let mut tables: Vec<&mut Item> = Vec::new();
+    let root = doc.as_table_mut();
+    // Split borrows of the tables that may declare the dependency.
+    let (mut deps, mut target, mut workspace, mut features) = (None, None, None, None);
+    for (key, item) in root.iter_mut() {
+        match key.get() {
+            "dependencies" => deps = Some(item),
+            "target" => target = Some(item),
+            "workspace" => workspace = Some(item),
+            "features" => features = Some(item),
+            _ => {}
+        }
+    }
+    tables.extend(deps);
+    if let Some(t) = target.and_then(Item::as_table_like_mut) {
+        tables.extend(t.iter_mut().filter_map(|(_, v)| v.as_table_like_mut()?.get_mut("dependencies")));
+    }
+    if let Some(w) = workspace.and_then(Item::as_table_like_mut) {
+        tables.extend(w.get_mut("dependencies"));
+    }
+    for deps in tables {
+        let Some(dep) = deps.as_table_like_mut().and_then(|d| d.get_mut(pyo3)) else { continue };
+        let Some(list) = dep.as_table_like_mut().and_then(|d| d.get_mut("features")).and_then(Item::as_array_mut)
+        else {
+            continue;
+        };
+        list.retain(|v| {
+            let keep = !v.as_str().is_some_and(is_abi3);
+            if !keep {
+                removed.push(format!("{pyo3} feature {}", v.as_str().unwrap_or_default()));
+            }
+            keep
+        });
+    }
+    if let Some(f) = features.and_then(Item::as_table_like_mut) {
+        for (name, list) in f.iter_mut() {
+            let Some(list) = list.as_array_mut() else { continue };
+            list.retain(|v: &Value| {
+                let forwards = v
+                    .as_str()
+                    .and_then(|s| s.split_once('/'))
+                    .is_some_and(|(dep, feat)| dep.trim_end_matches('?') == pyo3 && is_abi3(feat));
+                if forwards {
+                    removed.push(format!("{} in feature {}", v.as_str().unwrap_or_default(), name.get()));
+                }
+                !forwards
+            });
+        }
+    }
+    Ok((doc.to_string(), removed))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stable_abi_features_leave_every_place_a_manifest_turns_them_on() {
+        let text = r#"
+[package]
+name = "x"
+
+[dependencies]
+pyo3 = { version = "0.29", features = ["abi3-py310", "extension-module"] }
+
+[target.'cfg(unix)'.dependencies.pyo3]
+version = "0.29"
+features = ["abi3-py38"]
+
+[workspace.dependencies]
+pyo3 = { version = "0.29", features = ["abi3"] }
+
+[features]
+default = ["abi3"]
+abi3 = ["pyo3/abi3-py39", "serde"]
+"#;
+        let (out, removed) = strip(text, "pyo3").unwrap();
+        assert!(!out.contains("abi3-py"), "{out}");
+        assert!(out.contains("\"extension-module\"") && out.contains("\"serde\""), "{out}");
+        assert_eq!(removed.len(), 4, "{removed:?}");
+        // A manifest without PyO3's features is left as it was.
+        let plain = "[dependencies]\npyo3 = \"0.29\"\n";
+        assert_eq!(strip(plain, "pyo3").unwrap(), (plain.to_string(), Vec::new()));
+    }
+}
