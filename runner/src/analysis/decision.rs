@@ -169,6 +169,8 @@ pub struct Decision {
     /// Per cost channel and layer (never pooled across either), each mode in each band.
     pub channel_costs: Vec<ChannelCost>,
     pub user_costs: Vec<UserCost>,
+    /// Each mode in each band over every scenario alike (the `statements` workload).
+    pub statement_costs: Vec<UserCost>,
     pub splits: Vec<Split>,
     pub attribution: Vec<Attribution>,
     pub floor_changes: Vec<FloorChange>,
@@ -321,10 +323,12 @@ impl Decision {
         }
 
         let user_costs = user_costs(&channel_costs, a, &bands, &declared);
+        let statement_costs = statement_costs(a, &bands, a.noise.spread);
         Decision {
             bands,
             channel_costs,
             user_costs,
+            statement_costs,
             splits,
             attribution,
             floor_changes,
@@ -337,6 +341,33 @@ impl Decision {
     pub fn user_cost(&self, channel: Channel, mode: Mode, band: usize) -> Option<&UserCost> {
         self.user_costs.iter().find(|c| c.channel == channel && c.mode == mode && c.band == band)
     }
+}
+
+/// Each mode in each band as the mean of all its ratios there, each scenario alike (the channel
+/// of these is meaningless: `Compute`, the work the user's calls do).
+fn statement_costs(a: &Analysis, bands: &[Band], floor: f64) -> Vec<UserCost> {
+    let mut out = Vec::new();
+    for (bi, b) in bands.iter().enumerate() {
+        let mut modes: Vec<Mode> =
+            a.mode_ratios.iter().filter(|x| b.interpreters.contains(&x.interpreter)).map(|x| x.mode).collect();
+        modes.sort();
+        modes.dedup();
+        for mode in modes {
+            let es: Vec<Estimate> = a
+                .mode_ratios
+                .iter()
+                .filter(|x| x.mode == mode && b.interpreters.contains(&x.interpreter))
+                .map(|x| x.ratio)
+                .collect();
+            out.push(UserCost { channel: Channel::Compute, mode, band: bi, mean: mean_of(&es), count: es.len(), floor });
+        }
+    }
+    out
+}
+
+fn mean_of(es: &[Estimate]) -> Estimate {
+    let mean = |f: fn(&Estimate) -> f64| es.iter().map(f).sum::<f64>() / es.len() as f64;
+    Estimate { point: mean(|e| e.point), low: mean(|e| e.low), high: mean(|e| e.high) }
 }
 
 /// Each (channel, mode, band) of `costs`, as a PyO3 user pays it (`UserCost`).
@@ -360,12 +391,11 @@ fn user_costs(
             .filter(|x| declared.get(x.scenario.as_str()) == Some(&(c.channel, c.layer)))
             .map(|x| x.ratio)
             .collect();
-        let mean = |f: fn(&Estimate) -> f64| es.iter().map(f).sum::<f64>() / es.len() as f64;
         out.push(UserCost {
             channel: c.channel,
             mode: c.mode,
             band: c.band,
-            mean: Estimate { point: mean(|e| e.point), low: mean(|e| e.low), high: mean(|e| e.high) },
+            mean: mean_of(&es),
             count: es.len(),
             floor: c.ratios.floor,
         });

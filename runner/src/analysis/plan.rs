@@ -78,18 +78,27 @@ pub const PROFILES: &[Profile] = &[
 pub struct Workload {
     pub name: String,
     pub weights: Vec<(Channel, f64)>,
+    /// `statements`: every scenario of the run weighs alike, whatever its channel (the default
+    /// for a crate of your own, whose scenarios are the calls its users make).
+    pub statements: bool,
 }
+
+/// The workload name that weighs each scenario alike.
+pub const STATEMENTS: &str = "statements";
 
 impl Workload {
     /// A profile's name, or weights per channel: `call-out=2,item-access=1`.
     pub fn parse(s: &str) -> Result<Workload, String> {
+        if s == STATEMENTS {
+            return Ok(Workload { name: s.into(), weights: Vec::new(), statements: true });
+        }
         if let Some((name, _, w)) = PROFILES.iter().find(|(n, _, _)| *n == s) {
             return Ok(Workload::new(name, w.to_vec()));
         }
         if !s.contains('=') {
             let names: Vec<&str> = PROFILES.iter().map(|p| p.0).collect();
             return Err(format!(
-                "unknown workload '{s}': one of {}, or weights like call-out=2,item-access=1",
+                "unknown workload '{s}': one of {}, {STATEMENTS}, or weights like call-out=2,item-access=1",
                 names.join(", ")
             ));
         }
@@ -114,12 +123,19 @@ impl Workload {
 
     fn new(name: &str, weights: Vec<(Channel, f64)>) -> Workload {
         let total: f64 = weights.iter().map(|(_, w)| w).sum();
-        Workload { name: name.to_string(), weights: weights.into_iter().map(|(c, w)| (c, w / total)).collect() }
+        Workload {
+            name: name.to_string(),
+            weights: weights.into_iter().map(|(c, w)| (c, w / total)).collect(),
+            statements: false,
+        }
     }
 }
 
 impl fmt::Display for Workload {
     fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        if self.statements {
+            return write!(f, "{} (every scenario of the run alike)", self.name);
+        }
         let parts: Vec<String> =
             self.weights.iter().map(|(c, w)| format!("{} {:.0} %", c.label(), 100.0 * w)).collect();
         write!(f, "{} ({})", self.name, parts.join(", "))
@@ -224,6 +240,12 @@ pub fn judge(d: &Decision, workload: &Workload, threshold: f64) -> Vec<Judged> {
     for (bi, _) in d.bands.iter().enumerate() {
         let mut modes: Vec<Mode> = d.channel_costs.iter().filter(|c| c.band == bi).map(|c| c.mode).collect();
         modes.dedup();
+        if workload.statements {
+            for c in d.statement_costs.iter().filter(|c| c.band == bi) {
+                out.push(Judged { band: bi, mode: c.mode, cost: c.mean, fit: fit(&c.mean, threshold), missing: Vec::new() });
+            }
+            continue;
+        }
         for mode in modes {
             let (mut sum, mut weight, mut missing) = (Estimate { point: 0.0, low: 0.0, high: 0.0 }, 0.0, Vec::new());
             for &(channel, w) in &workload.weights {
@@ -244,17 +266,20 @@ pub fn judge(d: &Decision, workload: &Workload, threshold: f64) -> Vec<Judged> {
                 continue;
             }
             let cost = Estimate { point: sum.point / weight, low: sum.low / weight, high: sum.high / weight };
-            let fit = if cost.high <= 1.0 + threshold {
-                Fit::Within
-            } else if cost.low > 1.0 + threshold {
-                Fit::Over
-            } else {
-                Fit::Undecided
-            };
-            out.push(Judged { band: bi, mode, cost, fit, missing });
+            out.push(Judged { band: bi, mode, cost, fit: fit(&cost, threshold), missing });
         }
     }
     out
+}
+
+fn fit(cost: &Estimate, threshold: f64) -> Fit {
+    if cost.high <= 1.0 + threshold {
+        Fit::Within
+    } else if cost.low > 1.0 + threshold {
+        Fit::Over
+    } else {
+        Fit::Undecided
+    }
 }
 
 /// The fewest wheels within `threshold` (a fraction: 0.05 for 5 %). On a tie, an abi3 wheel (it

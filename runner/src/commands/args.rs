@@ -6,9 +6,10 @@ use std::path::PathBuf;
 use clap::builder::{PossibleValuesParser, TypedValueParser};
 use clap::Args;
 
-use crate::analysis::plan::{Goal, Workload, PROFILES};
+use crate::analysis::plan::{Goal, Workload, PROFILES, STATEMENTS};
 use crate::export::formats::ExportFormat;
 use crate::model::mode::Mode;
+use crate::model::results::Results;
 use crate::model::sampling::{Isolation, Level, Measure, Sampling};
 use crate::model::shard::Shard;
 use crate::model::system::{allowed_cpus, isolated_cpus, CpuList};
@@ -253,12 +254,12 @@ pub(super) fn parse_percent(s: &str) -> Result<f64, String> {
 #[derive(Args, Debug, Clone)]
 pub struct GoalArgs {
     /// The kind of crate to plan wheels for: a profile (balanced, chatty-args, list-heavy,
-    /// callbacks, strings, compute; see `--help`) or weights per cost channel, e.g.
-    /// `call-out=2,item-access=1` (channels: calling-convention, call-out, item-access, refcount,
-    /// header-read, string-buffer, compute).
-    #[arg(long, value_name = "PROFILE|WEIGHTS", default_value = "balanced", value_parser = Workload::parse,
-          long_help = workload_help())]
-    pub workload: Workload,
+    /// callbacks, strings, compute; see `--help`), `statements` (each scenario alike; the
+    /// default with --crate), or weights per cost channel, e.g. `call-out=2,item-access=1`
+    /// (channels: calling-convention, call-out, item-access, refcount, header-read,
+    /// string-buffer, compute).
+    #[arg(long, value_name = "PROFILE|WEIGHTS", value_parser = Workload::parse, long_help = workload_help())]
+    pub workload: Option<Workload>,
     /// The cost you accept for one wheel that serves many Pythons, in percent: a stable-ABI floor
     /// serves an interpreter only where the upper bound of its cost for the workload stays within it.
     #[arg(long, value_name = "PERCENT", default_value = "5", value_parser = parse_percent)]
@@ -266,8 +267,12 @@ pub struct GoalArgs {
 }
 
 impl GoalArgs {
-    pub fn goal(&self) -> Goal {
-        Goal { workload: self.workload.clone(), threshold: self.threshold }
+    /// The goal for run `r`: the given workload, else `statements` for a crate of the user's
+    /// own (its scenarios are its users' calls) and `balanced` for abibench's.
+    pub fn goal(&self, r: &Results) -> Goal {
+        let default = if r.subject.is_some() { STATEMENTS } else { "balanced" };
+        let workload = self.workload.clone().unwrap_or_else(|| Workload::parse(default).expect("a built-in workload"));
+        Goal { workload, threshold: self.threshold }
     }
 }
 
@@ -281,7 +286,9 @@ fn workload_help() -> String {
         .collect();
     format!(
         "The kind of crate to plan wheels for: a profile, or weights per cost channel \
-         (`call-out=2,item-access=1`; the weights are normalised). Profiles:\n{}",
+         (`call-out=2,item-access=1`; the weights are normalised), or `{STATEMENTS}`: every scenario \
+         of the run alike (the default with --crate, whose scenarios are your users' calls; else \
+         `balanced`). Profiles:\n{}",
         profiles.join("\n")
     )
 }

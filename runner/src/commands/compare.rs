@@ -113,7 +113,7 @@ pub fn run(args: &CompareArgs) -> Result<i32> {
 
     let a = analyse(&res);
     print_tables(&res, &a, args.style.ascii);
-    print_answer(&res, &a, &args.goal.goal());
+    print_answer(&res, &a, &args.goal.goal(&res));
     let path = store.path.clone();
     if let Some(lost) = store.rescue(&res) {
         // The tables are out and the data is safe elsewhere, or said lost: nothing else may
@@ -129,7 +129,7 @@ pub fn run(args: &CompareArgs) -> Result<i32> {
     );
     // The results are safe and the gate still to come: a report or export that fails is a warning.
     if !args.no_report {
-        match write_report(&res, &a, &path, &args.out, &args.goal.goal()) {
+        match write_report(&res, &a, &path, &args.out, &args.goal.goal(&res)) {
             Ok(html) => eprintln!("report: {}", html.display()),
             Err(e) => eprintln!("warning: the report failed (results are saved in {}): {e:#}", path.display()),
         }

@@ -42,8 +42,8 @@ pub fn run(args: &ReportArgs) -> Result<()> {
     let r = read_results(&file)?;
     let a = analyse(&r);
     let out = args.out.clone().unwrap_or_else(|| report::default_dir(&file));
-    let html = report::write(&r, &a, &file, &out, matrix.as_ref(), &args.goal.goal())?;
-    print_answer(&r, &a, &args.goal.goal());
+    let html = report::write(&r, &a, &file, &out, matrix.as_ref(), &args.goal.goal(&r))?;
+    print_answer(&r, &a, &args.goal.goal(&r));
     eprintln!("report: {} (and report.md, plots/) in {:.1} s", html.display(), start.elapsed().as_secs_f64());
     Ok(())
 }

@@ -39,7 +39,7 @@ pub fn run(args: &ReproduceArgs) -> Result<()> {
     let runs = [(&a.run.id, a.run.sampling.measure), (&b.run.id, b.run.sampling.measure)];
     print!("{}", agreement::render(runs, &agreement, &differences, args.worst, ascii(args.style.ascii)));
     // What must reproduce in the end is the decision: each run's wheel plan for the same goal.
-    let goal = args.goal.goal();
+    let goal = args.goal.goal(&a);
     let decisions = |r: &Results, an| {
         let d = Decision::compute(r, an);
         plan(r, &d, &goal).decisions(&d)

@@ -4,6 +4,7 @@
 
 use crate::analysis::decision::{Decision, UserCost};
 use crate::analysis::plan::{Specific, WheelPlan};
+use crate::model::build::failure_headline;
 use crate::model::mode::Mode;
 use crate::model::results::Results;
 use crate::model::scenario::Channel;
@@ -115,8 +116,17 @@ pub fn headline(d: &Decision) -> (Vec<String>, Vec<Vec<String>>) {
     (header, rows)
 }
 
-/// `cp38-cp38`, `cp313-cp313t`, `cp310-abi3`, `cp315-abi3t`.
+/// `cp38-cp38`, `cp313-cp313t`, `cp310-abi3`, `cp315-abi3t`; for a crate of the user's own, its
+/// wheels' names: `uuid_utils-1.2.0-cp310-abi3`.
 fn tag(r: &Results, d: &Decision, band: usize, mode: Option<Mode>) -> Vec<String> {
+    let tags = python_tags(r, d, band, mode);
+    match &r.subject {
+        Some(s) => tags.into_iter().map(|t| format!("{}-{t}", s.wheel_stem())).collect(),
+        None => tags,
+    }
+}
+
+fn python_tags(r: &Results, d: &Decision, band: usize, mode: Option<Mode>) -> Vec<String> {
     match mode.and_then(Mode::floor).zip(mode) {
         Some((v, Mode::Abi3t(_))) => vec![format!("cp{}{}-abi3t", v.0, v.1)],
         Some((v, _)) => vec![format!("cp{}{}-abi3", v.0, v.1)],
@@ -142,7 +152,8 @@ pub fn plan_lines(r: &Results, d: &Decision, p: &WheelPlan) -> Vec<String> {
     let band = |b: usize| d.bands[b].label.as_str();
     let pct = 100.0 * p.threshold;
     let mut lines = vec![format!(
-        "Wheel plan for the {} workload within {pct:.0} %: {} wheel(s) per platform.",
+        "Wheel plan{} for the {} workload within {pct:.0} %: {} wheel(s) per platform.",
+        r.subject.as_ref().map_or(String::new(), |s| format!(" for {}", s.title())),
         p.workload,
         p.wheels()
     )];
@@ -179,9 +190,19 @@ pub fn plan_lines(r: &Results, d: &Decision, p: &WheelPlan) -> Vec<String> {
             Specific::FreeThreaded => "free-threaded: an abi3 wheel does not load there".into(),
         };
         lines.push(format!(
-            "- A version-specific wheel for {} ({}): {because}.",
+            "- A version-specific wheel for {} ({}): {because}{}.",
             band(*b),
-            tag(r, d, *b, None).join(", ")
+            tag(r, d, *b, None).join(", "),
+            unbuildable(r, d, *b).map_or(String::new(), |why| format!("; but no version-specific build succeeded there: {why}"))
+        ));
+    }
+    if let Some(s) = r.subject.as_ref().filter(|s| !s.unforced.is_empty()) {
+        lines.push(format!(
+            "- {}'s manifest turns on PyO3's abi3 from {} itself; every other wheel here needs that out of it (abibench \
+             built from a copy without {}).",
+            s.name,
+            s.forced_floor.map_or(String::new(), |f| f.to_string()),
+            s.unforced.join(", ")
         ));
     }
     let mut undecided: Vec<(Mode, usize)> = p.undecided().map(|(b, m, _)| (m, b)).collect();
@@ -207,6 +228,18 @@ pub fn plan_lines(r: &Results, d: &Decision, p: &WheelPlan) -> Vec<String> {
         lines.push(format!("- This run has no ratios for {}: left out of the workload's cost.", missing.join(", ")));
     }
     lines
+}
+
+/// Why the unlimited builds of band `band` failed, when all of them did (a PyO3 too old for the
+/// interpreter, say): the wheel the plan asks for cannot be built from this source as it is.
+fn unbuildable(r: &Results, d: &Decision, band: usize) -> Option<String> {
+    let failures: Vec<&str> = d.bands[band]
+        .interpreters
+        .iter()
+        .map(|i| r.builds.iter().find(|b| b.mode == Mode::Unlimited && b.interpreter.as_ref() == Some(i)))
+        .map(|b| b.and_then(|b| b.failure()).map(failure_headline))
+        .collect::<Option<_>>()?;
+    failures.first().map(|f| f.to_string())
 }
 
 /// A maturin-action matrix that builds the plan's wheels on Linux.

@@ -392,8 +392,16 @@ pub const QUESTION: &str = "abi3, version-specific, or both? Each stable-ABI bui
 /// One line saying which run this is: id, level, status, interpreters, machine.
 pub fn run_line(r: &Results) -> String {
     let names: Vec<String> = ordered_interpreters(r).iter().map(|i| i.name.clone()).collect();
+    let subject = r.subject.as_ref().map_or(String::new(), |s| {
+        let rev = s.git_revision.as_ref().map_or(String::new(), |g| {
+            format!(", git {}{}", &g[..g.len().min(12)], if s.git_dirty { " (modified)" } else { "" })
+        });
+        let features =
+            if s.features.is_empty() { String::new() } else { format!(", features {}", s.features.join(" ")) };
+        format!("{}, module {}{rev}{features}, from {}. ", s.title(), s.module, s.path.display())
+    });
     format!(
-        "Run {}, {} level, {}: {} interpreter(s) ({}) on {} ({} logical CPUs).",
+        "{subject}Run {}, {} level, {}: {} interpreter(s) ({}) on {} ({} logical CPUs).",
         r.run.id,
         format!("{:?}", r.run.level).to_lowercase(),
         format!("{:?}", r.run.status).to_lowercase(),
