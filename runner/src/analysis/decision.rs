@@ -359,7 +359,14 @@ fn statement_costs(a: &Analysis, bands: &[Band], floor: f64) -> Vec<UserCost> {
                 .filter(|x| x.mode == mode && b.interpreters.contains(&x.interpreter))
                 .map(|x| x.ratio)
                 .collect();
-            out.push(UserCost { channel: Channel::Compute, mode, band: bi, mean: mean_of(&es), count: es.len(), floor });
+            out.push(UserCost {
+                channel: Channel::Compute,
+                mode,
+                band: bi,
+                mean: mean_of(&es),
+                count: es.len(),
+                floor,
+            });
         }
     }
     out

@@ -242,7 +242,13 @@ pub fn judge(d: &Decision, workload: &Workload, threshold: f64) -> Vec<Judged> {
         modes.dedup();
         if workload.statements {
             for c in d.statement_costs.iter().filter(|c| c.band == bi) {
-                out.push(Judged { band: bi, mode: c.mode, cost: c.mean, fit: fit(&c.mean, threshold), missing: Vec::new() });
+                out.push(Judged {
+                    band: bi,
+                    mode: c.mode,
+                    cost: c.mean,
+                    fit: fit(&c.mean, threshold),
+                    missing: Vec::new(),
+                });
             }
             continue;
         }

@@ -19,6 +19,7 @@ use super::args::{
 };
 use super::calibrate::CalibrateArgs;
 use super::export::ExportArgs;
+use super::init::InitArgs;
 use super::matrix::MatrixArgs;
 use super::native::NativeArgs;
 use super::provision::ProvisionArgs;
@@ -50,6 +51,10 @@ pub enum Command {
     Compare(CompareArgs),
     /// Show what `compare` would use: interpreters found, modes and where they fit, scenarios.
     List(SelectArgs),
+    /// Start scenarios for a crate of your own: build it once, list its module's public functions
+    /// and classes, and write PATH/benches/abibench/<module>.toml with a scenario (and a TODO
+    /// statement) for each.
+    Init(InitArgs),
     /// A/A test of this machine: one build loaded twice and compared with itself, to show the
     /// harness's false-difference rate and resolution here (default: every chatty scenario).
     Calibrate(CalibrateArgs),

@@ -8,6 +8,7 @@ pub mod cli;
 pub mod compare;
 pub mod export;
 pub mod history;
+pub mod init;
 mod interrupt;
 pub mod list;
 pub mod matrix;
@@ -38,6 +39,7 @@ pub fn run(cli: Cli) -> Result<i32> {
         Command::Report(args) => done(report::run(&args)),
         Command::Reproduce(args) => done(reproduce::run(&args)),
         Command::List(args) => done(list::run(&args)),
+        Command::Init(args) => done(init::run(&args)),
         Command::Calibrate(args) => calibrate::run(&args),
         Command::Provision(args) => provision::run(&args),
         Command::Export(args) => done(export::run(&args)),

@@ -74,6 +74,30 @@ pub fn channel_lines(d: &Decision) -> Vec<String> {
         .collect()
 }
 
+/// The answer's lines: for a crate of the user's own, first each floor's cost over all its
+/// scenarios alike (what the `statements` workload weighs), then one line per channel.
+pub fn answer_lines(r: &Results, d: &Decision) -> Vec<String> {
+    let mut lines = Vec::new();
+    if r.subject.is_some() {
+        let mut modes: Vec<Mode> = d.statement_costs.iter().map(|c| c.mode).collect();
+        modes.sort();
+        modes.dedup();
+        let parts: Vec<String> = modes
+            .into_iter()
+            .map(|m| {
+                let costs: Vec<(usize, &UserCost)> =
+                    d.statement_costs.iter().filter(|c| c.mode == m).map(|c| (c.band, c)).collect();
+                format!("{} {}", m.name(), range(d, &costs))
+            })
+            .collect();
+        if !parts.is_empty() {
+            lines.push(format!("All your scenarios alike: {}.", parts.join(", ")));
+        }
+    }
+    lines.extend(channel_lines(d));
+    lines
+}
+
 fn capitalised(s: &str) -> String {
     let mut c = s.chars();
     c.next().map_or(String::new(), |f| f.to_uppercase().chain(c).collect())
@@ -193,7 +217,8 @@ pub fn plan_lines(r: &Results, d: &Decision, p: &WheelPlan) -> Vec<String> {
             "- A version-specific wheel for {} ({}): {because}{}.",
             band(*b),
             tag(r, d, *b, None).join(", "),
-            unbuildable(r, d, *b).map_or(String::new(), |why| format!("; but no version-specific build succeeded there: {why}"))
+            unbuildable(r, d, *b)
+                .map_or(String::new(), |why| format!("; but no version-specific build succeeded there: {why}"))
         ));
     }
     if let Some(s) = r.subject.as_ref().filter(|s| !s.unforced.is_empty()) {
@@ -211,9 +236,14 @@ pub fn plan_lines(r: &Results, d: &Decision, p: &WheelPlan) -> Vec<String> {
         let bands: Vec<&str> = undecided.iter().filter(|(m, _)| *m == mode).map(|(_, b)| band(*b)).collect();
         let pythons: Vec<String> =
             bands.iter().map(|b| format!("--python {}", b.split('–').next().unwrap_or(b))).collect();
+        // Counting needs bench-ext's region marker: a crate of the user's own has only more time.
+        let (krate, counts) = match &r.subject {
+            Some(s) => (format!(" --crate {}", s.path.display()), ""),
+            None => (String::new(), ", or `--measure instructions` (counts, immune to noise)"),
+        };
         lines.push(format!(
-            "- To decide {mode} on {}: `abibench compare --thorough {} --mode unlimited --mode {mode}` (narrower \
-             intervals), or `--measure instructions` (counts, immune to noise).",
+            "- To decide {mode} on {}: `abibench compare{krate} --thorough {} --mode unlimited --mode {mode}` \
+             (narrower intervals){counts}.",
             bands.join(", "),
             pythons.join(" ")
         ));
@@ -278,7 +308,7 @@ pub fn ci_snippet(r: &Results, d: &Decision, p: &WheelPlan) -> String {
 /// version-specific wheels and unmeasured interpreters each folded into one line.
 pub fn terminal_lines(r: &Results, d: &Decision, p: &WheelPlan) -> Vec<String> {
     let mut lines = vec!["The answer (what a PyO3 user pays per kind of call, by floor):".to_string()];
-    lines.extend(channel_lines(d).into_iter().map(|l| format!("  {l}")));
+    lines.extend(answer_lines(r, d).into_iter().map(|l| format!("  {l}")));
     let plan = plan_lines(r, d, p);
     lines.push(plan[0].clone());
     let (specific, rest): (Vec<&String>, Vec<&String>) =

@@ -122,7 +122,7 @@ impl Exporter for Markdown {
         );
         let _ = writeln!(out, "## The answer\n");
         let _ = writeln!(out, "{}\n", answer::LINES_NOTE);
-        for l in answer::channel_lines(&rep.decision) {
+        for l in answer::answer_lines(r, &rep.decision) {
             let _ = writeln!(out, "- {}", escape(&l));
         }
         out.push('\n');

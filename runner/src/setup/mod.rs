@@ -6,6 +6,7 @@ pub mod audit;
 pub mod build_flags;
 pub mod builds;
 pub mod interpreters;
+pub mod introspect;
 pub mod paths;
 pub mod provision;
 pub mod recipe;

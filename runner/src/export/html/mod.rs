@@ -226,7 +226,7 @@ fn answer(out: &mut String, rep: &Report) {
     let (header, rows) = answer::headline(d);
     plain_table(out, "headline-costs", &header, &rows);
     let _ = writeln!(out, "</figure><p class=\"note\">{}</p><ul class=\"summary\">", esc(answer::LINES_NOTE));
-    for l in answer::channel_lines(d) {
+    for l in answer::answer_lines(r, d) {
         let _ = writeln!(out, "<li>{}</li>", esc(&l));
     }
     let _ = writeln!(out, "</ul>");

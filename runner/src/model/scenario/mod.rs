@@ -13,6 +13,8 @@ use toml::Spanned;
 use crate::model::mode::Mode;
 use crate::model::version::PyVersion;
 
+pub mod starter;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Kind {
