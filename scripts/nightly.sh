@@ -8,6 +8,7 @@
 # Each pass is recorded in the history.
 #
 # Usage: scripts/nightly.sh [--quick] [--out DIR] [--baseline NAME] [--python V]... [--scenario GLOB]...
+#                           [--crate PATH [--scenarios-dir DIR]]
 #   --quick        smoke run for CI: 2 interpreters ($NIGHTLY_PYTHONS, default "3.8 3.13"),
 #                  modes unlimited + abi3-py38, scenario groups calls_in and objects, --quick
 #                  sampling, no provisioning. A couple of minutes with cached builds.
@@ -15,6 +16,9 @@
 #                  tables, verdicts and plots, DIR/baselines/ and DIR/history/ across nights.
 #   --baseline N   baseline name (default nightly; the instruction pass uses N-instructions).
 #   --python, --scenario  passed to compare (default: every interpreter, every scenario).
+#   --crate PATH   your own crate instead of abibench's extension (see `compare --crate`); its
+#                  night has the wall-time pass only: counting needs abibench's region marker.
+#   --scenarios-dir DIR   passed to compare (with --crate, default PATH/benches/abibench).
 # Environment: ABIBENCH=path/to/abibench to skip building the runner.
 # Exit code: the gate's, worst over the passes: 0 no regression, 1 a cell regressed or is missing,
 # 2 usage or data error.
@@ -22,13 +26,14 @@ set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 
 quick=0
+krate=0
 out=results
 base=nightly
 select=()
 while (($#)); do
     case "$1" in
         --quick) quick=1 ;;
-        --out | --baseline | --python | --scenario)
+        --out | --baseline | --python | --scenario | --crate | --scenarios-dir)
             if (($# < 2)); then
                 echo "nightly.sh: $1 needs a value" >&2
                 exit 2
@@ -36,6 +41,7 @@ while (($#)); do
             case "$1" in
                 --out) out="$2" ;;
                 --baseline) base="$2" ;;
+                --crate) krate=1; select+=("$1" "$2") ;;
                 *) select+=("$1" "$2") ;;
             esac
             shift
@@ -71,10 +77,12 @@ if ((quick)); then
     if ! printf '%s\n' "${select[@]}" | grep -qx -- --python; then
         for p in ${NIGHTLY_PYTHONS:-3.8 3.13}; do select+=(--python "$p"); done
     fi
-    if ! printf '%s\n' "${select[@]}" | grep -qx -- --scenario; then
-        select+=(--scenario calls_in --scenario objects)
+    if ((!krate)); then
+        if ! printf '%s\n' "${select[@]}" | grep -qx -- --scenario; then
+            select+=(--scenario calls_in --scenario objects)
+        fi
+        select+=(--mode unlimited --mode abi3-py38)
     fi
-    select+=(--mode unlimited --mode abi3-py38)
 else
     level=(--thorough)
 fi
@@ -116,7 +124,9 @@ pass() {
 }
 
 say "2. instruction-count pass"
-if ((quick)); then
+if ((krate)); then
+    echo "skipped: --crate: instruction counts need abibench's region marker in the extension" >&2
+elif ((quick)); then
     pass instructions "$base-instructions" --measure instructions --quick
 else
     pass instructions "$base-instructions" --measure instructions
@@ -129,8 +139,10 @@ say "4. report and trend plots"
 "$ab" report "$(only_json "$night/wall-time")" --out "$night/report"
 "$ab" history plot --dir "$history" --out "$night/trends"
 # Where the two passes disagree, by group: what a count-based gate cannot see.
-"$ab" reproduce "$(only_json "$night/wall-time")" "$(only_json "$night/instructions")" --ascii \
-    >"$night/agreement.txt"
+if ((!krate)); then
+    "$ab" reproduce "$(only_json "$night/wall-time")" "$(only_json "$night/instructions")" --ascii \
+        >"$night/agreement.txt"
+fi
 
 # One page for the CI summary: every verdict of tonight.
 for v in "$night"/*.verdict.md; do

@@ -28,6 +28,21 @@ pub fn differences(a: &Results, b: &Results) -> Vec<String> {
     if la != lb {
         out.push(format!("layout variants per build differ ({la} vs {lb})"));
     }
+    let subject = |r: &Results| {
+        r.subject.as_ref().map_or("abibench's bench-ext".to_string(), |s| {
+            format!("{} at git {}", s.title(), s.git_revision.as_deref().unwrap_or("unknown"))
+        })
+    };
+    if subject(a) != subject(b) {
+        out.push(format!("the extensions differ ({} vs {})", subject(a), subject(b)));
+    }
+    if a.run.sampling.isolation != b.run.sampling.isolation {
+        out.push(format!(
+            "isolation differs ({} vs {}): pairs within one process vs across processes",
+            a.run.sampling.isolation.name(),
+            b.run.sampling.isolation.name()
+        ));
+    }
     if a.source.ext_source_hash != b.source.ext_source_hash {
         out.push(format!(
             "extension sources differ (hash {} vs {})",

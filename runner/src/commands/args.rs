@@ -143,6 +143,16 @@ impl SelectArgs {
     }
 }
 
+/// Where results go: `out` if given, else results/, or results/crates/<name>/ for a crate of the
+/// user's own (so its runs and abibench's own never mix, and `report --crate` finds the newest).
+pub fn results_dir(out: Option<&std::path::Path>, recipe: &Recipe) -> PathBuf {
+    match (out, &recipe.subject) {
+        (Some(dir), _) => dir.to_path_buf(),
+        (None, Some(s)) => PathBuf::from("results/crates").join(&s.name),
+        (None, None) => PathBuf::from("results"),
+    }
+}
+
 /// Where a crate keeps its scenario files, relative to its directory.
 pub const CRATE_SCENARIOS: &str = "benches/abibench";
 

@@ -211,9 +211,9 @@ pub struct CompareArgs {
     /// counts run to run, immune to a noisy machine; needs valgrind; ~50x slower per value).
     #[arg(long, default_value = "wall-time", value_parser = measure_parser())]
     pub measure: Measure,
-    /// Directory for results JSON.
-    #[arg(long, value_name = "DIR", default_value = "results")]
-    pub out: PathBuf,
+    /// Directory for results JSON (default: results/, or results/crates/<name>/ with --crate).
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
     /// With --measure instructions: interpreters counted at once (counts do not depend on what
     /// else runs). Default: one per core. Wall time always measures one interpreter at a time.
     #[arg(long, value_name = "N", default_value_t = default_jobs(), value_parser = clap::value_parser!(u32).range(1..).map(|n| n as usize))]

@@ -13,6 +13,7 @@ use crate::analysis::cells::{analyse, Analysis};
 use crate::analysis::compat;
 use crate::analysis::floors;
 use crate::analysis::plan::Goal;
+use crate::commands::args::results_dir;
 use crate::commands::check::gate_and_record;
 use crate::commands::cli::CompareArgs;
 use crate::commands::interrupt;
@@ -36,9 +37,10 @@ use crate::setup::selection::{self, Selection};
 use crate::setup::toolchain;
 
 pub fn run(args: &CompareArgs) -> Result<i32> {
-    let (mut sampling, baseline) = check_flags(args)?;
-    let provision_note = |l: String| eprintln!("provision: {l}");
     let recipe = args.select.targets.recipe()?;
+    let out = results_dir(args.out.as_deref(), &recipe);
+    let (mut sampling, baseline) = check_flags(args, &out)?;
+    let provision_note = |l: String| eprintln!("provision: {l}");
     if recipe.subject.is_some() && args.measure == Measure::Instructions {
         bail!("--measure instructions: counting needs abibench's region marker inside the extension, which a crate of your own lacks; time it with wall time (the default)");
     }
@@ -46,8 +48,7 @@ pub fn run(args: &CompareArgs) -> Result<i32> {
     let choice = args.select.choice(&recipe)?;
     let mut sel = selection::select(&choice, (!args.no_provision).then_some(&provision_note as _))?;
     let shard = args.shard.map(|s| sel.restrict_to(s)).transpose()?;
-    let native =
-        args.native.as_ref().map(|file| floors::section(file.as_deref(), &args.out, &sel.groups)).transpose()?;
+    let native = args.native.as_ref().map(|file| floors::section(file.as_deref(), &out, &sel.groups)).transpose()?;
     if let Some(n) = &native {
         eprintln!("native floors: {} ({} scenarios)", n.file.display(), n.floors.len());
     }
@@ -97,7 +98,7 @@ pub fn run(args: &CompareArgs) -> Result<i32> {
     // Until now a signal leaves at once (nothing is measured); from here the first one stops the
     // measurement and saves what is done.
     let stop = interrupt::graceful();
-    let (_, path) = create_run_file(&args.out, "", |id| {
+    let (_, path) = create_run_file(&out, "", |id| {
         res.run.id = id.into();
         Ok(serde_json::to_vec_pretty(&res)?)
     })
@@ -129,7 +130,7 @@ pub fn run(args: &CompareArgs) -> Result<i32> {
     );
     // The results are safe and the gate still to come: a report or export that fails is a warning.
     if !args.no_report {
-        match write_report(&res, &a, &path, &args.out, &args.goal.goal(&res)) {
+        match write_report(&res, &a, &path, &out, &args.goal.goal(&res)) {
             Ok(html) => eprintln!("report: {}", html.display()),
             Err(e) => eprintln!("warning: the report failed (results are saved in {}): {e:#}", path.display()),
         }
@@ -148,11 +149,11 @@ pub fn run(args: &CompareArgs) -> Result<i32> {
 
 /// The flags, checked before provisioning or building spends any time: the sampling they ask
 /// for, and the baseline to gate on, if any.
-fn check_flags(args: &CompareArgs) -> Result<(Sampling, Option<Results>)> {
+fn check_flags(args: &CompareArgs, out: &Path) -> Result<(Sampling, Option<Results>)> {
     if args.native.is_some() && args.measure == Measure::Instructions {
         bail!("--native: native floors are criterion times and cannot sit beside instruction counts; drop --native or --measure instructions");
     }
-    check_writable(&args.out).context("--out")?;
+    check_writable(out).context("--out")?;
     let mut sampling = args.level.sampling(args.measure);
     if let Some(t) = args.timeout {
         sampling.timeout_s = t;

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result};
 use clap::Args;
 
-use crate::commands::args::{parse_seconds, StyleArgs, TargetArgs};
+use crate::commands::args::{parse_seconds, results_dir, StyleArgs, TargetArgs};
 use crate::commands::ascii;
 use crate::commands::progress::{build_with_progress, Progress};
 use crate::export::matrix_table;
@@ -25,9 +25,10 @@ use crate::setup::toolchain;
 pub struct MatrixArgs {
     #[command(flatten)]
     pub targets: TargetArgs,
-    /// Directory for the matrix JSON (`matrix-<run id>.json`, beside compare's results).
-    #[arg(long, value_name = "DIR", default_value = "results")]
-    pub out: PathBuf,
+    /// Directory for the matrix JSON (`matrix-<run id>.json`, beside compare's results: results/,
+    /// or results/crates/<name>/ with --crate).
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
     /// Kill a cell's child (import or link check) after this long, recording a timeout.
     #[arg(long, value_name = "SECONDS", default_value_t = 60.0, value_parser = parse_seconds)]
     pub timeout: f64,
@@ -40,9 +41,10 @@ pub struct MatrixArgs {
 pub fn run(args: &MatrixArgs) -> Result<i32> {
     let timeout = Duration::from_secs_f64(args.timeout);
     let started_at = now_rfc3339();
-    check_writable(&args.out).context("--out")?;
-    let interpreters = interpreters::discover(&args.targets.python)?;
     let recipe = args.targets.recipe()?;
+    let out = results_dir(args.out.as_deref(), &recipe);
+    check_writable(&out).context("--out")?;
+    let interpreters = interpreters::discover(&args.targets.python)?;
     let modes = args.targets.modes(&recipe);
     let workspace = workspace_root();
     eprintln!(
@@ -99,7 +101,7 @@ pub fn run(args: &MatrixArgs) -> Result<i32> {
         builds,
         cells,
     };
-    let (_, path) = create_run_file(&args.out, MATRIX_PREFIX, |id| {
+    let (_, path) = create_run_file(&out, MATRIX_PREFIX, |id| {
         matrix.run.id = id.into();
         Ok(serde_json::to_vec_pretty(&matrix)?)
     })?;

@@ -11,16 +11,21 @@ use crate::analysis::cells::Analysis;
 use crate::analysis::compat;
 use crate::analysis::decision::Decision;
 use crate::analysis::plan::{plan, Goal};
-use crate::commands::args::GoalArgs;
-use crate::commands::{read_results, results_file};
+use crate::commands::args::{results_dir, GoalArgs};
+use crate::commands::{latest, read_results, results_file};
 use crate::export::answer;
 use crate::export::report;
 use crate::model::results::Results;
+use crate::setup::recipe::resolve_crate;
 
 #[derive(Args, Debug)]
 pub struct ReportArgs {
-    /// A results file written by `compare` (default: the newest under results/).
+    /// A results file written by `compare` (default: the newest under results/, or with --crate
+    /// under results/crates/<name>/).
     pub file: Option<PathBuf>,
+    /// Report the newest run of this crate (see `compare --crate`).
+    #[arg(long = "crate", value_name = "PATH", conflicts_with = "file")]
+    pub krate: Option<PathBuf>,
     /// Directory for report.html, report.md and plots/ (default: beside the results file, named
     /// after it: results/<run id>/).
     #[arg(long, value_name = "DIR")]
@@ -35,7 +40,10 @@ pub struct ReportArgs {
 
 pub fn run(args: &ReportArgs) -> Result<()> {
     let start = Instant::now();
-    let file = results_file(args.file.as_deref())?;
+    let file = match &args.krate {
+        Some(path) => latest(&results_dir(None, &resolve_crate(path)?), "")?,
+        None => results_file(args.file.as_deref())?,
+    };
     let results_dir = file.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
     let matrix_file = args.matrix.clone().or_else(|| compat::newest(results_dir));
     let matrix = matrix_file.as_deref().map(compat::read).transpose()?;

@@ -37,9 +37,9 @@ pub fn merge(inputs: &[(PathBuf, Results)]) -> Result<(Results, Vec<String>)> {
     same(inputs, "the measure", |r| r.run.sampling.measure.name().to_string())?;
     same(inputs, "the level", |r| r.run.level)?;
     // --processes/--values/--min-time can make runs of one level sample differently.
-    same(inputs, "the sampling (processes, values, min time)", |r| {
+    same(inputs, "the sampling (processes, values, min time, isolation)", |r| {
         let s = &r.run.sampling;
-        (s.processes, s.values, s.warmups, s.min_time.to_bits(), s.target_instructions)
+        (s.processes, s.values, s.warmups, s.min_time.to_bits(), s.target_instructions, s.isolation)
     })?;
 
     let mut warnings = Vec::new();

@@ -35,6 +35,14 @@ use crate::setup::recipe::{hash_files, is_compiled_extension, Recipe};
 /// 64-byte boundaries (2^6), as measured to remove placement artefacts (see the README).
 pub const ALIGN: [&str; 2] = ["-Cllvm-args=-align-all-functions=6", "-Cllvm-args=-align-all-nofallthru-blocks=6"];
 
+/// What PyO3's way around its version check would build, said where it offers it. abibench does
+/// not take it: the result is a stable-ABI build under a version-specific name, and timing it as
+/// `unlimited` would report a ratio of two stable-ABI builds as the stable ABI's cost.
+const FORWARD_COMPATIBILITY: &str = "PyO3 offers PYO3_USE_ABI3_FORWARD_COMPATIBILITY=1 for this: it would build the \
+    limited API for this interpreter under a version-specific name, not an unlimited build, so abibench does not \
+    use it; the stable-ABI modes run on this interpreter, and a PyO3 version that supports it gives the real \
+    unlimited build.\n";
+
 /// One build to make: a mode, for `unlimited` the interpreter whose ABI it targets, and its
 /// layout variant (0: the linker's own order; k > 0: functions shuffled with seed k).
 #[derive(Debug, Clone)]
@@ -301,7 +309,8 @@ fn cargo_build(
         // table quotes by its first line.
         let kept = child.stderr_tail(usize::MAX);
         let headline = kept.lines().rev().map(str::trim).find(|l| l.starts_with("error")).unwrap_or_default();
-        bail!("cargo build {status}: {headline}\n{}", child.stderr_tail(STDERR_TAIL));
+        let offer = if kept.contains("PYO3_USE_ABI3_FORWARD_COMPATIBILITY") { FORWARD_COMPATIBILITY } else { "" };
+        bail!("cargo build {status}: {headline}\n{offer}{}", child.stderr_tail(STDERR_TAIL));
     }
     let cdylib = cdylib.with_context(|| format!("cargo reported no {} cdylib", recipe.lib_target))?;
     check_module(&cdylib, recipe)?;
