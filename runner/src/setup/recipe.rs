@@ -239,7 +239,15 @@ pub fn resolve_crate(path: &Path) -> Result<Recipe> {
         direct || package.features.get(f).is_some_and(|on| on.iter().any(|x| x.contains("/abi3")))
     };
     let features: Vec<String> = maturin.features.iter().filter(|f| !sets_abi(f)).cloned().collect();
-    let module = maturin.module_name.clone().unwrap_or_else(|| lib.name.clone());
+    let python_source = dir.join(maturin.python_source.clone().unwrap_or_default());
+    // maturin's mixed layout: beside a Python package of the library's name, the extension is
+    // installed inside it, as `<lib>/<lib>.so`.
+    let mixed = python_source.join(&lib.name).join("__init__.py").is_file();
+    let module = match (&maturin.module_name, mixed) {
+        (Some(m), _) => m.clone(),
+        (None, true) => format!("{0}.{0}", lib.name),
+        (None, false) => lib.name.clone(),
+    };
     if !module.split('.').all(|p| {
         !p.is_empty()
             && p.chars().all(|c| c.is_alphanumeric() || c == '_')
@@ -248,7 +256,6 @@ pub fn resolve_crate(path: &Path) -> Result<Recipe> {
         bail!("{}: module-name '{module}' is not a Python import name", pyproject_path.display());
     }
     let top = module.split('.').next().unwrap_or_default().to_string();
-    let python_source = dir.join(maturin.python_source.clone().unwrap_or_default());
     let python_package = Some(python_source.join(&top)).filter(|p| p.join("__init__.py").is_file());
     if maturin.python_source.is_some() && python_package.is_none() {
         bail!(
@@ -262,9 +269,9 @@ pub fn resolve_crate(path: &Path) -> Result<Recipe> {
     if let Some(p) = python_package.as_ref().filter(|p| !p.starts_with(&workspace_root)) {
         sources.extend(walk(p, &[])?);
     }
-    let key: String =
-        Sha256::digest(dir.to_string_lossy().as_bytes()).iter().take(4).map(|b| format!("{b:02x}")).collect();
-    let cache_dir = format!("crates/{}-{key}", package.name);
+    // One cache per crate name, wherever it is checked out: artifacts are keyed by source hash,
+    // and copies of one crate in several places (a test's temporary directories) share one target.
+    let cache_dir = format!("crates/{}", package.name);
     let mut manifest_path = PathBuf::from(package.manifest_path.as_std_path());
     let (mut source_base, mut unforced) = (workspace_root.clone(), Vec::new());
     if forced_floor.is_some() {

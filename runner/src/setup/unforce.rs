@@ -19,7 +19,8 @@ pub fn copy_without_abi3(root: &Path, files: &[PathBuf], to: &Path, pyo3: &str) 
             return Ok(removed);
         }
     }
-    let partial = to.with_extension("partial");
+    // Made aside and renamed, so a copy being made by another run is never taken for a whole one.
+    let partial = to.with_extension(format!("partial-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&partial);
     let mut removed = Vec::new();
     for f in files {
@@ -35,8 +36,11 @@ pub fn copy_without_abi3(root: &Path, files: &[PathBuf], to: &Path, pyo3: &str) 
             std::fs::copy(f, &dest).with_context(|| format!("cannot copy {}", f.display()))?;
         }
     }
-    let _ = std::fs::remove_dir_all(to);
-    std::fs::rename(&partial, to).with_context(|| format!("cannot move the copy to {}", to.display()))?;
+    if std::fs::rename(&partial, to).is_err() {
+        // Another run finished the same copy first (same source hash, same bytes): keep theirs.
+        let _ = std::fs::remove_dir_all(&partial);
+        anyhow::ensure!(to.is_dir(), "cannot move the copy to {}", to.display());
+    }
     std::fs::write(&record, serde_json::to_vec(&removed)?)?;
     Ok(removed)
 }
