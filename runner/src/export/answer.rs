@@ -223,8 +223,8 @@ pub fn plan_lines(r: &Results, d: &Decision, p: &WheelPlan) -> Vec<String> {
     }
     if let Some(s) = r.subject.as_ref().filter(|s| !s.unforced.is_empty()) {
         lines.push(format!(
-            "- {}'s manifest turns on PyO3's abi3 from {} itself; every other wheel here needs that out of it (abibench \
-             built from a copy without {}).",
+            "- {}'s manifest turns on PyO3's abi3 from {} itself: any other wheel of this plan needs that feature out \
+             of the manifest (abibench built from a copy without {}).",
             s.name,
             s.forced_floor.map_or(String::new(), |f| f.to_string()),
             s.unforced.join(", ")
