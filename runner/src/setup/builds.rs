@@ -305,10 +305,12 @@ fn cargo_build(
     let status = child.wait()?;
     if !status.success() {
         // The last `error:` line is the most specific one (a build script's own message comes
-        // after cargo's "failed to run custom build command"); it heads the record, which the
+        // after cargo's "failed to run custom build command"), cargo's closing "could not compile"
+        // aside (the compiler's own error comes before it); it heads the record, which the
         // table quotes by its first line.
         let kept = child.stderr_tail(usize::MAX);
-        let headline = kept.lines().rev().map(str::trim).find(|l| l.starts_with("error")).unwrap_or_default();
+        let specific = |l: &&str| l.starts_with("error") && !l.starts_with("error: could not compile");
+        let headline = kept.lines().rev().map(str::trim).find(specific).unwrap_or_default();
         let offer = if kept.contains("PYO3_USE_ABI3_FORWARD_COMPATIBILITY") { FORWARD_COMPATIBILITY } else { "" };
         bail!("cargo build {status}: {headline}\n{offer}{}", child.stderr_tail(STDERR_TAIL));
     }
