@@ -200,11 +200,18 @@ pub fn bands(r: &Results) -> Vec<Band> {
     let modes_of = |i: &Interpreter| -> BTreeSet<Mode> {
         r.cells.iter().filter(|c| c.interpreter == i.name && c.mode != Mode::Unlimited).map(|c| c.mode).collect()
     };
-    // Key: the stable-ABI modes offered, and free-threading (which never shares a band).
-    type Key = (BTreeSet<Mode>, bool);
+    // An interpreter for which no unlimited build exists has no version-specific wheel to offer.
+    let unlimited_built = |i: &Interpreter| {
+        r.cells
+            .iter()
+            .any(|c| c.interpreter == i.name && c.mode == Mode::Unlimited && c.status != CellStatus::BuildFailed)
+    };
+    // Key: the stable-ABI modes offered, free-threading (which never shares a band), and whether
+    // a version-specific build exists.
+    type Key = (BTreeSet<Mode>, bool, bool);
     let mut groups: Vec<(Key, Vec<&Interpreter>)> = Vec::new();
     for i in ordered_interpreters(r) {
-        let key = (modes_of(i), i.gil_disabled);
+        let key = (modes_of(i), i.gil_disabled, unlimited_built(i));
         match groups.last_mut() {
             Some((k, members)) if *k == key => members.push(i),
             _ => groups.push((key, vec![i])),

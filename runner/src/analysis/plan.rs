@@ -202,6 +202,10 @@ pub struct WheelPlan {
     pub specific: Vec<(usize, Specific)>,
     /// Bands with no measured cell at all, and why (3.13t when no build loads there).
     pub unmeasured: Vec<(usize, String)>,
+    /// Bands where stable-ABI builds ran but no version-specific build could be made (a PyO3 too
+    /// old for the interpreter): why, and the plan's abi3 wheel if it loads there (its cost there
+    /// is unknown: there is nothing to compare it with).
+    pub unbuildable: Vec<(usize, String, Option<Mode>)>,
 }
 
 impl WheelPlan {
@@ -230,6 +234,9 @@ impl WheelPlan {
             (*b, if matches!(s, Specific::Undecided(..)) { "undecided" } else { "version-specific" }.to_string())
         }));
         out.extend(self.unmeasured.iter().map(|(b, _)| (*b, "not measured".to_string())));
+        out.extend(self.unbuildable.iter().map(|(b, _, m)| {
+            (*b, m.map_or("no wheel (no version-specific build)".to_string(), |m| format!("{m} (cost unknown)")))
+        }));
         out.sort();
         out.into_iter().map(|(b, w)| (d.bands[b].label.clone(), w)).collect()
     }
@@ -309,10 +316,37 @@ pub fn plan(r: &Results, d: &Decision, goal: &Goal) -> WheelPlan {
             Some((bi, why.lines().next().unwrap_or_default().to_string()))
         })
         .collect();
-    let bands: Vec<usize> = (0..d.bands.len()).filter(|b| !unmeasured.iter().any(|(u, _)| u == b)).collect();
+    // Every unlimited cell of the band failed to build, while some stable-ABI cell ran.
+    let unbuilt: Vec<(usize, String)> = d
+        .bands
+        .iter()
+        .enumerate()
+        .filter(|(bi, _)| !unmeasured.iter().any(|(u, _)| u == bi))
+        .filter_map(|(bi, b)| {
+            let unlimited: Vec<_> = r
+                .cells
+                .iter()
+                .filter(|c| b.interpreters.contains(&c.interpreter) && c.mode == Mode::Unlimited)
+                .collect();
+            let failed = !unlimited.is_empty() && unlimited.iter().all(|c| c.status == CellStatus::BuildFailed);
+            let why = unlimited.first()?.reason.as_deref().unwrap_or_default();
+            failed.then(|| (bi, why.lines().next().unwrap_or_default().to_string()))
+        })
+        .collect();
+    // A stable wheel that runs on a band without a version-specific build is that band's only wheel.
+    let runs_on = |m: Mode, b: usize| {
+        r.cells
+            .iter()
+            .any(|c| d.bands[b].interpreters.contains(&c.interpreter) && c.mode == m && c.status == CellStatus::Ok)
+    };
+    let covers = |m: Mode| unbuilt.iter().filter(|(b, _)| runs_on(m, *b)).count();
+    let bands: Vec<usize> = (0..d.bands.len())
+        .filter(|b| !unmeasured.iter().any(|(u, _)| u == b) && !unbuilt.iter().any(|(u, _)| u == b))
+        .collect();
     let fit = |b: usize, m: Mode| judged.iter().find(|j| j.band == b && j.mode == m);
     let candidates: Vec<Mode> = {
         let mut v: Vec<Mode> = judged.iter().map(|j| j.mode).collect();
+        v.extend(r.cells.iter().map(|c| c.mode).filter(|m| *m != Mode::Unlimited && covers(*m) > 0));
         v.sort();
         v.dedup();
         v
@@ -336,10 +370,11 @@ pub fn plan(r: &Results, d: &Decision, goal: &Goal) -> WheelPlan {
                 None => specific.push((b, Specific::BelowFloor)),
             }
         }
-        (floor.filter(|_| !served.is_empty()).map(|m| (m, served)), specific)
+        (floor.filter(|m| !served.is_empty() || covers(*m) > 0).map(|m| (m, served)), specific)
     };
     let mut best = assign(None);
     let count = |p: &Assignment| p.0.is_some() as usize + p.1.len();
+    let unserved = |p: &Assignment| unbuilt.len() - p.0.as_ref().map_or(0, |(m, _)| covers(*m));
     let worst = |p: &Assignment| {
         p.0.as_ref().map_or(f64::INFINITY, |(m, served)| {
             served.iter().filter_map(|&b| fit(b, *m)).map(|j| j.cost.high).fold(0.0, f64::max)
@@ -350,12 +385,25 @@ pub fn plan(r: &Results, d: &Decision, goal: &Goal) -> WheelPlan {
         // Worst bounds within the noise floor of each other are a tie, which the lower floor keeps:
         // two runs then pick the same floor, not whichever the noise favoured.
         let lower_worst = worst(&option) < worst(&best) - d.noise_floor;
-        let better = count(&option) < count(&best) || (count(&option) == count(&best) && lower_worst);
+        let fewer = count(&option) < count(&best) || (count(&option) == count(&best) && lower_worst);
+        let better = unserved(&option) < unserved(&best) || (unserved(&option) == unserved(&best) && fewer);
         if option.0.is_some() && better {
             best = option;
         }
     }
-    WheelPlan { threshold, workload: workload.clone(), judged, stable: best.0, specific: best.1, unmeasured }
+    let unbuildable = unbuilt
+        .into_iter()
+        .map(|(b, why)| (b, why, best.0.as_ref().map(|(m, _)| *m).filter(|m| runs_on(*m, b))))
+        .collect();
+    WheelPlan {
+        threshold,
+        workload: workload.clone(),
+        judged,
+        stable: best.0,
+        specific: best.1,
+        unmeasured,
+        unbuildable,
+    }
 }
 
 #[cfg(test)]

@@ -100,6 +100,7 @@ pub fn run(args: &MatrixArgs) -> Result<i32> {
         interpreters,
         builds,
         cells,
+        subject: recipe.subject.clone(),
     };
     let (_, path) = create_run_file(&out, MATRIX_PREFIX, |id| {
         matrix.run.id = id.into();

@@ -141,7 +141,7 @@ pub fn headline(d: &Decision) -> (Vec<String>, Vec<Vec<String>>) {
 }
 
 /// `cp38-cp38`, `cp313-cp313t`, `cp310-abi3`, `cp315-abi3t`; for a crate of the user's own, its
-/// wheels' names: `uuid_utils-1.2.0-cp310-abi3`.
+/// wheels' names: `uuid_utils-1.2.0-cp310-abi3`. `band` matters for version-specific wheels only.
 fn tag(r: &Results, d: &Decision, band: usize, mode: Option<Mode>) -> Vec<String> {
     let tags = python_tags(r, d, band, mode);
     match &r.subject {
@@ -189,11 +189,14 @@ pub fn plan_lines(r: &Results, d: &Decision, p: &WheelPlan) -> Vec<String> {
             .map(|j| j.cost.high)
             .fold(1.0, f64::max);
         let labels: Vec<&str> = served.iter().map(|&b| band(b)).collect();
+        let serves = if labels.is_empty() {
+            "for the interpreters no version-specific build serves (below)".to_string()
+        } else {
+            format!("for {}: at most {} there (upper interval bound)", labels.join(", "), percent(worst))
+        };
         lines.push(format!(
-            "- One {mode} wheel ({}; PyO3 feature `pyo3/{mode}`) for {}: at most {} there (upper interval bound).",
-            tag(r, d, served[0], Some(*mode)).join(", "),
-            labels.join(", "),
-            percent(worst)
+            "- One {mode} wheel ({}; PyO3 feature `pyo3/{mode}`) {serves}.",
+            tag(r, d, 0, Some(*mode)).join(", ")
         ));
     }
     for (b, why) in &p.specific {
@@ -250,6 +253,13 @@ pub fn plan_lines(r: &Results, d: &Decision, p: &WheelPlan) -> Vec<String> {
     }
     for (b, why) in &p.unmeasured {
         lines.push(format!("- {}: not measured: {why}", band(*b)));
+    }
+    for (b, why, stable) in &p.unbuildable {
+        let served = match stable {
+            Some(m) => format!("the {m} wheel loads and runs there, at a cost nothing here can measure (no version-specific build to compare it with)"),
+            None => "no wheel of this plan serves it".to_string(),
+        };
+        lines.push(format!("- {}: no version-specific build of this source succeeded ({why}); {served}.", band(*b)));
     }
     if p.judged.iter().any(|j| !j.missing.is_empty()) {
         let mut missing: Vec<&str> = p.judged.iter().flat_map(|j| j.missing.iter().map(|c| c.label())).collect();

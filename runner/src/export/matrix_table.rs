@@ -12,7 +12,7 @@ use crate::model::matrix::{Load, Matrix, MatrixCell, Step};
 
 const LEGEND: &str = "\
 Which build loads where. Each cell: the import verdict, then the link check against the interpreter's libpython.
-  ok           found under the name it is installed with, imported, call_no_args() ran, MODE as built
+  ok           found under the name it is installed with, imported (bench-ext: call_no_args() ran, MODE as built)
   ok (forced)  not found under that name, but loads and runs when renamed to the interpreter's EXT_SUFFIX
   not found    the interpreter's importer does not look for that file name (see the suffixes below)
   ImportError, SystemError, SIGSEGV, ...  what the (forced) import did instead

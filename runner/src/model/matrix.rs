@@ -11,6 +11,7 @@ use crate::model::host::{Host, SourceInfo};
 use crate::model::interpreter::Interpreter;
 use crate::model::io::read_json;
 use crate::model::mode::Mode;
+use crate::model::subject::Subject;
 
 pub const SCHEMA: &str = "abibench-matrix";
 /// Bump on any change a reader of an older file could misread.
@@ -35,6 +36,9 @@ pub struct Matrix {
     pub builds: Vec<BuildRecord>,
     /// Row by row, each row in column order.
     pub cells: Vec<MatrixCell>,
+    /// The user's crate whose builds these are (`matrix --crate`); absent: abibench's bench-ext.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subject: Option<Subject>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

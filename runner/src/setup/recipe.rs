@@ -286,7 +286,16 @@ pub fn resolve_crate(path: &Path) -> Result<Recipe> {
             (manifest_path, source_base, unforced) = (copied_manifest, copy.join("src"), removed);
         }
     }
-    let (git_revision, git_dirty) = git_state(&dir);
+    // Only a crate its repository tracks has a revision: an unpacked sdist inside some other
+    // checkout would otherwise be recorded at that checkout's revision.
+    let tracked = std::process::Command::new("git")
+        .arg("-C")
+        .arg(&dir)
+        .args(["ls-files", "--error-unmatch"])
+        .arg(&manifest)
+        .output()
+        .is_ok_and(|o| o.status.success());
+    let (git_revision, git_dirty) = if tracked { git_state(&dir) } else { (None, false) };
     let distribution = pyproject.as_ref().and_then(|p| p.project.as_ref()).and_then(|p| p.name.clone());
     let subject = Subject {
         name: package.name.to_string(),
