@@ -4,7 +4,7 @@
 #   2. instruction-count pass          (`compare --measure instructions`)
 #   3. wall-time pass                  (`compare --thorough`)
 #      each pass gated on its baseline (`check`; the first night saves the baseline instead)
-#   4. report and trend plots          (`report`, `history plot`)
+#   4. report (with the counts beside the times) and trend plots   (`report --other-pass`, `history plot`)
 # Each pass is recorded in the history.
 #
 # Usage: scripts/nightly.sh [--quick] [--out DIR] [--baseline NAME] [--python V]... [--scenario GLOB]...
@@ -136,7 +136,11 @@ say "3. wall-time pass (${level[*]})"
 pass wall-time "$base" "${level[@]}"
 
 say "4. report and trend plots"
-"$ab" report "$(only_json "$night/wall-time")" --out "$night/report"
+# The report of the wall-time pass, with the counts beside it (where the two disagree, and why);
+# a --crate night has no count pass.
+counts=()
+if ((!krate)); then counts=(--other-pass "$(only_json "$night/instructions")"); fi
+"$ab" report "$(only_json "$night/wall-time")" "${counts[@]}" --out "$night/report"
 "$ab" history plot --dir "$history" --out "$night/trends"
 # Where the two passes disagree, by group: what a count-based gate cannot see.
 if ((!krate)); then

@@ -1,6 +1,7 @@
 //! Analysis: from raw values to judgements — `stats` (pure maths), per-cell figures and paired
 //! ratios (`cells`), floors above native, the decision, the caveats, the gate, trends across
-//! runs, the A/A test, and the report's reading of the matrix. Nothing here prints or writes.
+//! runs, counts against time (`measures`), the A/A test, and the report's reading of the matrix.
+//! Nothing here prints or writes.
 
 pub mod aa;
 pub mod attribution;
@@ -12,6 +13,7 @@ pub mod decision;
 pub mod findings;
 pub mod floors;
 pub mod gate;
+pub mod measures;
 pub mod pairing;
 pub mod plan;
 pub mod provenance;

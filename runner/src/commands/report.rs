@@ -34,6 +34,11 @@ pub struct ReportArgs {
     /// matrix-<run id>.json beside the results file, if any).
     #[arg(long, value_name = "FILE")]
     pub matrix: Option<PathBuf>,
+    /// The other pass of the same selection — instruction counts for a wall-time run, or wall time
+    /// for a count run (the nightly writes both) — to show, per cell and cost channel, where counts
+    /// and time disagree and why.
+    #[arg(long, value_name = "FILE")]
+    pub other_pass: Option<PathBuf>,
     #[command(flatten)]
     pub goal: GoalArgs,
 }
@@ -50,7 +55,9 @@ pub fn run(args: &ReportArgs) -> Result<()> {
     let r = read_results(&file)?;
     let a = analyse(&r);
     let out = args.out.clone().unwrap_or_else(|| report::default_dir(&file));
-    let html = report::write(&r, &a, &file, &out, matrix.as_ref(), &args.goal.goal(&r))?;
+    let other = args.other_pass.as_deref().map(read_results).transpose()?;
+    let html =
+        report::write_with_other_pass(&r, &a, &file, &out, matrix.as_ref(), &args.goal.goal(&r), other.as_ref())?;
     print_answer(&r, &a, &args.goal.goal(&r));
     eprintln!("report: {} (and report.md, plots/) in {:.1} s", html.display(), start.elapsed().as_secs_f64());
     Ok(())

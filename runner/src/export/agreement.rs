@@ -5,6 +5,7 @@ use std::fmt::Write;
 use crate::analysis::reproduce::{Agreement, Claim};
 use crate::export::format::format_ratio;
 use crate::export::grid::new_table;
+use crate::export::measures::{COUNTS_HIGHER_WHY, TIME_HIGHER_WHY};
 use crate::model::sampling::Measure;
 
 /// Where instruction counts and wall time disagree, by group, and what each direction means.
@@ -18,9 +19,8 @@ fn measures_note(a_measure: Measure, ag: &Agreement) -> String {
         let time_farther = if a_measure == Measure::WallTime { a_farther } else { disjoint - a_farther };
         let _ = writeln!(
             out,
-            "  {group}: {disjoint} of {n} disagree; in {time_farther} time shows the larger cost (stalls, cache or \
-             branch misses, indirect PLT jumps: what counts do not see), in {} the counts do (extra \
-             instructions the processor overlaps).",
+            "  {group}: {disjoint} of {n} disagree; in {time_farther} time shows the larger cost ({TIME_HIGHER_WHY}), \
+             in {} the counts do ({COUNTS_HIGHER_WHY}).",
             disjoint - time_farther
         );
     }

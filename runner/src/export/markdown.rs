@@ -8,6 +8,7 @@ use crate::export::answer;
 use crate::export::format::notes;
 use crate::export::grid::{comparison_grids, results_grids, Grid};
 use crate::export::idle::idle;
+use crate::export::measures;
 use crate::export::page::{path_url, Exporter, Report};
 use crate::export::summary::{self, controls_line, kind_name, layout_line, native_table, run_line, QUESTION};
 
@@ -174,6 +175,14 @@ impl Exporter for Markdown {
             table(&mut out, &format!("By cost channel on {band} (median ratio, range, n ratios)"), (header, rows));
         }
         table(&mut out, "Above the native floor (pure Rust, criterion; not paired)", native_table(r, rep.analysis));
+        if let Some(m) = &rep.measures {
+            let _ = writeln!(out, "## Counts and time\n");
+            for l in measures::intro(m) {
+                let _ = writeln!(out, "{}\n", escape(&l));
+            }
+            table(&mut out, "Where counts and time disagree, by cost channel", measures::channel_table(m));
+            let _ = writeln!(out, "Every cell is in the full tables (\"Counts and time: …\").\n");
+        }
         if !rep.caveats.is_empty() {
             let _ = writeln!(out, "## Caveats\n");
             for c in &rep.caveats {
@@ -234,6 +243,12 @@ fn full_tables(rep: &Report) -> String {
             table(&mut out, &format!("{}: paths side by side within each build{more}", g.title), flat(grid));
         }
     }
+    if let Some(m) = &rep.measures {
+        let _ = writeln!(out, "{}\n", escape(measures::CELL_NOTE));
+        for (title, header, rows) in measures::cell_tables(m) {
+            table(&mut out, &title, (header, rows));
+        }
+    }
     out
 }
 
@@ -278,6 +293,7 @@ mod tests {
             caveats: run_caveats(r, &a),
             plots: Vec::new(),
             matrix: None,
+            measures: None,
             results_link: "../x.json".into(),
         };
         Markdown.pages(&rep).into_iter().map(|(name, text)| format!("<<{name}>>\n{text}")).collect()
@@ -321,6 +337,40 @@ mod tests {
     }
 
     #[test]
+    fn the_other_pass_adds_counts_and_time_by_channel_and_every_cell_to_the_full_tables() {
+        let r = testdata::results();
+        let a = analyse(&r);
+        let d = Decision::compute(&r, &a);
+        let rep = Report {
+            results: &r,
+            analysis: &a,
+            plan: plan(&r, &d, &Goal::default()),
+            decision: d,
+            evidence: Vec::new(),
+            caveats: Vec::new(),
+            plots: Vec::new(),
+            matrix: None,
+            measures: Some(crate::export::measures::tests::agreement()),
+            results_link: "../x.json".into(),
+        };
+        let md = Markdown.render(&rep);
+        let at = md.find("## Counts and time").expect("the section");
+        assert!(md.find("## The evidence") < Some(at) && Some(at) < md.find("## Plots"), "{md}");
+        assert!(md.contains("| item access | 3 | 1 | 2 | 0 | "), "{md}");
+        assert!(md.contains("time higher in 2: cost that executes no extra instructions"), "{md}");
+        assert!(md.contains("| compute | 3 | 1 | 0 | 2 | "), "{md}");
+        assert!(md.contains("Trust the counts for small changes"), "{md}");
+        let whole: String = Markdown.pages(&rep).into_iter().map(|(_, t)| t).collect();
+        let tables = &whole[whole.find("## Full tables").unwrap()..];
+        assert!(tables.contains("### Counts and time: item access (2 of 3 ratios disagree)"), "{tables}");
+        assert!(tables.contains("| python | scenario | abi3-py38 | abi3-py312 |"), "{tables}");
+        assert!(tables.contains("· 1.30× ▼ |"), "{tables}");
+        // Without the other pass, no trace of it.
+        let plain = report(&r);
+        assert!(!plain.contains("Counts and time"), "{plain}");
+    }
+
+    #[test]
     fn markup_in_user_strings_is_inert() {
         assert_eq!(escape("_b_ *c* [x](y) <b>&amp;"), "\\_b\\_ \\*c\\* [x\\](y) \\<b>\\&amp;");
         assert_eq!(escape("# a"), "\\# a");
@@ -358,6 +408,7 @@ mod tests {
             caveats: run_caveats(&r, &a),
             plots: Vec::new(),
             matrix: None,
+            measures: None,
             results_link: "../run 1.json".into(),
         };
         let md = Markdown.render(&rep);

@@ -5,6 +5,7 @@ use crate::analysis::cells::Analysis;
 use crate::analysis::compat::CompatMatrix;
 use crate::analysis::decision::Decision;
 use crate::analysis::findings::Evidence;
+use crate::analysis::measures::MeasureAgreement;
 use crate::analysis::plan::WheelPlan;
 use crate::export::plots::Plot;
 use crate::model::results::Results;
@@ -20,6 +21,9 @@ pub struct Report<'a> {
     pub caveats: Vec<String>,
     pub plots: Vec<Plot>,
     pub matrix: Option<&'a CompatMatrix>,
+    /// This run against the other pass of the same selection (counts for a wall-time run, or the
+    /// reverse), when given.
+    pub measures: Option<MeasureAgreement>,
     /// The results file, as a path relative to the report directory (for links).
     pub results_link: String,
 }

@@ -7,9 +7,10 @@ use anyhow::{bail, Context, Result};
 use rayon::prelude::*;
 
 use crate::analysis::caveats::run_caveats;
-use crate::analysis::cells::Analysis;
+use crate::analysis::cells::{analyse, Analysis};
 use crate::analysis::compat::CompatMatrix;
 use crate::analysis::decision::Decision;
+use crate::analysis::measures::MeasureAgreement;
 use crate::analysis::plan::{plan, Goal};
 use crate::export::html::Html;
 use crate::export::markdown::Markdown;
@@ -51,6 +52,21 @@ pub fn write(
     matrix: Option<&CompatMatrix>,
     goal: &Goal,
 ) -> Result<PathBuf> {
+    write_with_other_pass(r, a, results_file, out, matrix, goal, None)
+}
+
+/// [`write`], with the other pass of the same selection (instruction counts for a wall-time run,
+/// or the reverse): the pages then show where counts and time disagree.
+pub fn write_with_other_pass(
+    r: &Results,
+    a: &Analysis,
+    results_file: &Path,
+    out: &Path,
+    matrix: Option<&CompatMatrix>,
+    goal: &Goal,
+    other: Option<&Results>,
+) -> Result<PathBuf> {
+    let measures = other.map(|o| MeasureAgreement::of((r, a), (o, &analyse(o)))).transpose()?;
     // Rewriting a run's own report is fine; another run's is not replaced silently.
     let md = out.join(Markdown.file_name());
     if std::fs::read_to_string(&md).is_ok_and(|text| !text.contains(&r.run.id)) {
@@ -70,6 +86,7 @@ pub fn write(
         caveats: run_caveats(r, a),
         plots,
         matrix,
+        measures,
         results_link: relative_link(results_file, out)?,
     };
     let pages: [&dyn Exporter; 2] = [&Html, &Markdown];

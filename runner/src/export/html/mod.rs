@@ -6,7 +6,9 @@
 
 use std::fmt::Write;
 
+use crate::analysis::measures::MeasureAgreement;
 use crate::export::answer;
+use crate::export::measures;
 use crate::export::page::{path_url, percent_encode, Exporter, Report};
 use crate::export::plots::Plot;
 use crate::export::summary::{self, controls_line, layout_line, native_table, run_line, QUESTION};
@@ -104,8 +106,9 @@ impl Exporter for Html {
         );
         let _ = writeln!(
             out,
-            "<nav><a href=\"#answer\">Answer</a><a href=\"#decision\">Evidence</a><a href=\"#plots\">Plots</a><a href=\"#matrix\">ABI matrix</a>\
-             <a href=\"#tables\">Full tables</a><a href=\"#method\">Methodology</a><a href=\"#environment\">Environment</a></nav>"
+            "<nav><a href=\"#answer\">Answer</a><a href=\"#decision\">Evidence</a>{}<a href=\"#plots\">Plots</a><a href=\"#matrix\">ABI matrix</a>\
+             <a href=\"#tables\">Full tables</a><a href=\"#method\">Methodology</a><a href=\"#environment\">Environment</a></nav>",
+            if rep.measures.is_some() { "<a href=\"#agreement\">Counts and time</a>" } else { "" }
         );
 
         answer(&mut out, rep);
@@ -153,6 +156,9 @@ impl Exporter for Html {
             plain_table(&mut out, "channel-costs", &header, &rows);
         }
         let _ = writeln!(out, "</section>");
+        if let Some(m) = &rep.measures {
+            counts_and_time(&mut out, m);
+        }
 
         let _ = writeln!(out, "<section id=\"plots\"><h2>Plots</h2>");
         for p in rep.plots.iter().filter(|p| p.name != "matrix") {
@@ -211,6 +217,24 @@ impl Exporter for Html {
         let _ = writeln!(out, "</main></body></html>");
         out
     }
+}
+
+/// Where the instruction-count pass and this wall-time pass disagree: by channel with the likely
+/// reason, then every cell, a closed table per channel.
+fn counts_and_time(out: &mut String, m: &MeasureAgreement) {
+    let _ = writeln!(out, "<section id=\"agreement\"><h2>Counts and time</h2>");
+    for l in measures::intro(m) {
+        let _ = writeln!(out, "<p class=\"note\">{}</p>", esc(&l));
+    }
+    let (header, rows) = measures::channel_table(m);
+    plain_table(out, "agreement-channels", &header, &rows);
+    let _ = writeln!(out, "<p class=\"note\">{}</p>", esc(measures::CELL_NOTE));
+    for (title, header, rows) in measures::cell_tables(m) {
+        let _ = writeln!(out, "<details><summary>{}</summary>", esc(&title));
+        plain_table(out, "agreement-cells", &header, &rows);
+        let _ = writeln!(out, "</details>");
+    }
+    let _ = writeln!(out, "</section>");
 }
 
 /// The answer first: a line per kind of call, the headline table, the wheel plan and its CI matrix.
@@ -287,9 +311,15 @@ mod tests {
             caveats: run_caveats(&r, &a),
             plots,
             matrix: Some(&m),
+            measures: None,
             results_link: format!("../{EVIL}.json"),
         };
+        let mut hostile = crate::export::measures::tests::agreement();
+        hostile.cells[0].scenario = EVIL.into();
+        hostile.cells[0].interpreter = EVIL.into();
+        let rep = Report { measures: Some(hostile), ..rep };
         let html = Html.render(&rep);
+        assert!(html.contains("<section id=\"agreement\">") && html.contains("href=\"#agreement\""));
         assert!(!html.contains("<script") && !html.contains("<img src=x"), "raw markup leaked");
         assert!(!html.contains("'&<"), "raw quote/ampersand leaked");
         assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;&quot;&#39;&amp;"), "escaped text missing");
