@@ -263,10 +263,20 @@ fn instruction_counts_are_reproducible() {
         run_ok(&mut abibench(&args));
         let r = only_results_file(out.path());
         assert_eq!(r.run.sampling.measure, abibench::model::sampling::Measure::Instructions);
+        // Which workers ran at once: with --jobs 2 the interpreters' workers overlap in time.
+        let spans: Vec<(String, String)> =
+            r.workers.iter().map(|w| (w.started_at.clone().unwrap(), w.ended_at.clone().unwrap())).collect();
+        let overlap = spans.iter().enumerate().any(|(i, a)| spans[i + 1..].iter().any(|b| a.0 < b.1 && b.0 < a.1));
         // In interpreter order, as a sequential run writes them.
-        r.cells.iter().map(|c| (c.interpreter.clone(), c.mode, c.scenario.clone(), c.per_op(1.0))).collect::<Vec<_>>()
+        let cells = r
+            .cells
+            .iter()
+            .map(|c| (c.interpreter.clone(), c.mode, c.scenario.clone(), c.per_op(1.0)))
+            .collect::<Vec<_>>();
+        (cells, overlap)
     };
-    let (a, b) = (counts("1"), counts("2"));
+    let ((a, one_at_a_time), (b, at_once)) = (counts("1"), counts("2"));
+    assert!(!one_at_a_time && at_once, "--jobs 1 must count one interpreter at a time, --jobs 2 two at once");
     assert_eq!(a.len(), 8);
     assert!(a.iter().all(|(_, _, _, v)| !v.is_empty() && v.iter().all(|(_, x)| *x > 10.0)), "{a:?}");
     assert_eq!(a, b, "instruction counts differ between a sequential and a parallel run");

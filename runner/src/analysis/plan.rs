@@ -6,7 +6,7 @@
 use std::fmt;
 
 use crate::analysis::decision::{Band, Decision};
-use crate::model::estimate::Estimate;
+use crate::model::estimate::{median, Estimate};
 use crate::model::mode::Mode;
 use crate::model::results::{CellStatus, Results};
 use crate::model::scenario::Channel;
@@ -340,6 +340,28 @@ pub fn plan(r: &Results, d: &Decision, goal: &Goal) -> WheelPlan {
             .any(|c| d.bands[b].interpreters.contains(&c.interpreter) && c.mode == m && c.status == CellStatus::Ok)
     };
     let covers = |m: Mode| unbuilt.iter().filter(|(b, _)| runs_on(m, *b)).count();
+    // Where there is no unlimited build, floors can still be set against each other: each
+    // scenario's median time in `m` over the fastest floor's, averaged (1.0: as fast as any).
+    let blind = |m: Mode| {
+        let median_of = |interp: &str, scenario: &str, mode: Mode| {
+            let c = r.cell(interp, mode, scenario).filter(|c| c.status == CellStatus::Ok)?;
+            Some(median(&c.per_op(1.0).into_iter().map(|(_, v)| v).collect::<Vec<_>>()))
+        };
+        let relative: Vec<f64> = unbuilt
+            .iter()
+            .flat_map(|(b, _)| d.bands[*b].interpreters.iter())
+            .flat_map(|i| r.groups.iter().flat_map(|g| &g.scenarios).map(move |s| (i, &s.name)))
+            .filter_map(|(i, s)| {
+                let best = r.modes().into_iter().filter_map(|x| median_of(i, s, x)).fold(f64::INFINITY, f64::min);
+                Some(median_of(i, s, m)? / best)
+            })
+            .collect();
+        if relative.is_empty() {
+            f64::INFINITY
+        } else {
+            relative.iter().sum::<f64>() / relative.len() as f64
+        }
+    };
     let bands: Vec<usize> = (0..d.bands.len())
         .filter(|b| !unmeasured.iter().any(|(u, _)| u == b) && !unbuilt.iter().any(|(u, _)| u == b))
         .collect();
@@ -385,7 +407,15 @@ pub fn plan(r: &Results, d: &Decision, goal: &Goal) -> WheelPlan {
         // Worst bounds within the noise floor of each other are a tie, which the lower floor keeps:
         // two runs then pick the same floor, not whichever the noise favoured.
         let lower_worst = worst(&option) < worst(&best) - d.noise_floor;
-        let fewer = count(&option) < count(&best) || (count(&option) == count(&best) && lower_worst);
+        // Between plans alike on the measured bands, the floor that runs faster where nothing
+        // can be measured against unlimited (PyO3 0.23's abi3-py312 beside its abi3-py38 on 3.15).
+        let tied = count(&option) == count(&best) && !lower_worst && worst(&best) <= worst(&option) + d.noise_floor;
+        let faster_blind = match (&option.0, &best.0) {
+            (Some((m, _)), Some((n, _))) => blind(*m) < blind(*n) - d.noise_floor,
+            _ => false,
+        };
+        let fewer =
+            count(&option) < count(&best) || (count(&option) == count(&best) && lower_worst) || (tied && faster_blind);
         let better = unserved(&option) < unserved(&best) || (unserved(&option) == unserved(&best) && fewer);
         if option.0.is_some() && better {
             best = option;

@@ -243,7 +243,13 @@ fn measure_all(
     let total: usize = plans.iter().map(|(p, _)| p.builds.len() * p.scenarios.len() * sampling.processes).sum();
     let progress = Progress::new(total as u64, "measuring");
     let jobs = if sampling.measure == Measure::Instructions { jobs.max(1) } else { 1 };
-    let queue = Mutex::new(plans.iter().enumerate().filter(|(_, (p, _))| !p.builds.is_empty()).map(|(k, _)| k));
+    let mut order: Vec<usize> = (0..plans.len()).filter(|&k| !plans[k].0.builds.is_empty()).collect();
+    if jobs > 1 {
+        // Largest first (builds × scenarios), so the last interpreter counted is a small one and
+        // no core idles while another finishes 3.15's nine modes alone.
+        order.sort_by_key(|&k| std::cmp::Reverse(plans[k].0.builds.len() * plans[k].0.scenarios.len()));
+    }
+    let queue = Mutex::new(order.into_iter());
     let (done_tx, done_rx) = mpsc::channel::<(usize, Result<Measured>)>();
     let first_cells = res.cells.len();
     let mut measured: Vec<Option<Measured>> = plans.iter().map(|_| None).collect();
@@ -252,7 +258,11 @@ fn measure_all(
         for _ in 0..jobs {
             let (queue, done_tx, plans, progress) = (&queue, done_tx.clone(), &plans, &progress);
             scope.spawn(move || {
-                while let Some(k) = queue.lock().expect("no panics while held").next() {
+                loop {
+                    // Taken in a statement of its own: a guard in the `while let` condition would
+                    // live through the loop body and hold the queue while measuring, one job at a time.
+                    let next = queue.lock().expect("no panics while held").next();
+                    let Some(k) = next else { break };
                     let plan = &plans[k].0;
                     let name = &plan.interpreter.name;
                     let m = driver::measure(plan, sampling, seed, stop, &|s, mode| {

@@ -17,6 +17,7 @@ use crate::model::build::{builds_for, BuildRecord};
 use crate::model::child::describe;
 use crate::model::estimate::median;
 use crate::model::interpreter::Interpreter;
+use crate::model::io::now_rfc3339_millis;
 use crate::model::mode::Mode;
 use crate::model::results::{Cell, CellStatus, ProcessSamples, WorkerRecord};
 use crate::model::sampling::{Isolation, Measure, Sampling};
@@ -242,6 +243,7 @@ pub fn measure(
                 worker.ending +=
                     &format!("; {ignored} line(s) on its event stream were not events of this job, ignored");
             }
+            worker.ended_at = Some(now_rfc3339_millis());
             workers.push(worker);
             let (status, why, stderr) = match ending {
                 Ending::Done => {

@@ -156,6 +156,11 @@ pub fn now_rfc3339() -> String {
     humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string()
 }
 
+/// Now, to the millisecond: `2026-11-30T09:31:02.123Z`.
+pub fn now_rfc3339_millis() -> String {
+    humantime::format_rfc3339_millis(std::time::SystemTime::now()).to_string()
+}
+
 /// A run id that sorts by time, to the millisecond: `20261120T234847.123Z`. Unique in its
 /// directory only once `create_run_file` has claimed it.
 fn new_run_id() -> String {

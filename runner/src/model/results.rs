@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use crate::model::build::{BuildRecord, Toolchain};
 use crate::model::host::{Host, SourceInfo};
 use crate::model::interpreter::Interpreter;
-use crate::model::io::{read_json, write_json_atomic};
+use crate::model::io::{now_rfc3339_millis, read_json, write_json_atomic};
 use crate::model::mode::Mode;
 use crate::model::native::NativeSection;
 use crate::model::sampling::{Level, Sampling};
@@ -246,6 +246,11 @@ pub struct WorkerRecord {
     pub overhead_loops: u64,
     pub overhead_values: Vec<f64>,
     pub ending: String,
+    /// When the worker started and ended (RFC 3339, milliseconds): which workers ran at once.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub started_at: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ended_at: Option<String>,
 }
 
 impl WorkerRecord {
@@ -256,6 +261,8 @@ impl WorkerRecord {
             overhead_loops: 0,
             overhead_values: Vec::new(),
             ending: String::new(),
+            started_at: Some(now_rfc3339_millis()),
+            ended_at: None,
         }
     }
 }
