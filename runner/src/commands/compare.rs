@@ -389,5 +389,5 @@ fn write_report(res: &Results, a: &Analysis, path: &Path, out: &Path, goal: &Goa
             None
         }
     });
-    report::write(res, a, path, &report::default_dir(path), matrix.as_ref(), goal)
+    report::write(res, a, path, &report::default_dir(path), matrix.as_ref(), goal, None)
 }

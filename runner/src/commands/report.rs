@@ -56,8 +56,7 @@ pub fn run(args: &ReportArgs) -> Result<()> {
     let a = analyse(&r);
     let out = args.out.clone().unwrap_or_else(|| report::default_dir(&file));
     let other = args.other_pass.as_deref().map(read_results).transpose()?;
-    let html =
-        report::write_with_other_pass(&r, &a, &file, &out, matrix.as_ref(), &args.goal.goal(&r), other.as_ref())?;
+    let html = report::write(&r, &a, &file, &out, matrix.as_ref(), &args.goal.goal(&r), other.as_ref())?;
     print_answer(&r, &a, &args.goal.goal(&r));
     eprintln!("report: {} (and report.md, plots/) in {:.1} s", html.display(), start.elapsed().as_secs_f64());
     Ok(())

@@ -43,21 +43,9 @@ pub fn default_dir(results_file: &Path) -> PathBuf {
 }
 
 /// Writes the plots into `out/plots/`, then each page (`report.html`, `report.md`); returns the
-/// HTML's path.
+/// HTML's path. With `other`, the other pass of the same selection (instruction counts for a
+/// wall-time run, or the reverse), the pages also show where counts and time disagree.
 pub fn write(
-    r: &Results,
-    a: &Analysis,
-    results_file: &Path,
-    out: &Path,
-    matrix: Option<&CompatMatrix>,
-    goal: &Goal,
-) -> Result<PathBuf> {
-    write_with_other_pass(r, a, results_file, out, matrix, goal, None)
-}
-
-/// [`write`], with the other pass of the same selection (instruction counts for a wall-time run,
-/// or the reverse): the pages then show where counts and time disagree.
-pub fn write_with_other_pass(
     r: &Results,
     a: &Analysis,
     results_file: &Path,
