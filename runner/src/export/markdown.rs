@@ -274,28 +274,14 @@ fn split(summary: &str, tables: &str) -> Vec<(String, String)> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::analysis::caveats::run_caveats;
     use crate::analysis::cells::analyse;
-    use crate::analysis::decision::Decision;
-    use crate::analysis::plan::{plan, Goal};
+    use crate::analysis::plan::Goal;
     use crate::analysis::testdata;
     use crate::export::testwide;
 
     fn report(r: &crate::model::results::Results) -> String {
         let a = analyse(r);
-        let d = Decision::compute(r, &a);
-        let rep = Report {
-            results: r,
-            analysis: &a,
-            plan: plan(r, &d, &Goal::default()),
-            decision: d,
-            evidence: crate::analysis::findings::evidence(r, &a),
-            caveats: run_caveats(r, &a),
-            plots: Vec::new(),
-            matrix: None,
-            measures: None,
-            results_link: "../x.json".into(),
-        };
+        let rep = Report::new(r, &a, &Goal::default(), "../x.json".into());
         Markdown.pages(&rep).into_iter().map(|(name, text)| format!("<<{name}>>\n{text}")).collect()
     }
 
@@ -340,18 +326,11 @@ mod tests {
     fn the_other_pass_adds_counts_and_time_by_channel_and_every_cell_to_the_full_tables() {
         let r = testdata::results();
         let a = analyse(&r);
-        let d = Decision::compute(&r, &a);
         let rep = Report {
-            results: &r,
-            analysis: &a,
-            plan: plan(&r, &d, &Goal::default()),
-            decision: d,
             evidence: Vec::new(),
             caveats: Vec::new(),
-            plots: Vec::new(),
-            matrix: None,
             measures: Some(crate::export::measures::tests::agreement()),
-            results_link: "../x.json".into(),
+            ..Report::new(&r, &a, &Goal::default(), "../x.json".into())
         };
         let md = Markdown.render(&rep);
         let at = md.find("## Counts and time").expect("the section");
@@ -398,19 +377,7 @@ mod tests {
         let mut r = testdata::results();
         r.groups[0].title = "Containers | <b>".into();
         let a = analyse(&r);
-        let d = Decision::compute(&r, &a);
-        let rep = Report {
-            results: &r,
-            analysis: &a,
-            plan: plan(&r, &d, &Goal::default()),
-            decision: d,
-            evidence: crate::analysis::findings::evidence(&r, &a),
-            caveats: run_caveats(&r, &a),
-            plots: Vec::new(),
-            matrix: None,
-            measures: None,
-            results_link: "../run 1.json".into(),
-        };
+        let rep = Report::new(&r, &a, &Goal::default(), "../run 1.json".into());
         let md = Markdown.render(&rep);
         assert!(md.contains("[../run 1.json](../run%201.json)"), "{md}");
         assert!(md.contains("- Item access: abi3-py38 +47 % to +52 %, abi3-py312 +9 %."), "{md}");

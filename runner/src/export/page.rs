@@ -1,12 +1,13 @@
 //! What the report's pages are given ([`Report`]) and what a page format is ([`Exporter`]), with
 //! the link encoding every page uses.
 
+use crate::analysis::caveats::run_caveats;
 use crate::analysis::cells::Analysis;
 use crate::analysis::compat::CompatMatrix;
 use crate::analysis::decision::Decision;
-use crate::analysis::findings::Evidence;
+use crate::analysis::findings::{evidence, Evidence};
 use crate::analysis::measures::MeasureAgreement;
-use crate::analysis::plan::WheelPlan;
+use crate::analysis::plan::{plan, Goal, WheelPlan};
 use crate::export::plots::Plot;
 use crate::model::results::Results;
 
@@ -26,6 +27,26 @@ pub struct Report<'a> {
     pub measures: Option<MeasureAgreement>,
     /// The results file, as a path relative to the report directory (for links).
     pub results_link: String,
+}
+
+impl<'a> Report<'a> {
+    /// The report of run `r` for `goal`: its decision, wheel plan, findings and caveats, linking to
+    /// `results_link`; plots, matrix and the other pass are added by whoever has them.
+    pub fn new(r: &'a Results, a: &'a Analysis, goal: &Goal, results_link: String) -> Report<'a> {
+        let decision = Decision::compute(r, a);
+        Report {
+            results: r,
+            analysis: a,
+            plan: plan(r, &decision, goal),
+            decision,
+            evidence: evidence(r, a),
+            caveats: run_caveats(r, a),
+            plots: Vec::new(),
+            matrix: None,
+            measures: None,
+            results_link,
+        }
+    }
 }
 
 /// One page format of the report: its file name in the report directory, and its text.

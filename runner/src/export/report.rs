@@ -6,12 +6,10 @@ use std::path::{Component, Path, PathBuf};
 use anyhow::{bail, Context, Result};
 use rayon::prelude::*;
 
-use crate::analysis::caveats::run_caveats;
 use crate::analysis::cells::{analyse, Analysis};
 use crate::analysis::compat::CompatMatrix;
-use crate::analysis::decision::Decision;
 use crate::analysis::measures::MeasureAgreement;
-use crate::analysis::plan::{plan, Goal};
+use crate::analysis::plan::Goal;
 use crate::export::html::Html;
 use crate::export::markdown::Markdown;
 use crate::export::page::{Exporter, Report};
@@ -64,19 +62,7 @@ pub fn write(
     std::fs::create_dir_all(&plot_dir).with_context(|| format!("cannot create {}", plot_dir.display()))?;
     let figures = plots::figures(r, matrix);
     let plots = figures.par_iter().map(|f| f.write(r, a, &plot_dir)).collect::<Result<Vec<_>>>()?;
-    let decision = Decision::compute(r, a);
-    let report = Report {
-        results: r,
-        analysis: a,
-        plan: plan(r, &decision, goal),
-        decision,
-        evidence: crate::analysis::findings::evidence(r, a),
-        caveats: run_caveats(r, a),
-        plots,
-        matrix,
-        measures,
-        results_link: relative_link(results_file, out)?,
-    };
+    let report = Report { plots, matrix, measures, ..Report::new(r, a, goal, relative_link(results_file, out)?) };
     let pages: [&dyn Exporter; 2] = [&Html, &Markdown];
     for (name, text) in pages.iter().flat_map(|page| page.pages(&report)) {
         write_atomic(&out.join(name), text.as_bytes())?;

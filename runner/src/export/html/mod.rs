@@ -269,11 +269,9 @@ fn answer(out: &mut String, rep: &Report) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::analysis::caveats::run_caveats;
     use crate::analysis::cells::analyse;
     use crate::analysis::compat::{Compat, CompatCell, CompatMatrix};
-    use crate::analysis::decision::Decision;
-    use crate::analysis::plan::{plan, Goal};
+    use crate::analysis::plan::Goal;
     use crate::analysis::testdata;
     use crate::export::plots;
 
@@ -301,19 +299,8 @@ mod tests {
         };
         let dir = tempfile::tempdir().unwrap();
         let plots = plots::figures(&r, Some(&m)).iter().map(|f| f.write(&r, &a, dir.path()).unwrap()).collect();
-        let d = Decision::compute(&r, &a);
-        let rep = Report {
-            results: &r,
-            analysis: &a,
-            plan: plan(&r, &d, &Goal::default()),
-            decision: d,
-            evidence: crate::analysis::findings::evidence(&r, &a),
-            caveats: run_caveats(&r, &a),
-            plots,
-            matrix: Some(&m),
-            measures: None,
-            results_link: format!("../{EVIL}.json"),
-        };
+        let rep =
+            Report { plots, matrix: Some(&m), ..Report::new(&r, &a, &Goal::default(), format!("../{EVIL}.json")) };
         let mut hostile = crate::export::measures::tests::agreement();
         hostile.cells[0].scenario = EVIL.into();
         hostile.cells[0].interpreter = EVIL.into();
