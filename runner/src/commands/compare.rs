@@ -3,8 +3,6 @@
 //! gate, the history and the baseline.
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::AtomicBool;
-use std::sync::{mpsc, Mutex};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::{bail, Context, Result};
@@ -23,15 +21,15 @@ use crate::commands::show::print_tables;
 use crate::commands::{export, system};
 use crate::export::format::pinning;
 use crate::export::report;
-use crate::measure::driver;
-use crate::measure::measurement::Measured;
-use crate::measure::plan::Plan;
+use crate::measure::session::{Note, Session, Store};
 use crate::model::baseline;
 use crate::model::history;
-use crate::model::host::{git_state, load_average, Host, SourceInfo};
-use crate::model::io::{check_writable, create_run_file, now_rfc3339, write_atomic};
-use crate::model::results::{Cell, CellStatus, Results, RunInfo, RunStatus};
+use crate::model::host::{git_state, Host, SourceInfo};
+use crate::model::io::{check_writable, create_run_file, now_rfc3339};
+use crate::model::native::NativeSection;
+use crate::model::results::{Results, RunInfo, RunStatus};
 use crate::model::sampling::{Measure, Sampling};
+use crate::model::shard::ShardRecord;
 use crate::setup::builds::source_hash;
 use crate::setup::paths::{cache_root, workspace_root};
 use crate::setup::recipe::Recipe;
@@ -61,17 +59,48 @@ pub fn run(args: &CompareArgs) -> Result<i32> {
     });
     eprintln!("{}", banner(&sel, &sampling, shard.as_ref().map(|s| s.shard.to_string())));
 
+    let mut res = build_and_record(args, (&sel, &recipe), &sampling, seed, (shard, native))?;
+    res.subject = recipe.subject.clone();
+    system::warn(&res.host.system);
+    // Until now a signal leaves at once (nothing is measured); from here the first one stops the
+    // measurement and saves what is done.
+    let stop = interrupt::graceful();
+    let (_, path) = create_run_file(&out, "", |id| {
+        res.run.id = id.into();
+        Ok(serde_json::to_vec_pretty(&res)?)
+    })
+    .context("--out: cannot save the results file (nothing is measured yet)")?;
+    let mut store = Store::new(path);
+
+    let session = Session::new((&sel, &recipe), &res.builds, &sampling, (seed, args.jobs));
+    let progress = Progress::new(session.steps() as u64, "measuring");
+    let interrupted = session.run(&mut res, stop, &mut store, &|note| show(&progress, note))?;
+    progress.finish();
+    interrupt::saved();
+
+    deliver(args, &res, &store, &out, interrupted, baseline.as_ref())
+}
+
+/// Builds every mode the selection needs, and the results of the run to measure: everything
+/// but its id, cells and workers.
+fn build_and_record(
+    args: &CompareArgs,
+    (sel, recipe): (&Selection, &Recipe),
+    sampling: &Sampling,
+    seed: u64,
+    (shard, native): (Option<ShardRecord>, Option<NativeSection>),
+) -> Result<Results> {
     let build_start = Instant::now();
     let toolchain = toolchain::probe()?;
-    let requests = selection::build_requests(&sel, sampling.layouts, &|l| eprintln!("{l}"));
-    let builds = build_with_progress(&requests, &toolchain, &recipe, &cache_root()?)?;
+    let requests = selection::build_requests(sel, sampling.layouts, &|l| eprintln!("{l}"));
+    let builds = build_with_progress(&requests, &toolchain, recipe, &cache_root()?)?;
     let build_seconds = build_start.elapsed().as_secs_f64();
     eprintln!("builds: {build_seconds:.1} s");
 
     // Saved before measuring, so even a killed run leaves its builds on record.
     let started_at = now_rfc3339();
     let (git_revision, git_dirty) = git_state(&workspace_root());
-    let mut res = Results::new(
+    Ok(Results::new(
         RunInfo {
             // Given when the file is claimed: an id no other run in --out has.
             id: String::new(),
@@ -89,36 +118,29 @@ pub fn run(args: &CompareArgs) -> Result<i32> {
             merged_from: Vec::new(),
         },
         Host::current(),
-        SourceInfo { git_revision, git_dirty, ext_source_hash: source_hash(&recipe)? },
+        SourceInfo { git_revision, git_dirty, ext_source_hash: source_hash(recipe)? },
         sel.interpreters.clone(),
         sel.groups.clone(),
         (toolchain, builds),
         native,
-    );
-    res.subject = recipe.subject.clone();
-    system::warn(&res.host.system);
-    // Until now a signal leaves at once (nothing is measured); from here the first one stops the
-    // measurement and saves what is done.
-    let stop = interrupt::graceful();
-    let (_, path) = create_run_file(&out, "", |id| {
-        res.run.id = id.into();
-        Ok(serde_json::to_vec_pretty(&res)?)
-    })
-    .context("--out: cannot save the results file (nothing is measured yet)")?;
-    let mut store = Store { path, kept: 0, failure: None };
+    ))
+}
 
-    let interrupted = measure_all(&mut res, (&sel, &recipe), &sampling, (seed, args.jobs), stop, &mut store)?;
-    res.run.finished_at = Some(now_rfc3339());
-    res.run.load_average_at_end = load_average();
-    res.run.status = if interrupted { RunStatus::Interrupted } else { RunStatus::Complete };
-    store.save(&res);
-    interrupt::saved();
-
-    let a = analyse(&res);
-    print_tables(&res, &a, args.style.ascii);
-    print_answer(&res, &a, &args.goal.goal(&res));
-    let path = store.path.clone();
-    if let Some(lost) = store.rescue(&res) {
+/// What follows the measurement: the tables and the answer, the results rescued if they could
+/// not be saved, the report and exports, and for a complete run the gate, history and baseline.
+fn deliver(
+    args: &CompareArgs,
+    res: &Results,
+    store: &Store,
+    out: &Path,
+    interrupted: bool,
+    baseline: Option<&Results>,
+) -> Result<i32> {
+    let a = analyse(res);
+    print_tables(res, &a, args.style.ascii);
+    print_answer(res, &a, &args.goal.goal(res));
+    let path = store.path().to_path_buf();
+    if let Some(lost) = store.rescue(res) {
         // The tables are out and the data is safe elsewhere, or said lost: nothing else may
         // write into a directory that could not take the results.
         eprintln!("{lost}");
@@ -132,12 +154,12 @@ pub fn run(args: &CompareArgs) -> Result<i32> {
     );
     // The results are safe and the gate still to come: a report or export that fails is a warning.
     if !args.no_report {
-        match write_report(&res, &a, &path, &out, &args.goal.goal(&res)) {
+        match write_report(res, &a, &path, out, &args.goal.goal(res)) {
             Ok(html) => eprintln!("report: {}", html.display()),
             Err(e) => eprintln!("warning: the report failed (results are saved in {}): {e:#}", path.display()),
         }
     }
-    if let Err(e) = export::write_all(&res, &a, &args.exports, &report::default_dir(&path)) {
+    if let Err(e) = export::write_all(res, &a, &args.exports, &report::default_dir(&path)) {
         eprintln!("warning: an export failed (results are saved in {}): {e:#}", path.display());
     }
     if interrupted {
@@ -146,7 +168,7 @@ pub fn run(args: &CompareArgs) -> Result<i32> {
         }
         return Ok(130);
     }
-    gate_record_save(args, &res, baseline.as_ref())
+    gate_record_save(args, res, baseline)
 }
 
 /// The flags, checked before provisioning or building spends any time: the sampling they ask
@@ -228,156 +250,20 @@ fn banner(sel: &Selection, sampling: &Sampling, shard: Option<String>) -> String
     )
 }
 
-/// Measures the interpreters, saving the results after each. Wall time: one at a time, never in
-/// parallel (the cores are the instrument). Instruction counts do not depend on what else runs, so
-/// `jobs` interpreters are counted at once; the file lists cells in interpreter order either way.
-/// Returns whether the run was interrupted.
-fn measure_all(
-    res: &mut Results,
-    (sel, recipe): (&Selection, &Recipe),
-    sampling: &Sampling,
-    (seed, jobs): (u64, usize),
-    stop: &AtomicBool,
-    store: &mut Store,
-) -> Result<bool> {
-    let start = Instant::now();
-    let plans: Vec<(Plan, Vec<Cell>)> = driver::plans(sel, &res.builds, recipe);
-    let total: usize = plans.iter().map(|(p, _)| p.builds.len() * p.scenarios.len() * sampling.processes).sum();
-    let progress = Progress::new(total as u64, "measuring");
-    let jobs = if sampling.measure == Measure::Instructions { jobs.max(1) } else { 1 };
-    let mut order: Vec<usize> = (0..plans.len()).filter(|&k| !plans[k].0.builds.is_empty()).collect();
-    if jobs > 1 {
-        // Largest first (builds × scenarios), so the last interpreter counted is a small one and
-        // no core idles while another finishes 3.15's nine modes alone.
-        order.sort_by_key(|&k| std::cmp::Reverse(plans[k].0.builds.len() * plans[k].0.scenarios.len()));
-    }
-    let queue = Mutex::new(order.into_iter());
-    let (done_tx, done_rx) = mpsc::channel::<(usize, Result<Measured>)>();
-    let first_cells = res.cells.len();
-    let mut measured: Vec<Option<Measured>> = plans.iter().map(|_| None).collect();
-    let mut interrupted = false;
-    std::thread::scope(|scope| -> Result<()> {
-        for _ in 0..jobs {
-            let (queue, done_tx, plans, progress) = (&queue, done_tx.clone(), &plans, &progress);
-            scope.spawn(move || {
-                loop {
-                    // Taken in a statement of its own: a guard in the `while let` condition would
-                    // live through the loop body and hold the queue while measuring, one job at a time.
-                    let next = queue.lock().expect("no panics while held").next();
-                    let Some(k) = next else { break };
-                    let plan = &plans[k].0;
-                    let name = &plan.interpreter.name;
-                    let m = driver::measure(plan, sampling, seed, stop, &|s, mode| {
-                        progress.inc();
-                        progress.set_message(format!("{name}: {s} [{mode}]"));
-                    });
-                    let stopped = m.as_ref().map_or(true, |m| m.interrupted);
-                    if done_tx.send((k, m)).is_err() || stopped {
-                        break;
-                    }
-                }
-            });
+/// What the measurement tells, on the progress bar (or in the log).
+fn show(progress: &Progress, note: Note) {
+    match note {
+        Note::Cell { interpreter, scenario, build } => {
+            progress.inc();
+            progress.set_message(format!("{interpreter}: {scenario} [{build}]"));
         }
-        drop(done_tx);
-        for (k, m) in done_rx {
-            let m = m?;
-            let name = &plans[k].0.interpreter.name;
-            let failed = m
-                .cells
-                .iter()
-                .filter(|(_, c)| c.status.is_final_failure() && c.status != CellStatus::NotAvailable)
-                .count();
-            progress.note(format!(
-                "  {name}: {} cells{}",
-                m.cells.len(),
-                if failed > 0 { format!(", {failed} failed (see table notes)") } else { String::new() }
-            ));
-            interrupted |= m.interrupted;
-            measured[k] = Some(m);
-            // Saved after each interpreter, in interpreter order, whatever order they finish in.
-            assemble(res, first_cells, &plans, &measured);
-            res.run.measure_seconds = start.elapsed().as_secs_f64();
-            let first_failure = store.failure.is_none();
-            store.save(res);
-            if let Some(e) = store.failure.as_ref().filter(|_| first_failure) {
-                progress.note(format!(
-                    "warning: {e:#}; measuring on with everything kept in memory ({} cells measured, {} in that file)",
-                    measured_cells(res),
-                    store.kept
-                ));
-            }
-        }
-        Ok(())
-    })?;
-    // Interpreters with nothing to measure (every build failed) still have their cells recorded.
-    assemble(res, first_cells, &plans, &measured);
-    progress.finish();
-    Ok(interrupted)
-}
-
-/// The run's cells and workers: each interpreter's unbuilt cells and what was measured of it,
-/// in interpreter order, after the `first` cells the run already had.
-fn assemble(res: &mut Results, first: usize, plans: &[(Plan, Vec<Cell>)], measured: &[Option<Measured>]) {
-    res.cells.truncate(first);
-    res.workers.clear();
-    for ((_, unbuilt), m) in plans.iter().zip(measured) {
-        res.cells.extend(unbuilt.iter().cloned());
-        if let Some(m) = m {
-            res.cells.extend(m.cells.iter().map(|(_, c)| c.clone()));
-            res.workers.extend(m.workers.iter().cloned());
-        }
-    }
-}
-
-/// Cells with values: what a lost write would lose.
-fn measured_cells(res: &Results) -> usize {
-    res.cells.iter().filter(|c| c.status == CellStatus::Ok && !c.processes.is_empty()).count()
-}
-
-/// The results file and what it holds. A failed save (a full disk) leaves the last good file
-/// there, keeps everything in memory, and is tried again at the next save.
-struct Store {
-    path: PathBuf,
-    /// Measured cells in the last good file.
-    kept: usize,
-    failure: Option<anyhow::Error>,
-}
-
-impl Store {
-    fn save(&mut self, res: &Results) {
-        match res.write_atomic(&self.path) {
-            Ok(()) => (self.kept, self.failure) = (measured_cells(res), None),
-            Err(e) => self.failure = Some(e),
-        }
-    }
-
-    /// After a final save that failed: the results written where there is room (the temporary
-    /// directory, else the cache), and the message saying where the data is and what is lost.
-    /// `None` when the results are safe where asked.
-    fn rescue(&self, res: &Results) -> Option<String> {
-        let e = self.failure.as_ref()?;
-        let (total, name) = (measured_cells(res), format!("abibench-rescued-{}.json", res.run.id));
-        let last_good =
-            format!("the last good copy there holds {} of the {total} measured cells (status \"running\")", self.kept);
-        let rescued = serde_json::to_vec_pretty(res).ok().and_then(|bytes| {
-            [Some(std::env::temp_dir()), cache_root().ok()]
-                .into_iter()
-                .flatten()
-                .map(|dir| dir.join(&name))
-                .find(|file| write_atomic(file, &bytes).is_ok())
-        });
-        if let Some(file) = rescued {
-            return Some(format!(
-                "error: the results could not be saved: {e:#}; {last_good}. All {total} measured cells are \
-                 saved in {} instead: nothing measured is lost (`abibench show` or `report` reads it).",
-                file.display()
-            ));
-        }
-        Some(format!(
-            "error: the results could not be saved: {e:#}; {last_good}, and nowhere else had room: the tables above \
-             are all that is left of the other {} cells.",
-            total - self.kept
-        ))
+        Note::Interpreter { name, cells, failed } => progress.note(format!(
+            "  {name}: {cells} cells{}",
+            if failed > 0 { format!(", {failed} failed (see table notes)") } else { String::new() }
+        )),
+        Note::SaveFailed { error, measured, kept } => progress.note(format!(
+            "warning: {error:#}; measuring on with everything kept in memory ({measured} cells measured, {kept} in that file)"
+        )),
     }
 }
 
