@@ -161,7 +161,9 @@ pub fn measure(
                 module: plan.module,
                 builtin: plan.builtin,
                 isolation: sampling.isolation,
-                worker_source: (sampling.isolation == Isolation::Process).then_some(worker::SOURCE),
+                // The worker starts copies of itself for each build, or for a scenario that isolates.
+                worker_source: (sampling.isolation == Isolation::Process || todo.iter().any(|s| s.isolate))
+                    .then_some(worker::SOURCE),
                 python: &plan.interpreter.argv,
                 builds: builds.iter().map(|b| JobBuild { label: &b.label, mode: b.mode, path: &b.path }).collect(),
                 scenarios: todo
@@ -173,6 +175,7 @@ pub fn measure(
                         setup: &s.setup,
                         stmt: &s.stmt,
                         n: s.n,
+                        isolate: s.isolate,
                     })
                     .collect(),
                 skip: skip.iter().map(|(s, b)| (s.as_str(), b.as_str())).collect(),

@@ -58,6 +58,8 @@ pub struct JobScenario<'a> {
     pub setup: &'a str,
     pub stmt: &'a str,
     pub n: u64,
+    /// Timed in worker processes of its own, each with the module fresh (see `Scenario::isolate`).
+    pub isolate: bool,
 }
 
 #[derive(Debug, Serialize)]
@@ -175,8 +177,17 @@ mod tests {
                     setup: "x = list(range(n))",
                     stmt: "f(x)",
                     n: 1000,
+                    isolate: false,
                 },
-                JobScenario { name: "mycrate_parse", group: "mycrate", function: None, setup: "", stmt: "pass", n: 1 },
+                JobScenario {
+                    name: "mycrate_parse",
+                    group: "mycrate",
+                    function: None,
+                    setup: "",
+                    stmt: "pass",
+                    n: 1,
+                    isolate: true,
+                },
             ],
             skip: vec![("list_sum_get_item_fn", "unlimited")],
             sampling: JobSampling {

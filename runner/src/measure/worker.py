@@ -128,6 +128,7 @@ class Scenario:
     setup: str = field(TEXT)
     stmt: str = field(TEXT)
     n: int = field(COUNT)
+    isolate: bool = field(FLAG)  # module state of its own: its builds in processes of its own
 
 
 @dataclasses.dataclass(frozen=True)
@@ -168,8 +169,9 @@ def parse_job(line: str) -> Job:
     except ValueError as e:
         raise JobError("job: not JSON: %s" % e) from None
     job: Job = parse_object(Job, raw, "job")
-    if job.isolation == "process" and (job.worker_source is None or not job.python):
-        raise JobError("job: \"process\" isolation needs worker_source and python")
+    starts_copies = job.isolation == "process" or (not job.serve and any(sc.isolate for sc in job.scenarios))
+    if starts_copies and (job.worker_source is None or not job.python):
+        raise JobError("job: \"process\" isolation and scenarios that isolate need worker_source and python")
     return job
 
 
@@ -425,11 +427,14 @@ class Local:
 
 
 class Remote:
-    """One build in a process of its own (this script in `serve` mode), driven over pipes."""
+    """Builds in a process of their own (this script in `serve` mode), driven over pipes: one
+    build under "process" isolation; every build, or one, for a scenario that isolates."""
 
-    def __init__(self, job: Job, build: Build, channel: Channel) -> None:
+    def __init__(self, job: Job, builds: Tuple[Build, ...], channel: Channel,
+                 scenarios: Optional[Tuple[Scenario, ...]] = None) -> None:
         self.channel = channel
-        sub = dataclasses.replace(job, builds=(build,), isolation="in-process", serve=True, worker_source=None)
+        sub = dataclasses.replace(job, builds=builds, scenarios=job.scenarios if scenarios is None else scenarios,
+                                  isolation="in-process", serve=True, worker_source=None)
         # stderr is shared: a crash's traceback reaches the runner's tail as this process's would.
         self.proc = subprocess.Popen(list(job.python) + ["-s", "-B", "-c", job.worker_source],
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE)
@@ -469,12 +474,19 @@ class Remote:
     def finish(self, failed: Set[Key]) -> None:
         self.call(cmd="finish", failed=[list(k) for k in failed])
 
+    def close(self) -> None:
+        """Ends the process (its command loop ends with its input) and waits for it to go, so
+        that nothing of it runs while other values are taken."""
+        self.proc.stdin.close()
+        self.proc.wait()
+
 
 Session = Union[Local, Remote]
 
 
 def serve(local: Local, job: Job, channel: Channel, commands: Iterable[str]) -> None:
-    """A build's process under "process" isolation: a command per line, a reply event for each."""
+    """A build's process under "process" isolation, or an isolating scenario's: a command per
+    line, a reply event for each."""
     by_name = {sc.name: sc for sc in job.scenarios}
     for line in commands:
         command = json.loads(line)
@@ -528,10 +540,19 @@ def run(job: Job, sessions: List[Session], channel: Channel) -> None:
     for batch in batches(job.scenarios):
         owner: Dict[Key, Session] = {}
         for session in sessions:
-            owner.update((key, session) for key in session.prepare(batch))
+            owner.update((key, session) for key in session.prepare([sc for sc in batch if not sc.isolate]))
+        # A scenario that isolates gets module state of its own: its builds in processes started
+        # for it (one by one, so that no start-up overlaps a timed step), timed in the same rounds.
+        own: List[Remote] = []
+        for sc in (sc for sc in batch if sc.isolate):
+            for builds in ([(b,) for b in job.builds] if job.isolation == "process" else [job.builds]):
+                own.append(Remote(job, builds, channel, (sc,)))
+                owner.update((key, own[-1]) for key in own[-1].prepare([sc]))
         failed = interleave(owner, job.sampling.values, rng)
-        for session in sessions:
+        for session in sessions + own:
             session.finish(failed)
+        for remote in own:
+            remote.close()
     channel.emit("done")
 
 
@@ -545,7 +566,7 @@ def main(stdin: IO[str] = sys.stdin) -> None:
     if job.serve:
         serve(Local(job, channel), job, channel, stdin)
     elif job.isolation == "process":
-        run(job, [Remote(job, b, channel) for b in job.builds], channel)
+        run(job, [Remote(job, (b,), channel) for b in job.builds], channel)
     else:
         run(job, [Local(job, channel)], channel)
 

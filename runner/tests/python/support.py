@@ -45,8 +45,9 @@ def job(**fields: Any) -> Dict[str, Any]:
 
 
 def scenario(name: str, stmt: str = "f(1)", group: str = "g", function: Optional[str] = "add",
-             setup: str = "") -> Dict[str, Any]:
-    return {"name": name, "group": group, "function": function, "setup": setup, "stmt": stmt, "n": 1}
+             setup: str = "", isolate: bool = False) -> Dict[str, Any]:
+    return {"name": name, "group": group, "function": function, "setup": setup, "stmt": stmt, "n": 1,
+            "isolate": isolate}
 
 
 class Builds:
@@ -81,7 +82,8 @@ def quick(**fields: Any) -> Dict[str, Any]:
     base = dict(isolation="in-process", worker_source=None, python=PYTHON, skip=[], overhead=True,
                 sampling={"min_time": 0.0002, "values": 3, "warmups": 1, "seed": 7})
     base.update(fields)
-    if base["isolation"] == "process":
+    # As abibench sends it: only to a worker that starts copies of itself.
+    if base["isolation"] == "process" or any(sc["isolate"] for sc in base.get("scenarios", [])):
         base["worker_source"] = SOURCE
     return job(**base)
 

@@ -19,6 +19,7 @@ class ParseJob(unittest.TestCase):
                          worker.Build("abi3-py38@L1", "abi3-py38", "/cache/abi3-py38/bench_ext.abi3.so"))
         self.assertEqual(parsed.scenarios[0].n, 1000)
         self.assertIsNone(parsed.scenarios[1].function)
+        self.assertEqual([s.isolate for s in parsed.scenarios], [False, True])
         self.assertEqual(parsed.skip, (("list_sum_get_item_fn", "unlimited"),))
         self.assertEqual(parsed.sampling, worker.Sampling(0.0025, 20, 1, 42, 0, None))
         self.assertTrue(parsed.overhead)
@@ -44,6 +45,7 @@ class MalformedJobs(unittest.TestCase):
         without_seed = job()
         del without_seed["sampling"]["seed"]
         build = job()["builds"][0]
+        starts = 'job: "process" isolation and scenarios that isolate need worker_source and python'
         dumped = '{"a": {"label": "unlimited", "mode": "unlimited", "path": "/cache/unlimited/b...'
         cases = [
             (job(overhead="yes"), 'job.overhead: expected true or false, got "yes"'),
@@ -60,7 +62,8 @@ class MalformedJobs(unittest.TestCase):
             (job(python=["python3", 3]), "job.python[1]: expected a string, got 3"),
             (job(skip=[["s"]]), 'job.skip[0]: expected [scenario, build], got ["s"]'),
             (job(isolation="thread"), 'job.isolation: expected "in-process" or "process", got "thread"'),
-            (job(worker_source=None), 'job: "process" isolation needs worker_source and python'),
+            (job(worker_source=None), starts),
+            (job(isolation="in-process", worker_source=None), starts),
             (dict(job(), renamed=1), "job: unknown field(s) renamed"),
         ]
         for raw, message in cases:

@@ -10,7 +10,7 @@ import signal
 import subprocess
 import unittest
 from pathlib import Path
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Tuple
 
 from support import PYTHON, SOURCE, TOKEN, Builds, Event, cells, events_of, quick, run_worker, scenario, steps, worker
 
@@ -136,6 +136,62 @@ class ProcessIsolation(unittest.TestCase):
                          {("s", "A"): "ok", ("s", "B"): "ok", ("t", "A"): "ok", ("t", "B"): "ok"})
         self.assertEqual(sorted(steps(events, "value")), sorted(list(found) * 3))
         self.assertEqual(events[-1], {"ev": "done"})
+
+
+class IsolatedScenarios(unittest.TestCase):
+    """A scenario with `isolate` sees none of the module state the others leave: its builds load in
+    processes of its own, and its cells are still timed in the same rounds as the rest."""
+
+    def run_isolating(self, isolation: str) -> Tuple[List[Event], List[List[str]], int]:
+        b = Builds(self)
+        body = "import os\nLEFT = []\nwith open(__file__ + '.pids', 'a') as f:\n    f.write('%d\\n' % os.getpid())\n"
+        builds = [b.package("A", body), b.package("B", body)]
+        check = "assert not ext.LEFT, 'sees %d calls of leave' % len(ext.LEFT)"
+        scs = [scenario("leave", "ext.LEFT.append(1)", function=None), scenario("shared", check, function=None),
+               scenario("own", check, function=None, isolate=True), scenario("other", "pass", group="h",
+                                                                          function=None, isolate=True)]
+        job = quick(builds=builds, scenarios=scs, module="pkg.core", builtin=False, isolation=isolation)
+        proc = subprocess.Popen(PYTHON + ["-s", "-B", "-c", SOURCE], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE)
+        out, err = proc.communicate((json.dumps(job) + "\n").encode(), timeout=60)
+        self.assertEqual(proc.returncode, 0, err.decode())
+        pids = [Path(build["path"] + ".pids").read_text().split() for build in builds]
+        return events_of(out), pids, proc.pid
+
+    def check(self, events: List[Event]) -> None:
+        found = cells(events)
+        for build in "AB":
+            self.assertRegex(found[("shared", build)]["reason"], r"^AssertionError: sees [1-9][0-9]* calls of leave\n")
+        statuses = {k: c["status"] for k, c in found.items() if k[0] != "shared"}
+        self.assertEqual(set(statuses.values()), {"ok"}, found)
+        self.assertEqual(len(statuses), 6)
+        # Group g's cells that are timed, in rounds shuffled by the job's generator: the shared
+        # sessions' first, then each isolating scenario's.
+        ready = [("leave", "A"), ("leave", "B"), ("own", "A"), ("own", "B")]
+        rng, expected = random.Random(7), []
+        for batch in [ready, [("other", "A"), ("other", "B")]]:
+            for _ in range(3):
+                order = list(batch)
+                rng.shuffle(order)
+                expected += order
+        self.assertEqual(steps(events, "value"), expected)
+        self.assertEqual(events[-1], {"ev": "done"})
+
+    def test_in_process_one_more_process_holds_every_build_for_each_isolating_scenario(self) -> None:
+        events, pids, coordinator = self.run_isolating("in-process")
+        self.check(events)
+        # The coordinator imports both copies; so does each isolating scenario's process.
+        self.assertEqual(pids[0], pids[1])
+        self.assertEqual(len(set(pids[0])), 3)
+        self.assertEqual(pids[0][0], str(coordinator))
+
+    def test_under_process_isolation_each_isolating_scenario_has_a_process_per_build(self) -> None:
+        events, pids, coordinator = self.run_isolating("process")
+        self.check(events)
+        every = pids[0] + pids[1]
+        self.assertEqual([len(p) for p in pids], [3, 3])
+        self.assertEqual(len(set(every)), 6)
+        self.assertNotIn(str(coordinator), every)
 
 
 if __name__ == "__main__":

@@ -160,7 +160,8 @@ class Interleaving(unittest.TestCase):
         self.assertEqual([log.count(k) for k in self.KEYS if k != ("s2", "A")], [5, 5, 5])
 
     def test_batches_are_runs_of_one_group(self) -> None:
-        scs = [worker.Scenario(n, g, None, "", "pass", 1) for n, g in [("a", "x"), ("b", "x"), ("c", "y"), ("d", "x")]]
+        groups = [("a", "x"), ("b", "x"), ("c", "y"), ("d", "x")]
+        scs = [worker.Scenario(n, g, None, "", "pass", 1, False) for n, g in groups]
         self.assertEqual([[s.name for s in b] for b in worker.batches(scs)], [["a", "b"], ["c"], ["d"]])
 
 
