@@ -454,7 +454,8 @@ class Remote:
             if not line:
                 code = self.proc.wait()
                 if code < 0:
-                    signal.signal(-code, signal.SIG_DFL)
+                    if -code != signal.SIGKILL:  # whose handler cannot be set, nor needs to be
+                        signal.signal(-code, signal.SIG_DFL)
                     os.kill(os.getpid(), -code)
                 os._exit(code or 1)
             event = json.loads(line)
