@@ -147,14 +147,14 @@ class Job:
     module: str = field(TEXT)  # the import name of the module under test
     builtin: bool = field(FLAG)  # bench-ext: copies loaded side by side under one name, checked by MODE
     isolation: str = field(ISOLATION)
-    worker_source: Optional[str] = field(nullable(TEXT))  # this script, to start a process per build
+    worker_source: Optional[str] = field(nullable(TEXT))  # this script, to start copies of itself
     python: Tuple[str, ...] = field(list_of(TEXT))  # this interpreter's command (it may need a launcher)
     builds: Tuple[Build, ...] = field(list_of(nested(Build)))
     scenarios: Tuple[Scenario, ...] = field(list_of(nested(Scenario)))
     skip: Tuple[Key, ...] = field(list_of(KEY))  # cells an earlier worker of this process did
     sampling: Sampling = field(nested(Sampling))
     overhead: bool = field(FLAG)  # time the empty loop first
-    serve: bool = field(FLAG, default=False)  # this script's own: a build's process ("process" isolation)
+    serve: bool = field(FLAG, default=False)  # this script's own: a copy it started (`Remote`)
 
     def to_json(self) -> str:
         return json.dumps(dataclasses.asdict(self))
