@@ -44,7 +44,8 @@ def main():
     scenarios = args.scenario or ["call_no_args", "call_three_ints_positional", "list_sum_get_item_fn"]
 
     out = tempfile.mkdtemp(prefix="abibench-pyperf-")
-    cmd = ["cargo", "run", "--release", "-q", "--", "compare", "--mode", "unlimited", "--no-report", "--out", out, "--ascii"]
+    cmd = ["cargo", "run", "--release", "-q", "--", "compare", "--mode", "unlimited", "--no-report", "--out", out,
+           "--ascii"]
     for p in pythons:
         cmd += ["--python", p]
     for s in scenarios:

@@ -542,3 +542,60 @@ stmt = "oldfix.add(1, 2)"
         assert_eq!(r.cells.len(), 4);
     }
 }
+
+/// Scenarios share the module's state: a cache one scenario fills on the module is there for the
+/// next, in every build and under either isolation, unless the next says `isolate = true`; then
+/// its builds load in processes of its own, it finds no cache, and it is timed like the rest.
+/// The results keep which scenario isolated.
+#[test]
+fn a_scenario_that_isolates_sees_no_state_the_others_left() {
+    let scenarios = tempfile::tempdir().unwrap();
+    let reader = "import oldfix\n\
+                  assert not hasattr(oldfix, 'cache'), 'a cache of %d entries was left' % len(oldfix.cache)\n\
+                  f = oldfix.add";
+    let toml = format!(
+        r#"
+[group]
+name = "state"
+title = "A cache one scenario fills, and two that read the module after it"
+kind = "chatty"
+
+[[scenario]]
+name = "fills_cache"
+setup = "import oldfix\nif not hasattr(oldfix, 'cache'): oldfix.cache = {{}}"
+stmt = "oldfix.cache[len(oldfix.cache)] = oldfix.add(1, 2)"
+
+[[scenario]]
+name = "shares_state"
+setup = {reader:?}
+stmt = "f(1, 2)"
+
+[[scenario]]
+name = "isolated"
+setup = {reader:?}
+stmt = "f(1, 2)"
+isolate = true
+"#
+    );
+    std::fs::write(scenarios.path().join("state.toml"), toml).unwrap();
+    for isolation in ["in-process", "process"] {
+        let out = tempfile::tempdir().unwrap();
+        let mut args = vec!["--scenarios-dir", s(scenarios.path()), "--isolation", isolation, "--python", "3.12"];
+        args.extend(["--mode", "unlimited", "--mode", "abi3-py38"]);
+        compare_crate(out.path(), &fixture(), &args);
+        let r = only_results_file(out.path());
+        let py312 = interpreter(&r, 12);
+        for mode in [Mode::Unlimited, ABI3_PY38] {
+            let cell = |name: &str| r.cell(py312, mode, name).unwrap();
+            let shared = cell("shares_state");
+            assert_eq!(shared.status, CellStatus::Error, "{isolation} {mode}: {:?}", shared.reason);
+            let why = shared.reason.as_deref().unwrap_or_default();
+            assert!(why.starts_with("AssertionError: a cache of ") && why.contains(" entries was left"), "{why}");
+            for name in ["fills_cache", "isolated"] {
+                assert_eq!(cell(name).status, CellStatus::Ok, "{isolation} {mode} {name}: {:?}", cell(name).reason);
+            }
+        }
+        let isolates: Vec<bool> = r.groups[0].scenarios.iter().map(|s| s.isolate).collect();
+        assert_eq!(isolates, [false, false, true]);
+    }
+}

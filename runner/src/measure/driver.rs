@@ -71,7 +71,9 @@ pub fn measure(
             module: plan.module,
             builtin: plan.builtin,
             isolation: sampling.isolation,
-            worker_source: (sampling.isolation == Isolation::Process).then_some(worker::SOURCE),
+            // The worker starts copies of itself for each build, or for a scenario that isolates.
+            worker_source: (sampling.isolation == Isolation::Process || next.scenarios.iter().any(|s| s.isolate))
+                .then_some(worker::SOURCE),
             python: &plan.interpreter.argv,
             builds: next.builds.iter().map(|b| JobBuild { label: &b.label, mode: b.mode, path: &b.path }).collect(),
             scenarios: next
@@ -84,6 +86,7 @@ pub fn measure(
                     setup: &s.setup,
                     stmt: &s.stmt,
                     n: s.n,
+                    isolate: s.isolate,
                 })
                 .collect(),
             skip: next.skip.iter().map(|t| (t.scenario.as_str(), t.build.as_str())).collect(),

@@ -4,7 +4,11 @@
 # renamed to this interpreter's EXT_SUFFIX. EXPECTED_MODE is bench-ext's MODE, empty for a user's
 # crate (which is imported, not called). Prints one JSON line per step, flushed, so a crash in
 # the forced load keeps the canonical answer. Runs on 3.8+, stdlib only.
-import importlib, importlib.machinery, json, os, sys
+import importlib
+import importlib.machinery
+import json
+import os
+import sys
 
 canonical_dir, forced_root, module, expected_mode = sys.argv[1:5]
 leaf = module.rpartition(".")[2]

@@ -58,6 +58,8 @@ pub struct JobScenario<'a> {
     pub setup: &'a str,
     pub stmt: &'a str,
     pub n: u64,
+    /// Timed in worker processes of its own, each with the module fresh (see `Scenario::isolate`).
+    pub isolate: bool,
 }
 
 #[derive(Debug, Serialize)]
@@ -140,5 +142,65 @@ mod tests {
         ] {
             assert!(parse(forged, "k1").is_none(), "{forged}");
         }
+    }
+
+    /// The job as worker.py's tests read it (`runner/tests/python/job.json`): a field added,
+    /// renamed or retyped here fails this test until the file changes, and then the worker's
+    /// parser, which refuses unknown and missing fields, fails its tests until it follows.
+    #[test]
+    fn jobs_serialize_as_the_workers_tests_read_them() {
+        let python = [PathBuf::from("/opt/python3.12/bin/python3"), "-X".into(), "utf8".into()];
+        let job = Job {
+            token: "0123456789abcdef",
+            module: "bench_ext",
+            builtin: true,
+            isolation: Isolation::Process,
+            worker_source: Some("# worker.py's text"),
+            python: &python,
+            builds: vec![
+                JobBuild {
+                    label: "unlimited",
+                    mode: "unlimited".parse().unwrap(),
+                    path: Path::new("/cache/unlimited/bench_ext.cpython-312-x86_64-linux-gnu.so"),
+                },
+                JobBuild {
+                    label: "abi3-py38@L1",
+                    mode: "abi3-py38".parse().unwrap(),
+                    path: Path::new("/cache/abi3-py38/bench_ext.abi3.so"),
+                },
+            ],
+            scenarios: vec![
+                JobScenario {
+                    name: "list_sum_get_item_fn",
+                    group: "containers",
+                    function: Some("list_sum_get_item_fn"),
+                    setup: "x = list(range(n))",
+                    stmt: "f(x)",
+                    n: 1000,
+                    isolate: false,
+                },
+                JobScenario {
+                    name: "mycrate_parse",
+                    group: "mycrate",
+                    function: None,
+                    setup: "",
+                    stmt: "pass",
+                    n: 1,
+                    isolate: true,
+                },
+            ],
+            skip: vec![("list_sum_get_item_fn", "unlimited")],
+            sampling: JobSampling {
+                min_time: 0.0025,
+                values: 20,
+                warmups: 1,
+                seed: 42,
+                target_instructions: 0,
+                callgrind_out: None,
+            },
+            overhead: true,
+        };
+        let expected: serde_json::Value = serde_json::from_str(include_str!("../../tests/python/job.json")).unwrap();
+        assert_eq!(serde_json::to_value(&job).unwrap(), expected);
     }
 }

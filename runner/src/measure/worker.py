@@ -19,6 +19,11 @@
 # line precedes every step so the runner can name the cell if this process dies, and says how long
 # a timed step should take so a hang is caught early. With a group's scenarios interleaved, a crash
 # that surfaces late is pinned to the step that was running, which may not be the one that caused it.
+#
+# Importing this file does nothing (runner/tests/python/ tests it so); `main()` does the work.
+from __future__ import annotations
+
+import dataclasses
 import gc
 import importlib.util
 import json
@@ -30,15 +35,153 @@ import subprocess
 import sys
 import timeit
 import traceback
+from types import ModuleType
+from typing import IO, Any, Callable, Dict, Iterable, List, Optional, Set, Tuple, Union
+
+Key = Tuple[str, str]  # a cell of the job: (scenario, build label)
+Entries = Dict[str, ModuleType]  # a user's module's sys.modules entries, package and all
 
 
-def gil_enabled():
+class JobError(ValueError):
+    """A job that does not follow the protocol (`Job` in protocol.rs); the message names the field."""
+
+
+Reader = Callable[[Any, str], Any]  # (JSON value, where it is in the job) -> the value, checked
+
+
+def shown(value: Any) -> str:
+    text = json.dumps(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def reader(ok: Callable[[Any], bool], what: str, convert: Callable[[Any], Any] = lambda v: v) -> Reader:
+    def read(value: Any, where: str) -> Any:
+        if not ok(value):
+            raise JobError("%s: expected %s, got %s" % (where, what, shown(value)))
+        return convert(value)
+    return read
+
+
+def nullable(read: Reader) -> Reader:
+    return lambda value, where: None if value is None else read(value, where)
+
+
+def list_of(item: Reader) -> Reader:
+    listed = reader(lambda v: isinstance(v, list), "a list")
+    return lambda value, where: tuple(item(v, "%s[%d]" % (where, i)) for i, v in enumerate(listed(value, where)))
+
+
+def number(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)  # JSON's true is no number
+
+
+TEXT = reader(lambda v: isinstance(v, str), "a string")
+FLAG = reader(lambda v: isinstance(v, bool), "true or false")
+COUNT = reader(lambda v: number(v) and isinstance(v, int) and v >= 0, "a whole number >= 0")
+# 0 under callgrind, where loops are sized by instructions.
+SECONDS = reader(lambda v: number(v) and 0 <= v < float("inf"), "a number of seconds >= 0", float)
+KEY = reader(lambda v: isinstance(v, list) and len(v) == 2 and all(isinstance(x, str) for x in v),
+             "[scenario, build]", tuple)
+ISOLATION = reader(lambda v: v in ("in-process", "process"), "\"in-process\" or \"process\"")
+
+
+def field(read: Reader, **options: Any) -> Any:
+    """A dataclass field read from the job with `read`."""
+    return dataclasses.field(metadata={"read": read}, **options)
+
+
+def nested(cls: Any) -> Reader:
+    return lambda value, where: parse_object(cls, value, where)
+
+
+def parse_object(cls: Any, raw: Any, where: str) -> Any:
+    """An instance of the dataclass `cls` from a JSON object, each field read by its reader; a
+    missing field, a value of the wrong type and a key no field has (a field renamed or added on
+    one side only) are errors that name the field."""
+    if not isinstance(raw, dict):
+        raise JobError("%s: expected an object, got %s" % (where, shown(raw)))
+    fields = dataclasses.fields(cls)
+    unknown = sorted(set(raw) - {f.name for f in fields})
+    if unknown:
+        raise JobError("%s: unknown field(s) %s" % (where, ", ".join(unknown)))
+    values = {}
+    for f in fields:
+        if f.name in raw:
+            values[f.name] = f.metadata["read"](raw[f.name], "%s.%s" % (where, f.name))
+        elif f.default is dataclasses.MISSING:
+            raise JobError("%s.%s: missing" % (where, f.name))
+    return cls(**values)
+
+
+@dataclasses.dataclass(frozen=True)
+class Build:
+    label: str = field(TEXT)  # unique in the job: what every event calls this build
+    mode: str = field(TEXT)  # checked against bench-ext's MODE, so a wrong file is refused, not timed
+    path: str = field(TEXT)
+
+
+@dataclasses.dataclass(frozen=True)
+class Scenario:
+    name: str = field(TEXT)
+    group: str = field(TEXT)  # consecutive scenarios of one group are timed interleaved
+    function: Optional[str] = field(nullable(TEXT))  # bound to `f` in the timed code
+    setup: str = field(TEXT)
+    stmt: str = field(TEXT)
+    n: int = field(COUNT)
+    isolate: bool = field(FLAG)  # module state of its own: its builds in processes of its own
+
+
+@dataclasses.dataclass(frozen=True)
+class Sampling:
+    min_time: float = field(SECONDS)  # the shortest a value may last
+    values: int = field(COUNT)
+    warmups: int = field(COUNT)
+    seed: int = field(COUNT)
+    target_instructions: int = field(COUNT)
+    callgrind_out: Optional[str] = field(nullable(TEXT))  # counting instructions: callgrind's parts
+
+
+@dataclasses.dataclass(frozen=True)
+class Job:
+    token: str = field(TEXT)  # random per job, echoed in every event
+    module: str = field(TEXT)  # the import name of the module under test
+    builtin: bool = field(FLAG)  # bench-ext: copies loaded side by side under one name, checked by MODE
+    isolation: str = field(ISOLATION)
+    worker_source: Optional[str] = field(nullable(TEXT))  # this script, to start copies of itself
+    python: Tuple[str, ...] = field(list_of(TEXT))  # this interpreter's command (it may need a launcher)
+    builds: Tuple[Build, ...] = field(list_of(nested(Build)))
+    scenarios: Tuple[Scenario, ...] = field(list_of(nested(Scenario)))
+    skip: Tuple[Key, ...] = field(list_of(KEY))  # cells an earlier worker of this process did
+    sampling: Sampling = field(nested(Sampling))
+    overhead: bool = field(FLAG)  # time the empty loop first
+    serve: bool = field(FLAG, default=False)  # this script's own: a copy it started (`Remote`)
+
+    def to_json(self) -> str:
+        return json.dumps(dataclasses.asdict(self))
+
+
+def parse_job(line: str) -> Job:
+    """The job on one line of JSON; JobError names what is wrong with it."""
+    if not line.strip():
+        raise JobError("job: empty (nothing on stdin)")
+    try:
+        raw = json.loads(line)
+    except ValueError as e:
+        raise JobError("job: not JSON: %s" % e) from None
+    job: Job = parse_object(Job, raw, "job")
+    starts_copies = job.isolation == "process" or (not job.serve and any(sc.isolate for sc in job.scenarios))
+    if starts_copies and (job.worker_source is None or not job.python):
+        raise JobError("job: \"process\" isolation and scenarios that isolate need worker_source and python")
+    return job
+
+
+def gil_enabled() -> bool:
     # A free-threaded interpreter (3.13+) turns the GIL back on when it imports an extension that
     # does not declare free-threading support; every cell records which way it was timed.
     return getattr(sys, "_is_gil_enabled", lambda: True)()
 
 
-def open_channel():
+def open_channel() -> int:
     """The event stream's own descriptor: a copy of the original stdout. fd 1 (Python's and C's
     stdout) now leads to stderr."""
     fd = os.dup(1)
@@ -46,33 +189,38 @@ def open_channel():
     return fd
 
 
-CHANNEL = open_channel()
-TOKEN = None  # the job's, set once it is read
+class Channel:
+    """The event stream: one JSON object per line, each with the job's token, on its own descriptor."""
+
+    def __init__(self, fd: int, token: str) -> None:
+        self.fd, self.token = fd, token
+
+    def emit(self, ev: str, **fields: Any) -> None:
+        event = dict(ev=ev, **fields)
+        if ev == "cell":
+            event["gil"] = gil_enabled()
+        event["token"] = self.token
+        self.write((json.dumps(event) + "\n").encode())
+
+    def write(self, data: bytes) -> None:
+        while data:
+            data = data[os.write(self.fd, data):]
 
 
-def emit(**event):
-    if event["ev"] == "cell":
-        event["gil"] = gil_enabled()
-    event["token"] = TOKEN
-    data = (json.dumps(event) + "\n").encode()
-    while data:
-        data = data[os.write(CHANNEL, data):]
-
-
-def load(job, build):
+def load(job: Job, build: Build) -> Tuple[Any, Optional[Entries]]:
     """(module, its sys.modules entries or None): one build, loaded beside the others."""
-    path = build["path"]
-    if job["builtin"]:
+    path = build.path
+    if job.builtin:
         # Each copy of bench_ext under the same name; scenarios reach it through `ext`.
         spec = importlib.util.spec_from_file_location("bench_ext", path)
         module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(module)
-        if getattr(module, "MODE", None) != build["mode"]:
-            raise ImportError("%s reports MODE=%r, expected %r" % (path, getattr(module, "MODE", None), build["mode"]))
+        if getattr(module, "MODE", None) != build.mode:
+            raise ImportError("%s reports MODE=%r, expected %r" % (path, getattr(module, "MODE", None), build.mode))
         return module, None
     # A user's module by its real import name, package and all, from the build's own root; what
     # the import finds must be this build (a stale file elsewhere on the path must not win).
-    name = job["module"]
+    name = job.module
     root = path
     for _ in name.split("."):
         root = os.path.dirname(root)
@@ -90,7 +238,7 @@ def load(job, build):
     return module, {k: v for k, v in sys.modules.items() if k == top or k.startswith(top + ".")}
 
 
-def size_loops(timer, min_time):
+def size_loops(timer: timeit.Timer, min_time: float) -> Tuple[int, float]:
     """Smallest loop count (roughly) whose value takes at least min_time seconds, and how long
     a value of that many loops took."""
     loops = 1
@@ -102,7 +250,7 @@ def size_loops(timer, min_time):
         loops = max(loops + 1, min(loops * 10, int(loops * min_time * 1.2 / max(t, 1e-9))))
 
 
-def warm_up(timer, loops, took, count):
+def warm_up(timer: timeit.Timer, loops: int, took: float, count: int) -> List[float]:
     """`count` warm-up values of `loops` loops. The first is loop sizing's last probe (`took`, a
     run of exactly `loops` loops, at least min_time): in the reference run a separate warm-up after
     it was distributed like the first values (median within 0.2 %, in every interpreter), so it
@@ -113,14 +261,14 @@ def warm_up(timer, loops, took, count):
 class Callgrind:
     """Counts instructions of a callable run inside bench_ext's callgrind region."""
 
-    def __init__(self, marker, out_dir, target):
+    def __init__(self, marker: Any, out_dir: str, target: int) -> None:
         self.region = marker.callgrind_region
         # callgrind writes part k of this process to <out>/cg.<pid>.<k> when region k ends.
         self.prefix = os.path.join(out_dir, "cg.%d." % os.getpid())
         self.parts = 0
         self.target = target
 
-    def count(self, fn):
+    def count(self, fn: Callable[[], Any]) -> int:
         self.region(fn)
         self.parts += 1
         # The totals line closes the part; reading only its tail is a sixth of the cost of a
@@ -130,7 +278,7 @@ class Callgrind:
             f.seek(max(0, f.tell() - 512))
             return int(re.search(rb"^totals: (\d+)", f.read(), re.M).group(1))
 
-    def sample(self, timer, pairs):
+    def sample(self, timer: timeit.Timer, pairs: int) -> Tuple[int, List[int]]:
         """(loops, [instructions of exactly `loops` iterations] * pairs)."""
         # Per-iteration cost from a 2-iteration minus a 1-iteration region (setup cancels), and L
         # rounded down to a power of two: a probe that wobbles with heap state rarely moves L.
@@ -145,11 +293,11 @@ class Callgrind:
         return loops, values
 
 
-def tail(text, lines=20):
+def tail(text: str, lines: int = 20) -> str:
     return "\n".join(text.strip().splitlines()[-lines:])
 
 
-def failure():
+def failure() -> str:
     """The exception being handled: its type and message first (tables and reports show a
     reason's first line), then the traceback's tail."""
     kind, value, _ = sys.exc_info()
@@ -157,71 +305,83 @@ def failure():
     return head + "\n" + tail(traceback.format_exc())
 
 
+@dataclasses.dataclass
+class Cell:
+    """A (scenario, build) cell of a batch, sized and warmed, collecting its values."""
+
+    timer: timeit.Timer
+    loops: int
+    took: float  # loop sizing's last probe: how long a value should take
+    warmups: List[float]
+    values: List[float] = dataclasses.field(default_factory=list)
+
+
 class Local:
     """Builds loaded in this process, and the state of each (scenario, build) cell of a batch."""
 
-    def __init__(self, job):
-        self.job, self.sampling = job, job["sampling"]
-        self.skip = {tuple(c) for c in job.get("skip", [])}
-        self.builds = []  # (label, module, sys.modules entries): the label names it in every event
-        for b in job["builds"]:
-            emit(ev="at", build=b["label"], phase="load")
+    def __init__(self, job: Job, channel: Channel) -> None:
+        self.job, self.sampling, self.channel = job, job.sampling, channel
+        self.skip = set(job.skip)
+        self.builds: List[Tuple[str, Any, Optional[Entries]]] = []  # (label, module, entries)
+        for b in job.builds:
+            channel.emit("at", build=b.label, phase="load")
             try:
                 module, entries = load(job, b)
-                self.builds.append((b["label"], module, entries))
-                emit(ev="loaded", build=b["label"])
-            except BaseException as e:  # noqa: an ImportError or SystemError is a finding, not a failure
-                emit(ev="load_failed", build=b["label"], error="%s: %s" % (type(e).__name__, e))
+                self.builds.append((b.label, module, entries))
+                channel.emit("loaded", build=b.label)
+            except BaseException as e:  # an ImportError or SystemError is a finding, not a failure
+                channel.emit("load_failed", build=b.label, error="%s: %s" % (type(e).__name__, e))
         self.entries = {label: entries for label, _, entries in self.builds}
-        self.counter = None
-        if self.sampling.get("callgrind_out") and self.builds:
-            self.counter = Callgrind(self.builds[0][1], self.sampling["callgrind_out"], self.sampling["target_instructions"])
-        self.cells = {}  # (scenario, build) -> [timer, loops, took, warmups, values]
+        self.counter: Optional[Callgrind] = None
+        if self.sampling.callgrind_out and self.builds:
+            self.counter = Callgrind(self.builds[0][1], self.sampling.callgrind_out, self.sampling.target_instructions)
+        self.cells: Dict[Key, Cell] = {}
 
-    def activate(self, build):
+    def activate(self, build: str) -> None:
         """Makes `import <module>` find this build (user modules only)."""
         entries = self.entries.get(build)
         if entries:
             sys.modules.update(entries)
 
-    def overhead(self):
+    def overhead(self) -> None:
         """The empty loop's cost per iteration, subtracted from every value by the analysis."""
-        emit(ev="at", phase="overhead")
+        self.channel.emit("at", phase="overhead")
         empty = timeit.Timer("pass")
         if self.counter:
-            loops, values = self.counter.sample(empty, self.sampling["values"])
+            loops, values = self.counter.sample(empty, self.sampling.values)
         else:
-            loops, _ = size_loops(empty, self.sampling["min_time"])
-            values = [empty.timeit(loops) for _ in range(self.sampling["values"])]
-        emit(ev="overhead", loops=loops, values=values)
+            loops, _ = size_loops(empty, self.sampling.min_time)
+            values = [empty.timeit(loops) for _ in range(self.sampling.values)]
+        self.channel.emit("overhead", loops=loops, values=values)
 
-    def timer(self, sc, build, ext):
+    def timer(self, sc: Scenario, build: str, ext: Any) -> Optional[timeit.Timer]:
         """The scenario's timer in this build, or None after reporting why there is none."""
-        name, function = sc["name"], sc.get("function")
+        name, function, emit = sc.name, sc.function, self.channel.emit
         if function and not hasattr(ext, function):
-            reason = getattr(ext, "NOT_AVAILABLE", {}).get(function) if self.job["builtin"] else None
+            reason = getattr(ext, "NOT_AVAILABLE", {}).get(function) if self.job.builtin else None
             if reason is None:
-                emit(ev="cell", scenario=name, build=build, status="error",
-                     reason="%s has no %r%s" % (self.job["module"], function,
-                                                " and does not list it in NOT_AVAILABLE" if self.job["builtin"] else ""))
+                emit("cell", scenario=name, build=build, status="error",
+                     reason="%s has no %r%s" % (self.job.module, function,
+                                                " and does not list it in NOT_AVAILABLE" if self.job.builtin else ""))
             else:
-                emit(ev="cell", scenario=name, build=build, status="not_available", reason=reason)
+                emit("cell", scenario=name, build=build, status="not_available", reason=reason)
             return None
-        setup = ("f = ext.%s\n" % function if function else "") + sc["setup"]
+        setup = ("f = ext.%s\n" % function if function else "") + sc.setup
         try:
             self.activate(build)
-            return timeit.Timer(sc["stmt"], setup, globals={"ext": ext, "n": sc["n"]})
+            return timeit.Timer(sc.stmt, setup, globals={"ext": ext, "n": sc.n})
         except BaseException:
-            emit(ev="cell", scenario=name, build=build, status="error", reason=failure())
+            emit("cell", scenario=name, build=build, status="error", reason=failure())
             return None
 
-    def prepare(self, batch):
+    def prepare(self, batch: List[Scenario]) -> List[Key]:
         """Sizes and warms every cell of the batch (or counts it, under callgrind); the cells to
         take values of, in rounds."""
         ready = []
+        emit = self.channel.emit
         for sc in batch:
             for build, ext, _ in self.builds:
-                name = sc["name"]
+                name = sc.name
                 if (name, build) in self.skip:
                     continue
                 timer = self.timer(sc, build, ext)
@@ -230,153 +390,187 @@ class Local:
                 try:
                     self.activate(build)
                     if self.counter:
-                        emit(ev="at", scenario=name, build=build, phase="count")
-                        loops, values = self.counter.sample(timer, self.sampling["values"])
-                        emit(ev="cell", scenario=name, build=build, status="ok", loops=loops, warmups=[],
-                             values=values)
+                        emit("at", scenario=name, build=build, phase="count")
+                        loops, counts = self.counter.sample(timer, self.sampling.values)
+                        emit("cell", scenario=name, build=build, status="ok", loops=loops, warmups=[], values=counts)
                         continue
-                    emit(ev="at", scenario=name, build=build, phase="loop sizing")
-                    loops, took = size_loops(timer, self.sampling["min_time"])
-                    emit(ev="at", scenario=name, build=build, phase="warmup", expect_s=took * self.sampling["warmups"])
-                    warmups = warm_up(timer, loops, took, self.sampling["warmups"])
-                    self.cells[(name, build)] = [timer, loops, took, warmups, []]
+                    emit("at", scenario=name, build=build, phase="loop sizing")
+                    loops, took = size_loops(timer, self.sampling.min_time)
+                    emit("at", scenario=name, build=build, phase="warmup", expect_s=took * self.sampling.warmups)
+                    warmups = warm_up(timer, loops, took, self.sampling.warmups)
+                    self.cells[(name, build)] = Cell(timer, loops, took, warmups)
                     ready.append((name, build))
                 # Whatever the timed code raises, SystemExit included, is its cell's error.
                 except BaseException:
-                    emit(ev="cell", scenario=name, build=build, status="error", reason=failure())
+                    emit("cell", scenario=name, build=build, status="error", reason=failure())
         return ready
 
-    def value(self, key):
+    def value(self, key: Key) -> bool:
         """One more value of the cell; False (after reporting the error) if it raised."""
-        timer, loops, took, _, values = self.cells[key]
-        emit(ev="at", scenario=key[0], build=key[1], phase="value", expect_s=took)
+        cell = self.cells[key]
+        self.channel.emit("at", scenario=key[0], build=key[1], phase="value", expect_s=cell.took)
         try:
             self.activate(key[1])
-            values.append(timer.timeit(loops))
+            cell.values.append(cell.timer.timeit(cell.loops))
             return True
         except BaseException:
-            emit(ev="cell", scenario=key[0], build=key[1], status="error", reason=failure())
+            self.channel.emit("cell", scenario=key[0], build=key[1], status="error", reason=failure())
             return False
 
-    def finish(self, failed):
-        for (name, build), (_, loops, _, warmups, values) in self.cells.items():
+    def finish(self, failed: Set[Key]) -> None:
+        for (name, build), cell in self.cells.items():
             if (name, build) not in failed:
-                emit(ev="cell", scenario=name, build=build, status="ok", loops=loops, warmups=warmups, values=values)
+                self.channel.emit("cell", scenario=name, build=build, status="ok", loops=cell.loops,
+                                  warmups=cell.warmups, values=cell.values)
         self.cells = {}
         gc.collect()
 
 
 class Remote:
-    """One build in a process of its own (this script in `serve` mode), driven over pipes."""
+    """Builds in a process of their own (this script in `serve` mode), driven over pipes: one
+    build under "process" isolation; every build, or one, for a scenario that isolates."""
 
-    def __init__(self, job, build):
-        sub = dict(job, builds=[build], isolation="in-process", serve=True, worker_source=None)
+    def __init__(self, job: Job, builds: Tuple[Build, ...], channel: Channel,
+                 scenarios: Optional[Tuple[Scenario, ...]] = None) -> None:
+        self.channel = channel
+        sub = dataclasses.replace(job, builds=builds, scenarios=job.scenarios if scenarios is None else scenarios,
+                                  isolation="in-process", serve=True, worker_source=None)
         # stderr is shared: a crash's traceback reaches the runner's tail as this process's would.
-        self.proc = subprocess.Popen(job["python"] + ["-s", "-B", "-c", job["worker_source"]],
+        self.proc = subprocess.Popen(list(job.python) + ["-s", "-B", "-c", job.worker_source],
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE)
-        self.send(sub)
+        self.send(sub.to_json())
 
-    def send(self, message):
-        self.proc.stdin.write((json.dumps(message) + "\n").encode())
+    def send(self, line: str) -> None:
+        self.proc.stdin.write((line + "\n").encode())
         self.proc.stdin.flush()
 
-    def call(self, **command):
+    def call(self, **command: Any) -> Dict[str, Any]:
         """Sends a command and forwards the events it causes until its reply, which it returns.
         If the build's process dies, this one dies the same way, so the runner pins and records
         the crash at the cell last announced, as it would in-process."""
-        self.send(command)
+        self.send(json.dumps(command))
         while True:
             line = self.proc.stdout.readline()
             if not line:
                 code = self.proc.wait()
                 if code < 0:
-                    signal.signal(-code, signal.SIG_DFL)
+                    if -code != signal.SIGKILL:  # whose handler cannot be set, nor needs to be
+                        signal.signal(-code, signal.SIG_DFL)
                     os.kill(os.getpid(), -code)
                 os._exit(code or 1)
             event = json.loads(line)
             if event["ev"] == "reply":
                 return event
-            data = line
-            while data:
-                data = data[os.write(CHANNEL, data):]
+            self.channel.write(line)
 
-    def overhead(self):
+    def overhead(self) -> None:
         self.call(cmd="overhead")
 
-    def prepare(self, batch):
-        return [tuple(k) for k in self.call(cmd="prepare", batch=[sc["name"] for sc in batch])["ready"]]
+    def prepare(self, batch: List[Scenario]) -> List[Key]:
+        return [tuple(k) for k in self.call(cmd="prepare", batch=[sc.name for sc in batch])["ready"]]
 
-    def value(self, key):
+    def value(self, key: Key) -> bool:
         return self.call(cmd="value", key=list(key))["ok"]
 
-    def finish(self, failed):
+    def finish(self, failed: Set[Key]) -> None:
         self.call(cmd="finish", failed=[list(k) for k in failed])
 
+    def close(self) -> None:
+        """Ends the process (its command loop ends with its input) and waits for it to go, so
+        that nothing of it runs while other values are taken."""
+        self.proc.stdin.close()
+        self.proc.wait()
 
-def serve(local, job):
-    """A build's process under "process" isolation: commands on stdin, replies as events."""
-    by_name = {sc["name"]: sc for sc in job["scenarios"]}
-    for line in sys.stdin:
+
+Session = Union[Local, Remote]
+
+
+def serve(local: Local, job: Job, channel: Channel, commands: Iterable[str]) -> None:
+    """A build's process under "process" isolation, or an isolating scenario's: a command per
+    line, a reply event for each."""
+    by_name = {sc.name: sc for sc in job.scenarios}
+    for line in commands:
         command = json.loads(line)
         kind = command["cmd"]
         if kind == "overhead":
             local.overhead()
-            emit(ev="reply")
+            channel.emit("reply")
         elif kind == "prepare":
-            emit(ev="reply", ready=local.prepare([by_name[n] for n in command["batch"]]))
+            channel.emit("reply", ready=local.prepare([by_name[n] for n in command["batch"]]))
         elif kind == "value":
-            emit(ev="reply", ok=local.value(tuple(command["key"])))
+            channel.emit("reply", ok=local.value(tuple(command["key"])))
         elif kind == "finish":
             local.finish({tuple(k) for k in command["failed"]})
-            emit(ev="reply")
+            channel.emit("reply")
 
 
-def batches(scenarios):
+def batches(scenarios: Iterable[Scenario]) -> List[List[Scenario]]:
     """Consecutive scenarios of one group, which are timed interleaved with each other."""
-    out = []
+    out: List[List[Scenario]] = []
     for sc in scenarios:
-        if out and out[-1][0]["group"] == sc["group"]:
+        if out and out[-1][0].group == sc.group:
             out[-1].append(sc)
         else:
             out.append([sc])
     return out
 
 
-def main():
-    global TOKEN
-    job = json.loads(sys.stdin.readline())
-    TOKEN = job["token"]
-    sampling = job["sampling"]
-    rng = random.Random(sampling["seed"])
-    if job.get("serve"):
-        serve(Local(job), job)
-        return
-    if job["isolation"] == "process":
-        sessions = [Remote(job, b) for b in job["builds"]]
-    else:
-        sessions = [Local(job)]
+def interleave(owner: Dict[Key, Session], rounds: int, rng: random.Random) -> Set[Key]:
+    """Takes `rounds` values of every cell, one per cell per round in a shuffled order; the cells
+    whose timed code raised (no more values are taken of them)."""
+    failed: Set[Key] = set()
+    for _ in range(rounds):
+        order = [k for k in owner if k not in failed]
+        rng.shuffle(order)
+        for key in order:
+            if not owner[key].value(key):
+                failed.add(key)
+    return failed
+
+
+def run(job: Job, sessions: List[Session], channel: Channel) -> None:
+    """The job's measurement, batch by batch, with the builds in `sessions`."""
+    rng = random.Random(job.sampling.seed)
     # The empty loop, once per process; under "process" isolation the first build's process
     # stands for all (it is the same interpreter binary, and the loop holds no build).
-    if job.get("overhead") and sessions and (job["isolation"] == "process" or sessions[0].builds):
+    if job.overhead and sessions and (isinstance(sessions[0], Remote) or sessions[0].builds):
         sessions[0].overhead()
-
     # The scenarios of one group are timed interleaved with each other as well as across builds:
     # each round times every (scenario, build) once, in a shuffled order, so the comparisons
     # inside a build (vectorcall vs tp_call) are paired by round just as the modes are.
-    for batch in batches(job["scenarios"]):
-        owner = {}
+    for batch in batches(job.scenarios):
+        owner: Dict[Key, Session] = {}
         for session in sessions:
-            owner.update((key, session) for key in session.prepare(batch))
-        failed = set()
-        for _ in range(sampling["values"]):
-            order = [k for k in owner if k not in failed]
-            rng.shuffle(order)
-            for key in order:
-                if not owner[key].value(key):
-                    failed.add(key)
-        for session in sessions:
+            owner.update((key, session) for key in session.prepare([sc for sc in batch if not sc.isolate]))
+        # A scenario that isolates gets module state of its own: its builds in processes started
+        # for it (one by one, so that no start-up overlaps a timed step), timed in the same rounds.
+        own: List[Remote] = []
+        for sc in (sc for sc in batch if sc.isolate):
+            for builds in ([(b,) for b in job.builds] if job.isolation == "process" else [job.builds]):
+                own.append(Remote(job, builds, channel, (sc,)))
+                owner.update((key, own[-1]) for key in own[-1].prepare([sc]))
+        failed = interleave(owner, job.sampling.values, rng)
+        for session in sessions + own:
             session.finish(failed)
-    emit(ev="done")
+        for remote in own:
+            remote.close()
+    channel.emit("done")
 
 
-main()
+def main(stdin: IO[str] = sys.stdin) -> None:
+    fd = open_channel()
+    try:
+        job = parse_job(stdin.readline())
+    except JobError as e:
+        sys.exit("abibench worker: %s" % e)
+    channel = Channel(fd, job.token)
+    if job.serve:
+        serve(Local(job, channel), job, channel, stdin)
+    elif job.isolation == "process":
+        run(job, [Remote(job, (b,), channel) for b in job.builds], channel)
+    else:
+        run(job, [Local(job, channel)], channel)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,5 +1,9 @@
 # Asked of every interpreter: what it is and how it was built. Runs on 3.8+, stdlib only.
-import importlib.machinery, json, platform, sys, sysconfig
+import importlib.machinery
+import json
+import platform
+import sys
+import sysconfig
 
 cv = sysconfig.get_config_var
 args = cv("CONFIG_ARGS") or ""

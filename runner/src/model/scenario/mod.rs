@@ -167,6 +167,12 @@ pub struct Scenario {
     /// (`analysis::attribution`) sets against each other.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub task: Option<String>,
+    /// Module state of its own: the scenario's builds are loaded in worker processes started for
+    /// it alone, so that what other scenarios leave in the module (a cache, a counter) cannot
+    /// change what it times. An extension module cannot be initialised afresh in a process that
+    /// has it (PyO3 hands back the same module object, or refuses before 3.9).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub isolate: bool,
 }
 
 // On-disk shape. Names are `Spanned` so semantic errors can point at a line.
@@ -227,6 +233,8 @@ struct ScenarioDef {
     channel: Option<Channel>,
     layer: Option<Layer>,
     task: Option<String>,
+    #[serde(default)]
+    isolate: bool,
 }
 
 fn one() -> Spanned<u64> {
@@ -308,6 +316,7 @@ fn parse_with_lines(path: &Path, text: &str) -> Result<(Group, Vec<(String, usiz
             channel: s.channel,
             layer: s.layer,
             task: s.task,
+            isolate: s.isolate,
         });
     }
     if scenarios.is_empty() {

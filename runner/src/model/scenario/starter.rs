@@ -42,7 +42,8 @@ pub fn render(crate_name: &str, module: &str, entries: &[Entry]) -> String {
          # the crate, interleaved; replace each TODO with a call your users make, with realistic arguments\n\
          # (names set in `setup` are there for `stmt`; `n` counts operations per `stmt`). Give each a\n\
          # `channel` (calling-convention, call-out, item-access, refcount, header-read, string-buffer,\n\
-         # compute) to see the cost by kind of call; delete what you do not want timed.\n\
+         # compute) to see the cost by kind of call; delete what you do not want timed. The scenarios share\n\
+         # the module's state (a cache one fills is there for the next): `isolate = true` gives one its own.\n\
          # The format is described in abibench's scenarios/README.md.\n\n\
          [group]\nname = {}\ntitle = {}\nkind = \"chatty\"\ndescription = \"TODO: what these calls are for\"\n",
         quoted(&group),

@@ -42,6 +42,17 @@ fn parses_groups_comparisons_and_defaults() {
 }
 
 #[test]
+fn a_scenario_may_ask_for_module_state_of_its_own_and_results_say_so_only_then() {
+    let g = parse_file(Path::new("c.toml"), &GOOD.replace("native = \"slice_sum\"", "isolate = true")).unwrap();
+    assert_eq!(g.scenarios.iter().map(|s| s.isolate).collect::<Vec<_>>(), [true, false]);
+    let saved = serde_json::to_value(&g.scenarios).unwrap();
+    assert_eq!(saved[0]["isolate"], true);
+    assert!(saved[1].get("isolate").is_none(), "a results file without isolating scenarios is as before");
+    let read: Vec<Scenario> = serde_json::from_value(saved).unwrap();
+    assert_eq!(read.iter().map(|s| s.isolate).collect::<Vec<_>>(), [true, false]);
+}
+
+#[test]
 fn errors_name_file_and_line() {
     let bad_ref = GOOD.replace("candidate = \"a.fn\"", "candidate = \"a.nope\"");
     let e = parse_file(Path::new("c.toml"), &bad_ref).unwrap_err().to_string();
