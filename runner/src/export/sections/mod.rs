@@ -1,6 +1,7 @@
 //! The report's sections, each a function from the analysed data ([`Report`]) to model nodes,
 //! listed once in [`document`]: to add a section, write its function and name it there; every
-//! page shows it. The analysis types are read here and in the section modules only.
+//! page shows it. Only these functions (and the phrasing modules they call: `answer`, `summary`,
+//! `measures`) read analysis types; the renderers see the model alone.
 
 mod about;
 mod answer;
@@ -10,6 +11,7 @@ mod tables;
 pub use answer::answer;
 
 use crate::export::doc::{Block, Document, Figure, Inline, Section};
+use crate::export::html;
 use crate::export::page::{path_url, Report};
 use crate::export::summary::{run_line, QUESTION};
 
@@ -45,7 +47,7 @@ pub fn document(rep: &Report, results_link: &str) -> Document {
         ],
         full_page: vec![
             Inline::text("Full page: "),
-            Inline::Link { text: "report.html".into(), href: "report.html".into(), id: None },
+            Inline::Link { text: html::FILE.into(), href: html::FILE.into(), id: None },
         ],
         sections: sections.into_iter().flatten().collect(),
     }
@@ -126,7 +128,7 @@ pub(crate) mod tests {
     use crate::analysis::plan::Goal;
     use crate::analysis::testdata;
     use crate::export::doc::{Block, Document};
-    use crate::export::{html, markdown, plots};
+    use crate::export::{markdown, plots};
 
     pub const EVIL: &str = "<script>alert(1)</script>\"'&<img src=x onerror=alert(2)>";
 
