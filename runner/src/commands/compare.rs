@@ -7,10 +7,9 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::{bail, Context, Result};
 
-use crate::analysis::cells::{analyse, Analysis};
+use crate::analysis::cells::analyse;
 use crate::analysis::compat;
 use crate::analysis::floors;
-use crate::analysis::plan::Goal;
 use crate::commands::args::results_dir;
 use crate::commands::check::gate_and_record;
 use crate::commands::cli::CompareArgs;
@@ -20,6 +19,7 @@ use crate::commands::report::print_answer;
 use crate::commands::show::print_tables;
 use crate::commands::{export, system};
 use crate::export::format::pinning;
+use crate::export::page::Report;
 use crate::export::report;
 use crate::measure::session::{Note, Session, Store};
 use crate::model::baseline;
@@ -138,7 +138,8 @@ fn deliver(
 ) -> Result<i32> {
     let a = analyse(res);
     print_tables(res, &a, args.style.ascii);
-    print_answer(res, &a, &args.goal.goal(res));
+    let rep = Report::new(res, &a, &args.goal.goal(res));
+    print_answer(&rep);
     let path = store.path().to_path_buf();
     if let Some(lost) = store.rescue(res) {
         // The tables are out and the data is safe elsewhere, or said lost: nothing else may
@@ -154,7 +155,7 @@ fn deliver(
     );
     // The results are safe and the gate still to come: a report or export that fails is a warning.
     if !args.no_report {
-        match write_report(res, &a, &path, out, &args.goal.goal(res)) {
+        match write_report(rep, &path, out) {
             Ok(html) => eprintln!("report: {}", html.display()),
             Err(e) => eprintln!("warning: the report failed (results are saved in {}): {e:#}", path.display()),
         }
@@ -269,7 +270,7 @@ fn show(progress: &Progress, note: Note) {
 
 /// The run's report beside its results, with the newest `abibench matrix` of `out` as its
 /// matrix section if one was run (a matrix file that cannot be read is skipped, said so).
-fn write_report(res: &Results, a: &Analysis, path: &Path, out: &Path, goal: &Goal) -> Result<PathBuf> {
+fn write_report(rep: Report, path: &Path, out: &Path) -> Result<PathBuf> {
     let matrix = compat::newest(out).and_then(|m| match compat::read(&m) {
         Ok(m) => Some(m),
         Err(e) => {
@@ -277,5 +278,5 @@ fn write_report(res: &Results, a: &Analysis, path: &Path, out: &Path, goal: &Goa
             None
         }
     });
-    report::write(res, a, path, &report::default_dir(path), matrix.as_ref(), goal, None)
+    report::write(Report { matrix: matrix.as_ref(), ..rep }, path, &report::default_dir(path), None)
 }

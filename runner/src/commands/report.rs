@@ -7,15 +7,11 @@ use anyhow::Result;
 use clap::Args;
 
 use crate::analysis::cells::analyse;
-use crate::analysis::cells::Analysis;
 use crate::analysis::compat;
-use crate::analysis::decision::Decision;
-use crate::analysis::plan::{plan, Goal};
 use crate::commands::args::{results_dir, GoalArgs};
 use crate::commands::{latest, read_results, results_file};
-use crate::export::answer;
-use crate::export::report;
-use crate::model::results::Results;
+use crate::export::page::Report;
+use crate::export::{report, sections, text};
 use crate::setup::recipe::resolve_crate;
 
 #[derive(Args, Debug)]
@@ -56,17 +52,18 @@ pub fn run(args: &ReportArgs) -> Result<()> {
     let a = analyse(&r);
     let out = args.out.clone().unwrap_or_else(|| report::default_dir(&file));
     let other = args.other_pass.as_deref().map(read_results).transpose()?;
-    let html = report::write(&r, &a, &file, &out, matrix.as_ref(), &args.goal.goal(&r), other.as_ref())?;
-    print_answer(&r, &a, &args.goal.goal(&r));
+    let rep = Report { matrix: matrix.as_ref(), ..Report::new(&r, &a, &args.goal.goal(&r)) };
+    print_answer(&rep);
+    let html = report::write(rep, &file, &out, other.as_ref())?;
     eprintln!("report: {} (and report.md, plots/) in {:.1} s", html.display(), start.elapsed().as_secs_f64());
     Ok(())
 }
 
-/// The answer and the wheel plan, at the end of `compare` and `report`.
-pub fn print_answer(r: &Results, a: &Analysis, goal: &Goal) {
-    let d = Decision::compute(r, a);
+/// The answer and the wheel plan, at the end of `compare` and `report`: the report's answer
+/// section, from the run's one decision and plan.
+pub fn print_answer(rep: &Report) {
     println!();
-    for l in answer::terminal_lines(r, &d, &plan(r, &d, goal)) {
+    for l in text::lines(&sections::answer(rep)) {
         println!("{l}");
     }
 }

@@ -170,35 +170,32 @@ fn python_tags(r: &Results, d: &Decision, band: usize, mode: Option<Mode>) -> Ve
     }
 }
 
+/// The wheel plan in words: a heading, then its items (each wheel and why, what the run could
+/// not decide and how to decide it, what was not measured), and the same items in brief for a
+/// terminal (the version-specific wheels in one line, the unmeasured interpreters in another).
+pub struct PlanWords {
+    pub heading: String,
+    pub items: Vec<String>,
+    pub brief: Vec<String>,
+}
+
 /// The plan in words: its wheels, why each version-specific one is there, what the run could not
 /// decide and how to decide it, and what was not measured.
-pub fn plan_lines(r: &Results, d: &Decision, p: &WheelPlan) -> Vec<String> {
+pub fn plan_words(r: &Results, d: &Decision, p: &WheelPlan) -> PlanWords {
     let band = |b: usize| d.bands[b].label.as_str();
     let pct = 100.0 * p.threshold;
-    let mut lines = vec![format!(
+    let heading = format!(
         "Wheel plan{} for the {} workload within {pct:.0} %: {} wheel(s) per platform.",
         r.subject.as_ref().map_or(String::new(), |s| format!(" for {}", s.title())),
         p.workload,
         p.wheels()
-    )];
-    if let Some((mode, served)) = &p.stable {
-        let worst = p
-            .judged
-            .iter()
-            .filter(|j| j.mode == *mode && served.contains(&j.band))
-            .map(|j| j.cost.high)
-            .fold(1.0, f64::max);
-        let labels: Vec<&str> = served.iter().map(|&b| band(b)).collect();
-        let serves = if labels.is_empty() {
-            "for the interpreters no version-specific build serves (below)".to_string()
-        } else {
-            format!("for {}: at most {} there (upper interval bound)", labels.join(", "), percent(worst))
-        };
-        lines.push(format!(
-            "- One {mode} wheel ({}; PyO3 feature `pyo3/{mode}`) {serves}.",
-            tag(r, d, 0, Some(*mode)).join(", ")
-        ));
+    );
+    let (mut items, mut brief) = (Vec::new(), Vec::new());
+    if let Some(line) = stable_line(r, d, p) {
+        items.push(line.clone());
+        brief.push(line);
     }
+    let mut specific = Vec::new();
     for (b, why) in &p.specific {
         let because = match why {
             Specific::BelowFloor => match &p.stable {
@@ -216,17 +213,56 @@ pub fn plan_lines(r: &Results, d: &Decision, p: &WheelPlan) -> Vec<String> {
             ),
             Specific::FreeThreaded => "free-threaded: an abi3 wheel does not load there".into(),
         };
-        lines.push(format!(
-            "- A version-specific wheel for {} ({}): {because}{}.",
-            band(*b),
-            tag(r, d, *b, None).join(", "),
+        let wheel = format!("{} ({})", band(*b), tag(r, d, *b, None).join(", "));
+        items.push(format!(
+            "A version-specific wheel for {wheel}: {because}{}.",
             unbuildable(r, d, *b)
                 .map_or(String::new(), |why| format!("; but no version-specific build succeeded there: {why}"))
         ));
+        specific.push(wheel);
     }
+    let rest = caveat_lines(r, d, p);
+    items.extend(rest.iter().cloned());
+    brief.extend(rest);
+    let unmeasured: Vec<String> =
+        p.unmeasured.iter().map(|(b, why)| format!("{}: not measured: {why}", band(*b))).collect();
+    items.extend(unmeasured.iter().cloned());
+    let late = late_lines(d, p);
+    items.extend(late.iter().cloned());
+    brief.extend(late);
+    if !specific.is_empty() {
+        brief.push(format!("Version-specific wheels for {} (reasons in report.md).", specific.join(", ")));
+    }
+    if !unmeasured.is_empty() {
+        brief.push(unmeasured.join("; "));
+    }
+    PlanWords { heading, items, brief }
+}
+
+/// The plan's stable-ABI wheel and the interpreters it serves.
+fn stable_line(r: &Results, d: &Decision, p: &WheelPlan) -> Option<String> {
+    let (mode, served) = p.stable.as_ref()?;
+    let worst = p
+        .judged
+        .iter()
+        .filter(|j| j.mode == *mode && served.contains(&j.band))
+        .map(|j| j.cost.high)
+        .fold(1.0, f64::max);
+    let labels: Vec<&str> = served.iter().map(|&b| d.bands[b].label.as_str()).collect();
+    let serves = if labels.is_empty() {
+        "for the interpreters no version-specific build serves (below)".to_string()
+    } else {
+        format!("for {}: at most {} there (upper interval bound)", labels.join(", "), percent(worst))
+    };
+    Some(format!("One {mode} wheel ({}; PyO3 feature `pyo3/{mode}`) {serves}.", tag(r, d, 0, Some(*mode)).join(", ")))
+}
+
+/// A manifest that forces abi3, and how to decide what the run left undecided.
+fn caveat_lines(r: &Results, d: &Decision, p: &WheelPlan) -> Vec<String> {
+    let mut lines = Vec::new();
     if let Some(s) = r.subject.as_ref().filter(|s| !s.unforced.is_empty()) {
         lines.push(format!(
-            "- {}'s manifest turns on PyO3's abi3 from {} itself: any other wheel of this plan needs that feature out \
+            "{}'s manifest turns on PyO3's abi3 from {} itself: any other wheel of this plan needs that feature out \
              of the manifest (abibench built from a copy without {}).",
             s.name,
             s.forced_floor.map_or(String::new(), |f| f.to_string()),
@@ -236,7 +272,8 @@ pub fn plan_lines(r: &Results, d: &Decision, p: &WheelPlan) -> Vec<String> {
     let mut undecided: Vec<(Mode, usize)> = p.undecided().map(|(b, m, _)| (m, b)).collect();
     undecided.sort();
     for mode in undecided.iter().map(|(m, _)| *m).collect::<std::collections::BTreeSet<_>>() {
-        let bands: Vec<&str> = undecided.iter().filter(|(m, _)| *m == mode).map(|(_, b)| band(*b)).collect();
+        let bands: Vec<&str> =
+            undecided.iter().filter(|(m, _)| *m == mode).map(|(_, b)| d.bands[*b].label.as_str()).collect();
         let pythons: Vec<String> =
             bands.iter().map(|b| format!("--python {}", b.split('–').next().unwrap_or(b))).collect();
         // Counting needs bench-ext's region marker: a crate of the user's own has only more time.
@@ -245,27 +282,33 @@ pub fn plan_lines(r: &Results, d: &Decision, p: &WheelPlan) -> Vec<String> {
             None => (String::new(), ", or `--measure instructions` (counts, immune to noise)"),
         };
         lines.push(format!(
-            "- To decide {mode} on {}: `abibench compare{krate} --thorough {} --mode unlimited --mode {mode}` \
+            "To decide {mode} on {}: `abibench compare{krate} --thorough {} --mode unlimited --mode {mode}` \
              (narrower intervals){counts}.",
             bands.join(", "),
             pythons.join(" ")
         ));
     }
-    for (b, why) in &p.unmeasured {
-        lines.push(format!("- {}: not measured: {why}", band(*b)));
-    }
+    lines
+}
+
+/// Interpreters no version-specific build serves, and channels the workload weighs but the run lacks.
+fn late_lines(d: &Decision, p: &WheelPlan) -> Vec<String> {
+    let mut lines = Vec::new();
     for (b, why, stable) in &p.unbuildable {
         let served = match stable {
             Some(m) => format!("the {m} wheel loads and runs there, at a cost nothing here can measure (no version-specific build to compare it with)"),
             None => "no wheel of this plan serves it".to_string(),
         };
-        lines.push(format!("- {}: no version-specific build of this source succeeded ({why}); {served}.", band(*b)));
+        lines.push(format!(
+            "{}: no version-specific build of this source succeeded ({why}); {served}.",
+            d.bands[*b].label
+        ));
     }
     if p.judged.iter().any(|j| !j.missing.is_empty()) {
         let mut missing: Vec<&str> = p.judged.iter().flat_map(|j| j.missing.iter().map(|c| c.label())).collect();
         missing.sort();
         missing.dedup();
-        lines.push(format!("- This run has no ratios for {}: left out of the workload's cost.", missing.join(", ")));
+        lines.push(format!("This run has no ratios for {}: left out of the workload's cost.", missing.join(", ")));
     }
     lines
 }
@@ -314,32 +357,6 @@ pub fn ci_snippet(r: &Results, d: &Decision, p: &WheelPlan) -> String {
     )
 }
 
-/// The answer for a terminal, in at most 15 lines: the channel lines, then the plan with its
-/// version-specific wheels and unmeasured interpreters each folded into one line.
-pub fn terminal_lines(r: &Results, d: &Decision, p: &WheelPlan) -> Vec<String> {
-    let mut lines = vec!["The answer (what a PyO3 user pays per kind of call, by floor):".to_string()];
-    lines.extend(answer_lines(r, d).into_iter().map(|l| format!("  {l}")));
-    let plan = plan_lines(r, d, p);
-    lines.push(plan[0].clone());
-    let (specific, rest): (Vec<&String>, Vec<&String>) =
-        plan[1..].iter().partition(|l| l.starts_with("- A version-specific wheel for "));
-    let (unmeasured, rest): (Vec<&String>, Vec<&String>) =
-        rest.into_iter().partition(|l| l.contains(": not measured: "));
-    lines.extend(rest.iter().map(|l| format!("  {l}")));
-    if !specific.is_empty() {
-        let short: Vec<&str> = specific
-            .iter()
-            .filter_map(|l| l.strip_prefix("- A version-specific wheel for ")?.split(':').next())
-            .collect();
-        lines.push(format!("  - Version-specific wheels for {} (reasons in report.md).", short.join(", ")));
-    }
-    if !unmeasured.is_empty() {
-        let what: Vec<&str> = unmeasured.iter().map(|l| l.trim_start_matches("- ")).collect();
-        lines.push(format!("  - {}", what.join("; ")));
-    }
-    lines
-}
-
 /// Two runs' plan decisions side by side, band by band, and whether they agree.
 pub fn plans_side_by_side(ids: [&str; 2], a: &[(String, String)], b: &[(String, String)]) -> String {
     let mut bands: Vec<&str> = a.iter().chain(b).map(|(band, _)| band.as_str()).collect();
@@ -381,8 +398,8 @@ mod tests {
         assert_eq!(header, ["kind of call", "abi3-py38", "abi3-py312"]);
         assert_eq!(rows[0], ["item access", "+47…+52 %", "+9 %"]);
         let p = plan(&r, &d, &Goal { workload: Workload::parse("item-access=1").unwrap(), threshold: 0.15 });
-        let text = plan_lines(&r, &d, &p).join("\n");
-        assert!(text.contains("2 wheel(s)"), "{text}");
+        let words = plan_words(&r, &d, &p);
+        let text = words.items.join("\n");
         assert!(text.contains("One abi3-py312 wheel (cp312-abi3; PyO3 feature `pyo3/abi3-py312`) for 3.12"), "{text}");
         assert!(
             text.contains("version-specific wheel for 3.8 (cp38-cp38): below the abi3-py312 wheel's floor"),
@@ -393,12 +410,11 @@ mod tests {
             (tag(&r, &d, 0, Some(abi3t)), tag(&r, &d, 1, None)),
             (vec!["cp315-abi3t".into()], vec!["cp312-cp312".into()])
         );
-        let term = terminal_lines(&r, &d, &p);
-        assert!(
-            term.len() <= 15
-                && term.iter().any(|l| l == "  - Version-specific wheels for 3.8 (cp38-cp38) (reasons in report.md)."),
-            "{term:#?}"
-        );
+        assert!(words.heading.contains("2 wheel(s)"), "{}", words.heading);
+        assert_eq!(words.brief, [
+            "One abi3-py312 wheel (cp312-abi3; PyO3 feature `pyo3/abi3-py312`) for 3.12: at most +12 % there (upper interval bound).",
+            "Version-specific wheels for 3.8 (cp38-cp38) (reasons in report.md).",
+        ], "{:#?}", words.brief);
         let same = plans_side_by_side(["A", "B"], &p.decisions(&d), &p.decisions(&d));
         assert!(same.ends_with("The two plans are identical.\n") && same.contains("3.12    abi3-py312"), "{same}");
         let other = [("3.8".to_string(), "version-specific".to_string()), ("3.12".into(), "undecided".into())];

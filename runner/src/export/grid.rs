@@ -58,7 +58,7 @@ impl Grid {
     /// The grid in as few parts as fit [`WIDTH`]: the first `lead` columns in every part, the
     /// others dealt out evenly in order. A part after the first leaves out rows with nothing in
     /// its columns; a label repeated from the row above is blanked, so each shows once per part.
-    fn split(self, lead: usize) -> Vec<Grid> {
+    pub(crate) fn split(self, lead: usize) -> Vec<Grid> {
         let rest = self.header.len() - lead;
         let mut parts = Vec::new();
         for n in 1..=rest.max(1) {

@@ -1,30 +1,28 @@
-//! The Markdown report: the decision, the by-group table, caveats and links, then the full
-//! tables — plain text that renders on GitHub. When the whole would not fit a PR comment, the
-//! full tables go to a second file the first links to.
+//! The Markdown pages: the summary (answer, evidence, plots, …) in `report.md`, then the
+//! appendix (full tables, methodology, environment) — plain text that renders on GitHub. When
+//! the whole would not fit a PR comment, the appendix goes to a second file the first links to.
 
-use std::fmt::Write;
+use crate::export::doc::{Block, Document, Inline, RowGroup, Section, Table};
+use crate::export::grid::Grid;
 
-use crate::export::answer;
-use crate::export::format::notes;
-use crate::export::grid::{comparison_grids, results_grids, Grid};
-use crate::export::idle::idle;
-use crate::export::measures;
-use crate::export::page::{path_url, Exporter, Report};
-use crate::export::summary::{self, controls_line, kind_name, layout_line, native_table, run_line, QUESTION};
+/// The summary's file name.
+pub const FILE: &str = "report.md";
 
 /// `s` as Markdown that reads as the plain text it is: a backslash only before what GitHub would
 /// take for markup (emphasis, a link, an HTML tag or entity, a heading or quote at the start);
 /// `code spans` kept as they are.
 pub fn escape(s: &str) -> String {
-    escape_in(s, false)
+    escape_in(s, false, false)
 }
 
 /// [`escape`] for a table cell, where `|` ends the cell (even inside a code span).
 fn escape_cell(s: &str) -> String {
-    escape_in(s, true)
+    escape_in(s, true, false)
 }
 
-fn escape_in(s: &str, cell: bool) -> String {
+/// With `strict`, for prose beside markup of its own (a link, emphasis), an underscore that could
+/// open or close emphasis is escaped even without a partner here: it may have one over there.
+fn escape_in(s: &str, cell: bool, strict: bool) -> String {
     let chars: Vec<char> = s.replace(['\n', '\r'], " ").chars().collect();
     // Which characters are in a code span (its backticks included). An unpaired backtick would
     // open a span that never closes: it is escaped, and the rest is prose.
@@ -50,7 +48,8 @@ fn escape_in(s: &str, cell: bool) -> String {
     let opens = |k: usize| !word(before(k)) && !space(at(k + 1));
     let closes = |k: usize| !space(before(k)) && !word(at(k + 1));
     let emphasis = |k: usize| {
-        (opens(k) && underscores.iter().any(|&j| j > k && closes(j)))
+        (strict && (opens(k) || closes(k)))
+            || (opens(k) && underscores.iter().any(|&j| j > k && closes(j)))
             || (closes(k) && underscores.iter().any(|&j| j < k && opens(j)))
     };
     let mut out = String::with_capacity(s.len());
@@ -84,125 +83,177 @@ fn escape_in(s: &str, cell: bool) -> String {
     out
 }
 
+/// The Markdown pages, `(file name, text)`: one, or the summary and [`TABLES_FILE`].
+pub fn pages(doc: &Document) -> Vec<(String, String)> {
+    let mut summary = Page::default();
+    summary.out.push_str(&format!("# {}\n\n", escape(&doc.title)));
+    for b in &doc.intro {
+        summary.block(b);
+    }
+    summary.paragraph(&doc.full_page);
+    let mut appendix = Page::default();
+    for s in &doc.sections {
+        if s.appendix { &mut appendix } else { &mut summary }.section(s);
+    }
+    split(&summary.out, &appendix.out)
+}
+
+/// Markdown text being written, and the last heading (a table in parts repeats it).
+#[derive(Default)]
+struct Page {
+    out: String,
+    heading: String,
+}
+
+impl Page {
+    fn section(&mut self, s: &Section) {
+        self.out.push_str(&format!("## {}\n\n", escape(&s.title)));
+        for b in &s.blocks {
+            self.block(b);
+        }
+    }
+
+    fn heading(&mut self, text: &str) {
+        self.out.push_str(&format!("### {}\n\n", escape(text)));
+        self.heading = text.to_string();
+    }
+
+    fn paragraph(&mut self, runs: &[Inline]) {
+        self.out.push_str(&inlines(runs));
+        self.out.push_str("\n\n");
+    }
+
+    fn block(&mut self, b: &Block) {
+        match b {
+            Block::Heading { text, .. } => self.heading(text),
+            Block::Paragraph { runs, .. } => self.paragraph(runs),
+            Block::List(l) => {
+                for item in &l.items {
+                    self.out.push_str(&format!("- {}\n", inlines(item)));
+                }
+                self.out.push('\n');
+            }
+            Block::Table(t) => self.table(t),
+            Block::Captioned { caption, table, .. } => {
+                self.paragraph(&[Inline::text(caption)]);
+                self.table(table);
+            }
+            Block::Figure(f) => self.out.push_str(&format!("![{}]({})\n\n", escape(&f.title), f.svg_file)),
+            Block::Details { summary, blocks } => {
+                // The summary is HTML, not Markdown: escaped as HTML.
+                self.out
+                    .push_str(&format!("<details><summary>{}</summary>\n\n", maud::html! { (summary) }.into_string()));
+                for b in blocks {
+                    self.block(b);
+                }
+                self.out.push_str("</details>\n\n");
+            }
+            Block::Code { lang, text } => {
+                let end = if text.ends_with('\n') { "" } else { "\n" };
+                self.out.push_str(&format!("```{lang}\n{text}{end}```\n\n"));
+            }
+            Block::Terms(pairs) => {
+                for (k, v) in pairs {
+                    self.out.push_str(&format!("- **{}**: {}\n", escape(k), escape(v)));
+                }
+                self.out.push('\n');
+            }
+        }
+    }
+
+    /// A titled row group is a table of its own under its title; a table folded into parts
+    /// repeats the heading above it, continued.
+    fn table(&mut self, t: &Table) {
+        for g in &t.groups {
+            if let Some(title) = &g.title {
+                self.heading(title);
+            }
+            if let Some(note) = &g.note {
+                self.paragraph(&[Inline::text(note)]);
+            }
+            for (k, part) in parts(t, g).into_iter().enumerate() {
+                if k > 0 {
+                    let heading = format!("{}, continued", self.heading);
+                    self.out.push_str(&format!("### {}\n\n", escape(&heading)));
+                }
+                self.out.push_str(&row(&part.header));
+                self.out.push_str(&format!("|{}\n", "---|".repeat(part.header.len())));
+                for cells in &part.rows {
+                    self.out.push_str(&row(cells));
+                }
+                self.out.push('\n');
+            }
+            for b in &g.after {
+                self.block(b);
+            }
+        }
+    }
+}
+
+/// A row group's cells as text grids: whole, or dealt into parts that fit a terminal's width as
+/// the table asks; a cell's lines side by side (a Markdown cell holds one).
+fn parts(t: &Table, g: &RowGroup) -> Vec<Grid> {
+    let rows = g.rows.iter().map(|row| row.iter().map(|c| lines(&c.runs)).collect()).collect();
+    // Alignment, all that `labels` sets, does not change a part's width.
+    let grid = Grid { header: t.header.clone(), rows, labels: 0 };
+    let grids = match t.fold {
+        Some(lead) => grid.split(lead),
+        None => vec![grid],
+    };
+    let flat = |text: &String| text.lines().map(str::trim).collect::<Vec<_>>().join(" ");
+    grids
+        .into_iter()
+        .map(|p| Grid { rows: p.rows.iter().map(|r| r.iter().map(flat).collect()).collect(), ..p })
+        .collect()
+}
+
+/// A cell's text as a terminal grid sets it, in lines.
+fn lines(runs: &[Inline]) -> String {
+    runs.iter()
+        .map(|run| match run {
+            Inline::Line(span) => format!("\n{}", span.text),
+            Inline::Break => "\n  ".into(),
+            Inline::StyleKey(_) => String::new(),
+            Inline::Code(s) => format!("`{s}`"),
+            other => other.plain().to_string(),
+        })
+        .collect()
+}
+
 fn row(cells: &[String]) -> String {
-    format!("| {} |", cells.iter().map(|c| escape_cell(c)).collect::<Vec<_>>().join(" | "))
+    format!("| {} |\n", cells.iter().map(|c| escape_cell(c)).collect::<Vec<_>>().join(" | "))
 }
 
-/// A titled Markdown table; nothing when it has no rows.
-fn table(out: &mut String, title: &str, (header, rows): (Vec<String>, Vec<Vec<String>>)) {
-    if rows.is_empty() {
-        return;
-    }
-    let _ = writeln!(out, "### {}\n", escape(title));
-    let _ = writeln!(out, "{}", row(&header));
-    let _ = writeln!(out, "|{}", "---|".repeat(header.len()));
-    for cells in &rows {
-        let _ = writeln!(out, "{}", row(cells));
-    }
-    out.push('\n');
-}
-
-/// The Markdown summary.
-pub struct Markdown;
-
-impl Exporter for Markdown {
-    fn file_name(&self) -> &'static str {
-        "report.md"
-    }
-
-    fn render(&self, rep: &Report) -> String {
-        let r = rep.results;
-        let mut out = String::new();
-        let _ = writeln!(out, "# abibench: what does the stable ABI cost, and is it worth it?\n");
-        let _ = writeln!(out, "{QUESTION} {}\n", escape(&run_line(r)));
-        let _ = writeln!(
-            out,
-            "Full page: [report.html](report.html) · raw data: [{}]({})\n",
-            escape(&rep.results_link),
-            path_url(&rep.results_link)
-        );
-        let _ = writeln!(out, "## The answer\n");
-        let _ = writeln!(out, "{}\n", answer::LINES_NOTE);
-        for l in answer::answer_lines(r, &rep.decision) {
-            let _ = writeln!(out, "- {}", escape(&l));
-        }
-        out.push('\n');
-        table(
-            &mut out,
-            "What each kind of call costs under each floor (what a PyO3 user pays over the unlimited build: the mean over the channel's PyO3 paths, its range over the interpreters each floor runs on; (parentheses): not measurable on any)",
-            answer::headline(&rep.decision),
-        );
-        let plan = answer::plan_lines(r, &rep.decision, &rep.plan);
-        let _ = writeln!(out, "### {}\n", escape(&plan[0]));
-        for l in &plan[1..] {
-            let _ = writeln!(out, "- {}", escape(l.trim_start_matches("- ")));
-        }
-        let _ = writeln!(
-            out,
-            "\n<details><summary>CI matrix for this plan (maturin-action)</summary>\n\n```yaml\n{}```\n\n</details>\n",
-            answer::ci_snippet(r, &rep.decision, &rep.plan)
-        );
-        let _ = writeln!(out, "## The evidence\n");
-        let _ = writeln!(
-            out,
-            "Ratios are stable-ABI {q} over unlimited {q}; a difference is stated only where the 95 % \
-             interval excludes 1.0 and the noise floor. Pooled figures (never across cost channels or layers): median \
-             of the per-scenario ratios, its interval the median of their bounds.\n",
-            q = rep.results.run.sampling.measure.quantity()
-        );
-        let _ = writeln!(out, "{}\n", escape(&controls_line(rep.analysis)));
-        let _ = writeln!(out, "{}\n", escape(&layout_line(r)));
-        for (band, header, rows) in summary::split_tables(&rep.decision) {
-            table(&mut out, &format!("Where the cost comes from on {band}"), (header, rows));
-            let _ = writeln!(out, "{}\n", summary::SPLIT_NOTE);
-        }
-        for (title, lines) in summary::summary(&rep.decision) {
-            let _ = writeln!(out, "### {title}\n");
-            for l in lines {
-                let _ = writeln!(out, "- {}", escape(&l));
+/// Runs as Markdown: text and code spans escaped together as the prose they are, emphasis and
+/// links as markup around escaped text. Style keys are left out: Markdown shows no styles.
+fn inlines(runs: &[Inline]) -> String {
+    let strict = runs.iter().any(|r| matches!(r, Inline::Emph(_) | Inline::Strong(_) | Inline::Link { .. }));
+    let (mut out, mut prose) = (String::new(), String::new());
+    for run in runs {
+        let markup = match run {
+            Inline::Emph(s) => format!("*{}*", escape(s)),
+            Inline::Strong(s) => format!("**{}**", escape(s)),
+            Inline::Link { text, href, .. } => format!("[{}]({href})", escape(text)),
+            Inline::Code(s) => {
+                prose.push_str(&format!("`{s}`"));
+                continue;
             }
-            out.push('\n');
-        }
-        let upstream = summary::evidence_lines(&rep.evidence);
-        if !upstream.is_empty() {
-            let _ = writeln!(out, "### Findings for upstream\n");
-            for l in upstream {
-                let _ = writeln!(out, "- {}", escape(&l));
+            Inline::Line(_) | Inline::Break => {
+                prose.push(' ');
+                prose.push_str(run.plain().trim());
+                continue;
             }
-            out.push('\n');
-        }
-        for (band, header, rows) in summary::channel_tables(&rep.decision) {
-            table(&mut out, &format!("By cost channel on {band} (median ratio, range, n ratios)"), (header, rows));
-        }
-        table(&mut out, "Above the native floor (pure Rust, criterion; not paired)", native_table(r, rep.analysis));
-        if let Some(m) = &rep.measures {
-            let _ = writeln!(out, "## Counts and time\n");
-            for l in measures::intro(m) {
-                let _ = writeln!(out, "{}\n", escape(&l));
+            Inline::StyleKey(_) => continue,
+            Inline::Text(s) => {
+                prose.push_str(s);
+                continue;
             }
-            table(&mut out, "Where counts and time disagree, by cost channel", measures::channel_table(m));
-            let _ = writeln!(out, "Every cell is in the full tables (\"Counts and time: …\").\n");
-        }
-        if !rep.caveats.is_empty() {
-            let _ = writeln!(out, "## Caveats\n");
-            for c in &rep.caveats {
-                let _ = writeln!(out, "- {}", escape(c));
-            }
-            out.push('\n');
-        }
-        let _ = writeln!(out, "## Plots\n");
-        for p in &rep.plots {
-            let _ = writeln!(out, "![{}](plots/{}.svg)\n", escape(&p.title), path_url(&p.name));
-        }
-        if rep.matrix.is_none() {
-            let _ = writeln!(out, "The ABI compatibility matrix was not run for this report.\n");
-        }
-        out
+        };
+        out.push_str(&escape_in(&std::mem::take(&mut prose), false, strict));
+        out.push_str(&markup);
     }
-
-    fn pages(&self, rep: &Report) -> Vec<(String, String)> {
-        split(&self.render(rep), &full_tables(rep))
-    }
+    out.push_str(&escape_in(&prose, false, strict));
+    out
 }
 
 /// GitHub's limit on a comment's length, in characters.
@@ -210,47 +261,6 @@ pub const COMMENT_LIMIT: usize = 65_536;
 
 /// Where the full tables go when the summary and they would not fit one comment.
 pub const TABLES_FILE: &str = "report-tables.md";
-
-/// The full tables: per group, its cells and comparisons in the terminal's parts, an interpreter
-/// where no mode ran in one line, and why cells have no values.
-fn full_tables(rep: &Report) -> String {
-    let (r, a) = (rep.results, rep.analysis);
-    let mut out = format!(
-        "## Full tables\n\nMedian {} per operation ± its 95 % interval's half-width; stable-ABI cells add their \
-         paired ratio to unlimited. —: the mode does not fit that interpreter.\n\n",
-        r.run.sampling.measure.quantity()
-    );
-    for (interp, why) in idle(r) {
-        let _ = writeln!(out, "- {}\n", escape(&format!("{interp}: {why}")));
-    }
-    // A cell's lines side by side: a Markdown cell holds one.
-    let flat = |grid: Grid| {
-        let line = |t: &String| t.lines().map(str::trim).collect::<Vec<_>>().join(" ");
-        (grid.header, grid.rows.iter().map(|row| row.iter().map(line).collect()).collect())
-    };
-    for g in &r.groups {
-        for (part, grid) in results_grids(r, a, g).into_iter().enumerate() {
-            let more = if part > 0 { ", continued" } else { "" };
-            table(&mut out, &format!("{} [{}]{more}", g.title, kind_name(g.kind)), flat(grid));
-        }
-        for (scenario, mode, interp, status, reason) in notes(r, g) {
-            let on = interp.map_or(String::new(), |i| format!(" on {i}"));
-            let _ = writeln!(out, "- {}", escape(&format!("`{scenario}` / {mode}{on}: {status}: {reason}")));
-        }
-        out.push('\n');
-        for (part, grid) in comparison_grids(r, a, g).into_iter().enumerate() {
-            let more = if part > 0 { ", continued" } else { "" };
-            table(&mut out, &format!("{}: paths side by side within each build{more}", g.title), flat(grid));
-        }
-    }
-    if let Some(m) = &rep.measures {
-        let _ = writeln!(out, "{}\n", escape(measures::CELL_NOTE));
-        for (title, header, rows) in measures::cell_tables(m) {
-            table(&mut out, &title, (header, rows));
-        }
-    }
-    out
-}
 
 /// `summary` and `tables` as one page when they fit a comment; otherwise the summary (cut at a
 /// heading if it alone is too long) with a link to the rest, in [`TABLES_FILE`].
@@ -277,12 +287,19 @@ mod tests {
     use crate::analysis::cells::analyse;
     use crate::analysis::plan::Goal;
     use crate::analysis::testdata;
+    use crate::export::page::Report;
+    use crate::export::sections::{document, tests::hostile_document, tests::EVIL};
     use crate::export::testwide;
+    use crate::model::results::Results;
 
-    fn report(r: &crate::model::results::Results) -> String {
+    fn pages_of(rep: &Report, link: &str) -> Vec<(String, String)> {
+        pages(&document(rep, link))
+    }
+
+    fn report(r: &Results) -> String {
         let a = analyse(r);
-        let rep = Report::new(r, &a, &Goal::default(), "../x.json".into());
-        Markdown.pages(&rep).into_iter().map(|(name, text)| format!("<<{name}>>\n{text}")).collect()
+        let rep = Report::new(r, &a, &Goal::default());
+        pages_of(&rep, "../x.json").into_iter().map(|(name, text)| format!("<<{name}>>\n{text}")).collect()
     }
 
     #[test]
@@ -304,9 +321,9 @@ mod tests {
         assert!(rest.contains("[report.md](report.md)") && rest.contains("## Full tables"));
         assert!(rest.contains("### Python -> Rust calls [chatty]\n"), "titles as they are");
         assert!(!rest.contains("&gt;") && !rest.contains("&lt;") && !rest.contains("\\_"));
-        let tables = &rest[rest.find("## Full tables").unwrap()..];
-        assert_eq!(tables.matches("3.13.5t: no mode ran").count(), 1);
-        assert!(!tables.contains("| 3.13.5t |"));
+        let tables = &rest[rest.find("## Full tables").unwrap()..rest.find("## Methodology").unwrap()];
+        assert_eq!(tables.matches("**3.13.5t**: no mode ran").count(), 1);
+        assert!(!tables.contains("| 3.13.5t |"), "an idle interpreter has no rows, not even beside a native floor");
     }
 
     #[test]
@@ -330,16 +347,15 @@ mod tests {
             evidence: Vec::new(),
             caveats: Vec::new(),
             measures: Some(crate::export::measures::tests::agreement()),
-            ..Report::new(&r, &a, &Goal::default(), "../x.json".into())
+            ..Report::new(&r, &a, &Goal::default())
         };
-        let md = Markdown.render(&rep);
-        let at = md.find("## Counts and time").expect("the section");
-        assert!(md.find("## The evidence") < Some(at) && Some(at) < md.find("## Plots"), "{md}");
-        assert!(md.contains("| item access | 3 | 1 | 2 | 0 | "), "{md}");
-        assert!(md.contains("time higher in 2: cost that executes no extra instructions"), "{md}");
-        assert!(md.contains("| compute | 3 | 1 | 0 | 2 | "), "{md}");
-        assert!(md.contains("Trust the counts for small changes"), "{md}");
-        let whole: String = Markdown.pages(&rep).into_iter().map(|(_, t)| t).collect();
+        let whole: String = pages_of(&rep, "../x.json").into_iter().map(|(_, t)| t).collect();
+        let at = whole.find("## Counts and time").expect("the section");
+        assert!(whole.find("## The evidence") < Some(at) && Some(at) < whole.find("## Plots"), "{whole}");
+        assert!(whole.contains("| item access | 3 | 1 | 2 | 0 | "), "{whole}");
+        assert!(whole.contains("time higher in 2: cost that executes no extra instructions"), "{whole}");
+        assert!(whole.contains("| compute | 3 | 1 | 0 | 2 | "), "{whole}");
+        assert!(whole.contains("Trust the counts for small changes"), "{whole}");
         let tables = &whole[whole.find("## Full tables").unwrap()..];
         assert!(tables.contains("### Counts and time: item access (2 of 3 ratios disagree)"), "{tables}");
         assert!(tables.contains("| python | scenario | abi3-py38 | abi3-py312 |"), "{tables}");
@@ -356,6 +372,36 @@ mod tests {
         assert_eq!(escape("> a ~b~"), "\\> a \\~b\\~");
         assert_eq!(escape("a`b"), "a\\`b", "an unpaired backtick");
         assert_eq!(escape_cell("x | `a|b`"), "x \\| `a\\|b`");
+        // Beside a link, an underscore that could pair with one across it is escaped.
+        let runs = [Inline::text("see _this "), Inline::Link { text: "x".into(), href: "y".into(), id: None }];
+        assert_eq!(inlines(&runs), "see \\_this [x](y)");
+    }
+
+    /// Every hostile string of the HTML test, through a CommonMark parser (GitHub's Markdown is
+    /// CommonMark): no HTML but the pages' own `<details>` wrappers, and the strings back as text.
+    #[test]
+    fn every_user_string_is_inert_markdown() {
+        use pulldown_cmark::{Event, Options, Parser};
+        let (doc, _dir) = hostile_document();
+        let mut text = String::new();
+        for (name, page) in pages(&doc) {
+            for event in Parser::new_ext(&page, Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH) {
+                match event {
+                    Event::Html(h) | Event::InlineHtml(h) => assert!(
+                        (h.starts_with("<details><summary>") && !h.contains("<script") && !h.contains("<img"))
+                            || h.trim() == "</details>",
+                        "{name}: raw HTML {h:?}"
+                    ),
+                    Event::Text(t) | Event::Code(t) => text.push_str(&t),
+                    Event::SoftBreak | Event::HardBreak => text.push(' '),
+                    Event::Start(pulldown_cmark::Tag::Link { dest_url, .. }) => {
+                        assert!(!dest_url.contains('<') && !dest_url.contains('"'), "{name}: link {dest_url}");
+                    }
+                    _ => {}
+                }
+            }
+        }
+        assert!(text.contains(EVIL), "the hostile string is not shown as the text it is");
     }
 
     #[test]
@@ -377,15 +423,15 @@ mod tests {
         let mut r = testdata::results();
         r.groups[0].title = "Containers | <b>".into();
         let a = analyse(&r);
-        let rep = Report::new(&r, &a, &Goal::default(), "../run 1.json".into());
-        let md = Markdown.render(&rep);
+        let rep = Report::new(&r, &a, &Goal::default());
+        let pages = pages_of(&rep, "../run 1.json");
+        let md = &pages[0].1;
         assert!(md.contains("[../run 1.json](../run%201.json)"), "{md}");
         assert!(md.contains("- Item access: abi3-py38 +47 % to +52 %, abi3-py312 +9 %."), "{md}");
         assert!(md.contains("| item access | +47…+52 % | +9 % |"), "{md}");
         assert!(md.contains("Wheel plan for the balanced (calling convention in 20 %"), "{md}");
         assert!(md.find("## The answer") < md.find("## The evidence"), "{md}");
         // User strings stay inert: the group title (with markup) is in the full tables, escaped.
-        let pages = Markdown.pages(&rep);
         assert!(pages.iter().any(|(_, t)| t.contains("### Containers | \\<b> [chatty]")), "{pages:?}");
         assert!(md.contains("matrix was not run"));
     }

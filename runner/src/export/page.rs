@@ -1,5 +1,4 @@
-//! What the report's pages are given ([`Report`]) and what a page format is ([`Exporter`]), with
-//! the link encoding every page uses.
+//! What the report's pages are made from ([`Report`]), with the link encoding every page uses.
 
 use crate::analysis::caveats::run_caveats;
 use crate::analysis::cells::Analysis;
@@ -25,14 +24,12 @@ pub struct Report<'a> {
     /// This run against the other pass of the same selection (counts for a wall-time run, or the
     /// reverse), when given.
     pub measures: Option<MeasureAgreement>,
-    /// The results file, as a path relative to the report directory (for links).
-    pub results_link: String,
 }
 
 impl<'a> Report<'a> {
-    /// The report of run `r` for `goal`: its decision, wheel plan, findings and caveats, linking to
-    /// `results_link`; plots, matrix and the other pass are added by whoever has them.
-    pub fn new(r: &'a Results, a: &'a Analysis, goal: &Goal, results_link: String) -> Report<'a> {
+    /// The report of run `r` for `goal`: its decision and wheel plan (computed here, once per
+    /// run), findings and caveats; plots, matrix and the other pass are added by whoever has them.
+    pub fn new(r: &'a Results, a: &'a Analysis, goal: &Goal) -> Report<'a> {
         let decision = Decision::compute(r, a);
         Report {
             results: r,
@@ -44,18 +41,7 @@ impl<'a> Report<'a> {
             plots: Vec::new(),
             matrix: None,
             measures: None,
-            results_link,
         }
-    }
-}
-
-/// One page format of the report: its file name in the report directory, and its text.
-pub trait Exporter {
-    fn file_name(&self) -> &'static str;
-    fn render(&self, report: &Report) -> String;
-    /// The files the page is written as, `(name, text)`: one, unless the page splits itself.
-    fn pages(&self, report: &Report) -> Vec<(String, String)> {
-        vec![(self.file_name().to_string(), self.render(report))]
     }
 }
 

@@ -6,14 +6,10 @@ use std::path::{Component, Path, PathBuf};
 use anyhow::{bail, Context, Result};
 use rayon::prelude::*;
 
-use crate::analysis::cells::{analyse, Analysis};
-use crate::analysis::compat::CompatMatrix;
+use crate::analysis::cells::analyse;
 use crate::analysis::measures::MeasureAgreement;
-use crate::analysis::plan::Goal;
-use crate::export::html::Html;
-use crate::export::markdown::Markdown;
-use crate::export::page::{Exporter, Report};
-use crate::export::plots;
+use crate::export::page::Report;
+use crate::export::{html, markdown, plots, sections};
 use crate::model::io::{stem, write_atomic};
 use crate::model::results::Results;
 
@@ -40,34 +36,30 @@ pub fn default_dir(results_file: &Path) -> PathBuf {
     }
 }
 
-/// Writes the plots into `out/plots/`, then each page (`report.html`, `report.md`); returns the
-/// HTML's path. With `other`, the other pass of the same selection (instruction counts for a
-/// wall-time run, or the reverse), the pages also show where counts and time disagree.
-pub fn write(
-    r: &Results,
-    a: &Analysis,
-    results_file: &Path,
-    out: &Path,
-    matrix: Option<&CompatMatrix>,
-    goal: &Goal,
-    other: Option<&Results>,
-) -> Result<PathBuf> {
+/// Writes the plots of `rep` into `out/plots/`, then its document (built here, once) as each
+/// page (`report.html`, `report.md`); returns the HTML's path. With `other`, the other pass of
+/// the same selection (instruction counts for a wall-time run, or the reverse), the pages also
+/// show where counts and time disagree.
+pub fn write(rep: Report, results_file: &Path, out: &Path, other: Option<&Results>) -> Result<PathBuf> {
+    let (r, a) = (rep.results, rep.analysis);
     let measures = other.map(|o| MeasureAgreement::of((r, a), (o, &analyse(o)))).transpose()?;
     // Rewriting a run's own report is fine; another run's is not replaced silently.
-    let md = out.join(Markdown.file_name());
+    let md = out.join(markdown::FILE);
     if std::fs::read_to_string(&md).is_ok_and(|text| !text.contains(&r.run.id)) {
         bail!("{} holds the report of another run; not replaced (choose another --out, or remove it)", out.display());
     }
     let plot_dir = out.join("plots");
     std::fs::create_dir_all(&plot_dir).with_context(|| format!("cannot create {}", plot_dir.display()))?;
-    let figures = plots::figures(r, matrix);
+    let figures = plots::figures(r, rep.matrix);
     let plots = figures.par_iter().map(|f| f.write(r, a, &plot_dir)).collect::<Result<Vec<_>>>()?;
-    let report = Report { plots, matrix, measures, ..Report::new(r, a, goal, relative_link(results_file, out)?) };
-    let pages: [&dyn Exporter; 2] = [&Html, &Markdown];
-    for (name, text) in pages.iter().flat_map(|page| page.pages(&report)) {
+    let rep = Report { plots, measures, ..rep };
+    let doc = sections::document(&rep, &relative_link(results_file, out)?);
+    let mut pages = vec![(html::FILE.to_string(), html::render(&doc))];
+    pages.extend(markdown::pages(&doc));
+    for (name, text) in pages {
         write_atomic(&out.join(name), text.as_bytes())?;
     }
-    Ok(out.join(Html.file_name()))
+    Ok(out.join(html::FILE))
 }
 
 #[cfg(test)]

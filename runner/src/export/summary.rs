@@ -8,6 +8,7 @@ use crate::analysis::decision::{ordered_interpreters, Aggregate, ChannelCost, De
 use crate::analysis::findings::Evidence;
 use crate::export::format::format_value;
 use crate::model::estimate::Estimate;
+use crate::model::interpreter::Interpreter;
 use crate::model::mode::Mode;
 use crate::model::results::Results;
 use crate::model::sampling::Measure;
@@ -413,9 +414,9 @@ pub fn run_line(r: &Results) -> String {
 }
 
 /// The FFI cost above each scenario's native floor (`compare --native`): a header, then a row per
-/// (scenario with a floor, interpreter) with the floor and, per mode, `+excess (×ratio)`. Empty
-/// when the run has no floors.
-pub fn native_table(r: &Results, a: &Analysis) -> (Vec<String>, Vec<Vec<String>>) {
+/// (scenario with a floor, interpreter of `interps`) with the floor and, per mode, `+excess
+/// (×ratio)`. Empty when the run has no floors.
+pub fn native_table(r: &Results, a: &Analysis, interps: &[&Interpreter]) -> (Vec<String>, Vec<Vec<String>>) {
     let Some(native) = &r.native else { return (Vec::new(), Vec::new()) };
     let modes = r.modes();
     let mut header = vec!["scenario".to_string(), "python".into(), "native floor".into()];
@@ -423,7 +424,7 @@ pub fn native_table(r: &Results, a: &Analysis) -> (Vec<String>, Vec<Vec<String>>
     let mut rows = Vec::new();
     for s in r.groups.iter().flat_map(|g| &g.scenarios) {
         let Some(floor) = native.floors.get(&s.name) else { continue };
-        for i in ordered_interpreters(r) {
+        for i in interps {
             let mut row = vec![s.name.clone(), i.name.clone(), format_value(floor.per_op_ns.point, Measure::WallTime)];
             row.extend(modes.iter().map(|&m| {
                 a.above_native(&i.name, m, &s.name).map_or("—".into(), |x| {

@@ -53,13 +53,17 @@ pub(super) fn draw_group<DB: DrawingBackend>(
             text(panel, "no values in any mode", (w as i32 / 2, h as i32 / 2), 14, &GREY, HPos::Center)?;
             continue;
         }
-        let top = series.iter().flat_map(|(_, p)| p.iter().map(|(_, q)| q.3)).fold(0.0, f64::max) * 1.1;
+        // A fast cell's interval can reach below zero once the empty loop is subtracted, and all
+        // of a panel's values can be tiny: the axis always spans a positive, finite range.
+        let bounds = series.iter().flat_map(|(_, p)| p.iter().flat_map(|(_, q)| [q.1, q.3])).filter(|v| v.is_finite());
+        let (bottom, top) = bounds.fold((0.0, 0.0), |(lo, hi), v| (f64::min(lo, v), f64::max(hi, v)));
+        let top = if top > bottom { top + 0.1 * (top - bottom) } else { bottom + 1.0 };
         let mut chart = ChartBuilder::on(panel)
             .caption(&s.name, (FAMILY, 15))
             .margin(8)
             .x_label_area_size(26)
             .y_label_area_size(64)
-            .build_cartesian_2d(-0.5..n as f64 - 0.5, 0.0..top.max(f64::MIN_POSITIVE))?;
+            .build_cartesian_2d(-0.5..n as f64 - 0.5, bottom..top)?;
         chart
             .configure_mesh()
             .disable_x_mesh()
