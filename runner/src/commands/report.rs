@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use anyhow::Result;
+use anyhow::{bail, Result};
 use clap::Args;
 
 use crate::analysis::cells::analyse;
@@ -11,17 +11,17 @@ use crate::analysis::cells::Analysis;
 use crate::analysis::compat;
 use crate::analysis::decision::Decision;
 use crate::analysis::plan::{plan, Goal};
-use crate::commands::args::{results_dir, GoalArgs};
+use crate::commands::args::GoalArgs;
 use crate::commands::{latest, read_results, results_file};
 use crate::export::answer;
 use crate::export::report;
 use crate::model::results::Results;
-use crate::setup::recipe::resolve_crate;
+use crate::setup::krate::Project;
 
 #[derive(Args, Debug)]
 pub struct ReportArgs {
     /// A results file written by `compare` (default: the newest under results/, or with --crate
-    /// under results/crates/<name>/).
+    /// under results/crates/<distribution>/).
     pub file: Option<PathBuf>,
     /// Report the newest run of this crate (see `compare --crate`).
     #[arg(long = "crate", value_name = "PATH", conflicts_with = "file")]
@@ -46,7 +46,7 @@ pub struct ReportArgs {
 pub fn run(args: &ReportArgs) -> Result<()> {
     let start = Instant::now();
     let file = match &args.krate {
-        Some(path) => latest(&results_dir(None, &resolve_crate(path)?), "")?,
+        Some(path) => newest_of_crate(path)?,
         None => results_file(args.file.as_deref())?,
     };
     let results_dir = file.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
@@ -60,6 +60,23 @@ pub fn run(args: &ReportArgs) -> Result<()> {
     print_answer(&r, &a, &args.goal.goal(&r));
     eprintln!("report: {} (and report.md, plots/) in {:.1} s", html.display(), start.elapsed().as_secs_f64());
     Ok(())
+}
+
+/// The newest run of the crate at `path`, in results/crates/<distribution>/ or, for runs from
+/// before results were named by distribution, the cargo package's folder. Only pyproject.toml
+/// and the manifest are read: nothing is resolved, copied or built to find it.
+fn newest_of_crate(path: &Path) -> Result<PathBuf> {
+    let dirs = Project::locate(path)?.results_dirs()?;
+    if let Some(file) = dirs.iter().find_map(|d| latest(d, "").ok()) {
+        return Ok(file);
+    }
+    let looked: Vec<String> = dirs.iter().map(|d| d.display().to_string()).collect();
+    bail!(
+        "--crate {}: no results in {}; `abibench compare --crate {}` writes them",
+        path.display(),
+        looked.join(" or "),
+        path.display()
+    )
 }
 
 /// The answer and the wheel plan, at the end of `compare` and `report`.
