@@ -298,3 +298,26 @@ fn workload_help() -> String {
         profiles.join("\n")
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::subject::Subject;
+
+    /// The model names the default workloads by name (it cannot see `analysis`): each must be
+    /// one the planner knows, and a crate's the planner's `statements`.
+    #[test]
+    fn each_subjects_default_workload_is_a_known_one() {
+        let krate = Subject::Crate(
+            serde_json::from_str(
+                r#"{"name": "n", "version": "1", "distribution": "d", "module": "m", "pyo3_version": "0.29.3",
+                "path": "/p", "git_revision": null, "floors": []}"#,
+            )
+            .unwrap(),
+        );
+        assert_eq!(krate.default_workload(), STATEMENTS);
+        for s in [Subject::BenchExt, krate] {
+            assert!(Workload::parse(s.default_workload()).is_ok(), "{}", s.default_workload());
+        }
+    }
+}

@@ -339,3 +339,30 @@ mod tests {
         assert!(read.krate().is_some_and(|c| c.name == "n" && c.supported.is_none()), "{read:?}");
     }
 }
+
+/// The committed reference files (abibench's own extension, written before `Subject` was an
+/// enum) read as bench-ext, and are written again without a subject, as they were.
+#[cfg(test)]
+mod reference {
+    use std::path::Path;
+
+    use crate::model::io::read_text;
+    use crate::model::matrix::Matrix;
+    use crate::model::results::Results;
+
+    fn read<T: serde::de::DeserializeOwned>(file: &str) -> (serde_json::Value, T) {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../results/reference").join(file);
+        let text = read_text(&path).unwrap();
+        (serde_json::from_str(&text).unwrap(), serde_json::from_str(&text).unwrap())
+    }
+
+    #[test]
+    fn the_reference_results_and_matrix_read_as_bench_ext_and_write_no_subject() {
+        let (original, r): (serde_json::Value, Results) = read("20261130T064000.694Z.json.gz");
+        assert!(r.subject.is_bench_ext() && original.get("subject").is_none());
+        assert!(serde_json::to_value(&r).unwrap().get("subject").is_none());
+        let (original, m): (serde_json::Value, Matrix) = read("matrix-20261130T064904.428Z.json.gz");
+        assert!(m.subject.is_bench_ext() && original.get("subject").is_none());
+        assert!(serde_json::to_value(&m).unwrap().get("subject").is_none());
+    }
+}
