@@ -471,6 +471,8 @@ fn a_failed_build_fails_its_cells_only() {
     );
     assert!(stdout.contains("abi3 needs code changes in oldfix: every stable-ABI build failed"), "{stdout}");
     let error = only_build(&r, ABI3_PY38).failure().expect("the abi3 build fails").to_string();
+    // A failure is never cached: cargo ran, and the record says for how long.
+    assert!(only_build(&r, ABI3_PY38).seconds > 0.0, "{:?}", only_build(&r, ABI3_PY38));
     assert!(error.lines().next().unwrap().contains("PyList_GET_ITEM"), "the headline names the culprit: {error}");
     assert!(error.contains("error[E0425]") && error.contains("src/lib.rs"), "{error}");
     assert!(unlimited_for(&r, py312).artifact().is_some(), "{:?}", r.builds);

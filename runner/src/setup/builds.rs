@@ -189,8 +189,9 @@ pub fn build_all(
             mine.into_iter()
                 .map(|(r, artifact)| {
                     let start = Instant::now();
+                    let built = cargo_build(r, tc, recipe, &target, jobs, artifact);
                     let seconds = start.elapsed().as_secs_f64();
-                    let rec = match cargo_build(r, tc, recipe, &target, jobs, artifact) {
+                    let rec = match built {
                         Ok(()) => record(r, &hash, seconds, artifact.clone(), false),
                         Err(e) => {
                             let note = e.downcast_ref::<CompileError>().and_then(|c| c.note.clone());

@@ -217,6 +217,8 @@ struct CargoSide {
     pyo3_range: Pyo3Range,
 }
 
+/// What `cargo metadata` says of the crate at `manifest` (which resolves, and may download, its
+/// dependencies), checked: a cdylib that depends on pyo3.
 fn read_cargo(manifest: &Path) -> Result<CargoSide> {
     let meta = metadata(manifest)?;
     let package = root_package(&meta, manifest)?;
