@@ -8,15 +8,15 @@ use std::path::Path;
 use crate::model::supported::Pyo3Range;
 use crate::model::version::PyVersion;
 
-/// (PyO3 minor version from which, oldest CPython, newest CPython): each line from pyo3-ffi's
-/// build.rs at the last release tag of that line (0.30: the 0.30.1 crate), unchanged until the next.
-const RELEASES: [(u64, PyVersion, Option<PyVersion>); 6] = [
-    (16, PyVersion(3, 7), None),
-    (20, PyVersion(3, 7), Some(PyVersion(3, 12))),
-    (22, PyVersion(3, 7), Some(PyVersion(3, 13))),
-    (25, PyVersion(3, 7), Some(PyVersion(3, 14))),
-    (29, PyVersion(3, 8), Some(PyVersion(3, 15))),
-    (30, PyVersion(3, 9), Some(PyVersion(3, 15))),
+/// (PyO3 version from which, oldest CPython, newest CPython), as pyo3-ffi's build.rs says at each
+/// release tag from 0.16.0 to 0.29.2, and in the 0.30.1 crate (0.20.0–0.20.2 check no maximum).
+const RELEASES: [((u64, u64), PyVersion, Option<PyVersion>); 6] = [
+    ((16, 0), PyVersion(3, 7), None),
+    ((20, 3), PyVersion(3, 7), Some(PyVersion(3, 12))),
+    ((22, 0), PyVersion(3, 7), Some(PyVersion(3, 13))),
+    ((25, 0), PyVersion(3, 7), Some(PyVersion(3, 14))),
+    ((29, 0), PyVersion(3, 8), Some(PyVersion(3, 15))),
+    ((30, 0), PyVersion(3, 9), Some(PyVersion(3, 15))),
 ];
 
 /// The range of PyO3 `pyo3_version` (`0.30.1`), from `ffi_build_rs` (the resolved pyo3-ffi's
@@ -32,10 +32,12 @@ pub fn pyo3_range(pyo3_version: &str, ffi_build_rs: Option<(&Path, &str)>) -> Py
         })
     });
     read.unwrap_or_else(|| {
-        let minor = pyo3_version.split('.').nth(1).and_then(|m| m.parse::<u64>().ok()).unwrap_or(0);
-        let (from, oldest, newest) = RELEASES.iter().rev().find(|(from, ..)| *from <= minor).unwrap_or(&RELEASES[0]);
-        let newest_known = RELEASES[RELEASES.len() - 1].0;
-        let caveat = match minor {
+        let part = |i: usize| pyo3_version.split('.').nth(i).and_then(|m| m.parse::<u64>().ok()).unwrap_or(0);
+        let version = (part(1), part(2));
+        let ((from, _), oldest, newest) =
+            RELEASES.iter().rev().find(|(from, ..)| *from <= version).unwrap_or(&RELEASES[0]);
+        let ((newest_known, _), ..) = RELEASES[RELEASES.len() - 1];
+        let caveat = match version.0 {
             m if m > newest_known => format!("; taken as 0.{from}'s, the newest abibench knows"),
             m if m < *from => format!("; taken as 0.{from}'s, the oldest abibench knows"),
             _ => String::new(),
@@ -124,6 +126,8 @@ mod tests {
         assert_eq!((r.oldest, r.newest), (PyVersion(3, 7), Some(PyVersion(3, 13))));
         assert_eq!(r.source, "PyO3 0.23.5 (abibench's table of PyO3 releases)");
         assert_eq!(pyo3_range("0.29.3", None).oldest, PyVersion(3, 8));
+        assert_eq!(pyo3_range("0.20.2", None).newest, None, "0.20.3 was the first to check a maximum");
+        assert_eq!(pyo3_range("0.20.3", None).newest, Some(PyVersion(3, 12)));
         assert_eq!(pyo3_range("0.30.1", None).oldest, PyVersion(3, 9));
         let future = pyo3_range("0.31.0", None);
         assert_eq!(future.newest, Some(PyVersion(3, 15)));
