@@ -141,8 +141,12 @@ fn oldfix_run() -> &'static Run {
 fn fixture_crate_on_pyo3_0_23_every_cell_recorded() {
     let r = &oldfix_run().results;
     assert_eq!(r.run.status, RunStatus::Complete);
-    let subject = r.subject.as_ref().expect("the results name the crate");
+    let subject = r.subject.krate().expect("the results name the crate");
     assert_eq!((subject.name.as_str(), subject.module.as_str()), ("oldfix", "oldfix"), "{subject:?}");
+    // No pyproject: PyO3 0.23's own range (3.7–3.13), read from the resolved pyo3-ffi's build.rs.
+    let supported = subject.supported.as_ref().expect("the supported versions are recorded");
+    assert_eq!((supported.oldest(), supported.newest()), (PyVersion(3, 7), PyVersion(3, 13)), "{supported:?}");
+    assert_eq!(supported.oldest_from, "PyO3 0.23.5 (SUPPORTED_VERSIONS_CPYTHON in pyo3-ffi 0.23.5's build.rs)");
     assert!(subject.pyo3_version.starts_with("0.23"), "{subject:?}");
     assert_eq!(subject.path, fixture().canonicalize().unwrap());
     // PyO3 0.23 offers abi3-py37..abi3-py312; abibench knows 3.8 up.
@@ -293,9 +297,13 @@ fn pypi_project_uuid_utils_in_both_modes() {
     );
     let r = only_results_file(out.path());
     assert_eq!(r.run.status, RunStatus::Complete);
-    let subject = r.subject.as_ref().expect("the results name the project");
+    let subject = r.subject.krate().expect("the results name the project");
     assert_eq!(subject.module, "uuid_utils._uuid_utils");
     assert_eq!((subject.name.as_str(), subject.distribution.as_str()), ("uuid-utils", "uuid_utils"));
+    // requires-python >=3.10 (its pyproject) within PyO3 0.29's 3.8–3.15.
+    let supported = subject.supported.as_ref().expect("the supported versions are recorded");
+    assert_eq!(supported.to_string(), "3.10–3.15");
+    assert_eq!(supported.oldest_from, "requires-python >=3.10");
     assert!(subject.pyo3_version.starts_with("0.29"), "{subject:?}");
     assert_eq!(subject.forced_floor, Some(PyVersion(3, 10)));
     assert!(subject.unforced.iter().any(|u| u.contains("abi3-py310")), "{:?}", subject.unforced);
@@ -444,7 +452,7 @@ fn a_failed_build_fails_its_cells_only() {
            pub fn full_api_only() -> usize {\n    pyo3::ffi::PyList_GET_ITEM as usize\n}\n";
     let dir = fixture_copy("abi3-fails", &[("src/lib.rs", lib)]);
     let out = tempfile::tempdir().unwrap();
-    compare_crate(
+    let o = compare_crate(
         out.path(),
         &dir,
         &["--python", "3.12", "--mode", "unlimited", "--mode", "abi3-py38", "--scenario", "oldfix_add"],
@@ -452,7 +460,19 @@ fn a_failed_build_fails_its_cells_only() {
     let r = only_results_file(out.path());
     assert_eq!(r.run.status, RunStatus::Complete);
     let py312 = interpreter(&r, 12);
+    // The terminal says it once per build, not per cell, and what it means when no stable-ABI
+    // build compiled: changes to the code, not another floor.
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(!stdout.contains("oldfix_add / abi3-py38"), "a line per failed cell:\n{stdout}");
+    let failures: Vec<&str> = stdout.lines().skip_while(|l| !l.starts_with("Builds that failed (1;")).collect();
+    assert!(
+        failures.get(1).is_some_and(|l| l.starts_with("  abi3-py38: cargo build") && l.contains("PyList_GET_ITEM")),
+        "{stdout}"
+    );
+    assert!(stdout.contains("abi3 needs code changes in oldfix: every stable-ABI build failed"), "{stdout}");
     let error = only_build(&r, ABI3_PY38).failure().expect("the abi3 build fails").to_string();
+    // A failure is never cached: cargo ran, and the record says for how long.
+    assert!(only_build(&r, ABI3_PY38).seconds > 0.0, "{:?}", only_build(&r, ABI3_PY38));
     assert!(error.lines().next().unwrap().contains("PyList_GET_ITEM"), "the headline names the culprit: {error}");
     assert!(error.contains("error[E0425]") && error.contains("src/lib.rs"), "{error}");
     assert!(unlimited_for(&r, py312).artifact().is_some(), "{:?}", r.builds);
@@ -474,7 +494,7 @@ fn a_module_name_that_does_not_match_fails_the_build() {
     let out = tempfile::tempdir().unwrap();
     compare_crate(out.path(), &dir, &["--python", "3.12", "--mode", "abi3-py38", "--scenario", "oldfix_add"]);
     let r = only_results_file(out.path());
-    assert_eq!(r.subject.as_ref().unwrap().module, "wrongname");
+    assert_eq!(r.subject.module(), "wrongname");
     let error = only_build(&r, ABI3_PY38).failure().expect("the build is refused").to_string();
     for needle in ["PyInit_wrongname", "PyInit_oldfix", "module-name"] {
         assert!(error.contains(needle), "'{needle}' in: {error}");
@@ -598,4 +618,64 @@ isolate = true
         let isolates: Vec<bool> = r.groups[0].scenarios.iter().map(|s| s.isolate).collect();
         assert_eq!(isolates, [false, false, true]);
     }
+
+// ---------------------------------------------------------------------------------------------
+// 4. The Python versions a crate supports, and where its results go.
+
+/// The fixture with a pyproject naming the distribution `Old_Fix` (the cargo package is
+/// `oldfix`) and requiring Python >= 3.9, and a manifest that forces abi3-py39 in PyO3 (so that
+/// resolving it in full copies it into the cache, which finding its results must not do).
+fn old_fix() -> PathBuf {
+    let manifest = std::fs::read_to_string(fixture().join("Cargo.toml"))
+        .unwrap()
+        .replace("pyo3 = \"=0.23.5\"", "pyo3 = { version = \"=0.23.5\", features = [\"abi3-py39\"] }");
+    assert!(manifest.contains("abi3-py39"), "{manifest}");
+    let pyproject = "[project]\nname = \"Old_Fix\"\nrequires-python = \">=3.9\"\n";
+    fixture_copy("old-fix", &[("Cargo.toml", manifest), ("pyproject.toml", pyproject.into())])
+}
+
+/// requires-python >=3.9: 3.8 is left out and abi3-py38 not built, each said in one line; the
+/// results record the supported versions and where each bound came from, and go to
+/// results/crates/<distribution, PEP 503>/. `report --crate` finds them there, and in the cargo
+/// package's folder where earlier runs went, reading no more than two files: no cargo, no cache.
+#[test]
+fn requires_python_bounds_the_run_and_results_go_by_distribution() {
+    let krate = old_fix();
+    let cwd = tempfile::tempdir().unwrap();
+    let mut args = vec!["compare", "--quick", "--ascii", "--no-provision", "--crate", s(&krate)];
+    args.extend(["--python", "3.8", "--python", "3.12", "--mode", "abi3-py38", "--mode", "abi3-py39"]);
+    args.extend(["--scenario", "oldfix_add"]);
+    let o = run_ok(abibench(&args).current_dir(cwd.path()));
+    let err = String::from_utf8_lossy(&o.stderr);
+    let range = "Old_Fix supports Python 3.9–3.13 (requires-python >=3.9): 3.8";
+    assert!(err.lines().any(|l| l.starts_with(range) && l.ends_with(" left out")), "{err}");
+    assert!(err.contains("abi3-py38: not built, below Old_Fix's oldest Python, 3.9 (requires-python >=3.9)"), "{err}");
+
+    let folder = cwd.path().join("results/crates/old-fix");
+    let r = only_results_file(&folder);
+    assert!(r.interpreters.iter().all(|i| i.version >= PyVersion(3, 9)), "{:?}", r.interpreters);
+    assert!(r.builds.iter().all(|b| b.mode == Mode::Abi3(PyVersion(3, 9))), "{:?}", r.builds);
+    let c = r.subject.krate().expect("the results name the crate");
+    assert_eq!((c.name.as_str(), c.distribution.as_str()), ("oldfix", "Old_Fix"));
+    assert!(c.unforced.iter().any(|u| u.contains("abi3-py39")), "{:?}", c.unforced);
+    let supported = c.supported.as_ref().unwrap();
+    assert_eq!(supported.to_string(), "3.9–3.13");
+    assert_eq!(supported.requires_python.as_deref(), Some(">=3.9"));
+    assert!(supported.newest_from.starts_with("PyO3 0.23.5 ("), "{supported:?}");
+
+    // Found without resolving the crate: a cargo that fails and a cache that does not exist.
+    let no_cache = cwd.path().join("no-cache");
+    let report = |expected: &Path| {
+        let mut cmd = abibench(&["report", "--crate", s(&krate)]);
+        cmd.current_dir(cwd.path()).env("ABIBENCH_CACHE_DIR", &no_cache).env("CARGO", "/bin/false");
+        run_ok(&mut cmd);
+        let id = &r.run.id;
+        assert!(expected.join(id).join("report.html").is_file(), "no report in {}", expected.join(id).display());
+        assert!(!no_cache.exists(), "report --crate created {}", no_cache.display());
+    };
+    report(&folder);
+    // A run from before results were named by distribution, in the cargo package's folder.
+    let old = cwd.path().join("results/crates/oldfix");
+    std::fs::rename(&folder, &old).unwrap();
+    report(&old);
 }

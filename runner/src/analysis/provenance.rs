@@ -28,13 +28,8 @@ pub fn differences(a: &Results, b: &Results) -> Vec<String> {
     if la != lb {
         out.push(format!("layout variants per build differ ({la} vs {lb})"));
     }
-    let subject = |r: &Results| {
-        r.subject.as_ref().map_or("abibench's bench-ext".to_string(), |s| {
-            format!("{} at git {}", s.title(), s.git_revision.as_deref().unwrap_or("unknown"))
-        })
-    };
-    if subject(a) != subject(b) {
-        out.push(format!("the extensions differ ({} vs {})", subject(a), subject(b)));
+    if a.subject.identity() != b.subject.identity() {
+        out.push(format!("the extensions differ ({} vs {})", a.subject.identity(), b.subject.identity()));
     }
     if a.run.sampling.isolation != b.run.sampling.isolation {
         out.push(format!(
@@ -121,6 +116,7 @@ mod tests {
             seconds: 0.0,
             outcome: BuildOutcome::Ok { artifact: PathBuf::from("x.so"), cached: true, sha256: sha256.into(), size: 1 },
             audit: None,
+            note: None,
         }
     }
 

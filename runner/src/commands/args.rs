@@ -14,8 +14,9 @@ use crate::model::sampling::{Isolation, Level, Measure, Sampling};
 use crate::model::shard::Shard;
 use crate::model::system::{allowed_cpus, isolated_cpus, CpuList};
 use crate::model::version::{Selector, Target};
+use crate::setup::krate::resolve_crate;
 use crate::setup::paths::workspace_root;
-use crate::setup::recipe::{resolve_crate, Recipe};
+use crate::setup::recipe::Recipe;
 use crate::setup::selection::Choice;
 
 /// Which interpreters and ABI modes.
@@ -101,7 +102,7 @@ impl TargetArgs {
     /// The selected modes; when none is given, every mode `recipe` can be asked for.
     pub fn modes(&self, recipe: &Recipe) -> Vec<Mode> {
         if self.mode.is_empty() {
-            recipe.modes()
+            recipe.subject.modes()
         } else {
             self.mode.clone()
         }
@@ -118,18 +119,18 @@ impl TargetArgs {
 
 impl SelectArgs {
     /// The choice these arguments make for building `recipe`.
-    pub fn choice<'a>(&'a self, recipe: &Recipe) -> anyhow::Result<Choice<'a>> {
-        let scenarios_dir = match (&self.scenarios_dir, &recipe.subject) {
+    pub fn choice<'a>(&'a self, recipe: &'a Recipe) -> anyhow::Result<Choice<'a>> {
+        let scenarios_dir = match (&self.scenarios_dir, recipe.subject.krate()) {
             (Some(dir), _) => dir.clone(),
             (None, Some(s)) => s.path.join(CRATE_SCENARIOS),
             (None, None) => default_scenarios_dir(),
         };
-        if let (None, Some(s)) = (&self.scenarios_dir, &recipe.subject) {
+        if let (None, Some(s)) = (&self.scenarios_dir, recipe.subject.krate()) {
             anyhow::ensure!(
                 scenarios_dir.is_dir(),
                 "{} has no scenarios ({} does not exist): `abibench init --crate {}` writes a starter file \
                  there, or pass --scenarios-dir",
-                s.name,
+                s.distribution,
                 scenarios_dir.display(),
                 s.path.display()
             );
@@ -139,18 +140,14 @@ impl SelectArgs {
             scenarios: &self.scenario,
             python: &self.targets.python,
             modes: self.targets.modes(recipe),
+            subject: &recipe.subject,
         })
     }
 }
 
-/// Where results go: `out` if given, else results/, or results/crates/<name>/ for a crate of the
-/// user's own (so its runs and abibench's own never mix, and `report --crate` finds the newest).
+/// Where results go: `out` if given, else where the subject's runs go (`Subject::results_dir`).
 pub fn results_dir(out: Option<&std::path::Path>, recipe: &Recipe) -> PathBuf {
-    match (out, &recipe.subject) {
-        (Some(dir), _) => dir.to_path_buf(),
-        (None, Some(s)) => PathBuf::from("results/crates").join(&s.name),
-        (None, None) => PathBuf::from("results"),
-    }
+    out.map_or_else(|| recipe.subject.results_dir(), std::path::Path::to_path_buf)
 }
 
 /// Where a crate keeps its scenario files, relative to its directory.
@@ -277,10 +274,9 @@ pub struct GoalArgs {
 }
 
 impl GoalArgs {
-    /// The goal for run `r`: the given workload, else `statements` for a crate of the user's
-    /// own (its scenarios are its users' calls) and `balanced` for abibench's.
+    /// The goal for run `r`: the given workload, else its subject's default.
     pub fn goal(&self, r: &Results) -> Goal {
-        let default = if r.subject.is_some() { STATEMENTS } else { "balanced" };
+        let default = r.subject.default_workload();
         let workload = self.workload.clone().unwrap_or_else(|| Workload::parse(default).expect("a built-in workload"));
         Goal { workload, threshold: self.threshold }
     }
@@ -301,4 +297,27 @@ fn workload_help() -> String {
          `balanced`). Profiles:\n{}",
         profiles.join("\n")
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::subject::Subject;
+
+    /// The model names the default workloads by name (it cannot see `analysis`): each must be
+    /// one the planner knows, and a crate's the planner's `statements`.
+    #[test]
+    fn each_subjects_default_workload_is_a_known_one() {
+        let krate = Subject::Crate(
+            serde_json::from_str(
+                r#"{"name": "n", "version": "1", "distribution": "d", "module": "m", "pyo3_version": "0.29.3",
+                "path": "/p", "git_revision": null, "floors": []}"#,
+            )
+            .unwrap(),
+        );
+        assert_eq!(krate.default_workload(), STATEMENTS);
+        for s in [Subject::BenchExt, krate] {
+            assert!(Workload::parse(s.default_workload()).is_ok(), "{}", s.default_workload());
+        }
+    }
 }

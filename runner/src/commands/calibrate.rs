@@ -41,7 +41,7 @@ pub struct CalibrateArgs {
 
 pub fn run(args: &CalibrateArgs) -> Result<i32> {
     let recipe = args.select.targets.recipe()?;
-    if recipe.subject.is_some() {
+    if !recipe.subject.is_bench_ext() {
         bail!("calibrate is an A/A test of this machine with abibench's own extension; drop --crate");
     }
     let choice = Choice { modes: vec![Mode::Unlimited], ..args.select.choice(&recipe)? };

@@ -20,6 +20,7 @@ use super::args::{
 use super::calibrate::CalibrateArgs;
 use super::export::ExportArgs;
 use super::init::InitArgs;
+use super::list::ListArgs;
 use super::matrix::MatrixArgs;
 use super::native::NativeArgs;
 use super::provision::ProvisionArgs;
@@ -50,7 +51,7 @@ pub enum Command {
     #[command(after_help = EXIT_CODES)]
     Compare(CompareArgs),
     /// Show what `compare` would use: interpreters found, modes and where they fit, scenarios.
-    List(SelectArgs),
+    List(ListArgs),
     /// Start scenarios for a crate of your own: build it once, list its module's public functions
     /// and classes, and write PATH/benches/abibench/<module>.toml with a scenario (and a TODO
     /// statement) for each.
@@ -211,7 +212,7 @@ pub struct CompareArgs {
     /// counts run to run, immune to a noisy machine; needs valgrind; ~50x slower per value).
     #[arg(long, default_value = "wall-time", value_parser = measure_parser())]
     pub measure: Measure,
-    /// Directory for results JSON (default: results/, or results/crates/<name>/ with --crate).
+    /// Directory for results JSON (default: results/, or results/crates/<distribution>/ with --crate).
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
     /// With --measure instructions: interpreters counted at once (counts do not depend on what

@@ -41,12 +41,15 @@ pub fn run(args: &CompareArgs) -> Result<i32> {
     let out = results_dir(args.out.as_deref(), &recipe);
     let (mut sampling, baseline) = check_flags(args, &out)?;
     let provision_note = |l: String| eprintln!("provision: {l}");
-    if recipe.subject.is_some() && args.measure == Measure::Instructions {
+    if !recipe.subject.counts_instructions() && args.measure == Measure::Instructions {
         bail!("--measure instructions: counting needs abibench's region marker inside the extension, which a crate of your own lacks; time it with wall time (the default)");
     }
-    sampling.isolation = args.level.isolation.unwrap_or_else(|| recipe.default_isolation());
+    sampling.isolation = args.level.isolation.unwrap_or_else(|| recipe.subject.default_isolation());
     let choice = args.select.choice(&recipe)?;
     let mut sel = selection::select(&choice, (!args.no_provision).then_some(&provision_note as _))?;
+    for n in &sel.notes {
+        eprintln!("{n}");
+    }
     let shard = args.shard.map(|s| sel.restrict_to(s)).transpose()?;
     let native = args.native.as_ref().map(|file| floors::section(file.as_deref(), &out, &sel.groups)).transpose()?;
     if let Some(n) = &native {

@@ -14,8 +14,8 @@ use crate::model::version::Selector;
 use crate::setup::builds::BuildRequest;
 use crate::setup::interpreters;
 use crate::setup::introspect::callables;
+use crate::setup::krate::resolve_crate;
 use crate::setup::paths::cache_root;
-use crate::setup::recipe::resolve_crate;
 use crate::setup::toolchain;
 
 #[derive(Args, Debug)]
@@ -35,7 +35,7 @@ pub struct InitArgs {
 
 pub fn run(args: &InitArgs) -> Result<()> {
     let recipe = resolve_crate(&args.krate)?;
-    let subject = recipe.subject.as_ref().expect("a crate's recipe names it");
+    let subject = recipe.subject.krate().expect("a crate's recipe names it");
     let out = args.out.clone().unwrap_or_else(|| {
         subject.path.join(CRATE_SCENARIOS).join(format!("{}.toml", starter::slug(recipe.module_leaf())))
     });
@@ -43,6 +43,7 @@ pub fn run(args: &InitArgs) -> Result<()> {
         bail!("{} exists; init never replaces a scenario file (pass --out for another name)", out.display());
     }
     let mut found = interpreters::discover(args.python.as_slice())?;
+    found.retain(|i| recipe.subject.supported().is_none_or(|s| s.admits(i.version)));
     // Newest first, free-threaded last: the first one this PyO3 version can build for is used.
     found.sort_by_key(|i| (!i.gil_disabled, i.version));
     found.reverse();
@@ -51,7 +52,8 @@ pub fn run(args: &InitArgs) -> Result<()> {
     let mut listed = None;
     for interp in &found {
         // The build users of this interpreter would get, or the crate's own floor if it forces one.
-        let Some(mode) = recipe.modes().into_iter().find(|m| recipe.refuses(*m).is_none() && m.fits(interp).is_ok())
+        let Some(mode) =
+            recipe.subject.modes().into_iter().find(|m| recipe.subject.refuses(*m).is_none() && m.fits(interp).is_ok())
         else {
             continue;
         };
@@ -75,13 +77,17 @@ pub fn run(args: &InitArgs) -> Result<()> {
         }
     }
     let Some(found) = listed else {
-        bail!("{} could not be built for any interpreter found:\n  {}", subject.name, failures.join("\n  "));
+        bail!(
+            "{} could not be built for any interpreter found that it supports:\n  {}",
+            subject.distribution,
+            failures.join("\n  ")
+        );
     };
     if found.is_empty() {
         bail!("{} has no public function or class to time (nothing without a leading '_')", recipe.module);
     }
     let entries: Vec<Entry> = found.iter().map(|c| Entry { name: &c.name, class: c.class, doc: &c.doc }).collect();
-    let text = starter::render(&subject.name, &recipe.module, &entries);
+    let text = starter::render(&subject.distribution, &recipe.module, &entries);
     std::fs::create_dir_all(out.parent().context("--out has a directory")?)?;
     std::fs::write(&out, text).with_context(|| format!("cannot write {}", out.display()))?;
     println!(

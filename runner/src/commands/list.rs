@@ -2,18 +2,36 @@
 //! without building anything.
 
 use anyhow::Result;
+use clap::Args;
 
 use crate::commands::args::SelectArgs;
 use crate::setup::selection;
 
-pub fn run(args: &SelectArgs) -> Result<()> {
-    let recipe = args.targets.recipe()?;
-    let sel = selection::select(&args.choice(&recipe)?, None)?;
-    if let Some(s) = &recipe.subject {
-        println!("crate: {} at {}; module {}", s.title(), s.path.display(), s.module);
+#[derive(Args, Debug)]
+pub struct ListArgs {
+    #[command(flatten)]
+    pub select: SelectArgs,
+    /// Accepted as `compare` takes it, so that one command line serves both; `list` never
+    /// provisions: it shows the interpreters already there.
+    #[arg(long)]
+    pub no_provision: bool,
+}
+
+pub fn run(args: &ListArgs) -> Result<()> {
+    let recipe = args.select.targets.recipe()?;
+    let sel = selection::select(&args.select.choice(&recipe)?, None)?;
+    if let Some(s) = recipe.subject.krate() {
+        let package = if s.name == s.distribution { String::new() } else { format!(", cargo package {}", s.name) };
+        println!("crate: {} at {}; module {}{package}", s.title(), s.path.display(), s.module);
+        if let Some(v) = &s.supported {
+            println!("  supports Python {v}: from {}; up to {}", v.oldest_from, v.newest_from);
+        }
         if let Some(f) = s.forced_floor {
             println!("  its Cargo.toml turns on abi3 from {f}: lower modes cannot be built");
         }
+    }
+    for n in &sel.notes {
+        println!("note: {n}");
     }
     println!("interpreters:");
     for i in &sel.interpreters {

@@ -26,7 +26,7 @@ pub struct MatrixArgs {
     #[command(flatten)]
     pub targets: TargetArgs,
     /// Directory for the matrix JSON (`matrix-<run id>.json`, beside compare's results: results/,
-    /// or results/crates/<name>/ with --crate).
+    /// or results/crates/<distribution>/ with --crate).
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
     /// Kill a cell's child (import or link check) after this long, recording a timeout.

@@ -3,16 +3,16 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use anyhow::Result;
+use anyhow::{bail, Result};
 use clap::Args;
 
 use crate::analysis::cells::analyse;
 use crate::analysis::compat;
-use crate::commands::args::{results_dir, GoalArgs};
+use crate::commands::args::GoalArgs;
 use crate::commands::{latest, read_results, results_file};
 use crate::export::page::Report;
 use crate::export::{report, sections, text};
-use crate::setup::recipe::resolve_crate;
+use crate::setup::krate::Project;
 
 #[derive(Args, Debug)]
 pub struct ReportArgs {
@@ -42,7 +42,7 @@ pub struct ReportArgs {
 pub fn run(args: &ReportArgs) -> Result<()> {
     let start = Instant::now();
     let file = match &args.krate {
-        Some(path) => latest(&results_dir(None, &resolve_crate(path)?), "")?,
+        Some(path) => newest_of_crate(path)?,
         None => results_file(args.file.as_deref())?,
     };
     let results_dir = file.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
@@ -57,6 +57,23 @@ pub fn run(args: &ReportArgs) -> Result<()> {
     let html = report::write(rep, &file, &out, other.as_ref())?;
     eprintln!("report: {} (and report.md, plots/) in {:.1} s", html.display(), start.elapsed().as_secs_f64());
     Ok(())
+}
+
+/// The newest run of the crate at `path`, in results/crates/<distribution>/ or, for runs from
+/// before results were named by distribution, the cargo package's folder. Only pyproject.toml
+/// and the manifest are read: nothing is resolved, copied or built to find it.
+fn newest_of_crate(path: &Path) -> Result<PathBuf> {
+    let dirs = Project::locate(path)?.results_dirs()?;
+    if let Some(file) = dirs.iter().find_map(|d| latest(d, "").ok()) {
+        return Ok(file);
+    }
+    let looked: Vec<String> = dirs.iter().map(|d| d.display().to_string()).collect();
+    bail!(
+        "--crate {}: no results in {}; `abibench compare --crate {}` writes them",
+        path.display(),
+        looked.join(" or "),
+        path.display()
+    )
 }
 
 /// The answer and the wheel plan, at the end of `compare` and `report`: the report's answer

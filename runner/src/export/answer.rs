@@ -3,7 +3,7 @@
 //! features, wheel tags and a CI matrix that build it. Every number is the decision's or the plan's.
 
 use crate::analysis::decision::{Decision, UserCost};
-use crate::analysis::plan::{Specific, WheelPlan};
+use crate::analysis::plan::{Specific, WheelPlan, STATEMENTS};
 use crate::model::build::failure_headline;
 use crate::model::mode::Mode;
 use crate::model::results::Results;
@@ -78,7 +78,7 @@ pub fn channel_lines(d: &Decision) -> Vec<String> {
 /// scenarios alike (what the `statements` workload weighs), then one line per channel.
 pub fn answer_lines(r: &Results, d: &Decision) -> Vec<String> {
     let mut lines = Vec::new();
-    if r.subject.is_some() {
+    if r.subject.default_workload() == STATEMENTS {
         let mut modes: Vec<Mode> = d.statement_costs.iter().map(|c| c.mode).collect();
         modes.sort();
         modes.dedup();
@@ -143,11 +143,7 @@ pub fn headline(d: &Decision) -> (Vec<String>, Vec<Vec<String>>) {
 /// `cp38-cp38`, `cp313-cp313t`, `cp310-abi3`, `cp315-abi3t`; for a crate of the user's own, its
 /// wheels' names: `uuid_utils-1.2.0-cp310-abi3`. `band` matters for version-specific wheels only.
 fn tag(r: &Results, d: &Decision, band: usize, mode: Option<Mode>) -> Vec<String> {
-    let tags = python_tags(r, d, band, mode);
-    match &r.subject {
-        Some(s) => tags.into_iter().map(|t| format!("{}-{t}", s.wheel_stem())).collect(),
-        None => tags,
-    }
+    python_tags(r, d, band, mode).iter().map(|t| r.subject.wheel_name(t)).collect()
 }
 
 fn python_tags(r: &Results, d: &Decision, band: usize, mode: Option<Mode>) -> Vec<String> {
@@ -186,7 +182,7 @@ pub fn plan_words(r: &Results, d: &Decision, p: &WheelPlan) -> PlanWords {
     let pct = 100.0 * p.threshold;
     let heading = format!(
         "Wheel plan{} for the {} workload within {pct:.0} %: {} wheel(s) per platform.",
-        r.subject.as_ref().map_or(String::new(), |s| format!(" for {}", s.title())),
+        r.subject.krate().map_or(String::new(), |s| format!(" for {}", s.title())),
         p.workload,
         p.wheels()
     );
@@ -260,7 +256,7 @@ fn stable_line(r: &Results, d: &Decision, p: &WheelPlan) -> Option<String> {
 /// A manifest that forces abi3, and how to decide what the run left undecided.
 fn caveat_lines(r: &Results, d: &Decision, p: &WheelPlan) -> Vec<String> {
     let mut lines = Vec::new();
-    if let Some(s) = r.subject.as_ref().filter(|s| !s.unforced.is_empty()) {
+    if let Some(s) = r.subject.krate().filter(|s| !s.unforced.is_empty()) {
         lines.push(format!(
             "{}'s manifest turns on PyO3's abi3 from {} itself: any other wheel of this plan needs that feature out \
              of the manifest (abibench built from a copy without {}).",
@@ -277,10 +273,12 @@ fn caveat_lines(r: &Results, d: &Decision, p: &WheelPlan) -> Vec<String> {
         let pythons: Vec<String> =
             bands.iter().map(|b| format!("--python {}", b.split('–').next().unwrap_or(b))).collect();
         // Counting needs bench-ext's region marker: a crate of the user's own has only more time.
-        let (krate, counts) = match &r.subject {
-            Some(s) => (format!(" --crate {}", s.path.display()), ""),
-            None => (String::new(), ", or `--measure instructions` (counts, immune to noise)"),
+        let counts = if r.subject.counts_instructions() {
+            ", or `--measure instructions` (counts, immune to noise)"
+        } else {
+            ""
         };
+        let krate = r.subject.crate_flag();
         lines.push(format!(
             "To decide {mode} on {}: `abibench compare{krate} --thorough {} --mode unlimited --mode {mode}` \
              (narrower intervals){counts}.",

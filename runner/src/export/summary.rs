@@ -393,7 +393,7 @@ pub const QUESTION: &str = "abi3, version-specific, or both? Each stable-ABI bui
 /// One line saying which run this is: id, level, status, interpreters, machine.
 pub fn run_line(r: &Results) -> String {
     let names: Vec<String> = ordered_interpreters(r).iter().map(|i| i.name.clone()).collect();
-    let subject = r.subject.as_ref().map_or(String::new(), |s| {
+    let subject = r.subject.krate().map_or(String::new(), |s| {
         let rev = s.git_revision.as_ref().map_or(String::new(), |g| {
             format!(", git {}{}", &g[..g.len().min(12)], if s.git_dirty { " (modified)" } else { "" })
         });

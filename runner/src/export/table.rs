@@ -14,7 +14,7 @@ use crate::export::grid::{comparison_grids, new_table, results_grids, wrap};
 use crate::export::idle::idle;
 use crate::model::mode::Mode;
 use crate::model::native::NativeRun;
-use crate::model::results::Results;
+use crate::model::results::{CellStatus, Results};
 use crate::model::sampling::{Measure, Sampling};
 use crate::model::scenario::Group;
 
@@ -56,7 +56,9 @@ pub fn render(r: &Results, a: &Analysis, ascii: bool) -> String {
         for grid in results_grids(r, a, g) {
             let _ = writeln!(out, "{}", grid.to_table(ascii));
         }
-        for (scenario, mode, interp, status, reason) in notes(r, g) {
+        // A failed build is said once, under the tables (`commands::show`), not once per cell.
+        let unbuilt = CellStatus::BuildFailed.label();
+        for (scenario, mode, interp, status, reason) in notes(r, g).into_iter().filter(|n| n.3 != unbuilt) {
             let on = interp.map_or(String::new(), |i| format!(" on {i}"));
             out.push_str(&wrap(&format!("  {scenario} / {mode}{on}: {status}: {reason}"), 4));
         }

@@ -27,7 +27,7 @@ pub fn plans<'a>(sel: &'a Selection, builds: &[BuildRecord], recipe: &'a Recipe)
             let mut plan = Plan {
                 interpreter: interp,
                 module: &recipe.module,
-                builtin: recipe.subject.is_none(),
+                builtin: recipe.subject.is_bench_ext(),
                 builds: Vec::new(),
                 scenarios: scenarios.clone(),
             };

@@ -110,7 +110,7 @@ fn check_cell(
     (recipe, exe): (&Recipe, &Path),
     timeout: Duration,
 ) -> MatrixCell {
-    let (module, builtin) = (recipe.module.as_str(), recipe.subject.is_none());
+    let (module, builtin) = (recipe.module.as_str(), recipe.subject.is_bench_ext());
     let b = row.build;
     let mut cell = MatrixCell {
         mode: b.mode,

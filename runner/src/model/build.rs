@@ -28,6 +28,11 @@ pub struct BuildRecord {
     /// For stable-ABI builds: imported symbols checked against the Stable ABI of the floor.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub audit: Option<Audit>,
+    /// For a failed build: the compiler's own explanation of its error (rustc's `= note:` and
+    /// `= help:` lines), e.g. "subclassing native types requires Python >= 3.12 when using the
+    /// `abi3` feature".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -65,6 +70,30 @@ pub struct Toolchain {
 /// the most specific `error:` line (e.g. PyO3's refusal, not cargo's "waiting for other jobs").
 pub fn failure_headline(error: &str) -> &str {
     error.lines().next().unwrap_or_default()
+}
+
+/// The failed builds, one per mode and interpreter ABI (the first of its layouts), in build order.
+pub fn failed_builds(builds: &[BuildRecord]) -> Vec<&BuildRecord> {
+    let mut seen = Vec::new();
+    builds
+        .iter()
+        .filter(|b| b.failure().is_some())
+        .filter(|b| {
+            let key = (b.mode, b.abi_tag.as_str());
+            let first = !seen.contains(&key);
+            seen.push(key);
+            first
+        })
+        .collect()
+}
+
+/// When every stable-ABI build failed and some version-specific one built, the first failed
+/// stable-ABI build: the limited API lacks something the code uses, which no floor gives back.
+pub fn stable_abi_failed_throughout(builds: &[BuildRecord]) -> Option<&BuildRecord> {
+    let stable: Vec<&BuildRecord> = builds.iter().filter(|b| b.mode.floor().is_some()).collect();
+    let unlimited_built = builds.iter().any(|b| b.mode == Mode::Unlimited && b.artifact().is_some());
+    let all_failed = stable.iter().all(|b| b.failure().is_some());
+    stable.into_iter().filter(|_| unlimited_built && all_failed).min_by_key(|b| b.mode)
 }
 
 impl BuildRecord {
@@ -126,5 +155,52 @@ impl Audit {
     /// True if every checked symbol is in the Stable ABI at `floor`.
     pub fn passed(&self) -> bool {
         self.not_stable.is_empty() && self.too_new.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::version::PyVersion;
+
+    fn build(mode: Mode, tag: &str, layout: u32, error: Option<&str>) -> BuildRecord {
+        let outcome = match error {
+            Some(e) => BuildOutcome::Failed { error: e.into() },
+            None => BuildOutcome::Ok { artifact: "x.so".into(), cached: true, sha256: String::new(), size: 1 },
+        };
+        BuildRecord {
+            mode,
+            abi_tag: tag.into(),
+            interpreter: None,
+            source_hash: "h".into(),
+            layout,
+            layout_seed: None,
+            seconds: 0.0,
+            outcome,
+            audit: None,
+            note: None,
+        }
+    }
+
+    #[test]
+    fn failed_builds_are_one_per_mode_and_abi_and_a_stable_abi_failing_throughout_is_told() {
+        let (py310, py312) = (Mode::Abi3(PyVersion(3, 10)), Mode::Abi3(PyVersion(3, 12)));
+        let mut builds = vec![
+            build(Mode::Unlimited, "cpython-312", 0, None),
+            build(Mode::Unlimited, "cpython-315", 0, Some("newer than PyO3's maximum")),
+            build(py310, "abi3-py310", 1, Some("E0277")),
+            build(py310, "abi3-py310", 2, Some("E0277")),
+            build(py312, "abi3-py312", 1, Some("E0432")),
+        ];
+        let failed: Vec<(String, u32)> = failed_builds(&builds).iter().map(|b| (b.mode.name(), b.layout)).collect();
+        assert_eq!(failed, [("unlimited".into(), 0), ("abi3-py310".into(), 1), ("abi3-py312".into(), 1)]);
+        assert_eq!(stable_abi_failed_throughout(&builds).map(|b| b.mode), Some(py310));
+        // One stable-ABI build that worked, or no version-specific one that did: not said.
+        builds[4] = build(py312, "abi3-py312", 1, None);
+        assert!(stable_abi_failed_throughout(&builds).is_none());
+        let only_failures =
+            vec![build(Mode::Unlimited, "cpython-312", 0, Some("x")), build(py310, "abi3-py310", 0, Some("y"))];
+        assert!(stable_abi_failed_throughout(&only_failures).is_none());
+        assert!(stable_abi_failed_throughout(&builds[..2]).is_none(), "no stable-ABI build at all");
     }
 }

@@ -132,7 +132,7 @@ pub fn read_json<T: DeserializeOwned>(path: &Path, schema: &str, version: u32) -
 }
 
 /// A file's text, gunzipped if its name ends in `.gz`.
-fn read_text(path: &Path) -> Result<String> {
+pub(crate) fn read_text(path: &Path) -> Result<String> {
     let read = || -> std::io::Result<String> {
         let file = std::fs::File::open(path)?;
         let mut text = String::new();

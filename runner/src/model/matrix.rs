@@ -37,8 +37,8 @@ pub struct Matrix {
     /// Row by row, each row in column order.
     pub cells: Vec<MatrixCell>,
     /// The user's crate whose builds these are (`matrix --crate`); absent: abibench's bench-ext.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub subject: Option<Subject>,
+    #[serde(default, skip_serializing_if = "Subject::is_bench_ext")]
+    pub subject: Subject,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

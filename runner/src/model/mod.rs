@@ -20,5 +20,6 @@ pub mod sampling;
 pub mod scenario;
 pub mod shard;
 pub mod subject;
+pub mod supported;
 pub mod system;
 pub mod version;

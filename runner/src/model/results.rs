@@ -41,8 +41,8 @@ pub struct Results {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub native: Option<NativeSection>,
     /// The user's crate this run built and timed (`--crate`); absent: abibench's own bench-ext.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub subject: Option<Subject>,
+    #[serde(default, skip_serializing_if = "Subject::is_bench_ext")]
+    pub subject: Subject,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -291,7 +291,7 @@ impl Results {
             groups,
             cells: Vec::new(),
             workers: Vec::new(),
-            subject: None,
+            subject: Subject::BenchExt,
             native,
         }
     }
@@ -381,7 +381,7 @@ pub(crate) mod fixture {
                 .collect(),
             workers: Vec::new(),
             native: None,
-            subject: None,
+            subject: Subject::BenchExt,
         }
     }
 }

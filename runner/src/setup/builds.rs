@@ -166,7 +166,7 @@ pub fn build_all(
         let parts: Vec<&str> = recipe.module.split('.').collect();
         artifact.extend(&parts[..parts.len() - 1]);
         let artifact = artifact.join(r.artifact_name(recipe.module_leaf()));
-        if let Some(why) = recipe.refuses(r.mode) {
+        if let Some(why) = recipe.subject.refuses(r.mode) {
             let rec = failed(r, &hash, 0.0, why);
             on_done(&rec);
             records.push(rec);
@@ -189,9 +189,14 @@ pub fn build_all(
             mine.into_iter()
                 .map(|(r, artifact)| {
                     let start = Instant::now();
-                    let rec = match cargo_build(r, tc, recipe, &target, jobs, artifact) {
-                        Ok(()) => record(r, &hash, start.elapsed().as_secs_f64(), artifact.clone(), false),
-                        Err(e) => failed(r, &hash, start.elapsed().as_secs_f64(), format!("{e:#}")),
+                    let built = cargo_build(r, tc, recipe, &target, jobs, artifact);
+                    let seconds = start.elapsed().as_secs_f64();
+                    let rec = match built {
+                        Ok(()) => record(r, &hash, seconds, artifact.clone(), false),
+                        Err(e) => {
+                            let note = e.downcast_ref::<CompileError>().and_then(|c| c.note.clone());
+                            BuildRecord { note, ..failed(r, &hash, seconds, format!("{e:#}")) }
+                        }
                     };
                     on_done(&rec);
                     rec
@@ -237,7 +242,41 @@ fn of(r: &BuildRequest, hash: &str, seconds: f64, outcome: BuildOutcome) -> Buil
         seconds,
         outcome,
         audit: None,
+        note: None,
     }
+}
+
+/// A build cargo did not finish: its record's text, and the compiler's own note on its error.
+#[derive(Debug)]
+struct CompileError {
+    text: String,
+    note: Option<String>,
+}
+
+impl std::fmt::Display for CompileError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
+impl std::error::Error for CompileError {}
+
+/// The `= note:` and `= help:` lines rustc puts under the last report of `headline` in `stderr`
+/// (`subclassing native types requires Python >= 3.12 when using the `abi3` feature`): what the
+/// compiler says the error means, joined by `; `.
+fn compiler_note(stderr: &str, headline: &str) -> Option<String> {
+    let after = &stderr[stderr.rfind(headline)? + headline.len()..];
+    let mut notes: Vec<&str> = Vec::new();
+    // The diagnostic's own lines are indented or numbered; the next one starts with a word.
+    for line in after.lines().skip(1).take_while(|l| !l.starts_with(char::is_alphabetic)) {
+        let text = line.trim_start();
+        if let Some(note) = ["= note: ", "= help: "].iter().find_map(|p| text.strip_prefix(p)) {
+            if !notes.contains(&note) {
+                notes.push(note);
+            }
+        }
+    }
+    (!notes.is_empty()).then(|| notes.join("; "))
 }
 
 /// One `cargo build` of the extension; on success the cdylib is copied (atomically) to
@@ -312,7 +351,8 @@ fn cargo_build(
         let specific = |l: &&str| l.starts_with("error") && !l.starts_with("error: could not compile");
         let headline = kept.lines().rev().map(str::trim).find(specific).unwrap_or_default();
         let offer = if kept.contains("PYO3_USE_ABI3_FORWARD_COMPATIBILITY") { FORWARD_COMPATIBILITY } else { "" };
-        bail!("cargo build {status}: {headline}\n{offer}{}", child.stderr_tail(STDERR_TAIL));
+        let text = format!("cargo build {status}: {headline}\n{offer}{}", child.stderr_tail(STDERR_TAIL));
+        return Err(CompileError { text, note: compiler_note(&kept, headline) }.into());
     }
     let cdylib = cdylib.with_context(|| format!("cargo reported no {} cdylib", recipe.lib_target))?;
     check_module(&cdylib, recipe)?;
@@ -388,4 +428,49 @@ struct CargoMessage {
 #[derive(Deserialize)]
 struct CargoTarget {
     name: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// rtoml 0.14.0 in abi3-py310 (PyO3 0.29.3), as cargo rendered it: the error twice, the
+    /// second time with rustc's notes.
+    const RTOML_ABI3: &str = "error[E0277]: pyclass `PyTzInfo` cannot be subclassed
+help: the trait `pyo3::impl_::pyclass::PyClassBaseType` is implemented for `pyo3::PyAny`
+    = note: this error originates in the attribute macro `pyclass`
+
+error[E0277]: pyclass `PyTzInfo` cannot be subclassed
+   --> src/datetime.rs:134:46
+    |
+134 | #[pyclass(module = \"rtoml._rtoml\", extends = PyTzInfo, frozen)]
+    |                                              ^^^^^^^^ required for `#[pyclass(extends=PyTzInfo)]`
+    |
+    = help: the trait `pyo3::impl_::pyclass::PyClassBaseType` is not implemented for `PyTzInfo`
+    = note: `PyTzInfo` must have `#[pyclass(subclass)]` to be eligible for subclassing
+    = note: subclassing native types requires Python >= 3.12 when using the `abi3` feature
+help: the trait `pyo3::impl_::pyclass::PyClassBaseType` is implemented for `pyo3::PyAny`
+    = note: not this one
+error: could not compile `rtoml` (lib) due to 3 previous errors";
+
+    #[test]
+    fn the_compilers_note_is_the_one_under_the_headline() {
+        let headline = "error[E0277]: pyclass `PyTzInfo` cannot be subclassed";
+        let note = compiler_note(RTOML_ABI3, headline).unwrap();
+        assert_eq!(
+            note,
+            "the trait `pyo3::impl_::pyclass::PyClassBaseType` is not implemented for `PyTzInfo`; `PyTzInfo` must \
+             have `#[pyclass(subclass)]` to be eligible for subclassing; subclassing native types requires Python \
+             >= 3.12 when using the `abi3` feature"
+        );
+        // An error without notes (or a headline not found) has none.
+        assert_eq!(
+            compiler_note(
+                "error[E0432]: unresolved import\n  --> src/lib.rs:1:5\nnote: elsewhere\n",
+                "error[E0432]: unresolved import"
+            ),
+            None
+        );
+        assert_eq!(compiler_note(RTOML_ABI3, "error: something else"), None);
+    }
 }

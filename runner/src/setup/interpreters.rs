@@ -246,6 +246,38 @@ pub fn discover(selectors: &[Selector]) -> Result<Vec<Interpreter>> {
     Ok(found)
 }
 
+/// A line for each version selector (`--python 3.11`) that picked several interpreters: all of
+/// them are used, as documented, and the line names them and how to pick one.
+pub fn several_per_version(selectors: &[Selector], found: &[Interpreter]) -> Vec<String> {
+    let mut lines = Vec::new();
+    for s in selectors {
+        let Selector::Version { version, free_threaded, micro: None } = s else { continue };
+        let picked: Vec<&Interpreter> =
+            found.iter().filter(|i| i.version == *version && i.gil_disabled == *free_threaded).collect();
+        if picked.len() < 2 {
+            continue;
+        }
+        let releases: Vec<&str> = picked.iter().map(|i| i.release()).collect();
+        let how: Vec<String> = picked
+            .iter()
+            .map(|i| match releases.iter().filter(|r| **r == i.release()).count() {
+                1 => format!("--python {}", i.release()),
+                _ => format!("--python {}", i.argv[0].display()),
+            })
+            .collect();
+        let each: Vec<String> =
+            picked.iter().map(|i| format!("{} ({}: {})", i.name, i.provenance, i.argv[0].display())).collect();
+        lines.push(format!(
+            "--python {}: {} interpreters of that version, all used: {}; to pick one, say {}",
+            version_name(*version, *free_threaded, None),
+            picked.len(),
+            each.join(", "),
+            how.join(" or ")
+        ));
+    }
+    lines
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -298,5 +330,32 @@ mod tests {
         assert!(err.starts_with("--python 3.11.5: no such interpreter found (found 3.11: 3.11.7, 3.11.2)"), "{err}");
         let err = names(&["3.13.5"]).unwrap_err().to_string();
         assert!(err.starts_with("--python 3.13.5: no such interpreter found;"), "{err}");
+    }
+
+    #[test]
+    fn a_minor_version_that_picks_several_says_which_and_how_to_pick_one() {
+        let interp = |release: &str, p: Provenance, prefix: &str| {
+            let mut i = sample(release, p, prefix);
+            i.full_version = format!("{release} (main, Jan 1 2026) [GCC 12.2.0]");
+            i.version = PyVersion(3, release[2..4].parse().unwrap());
+            i
+        };
+        let found = vec![
+            interp("3.11.7", Provenance::Pyenv, "/p/3.11.7"),
+            interp("3.11.2", Provenance::Path, "/usr"),
+            interp("3.12.1", Provenance::Pyenv, "/p/3.12.1"),
+        ];
+        let selectors: Vec<Selector> = ["3.11", "3.12", "3.11.2"].iter().map(|s| s.parse().unwrap()).collect();
+        let lines = several_per_version(&selectors, &found);
+        assert_eq!(lines.len(), 1, "{lines:?}");
+        let line = &lines[0];
+        assert!(line.starts_with("--python 3.11: 2 interpreters of that version, all used: 3.11.7 (pyenv: "), "{line}");
+        assert!(line.contains("3.11.2 (PATH: ") && line.ends_with("say --python 3.11.7 or --python 3.11.2"), "{line}");
+        // Two installs of one release: only a path tells them apart.
+        let twins =
+            unique(vec![interp("3.11.2", Provenance::Pyenv, "/p/3.11.2"), interp("3.11.2", Provenance::Path, "/usr")]);
+        let line = &several_per_version(&selectors[..1], &twins)[0];
+        assert!(line.contains(&format!("--python {}", twins[0].argv[0].display())), "{line}");
+        assert!(several_per_version(&[], &found).is_empty());
     }
 }

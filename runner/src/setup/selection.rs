@@ -1,7 +1,7 @@
 //! The selection: which scenarios, interpreters and modes a run covers (and, with `--shard`, which
 //! part of that matrix this machine runs), resolved before anything is built.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
 use anyhow::{bail, Result};
@@ -10,6 +10,7 @@ use crate::model::interpreter::Interpreter;
 use crate::model::mode::Mode;
 use crate::model::scenario::{self, Group};
 use crate::model::shard::{self, Shard, ShardRecord};
+use crate::model::subject::Subject;
 use crate::model::version::Selector;
 use crate::setup::builds::{self, BuildRequest};
 use crate::setup::interpreters;
@@ -23,6 +24,8 @@ pub struct Selection {
     pub modes: Vec<Mode>,
     /// With `--shard`: the modes each interpreter of this shard runs.
     pub shard: Option<BTreeMap<String, Vec<Mode>>>,
+    /// What the user should know about how the choice was resolved, one line each.
+    pub notes: Vec<String>,
 }
 
 impl Selection {
@@ -67,18 +70,55 @@ pub struct Choice<'a> {
     pub scenarios: &'a [String],
     pub python: &'a [Selector],
     pub modes: Vec<Mode>,
+    /// What is built: a crate is built and timed only for the Python versions it supports.
+    pub subject: &'a Subject,
 }
 
 /// Resolves a choice: scenario files first (a typo there should not cost an interpreter probe),
 /// then, with `provision`, gets what the interpreter range lacks into the cache (see
-/// `provision::for_selection`; `note` hears how that goes), then discovers the interpreters.
+/// `provision::for_selection`; `note` hears how that goes), then discovers the interpreters, and
+/// for a crate leaves out the interpreters and floors below what it supports (said in the notes).
 pub fn select(choice: &Choice, provision: Option<&dyn Fn(String)>) -> Result<Selection> {
     let groups = scenario::filter(scenario::load_dir(&choice.scenarios_dir)?, choice.scenarios)?;
     if let Some(note) = provision {
         provision::for_selection(choice.python, &cache_root()?, note);
     }
     let interpreters = interpreters::discover(choice.python)?;
-    Ok(Selection { groups, interpreters, modes: choice.modes.clone(), shard: None })
+    let mut notes = interpreters::several_per_version(choice.python, &interpreters);
+    let (interpreters, modes) = supported_only(choice, interpreters, &mut notes)?;
+    Ok(Selection { groups, interpreters, modes, shard: None, notes })
+}
+
+/// For a crate: the interpreters and modes of `choice` within the Python versions it supports,
+/// what was left out said in `notes`; an error if no interpreter is left.
+fn supported_only(
+    choice: &Choice,
+    interpreters: Vec<Interpreter>,
+    notes: &mut Vec<String>,
+) -> Result<(Vec<Interpreter>, Vec<Mode>)> {
+    let (Some(c), Some(s)) = (choice.subject.krate(), choice.subject.supported()) else {
+        return Ok((interpreters, choice.modes.clone()));
+    };
+    let (kept, left): (Vec<Interpreter>, Vec<Interpreter>) =
+        interpreters.into_iter().partition(|i| s.admits(i.version));
+    let names = |l: &[Interpreter]| l.iter().map(|i| i.name.as_str()).collect::<Vec<_>>().join(", ");
+    let range = format!("{} supports Python {s} ({})", c.distribution, s.oldest_from);
+    if kept.is_empty() {
+        bail!("{range}: none of the interpreters selected ({}) is one of those", names(&left));
+    }
+    if !left.is_empty() {
+        notes.push(format!("{range}: {} left out", names(&left)));
+    }
+    // Each floor below it, whether its PyO3 offers it (the default modes leave it out) or --mode
+    // asks for it, is named once.
+    let below: BTreeSet<Mode> =
+        c.floors.iter().chain(&choice.modes).copied().filter(|m| c.below_minimum(*m).is_some()).collect();
+    if let Some(why) = below.first().and_then(|m| c.below_minimum(*m)) {
+        let names: Vec<String> = below.iter().map(|m| m.name()).collect();
+        notes.push(format!("{}: not built, {why}", names.join(", ")));
+    }
+    let modes = choice.modes.iter().copied().filter(|m| c.below_minimum(*m).is_none()).collect();
+    Ok((kept, modes))
 }
 
 /// The builds `compare` needs: every layout of every selected mode that some selected interpreter
