@@ -55,6 +55,14 @@ fn call_out_pyo3_call1<'py>(cb: &Bound<'py, PyAny>, arg: &Bound<'py, PyAny>, n: 
     repeat(cb.py(), n, || cb.call1((arg,)))
 }
 
+/// Times PyO3's `call1((arg, arg, arg))`, a call out with three positional arguments: vectorcall
+/// where PyO3 can use it (unlimited from 3.9, limited API from 3.12), else a tuple and
+/// `PyObject_Call`.
+#[pyfunction]
+fn call_out_pyo3_call3<'py>(cb: &Bound<'py, PyAny>, arg: &Bound<'py, PyAny>, n: usize) -> PyResult<Bound<'py, PyAny>> {
+    repeat(cb.py(), n, || cb.call1((arg, arg, arg)))
+}
+
 /// Times `PyObject_Vectorcall(cb, NULL, 0, NULL)`, the zero-argument vectorcall.
 #[cfg(any(Py_3_12, all(Py_3_9, not(Py_LIMITED_API))))]
 #[pyfunction]
@@ -104,6 +112,7 @@ pub(crate) fn register(m: &Bound<'_, PyModule>, not_available: &Bound<'_, PyDict
         call_out_tp_call,
         call_out_call_function_obj_args,
         call_out_pyo3_call1,
+        call_out_pyo3_call3,
         call_out_pyo3_call0,
     );
     Ok(())

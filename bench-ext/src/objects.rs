@@ -4,6 +4,7 @@
 use crate::{export, repeat_new_ref};
 use pyo3::ffi;
 use pyo3::prelude::*;
+use pyo3::types::{PyList, PyType};
 use std::hint::black_box;
 
 /// Runs `read(obj)` `n` times and returns the last value (`None` for n = 0). `black_box` on the
@@ -58,7 +59,24 @@ fn size_fn(obj: &Bound<'_, PyAny>, n: usize) -> PyResult<Option<isize>> {
     })
 }
 
+/// Times PyO3's `get_type()`, the path a PyO3 user's code takes to an object's type: `Py_TYPE`
+/// (an exported function under the limited API from 3.14) and a strong reference to the type,
+/// taken and released (`Py_INCREF`/`Py_DECREF`, calls in every abi3 mode).
+#[pyfunction]
+fn type_pyo3<'py>(obj: &Bound<'py, PyAny>, n: usize) -> PyResult<Option<Bound<'py, PyType>>> {
+    repeat_read(obj, n, |_| Ok(black_box(obj).get_type()))
+}
+
+/// Times PyO3's `PyListMethods::len`, the path a PyO3 user's code takes to a list's length:
+/// `PyList_GET_SIZE` (an `ob_size` load) in unlimited builds, the exported `PyList_Size` under the
+/// limited API.
+#[pyfunction]
+fn size_pyo3(obj: &Bound<'_, PyAny>, n: usize) -> PyResult<Option<usize>> {
+    let list = obj.cast::<PyList>()?;
+    repeat_read(obj, n, |_| Ok(black_box(list).len()))
+}
+
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
-    export!(m; size_macro, type_macro, type_fn, size_fn);
+    export!(m; size_macro, type_macro, type_fn, size_fn, type_pyo3, size_pyo3);
     Ok(())
 }

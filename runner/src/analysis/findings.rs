@@ -62,6 +62,8 @@ mod tests {
             comparison: "PyList_GetItem / PyList_GET_ITEM".into(),
             modes: vec![Mode::Unlimited],
             pythons: vec![PyVersion(3, 8)],
+            context: None,
+            link: None,
         });
         let ev = evidence(&r, &analyse(&r));
         assert_eq!(ev.len(), 1);

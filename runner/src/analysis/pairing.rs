@@ -12,8 +12,72 @@ pub type Side<'a> = (Mode, &'a str);
 
 /// Whether values of scenarios `a` and `b` were taken in the same rounds.
 pub fn interleaved(r: &Results, a: &str, b: &str) -> bool {
-    let group = |s: &str| r.groups.iter().find(|g| g.scenarios.iter().any(|x| x.name == s)).map(|g| &g.name);
-    a == b || (r.run.sampling.paired_scenarios && group(a).is_some() && group(a) == group(b))
+    unit(r, a) == unit(r, b)
+}
+
+/// What a scenario's values were taken in step with: its group's other scenarios, where the run
+/// interleaved them, else only itself (in every build).
+fn unit<'a>(r: &'a Results, scenario: &'a str) -> &'a str {
+    let group = r.groups.iter().find(|g| g.scenarios.iter().any(|x| x.name == scenario)).map(|g| g.name.as_str());
+    match group {
+        Some(g) if r.run.sampling.paired_scenarios => g,
+        _ => scenario,
+    }
+}
+
+/// One term of a figure: `coef` times a cell's time per operation, added into `column`.
+#[derive(Debug, Clone, Copy)]
+pub struct Term<'a> {
+    pub column: usize,
+    pub coef: f64,
+    pub side: Side<'a>,
+}
+
+/// `f` of the columns (each the sum of its terms, cells of `interpreter`), with its 95 % interval
+/// (`stats::combined_ci`): cells timed side by side are combined value by value, so drift cancels
+/// as in a paired ratio; the rest are resampled apart. `None` if a cell has no values.
+pub fn combination(
+    r: &Results,
+    interpreter: &str,
+    terms: &[Term],
+    f: &dyn Fn(&[f64]) -> f64,
+    seed: u64,
+) -> Option<Estimate> {
+    combinations(r, interpreter, terms, &[f], seed).map(|mut v| v.remove(0))
+}
+
+/// `combination` for several functions of the same columns, from the same resamples.
+pub fn combinations(
+    r: &Results,
+    interpreter: &str,
+    terms: &[Term],
+    fs: &[&dyn Fn(&[f64]) -> f64],
+    seed: u64,
+) -> Option<Vec<Estimate>> {
+    let scale = r.run.sampling.measure.scale();
+    let columns = terms.iter().map(|t| t.column + 1).max()?;
+    let mut units: Vec<(&str, Vec<&Term>)> = Vec::new();
+    for t in terms {
+        let u = unit(r, t.side.1);
+        match units.iter_mut().find(|(k, _)| *k == u) {
+            Some((_, ts)) => ts.push(t),
+            None => units.push((u, vec![t])),
+        }
+    }
+    let mut sets = Vec::new();
+    for (_, ts) in &units {
+        let values: Vec<Vec<(At, f64)>> =
+            ts.iter().map(|t| r.cell(interpreter, t.side.0, t.side.1)?.values(scale)).collect::<Option<_>>()?;
+        let sides: Vec<&[(At, f64)]> = values.iter().map(Vec::as_slice).collect();
+        sets.push(stats::aligned(&sides, |xs| {
+            let mut row = vec![0.0; columns];
+            for (t, x) in ts.iter().zip(xs) {
+                row[t.column] += t.coef * x;
+            }
+            row
+        }));
+    }
+    stats::combined_cis(&sets, fs, seed)
 }
 
 /// `b / a` per operation, with its 95 % interval; `None` if either cell has no values.

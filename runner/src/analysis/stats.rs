@@ -73,22 +73,111 @@ pub fn paired_ratios(a: &[(At, f64)], b: &[(At, f64)]) -> Vec<Vec<Vec<f64>>> {
 /// As `paired_ratios`, for the product of the `num` sides over the product of the `den` sides
 /// (a ratio of two ratios, for one): one value per position that every side has.
 pub fn paired_quotients(num: &[&[(At, f64)]], den: &[&[(At, f64)]]) -> Vec<Vec<Vec<f64>>> {
+    let sides: Vec<&[(At, f64)]> = num.iter().chain(den).copied().collect();
+    aligned(&sides, |xs| xs[..num.len()].iter().product::<f64>() / xs[num.len()..].iter().product::<f64>())
+}
+
+/// Values of several sides taken side by side — the k-th layout variant of each (by rank, not
+/// number: an A/A test across layouts compares variant 1 with 2), the same process and round —
+/// each position's values made one by `f`, grouped by layout and then process (`Nested`).
+pub fn aligned<T>(sides: &[&[(At, f64)]], f: impl Fn(&[f64]) -> T) -> Nested<T> {
     let ranked = |side: &[(At, f64)]| -> BTreeMap<At, f64> {
         let layouts: BTreeSet<u32> = side.iter().map(|(k, _)| k.layout).collect();
         let rank = |l: u32| layouts.iter().position(|x| *x == l).unwrap_or_default() as u32;
         side.iter().map(|(k, v)| (At { layout: rank(k.layout), ..*k }, *v)).collect()
     };
-    let (num, den): (Vec<_>, Vec<_>) =
-        (num.iter().map(|s| ranked(s)).collect(), den.iter().map(|s| ranked(s)).collect());
-    let Some(first) = num.first().or(den.first()) else { return Vec::new() };
-    let mut grouped: BTreeMap<u32, BTreeMap<usize, Vec<f64>>> = BTreeMap::new();
+    let sides: Vec<BTreeMap<At, f64>> = sides.iter().map(|s| ranked(s)).collect();
+    let Some(first) = sides.first() else { return Vec::new() };
+    let mut grouped: BTreeMap<u32, BTreeMap<usize, Vec<T>>> = BTreeMap::new();
     for k in first.keys() {
-        let product = |sides: &[BTreeMap<At, f64>]| sides.iter().map(|m| m.get(k).copied()).product::<Option<f64>>();
-        if let (Some(n), Some(d)) = (product(&num), product(&den)) {
-            grouped.entry(k.layout).or_default().entry(k.process).or_default().push(n / d);
+        if let Some(xs) = sides.iter().map(|m| m.get(k).copied()).collect::<Option<Vec<f64>>>() {
+            grouped.entry(k.layout).or_default().entry(k.process).or_default().push(f(&xs));
         }
     }
     grouped.into_values().map(|by_process| by_process.into_values().collect()).collect()
+}
+
+/// Values grouped by layout variant, then by worker process: the units `median_ci_nested`
+/// resamples.
+pub type Nested<T> = Vec<Vec<Vec<T>>>;
+
+/// One nested bootstrap draw (layouts, then processes within, then values within each): the
+/// resampling of `median_ci_nested`, for any kind of value.
+fn draw<'a, T>(layouts: &'a [Vec<Vec<T>>], rng: &mut fastrand::Rng, out: &mut Vec<&'a T>) {
+    for _ in layouts {
+        // One layout is not drawn: the stream of draws, and so the interval, is then exactly
+        // the two-stage bootstrap's.
+        let processes = if layouts.len() == 1 { &layouts[0] } else { &layouts[rng.usize(..layouts.len())] };
+        for _ in processes {
+            let g = &processes[rng.usize(..processes.len())];
+            out.extend((0..g.len()).map(|_| &g[rng.usize(..g.len())]));
+        }
+    }
+}
+
+/// `f` of column totals, with a 95 % interval: each set holds rows of values taken side by side
+/// (a row per position, a column per figure, each a sum of cells with coefficients); a column's
+/// total is the sum over sets of the column's median. Sets are resampled independently (nested,
+/// as `median_ci_nested`), rows within a set together, so what a set's cells share (drift, a
+/// process's layout) cancels within a row as it does in a paired ratio.
+pub fn combined_ci(sets: &[Nested<Vec<f64>>], f: &dyn Fn(&[f64]) -> f64, seed: u64) -> Option<Estimate> {
+    combined_cis(sets, &[f], seed).map(|mut v| v.remove(0))
+}
+
+/// `combined_ci` for several functions of the same columns, from the same resamples (so figures
+/// of one set of cells agree with each other draw by draw).
+pub fn combined_cis(sets: &[Nested<Vec<f64>>], fs: &[&dyn Fn(&[f64]) -> f64], seed: u64) -> Option<Vec<Estimate>> {
+    let columns = sets.iter().flatten().flatten().flatten().next()?.len();
+    let totals = |rows_of: &mut dyn FnMut(usize) -> Vec<Vec<f64>>| -> Vec<f64> {
+        let mut totals = vec![0.0; columns];
+        for k in 0..sets.len() {
+            for (c, xs) in rows_of(k).iter_mut().enumerate() {
+                totals[c] += median_in_place(xs);
+            }
+        }
+        totals
+    };
+    let columns_of =
+        |rows: &[&Vec<f64>]| -> Vec<Vec<f64>> { (0..columns).map(|c| rows.iter().map(|r| r[c]).collect()).collect() };
+    let all: Vec<Vec<&Vec<f64>>> = sets.iter().map(|s| s.iter().flatten().flatten().collect()).collect();
+    if all.iter().any(Vec::is_empty) {
+        return None;
+    }
+    let point = totals(&mut |k| columns_of(&all[k]));
+    let mut rng = fastrand::Rng::with_seed(seed);
+    let mut buf = Vec::new();
+    let mut draws: Vec<Vec<f64>> = vec![Vec::with_capacity(RESAMPLES); fs.len()];
+    for _ in 0..RESAMPLES {
+        let t = totals(&mut |k| {
+            buf.clear();
+            draw(&sets[k], &mut rng, &mut buf);
+            columns_of(&buf)
+        });
+        for (f, d) in fs.iter().zip(&mut draws) {
+            d.push(f(&t));
+        }
+    }
+    Some(
+        fs.iter()
+            .zip(&mut draws)
+            .map(|(f, d)| {
+                d.sort_by(f64::total_cmp);
+                Estimate { point: f(&point), low: quantile_sorted(d, 0.025), high: quantile_sorted(d, 0.975) }
+            })
+            .collect(),
+    )
+}
+
+/// The median (numpy's, averaging the middle two) by selection, not a full sort: the bootstrap
+/// takes thousands.
+fn median_in_place(xs: &mut [f64]) -> f64 {
+    let n = xs.len();
+    let (_, &mut hi, _) = xs.select_nth_unstable_by(n / 2, f64::total_cmp);
+    if n % 2 == 1 {
+        return hi;
+    }
+    let lo = xs[..n / 2].iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    (lo + hi) / 2.0
 }
 
 /// Median of all values with a three-stage bootstrap 95 % interval: layout variants, then worker
@@ -107,16 +196,8 @@ pub fn median_ci_nested(layouts: &[Vec<Vec<f64>>], seed: u64) -> Estimate {
     let mut medians: Vec<f64> = (0..RESAMPLES)
         .map(|_| {
             buf.clear();
-            for _ in layouts {
-                // One layout is not drawn: the stream of draws, and so the interval, is then
-                // exactly the two-stage bootstrap's.
-                let processes = if layouts.len() == 1 { &layouts[0] } else { &layouts[rng.usize(..layouts.len())] };
-                for _ in processes {
-                    let g = &processes[rng.usize(..processes.len())];
-                    buf.extend((0..g.len()).map(|_| g[rng.usize(..g.len())]));
-                }
-            }
-            median(&buf)
+            draw(layouts, &mut rng, &mut buf);
+            median(&buf.iter().map(|x| **x).collect::<Vec<f64>>())
         })
         .collect();
     medians.sort_by(f64::total_cmp);

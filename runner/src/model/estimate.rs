@@ -20,6 +20,11 @@ impl Estimate {
     pub fn contains(&self, x: f64) -> bool {
         self.low <= x && x <= self.high
     }
+
+    /// Point and bounds divided by `d` (a positive scale: the interval keeps its order).
+    pub fn over(&self, d: f64) -> Estimate {
+        Estimate { point: self.point / d, low: self.low / d, high: self.high / d }
+    }
 }
 
 /// Linear-interpolated quantile of sorted data (type 7, as numpy's default).

@@ -112,6 +112,33 @@ pub struct Group {
     /// Facts for upstream, each with the comparison that measures it (`[[finding]]`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub findings: Vec<Finding>,
+    /// The kinds of operation this group's scenarios time, as a maintainer counts them in a call
+    /// (`[[operation]]`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub operations: Vec<Operation>,
+}
+
+/// One kind of operation a call is made of (`args=3`, `items-read=1000`): what it adds under each
+/// floor is taken from the path a PyO3 user's code takes (`path`), per operation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Operation {
+    /// The name a workload counts it by.
+    pub key: String,
+    /// What one of it is: "a positional argument (an int, extracted as i64)".
+    pub label: String,
+    /// The scenario that times PyO3's path, per operation of that scenario.
+    pub path: String,
+    /// A scenario whose time is taken off `path`'s: the call the operation rides on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub minus: Option<String>,
+    /// Operations in one operation of `path` (after `minus`): 3 for a call with three arguments.
+    pub per: u32,
+    /// The path a PyO3 user takes where a mode cannot express `path` (its cells not available).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub instead: Option<String>,
+    /// A way into the extension (a call, a method, a getter): a call shape has one.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub entry: bool,
 }
 
 /// A fact about PyO3 or CPython that one of the group's comparisons measures: the report states
@@ -126,6 +153,12 @@ pub struct Finding {
     /// Minor versions (`3.8`) the fact concerns; empty: every interpreter the modes ran on.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub pythons: Vec<PyVersion>,
+    /// Why upstream made the choice the fact describes, and where it was made (an issue or pull
+    /// request): a cost is never stated without its reason.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub context: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub link: Option<String>,
 }
 
 /// Two scenarios of one build put side by side: `candidate / baseline`.
@@ -186,6 +219,26 @@ struct FileDef {
     scenario: Vec<ScenarioDef>,
     #[serde(default)]
     finding: Vec<FindingDef>,
+    #[serde(default)]
+    operation: Vec<OperationDef>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct OperationDef {
+    key: Spanned<String>,
+    label: String,
+    path: String,
+    minus: Option<String>,
+    #[serde(default = "one_op")]
+    per: Spanned<u32>,
+    instead: Option<String>,
+    #[serde(default)]
+    entry: bool,
+}
+
+fn one_op() -> Spanned<u32> {
+    Spanned::new(0..0, 1)
 }
 
 #[derive(Deserialize)]
@@ -196,6 +249,8 @@ struct FindingDef {
     modes: Spanned<Vec<String>>,
     #[serde(default)]
     pythons: Vec<String>,
+    context: Option<String>,
+    link: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -264,105 +319,21 @@ fn parse_with_lines(path: &Path, text: &str) -> Result<(Group, Vec<(String, usiz
     if !valid_name(&group) {
         bail!("{}: group name '{group}' must be lowercase letters, digits, '_', '.' or '-'", at(def.group.name.span()));
     }
-    let mut scenarios = Vec::new();
     let mut lines = vec![(format!("group {group}"), line_of(text, def.group.name.span()))];
+    let mut scenarios = Vec::new();
     for s in def.scenario {
-        let name = s.name.get_ref().clone();
-        lines.push((format!("scenario {name}"), line_of(text, s.name.span())));
-        if !valid_name(&name) {
-            bail!("{}: scenario name '{name}' must be lowercase letters, digits, '_', '.' or '-'", at(s.name.span()));
-        }
-        if *s.n.get_ref() == 0 {
-            bail!(
-                "{}: scenario '{name}' has n = 0; n counts operations per statement and must be >= 1",
-                at(s.n.span())
-            );
-        }
-        if s.stmt.trim().is_empty() {
-            bail!("{}: scenario '{name}' has an empty stmt", at(s.name.span()));
-        }
-        if let Some(native) = s.native.as_ref().filter(|x| !valid_name(x.get_ref())) {
-            bail!(
-                "{}: scenario '{name}' names native floor '{}'; a criterion bench id is lowercase letters, \
-                 digits, '_', '.' or '-'",
-                at(native.span()),
-                native.get_ref()
-            );
-        }
-        let same_code_in =
-            match &s.same_code_in {
-                None => Vec::new(),
-                Some(list) => {
-                    let modes =
-                        list.get_ref().iter().map(|m| m.parse::<Mode>()).collect::<Result<Vec<_>, _>>().map_err(
-                            |e| anyhow::anyhow!("{}: scenario '{name}': same_code_in: {e}", at(list.span())),
-                        )?;
-                    if modes.len() < 2 {
-                        bail!("{}: scenario '{name}': same_code_in needs two modes or more", at(list.span()));
-                    }
-                    modes
-                }
-            };
-        scenarios.push(Scenario {
-            name,
-            group: group.clone(),
-            description: s.description,
-            function: s.function,
-            setup: s.setup,
-            stmt: s.stmt,
-            n: *s.n.get_ref(),
-            native: s.native.map(Spanned::into_inner),
-            same_code_in,
-            channel: s.channel,
-            layer: s.layer,
-            task: s.task,
-            isolate: s.isolate,
-        });
+        lines.push((format!("scenario {}", s.name.get_ref()), line_of(text, s.name.span())));
+        scenarios.push(scenario(s, &group, &at)?);
     }
     if scenarios.is_empty() {
         bail!("{}: group '{group}' has no [[scenario]]", at(def.group.name.span()));
     }
-    let mut comparisons = Vec::new();
-    for c in def.comparison {
-        for side in [&c.baseline, &c.candidate] {
-            if !scenarios.iter().any(|s| s.name == *side.get_ref()) {
-                bail!(
-                    "{}: comparison '{}' names '{}', which is not a scenario of this file",
-                    at(side.span()),
-                    c.label,
-                    side.get_ref()
-                );
-            }
-        }
-        comparisons.push(Comparison {
-            label: c.label,
-            baseline: c.baseline.into_inner(),
-            candidate: c.candidate.into_inner(),
-        });
-    }
-    let mut findings = Vec::new();
-    for f in def.finding {
-        if !comparisons.iter().any(|c: &Comparison| c.label == *f.comparison.get_ref()) {
-            bail!(
-                "{}: finding names comparison '{}', which is not a [[comparison]] of this file",
-                at(f.comparison.span()),
-                f.comparison.get_ref()
-            );
-        }
-        let modes = f
-            .modes
-            .get_ref()
-            .iter()
-            .map(|m| m.parse::<Mode>())
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| anyhow::anyhow!("{}: finding: modes: {e}", at(f.modes.span())))?;
-        let pythons = f
-            .pythons
-            .iter()
-            .map(|v| v.parse::<PyVersion>())
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| anyhow::anyhow!("{}: finding: pythons: {e}", at(f.comparison.span())))?;
-        findings.push(Finding { fact: f.fact, comparison: f.comparison.into_inner(), modes, pythons });
+    let comparisons = comparisons(def.comparison, &scenarios, &at)?;
+    let findings = def.finding.into_iter().map(|f| finding(f, &comparisons, &at)).collect::<Result<_>>()?;
+    let mut operations = Vec::new();
+    for o in def.operation {
+        lines.push((format!("operation {}", o.key.get_ref()), line_of(text, o.key.span())));
+        operations.push(operation(o, &at)?);
     }
     let group = Group {
         name: group,
@@ -373,8 +344,136 @@ fn parse_with_lines(path: &Path, text: &str) -> Result<(Group, Vec<(String, usiz
         comparisons,
         scenarios,
         findings,
+        operations,
     };
     Ok((group, lines))
+}
+
+fn parse_modes(list: &[String]) -> Result<Vec<Mode>, String> {
+    list.iter().map(|m| m.parse::<Mode>()).collect()
+}
+
+fn scenario(s: ScenarioDef, group: &str, at: &dyn Fn(Range<usize>) -> String) -> Result<Scenario> {
+    let name = s.name.get_ref().clone();
+    if !valid_name(&name) {
+        bail!("{}: scenario name '{name}' must be lowercase letters, digits, '_', '.' or '-'", at(s.name.span()));
+    }
+    if *s.n.get_ref() == 0 {
+        bail!("{}: scenario '{name}' has n = 0; n counts operations per statement and must be >= 1", at(s.n.span()));
+    }
+    if s.stmt.trim().is_empty() {
+        bail!("{}: scenario '{name}' has an empty stmt", at(s.name.span()));
+    }
+    if let Some(native) = s.native.as_ref().filter(|x| !valid_name(x.get_ref())) {
+        bail!(
+            "{}: scenario '{name}' names native floor '{}'; a criterion bench id is lowercase letters, \
+             digits, '_', '.' or '-'",
+            at(native.span()),
+            native.get_ref()
+        );
+    }
+    let same_code_in = match &s.same_code_in {
+        None => Vec::new(),
+        Some(list) => {
+            let modes = parse_modes(list.get_ref())
+                .map_err(|e| anyhow::anyhow!("{}: scenario '{name}': same_code_in: {e}", at(list.span())))?;
+            if modes.len() < 2 {
+                bail!("{}: scenario '{name}': same_code_in needs two modes or more", at(list.span()));
+            }
+            modes
+        }
+    };
+    Ok(Scenario {
+        name,
+        group: group.to_string(),
+        description: s.description,
+        function: s.function,
+        setup: s.setup,
+        stmt: s.stmt,
+        n: *s.n.get_ref(),
+        native: s.native.map(Spanned::into_inner),
+        same_code_in,
+        channel: s.channel,
+        // A scenario that says what it calls but not whose code calls it is a PyO3 user's call:
+        // a statement calling an extension module goes through PyO3's API.
+        layer: s.layer.or(s.channel.map(|_| Layer::Pyo3)),
+        task: s.task,
+        isolate: s.isolate,
+    })
+}
+
+fn comparisons(
+    defs: Vec<ComparisonDef>,
+    scenarios: &[Scenario],
+    at: &dyn Fn(Range<usize>) -> String,
+) -> Result<Vec<Comparison>> {
+    let mut out = Vec::new();
+    for c in defs {
+        for side in [&c.baseline, &c.candidate] {
+            if !scenarios.iter().any(|s| s.name == *side.get_ref()) {
+                bail!(
+                    "{}: comparison '{}' names '{}', which is not a scenario of this file",
+                    at(side.span()),
+                    c.label,
+                    side.get_ref()
+                );
+            }
+        }
+        out.push(Comparison { label: c.label, baseline: c.baseline.into_inner(), candidate: c.candidate.into_inner() });
+    }
+    Ok(out)
+}
+
+fn finding(f: FindingDef, comparisons: &[Comparison], at: &dyn Fn(Range<usize>) -> String) -> Result<Finding> {
+    if !comparisons.iter().any(|c| c.label == *f.comparison.get_ref()) {
+        bail!(
+            "{}: finding names comparison '{}', which is not a [[comparison]] of this file",
+            at(f.comparison.span()),
+            f.comparison.get_ref()
+        );
+    }
+    let modes =
+        parse_modes(f.modes.get_ref()).map_err(|e| anyhow::anyhow!("{}: finding: modes: {e}", at(f.modes.span())))?;
+    let pythons = f
+        .pythons
+        .iter()
+        .map(|v| v.parse::<PyVersion>())
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| anyhow::anyhow!("{}: finding: pythons: {e}", at(f.comparison.span())))?;
+    if f.link.as_deref().is_some_and(|l| !l.starts_with("https://")) {
+        bail!("{}: finding: link must be an https:// address", at(f.comparison.span()));
+    }
+    Ok(Finding {
+        fact: f.fact,
+        comparison: f.comparison.into_inner(),
+        modes,
+        pythons,
+        context: f.context,
+        link: f.link,
+    })
+}
+
+fn operation(o: OperationDef, at: &dyn Fn(Range<usize>) -> String) -> Result<Operation> {
+    let key = o.key.get_ref().clone();
+    // Keys are what a user types in `--workload`: no '=' or ',' and no surprises.
+    if key.is_empty() || !key.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-') {
+        bail!("{}: operation key '{key}' must be lowercase letters, digits or '-'", at(o.key.span()));
+    }
+    if key == "work" {
+        bail!("{}: operation key 'work' is taken: it is a call's own work in a workload", at(o.key.span()));
+    }
+    if *o.per.get_ref() == 0 {
+        bail!("{}: operation '{key}' has per = 0; it must be >= 1", at(o.per.span()));
+    }
+    Ok(Operation {
+        key,
+        label: o.label,
+        path: o.path,
+        minus: o.minus,
+        per: *o.per.get_ref(),
+        instead: o.instead,
+        entry: o.entry,
+    })
 }
 
 /// Loads every `*.toml` in `dir`, in file-name order, and checks names are unique across files.
@@ -402,7 +501,28 @@ pub fn load_dir(dir: &Path) -> Result<Vec<Group>> {
         groups.push(g);
     }
     check_tasks(&groups)?;
+    check_operations(&groups)?;
     Ok(groups)
+}
+
+/// An operation's scenarios may live in other files (a string argument rides on the call of
+/// calls_in.toml), so they are checked once every file is read.
+fn check_operations(groups: &[Group]) -> Result<()> {
+    let known = |name: &str| groups.iter().flat_map(|g| &g.scenarios).any(|s| s.name == name);
+    for g in groups {
+        for o in &g.operations {
+            for name in [Some(&o.path), o.minus.as_ref(), o.instead.as_ref()].into_iter().flatten() {
+                if !known(name) {
+                    bail!(
+                        "{}: operation '{}' names scenario '{name}', which no scenario file defines",
+                        g.file.display(),
+                        o.key
+                    );
+                }
+            }
+        }
+    }
+    Ok(())
 }
 
 /// A task's scenarios are alternative paths to one piece of work, so they share one channel.
