@@ -63,10 +63,11 @@ fn objects(g: &mut BenchmarkGroup<'_, WallTime>) {
     floor(g, "len_read", ITEMS, || chatty::read_len(&obj, ITEMS as usize));
 }
 
-/// scenarios/calls_out.toml: `def cb(x): return x` and `def cb(): return None`, n calls each.
+/// scenarios/calls_out.toml: `def cb(x): return x`, `def cb(x, y, z): return x` and `def cb(): return None`, n calls each.
 fn calls_out(g: &mut BenchmarkGroup<'_, WallTime>) {
     floor(g, "dyn_fn_call_one_arg", CALLBACKS, || chatty::call_dyn_one_arg(&|x| x, 1, CALLBACKS as usize));
     floor(g, "dyn_fn_call_no_args", CALLBACKS, || chatty::call_dyn_no_args(&|| (), CALLBACKS as usize));
+    floor(g, "dyn_fn_call_three_args", CALLBACKS, || chatty::call_dyn_three_args(&|x, _, _| x, 1, CALLBACKS as usize));
 }
 
 /// scenarios/calls_in.toml: one call per iteration.

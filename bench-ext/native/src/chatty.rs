@@ -59,6 +59,13 @@ pub fn call_dyn_one_arg(cb: &dyn Fn(i64) -> i64, arg: i64, n: usize) -> Option<i
     repeat(n, || cb(black_box(arg)))
 }
 
+/// Calls `cb(arg, arg, arg)` `n` times through a `&dyn Fn`: the floor of calling a Python
+/// callback with three arguments.
+pub fn call_dyn_three_args(cb: &dyn Fn(i64, i64, i64) -> i64, arg: i64, n: usize) -> Option<i64> {
+    let cb = black_box(cb);
+    repeat(n, || cb(black_box(arg), black_box(arg), black_box(arg)))
+}
+
 /// Calls `cb()` `n` times through a `&dyn Fn`: the floor of calling a callback with no arguments.
 pub fn call_dyn_no_args(cb: &dyn Fn(), n: usize) -> Option<()> {
     let cb = black_box(cb);

@@ -24,6 +24,7 @@ pub mod provenance;
 pub mod reproduce;
 pub mod shapes;
 pub mod stats;
+pub mod steps;
 #[cfg(test)]
 pub(crate) mod testdata;
 pub mod trends;

@@ -99,45 +99,47 @@ fn compute_lines(d: &Decision) -> Vec<String> {
         .collect()
 }
 
-/// Each scenario file's finding, with its comparison's ratios where the fact applies and, for
-/// contrast, elsewhere.
+/// Each scenario file's finding: stated as a cost with its upstream context where its comparison
+/// clears the noise floor, else as checked and costing nothing measurable; with the ratios.
 pub fn evidence_lines(ev: &[Evidence]) -> Vec<String> {
-    ev.iter()
-        .map(|e| {
-            let here: Vec<String> = e
-                .here
-                .iter()
-                .map(|(i, m, x)| format!("{:.2}× [{:.2}–{:.2}] in {m} on {i}", x.point, x.low, x.high))
-                .collect();
-            let measured = match e.here.len() {
-                0 => "not measured in this run".to_string(),
-                1..=3 => format!("{}: {}", e.finding.comparison, here.join(", ")),
-                n => {
-                    let points: Vec<f64> = e.here.iter().map(|(_, _, x)| x.point).collect();
-                    let claimed = e.here.iter().filter(|(_, _, x)| x.low > 1.0 || x.high < 1.0).count();
-                    let mut modes: Vec<Mode> = e.here.iter().map(|(_, m, _)| *m).collect();
-                    modes.sort();
-                    modes.dedup();
-                    let modes: Vec<String> = modes.iter().map(|m| m.name()).collect();
-                    format!(
-                        "{}: {:.2}–{:.2}× over {n} (mode, interpreter) cells of {}, {claimed} of them with an interval \
-                         excluding 1.0",
-                        e.finding.comparison,
-                        points.iter().copied().fold(f64::INFINITY, f64::min),
-                        points.iter().copied().fold(0.0, f64::max),
-                        modes.join(", ")
-                    )
-                }
-            };
-            let elsewhere = e.elsewhere.as_ref().map_or(String::new(), |a| {
-                format!(
-                    " (the same on the run's other interpreters: median {:.2}×, {} ratios)",
-                    a.median.point, a.count
-                )
-            });
-            format!("{} Measured: {measured}{elsewhere}.", e.finding.fact)
-        })
-        .collect()
+    ev.iter().map(evidence_line).collect()
+}
+
+fn evidence_line(e: &Evidence) -> String {
+    let f = &e.finding;
+    let cell = |m: &crate::analysis::findings::Measurement| {
+        format!("{:.2}× [{:.2}–{:.2}] in {} on {}", m.ratio.point, m.ratio.low, m.ratio.high, m.mode, m.interpreter)
+    };
+    let list = |ms: &[&crate::analysis::findings::Measurement]| -> String {
+        if ms.len() <= 3 {
+            return ms.iter().map(|m| cell(m)).collect::<Vec<_>>().join(", ");
+        }
+        let (lo, hi) = ms.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), m| (l.min(m.ratio.point), h.max(m.ratio.point)));
+        format!("{lo:.2}–{hi:.2}× over {} (mode, interpreter) cells", ms.len())
+    };
+    let costs: Vec<&_> = e.here.iter().filter(|m| m.costs).collect();
+    let rest: Vec<&_> = e.here.iter().filter(|m| !m.costs).collect();
+    let elsewhere =
+        e.elsewhere.map_or(String::new(), |(lo, hi, n)| format!(" (the same on the run's other interpreters: {lo:.2}–{hi:.2}×, {n} ratios)"));
+    let context = match (&f.context, &f.link) {
+        (Some(c), Some(l)) => format!(" Why: {c} ({l})"),
+        (Some(c), None) => format!(" Why: {c}"),
+        (None, Some(l)) => format!(" ({l})"),
+        (None, None) => String::new(),
+    };
+    if e.here.is_empty() {
+        return format!("Not measured in this run: {}", f.fact);
+    }
+    if costs.is_empty() {
+        return format!(
+            "Checked, no measurable cost: {} {}: {}, none above 1.0 beyond the noise floor{elsewhere}.{context}",
+            f.fact,
+            f.comparison,
+            list(&rest)
+        );
+    }
+    let none = if rest.is_empty() { String::new() } else { format!("; no measurable cost in {}", list(&rest)) };
+    format!("{} Measured: {} {}{none}{elsewhere}.{context}", f.fact, f.comparison, list(&costs))
 }
 
 /// Estimates pooled per mode (over the mode's interpreters), kept where `keep` holds.
