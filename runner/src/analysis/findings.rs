@@ -64,7 +64,8 @@ pub fn evidence(r: &Results, a: &Analysis) -> Vec<Evidence> {
                 .collect();
             let others: Vec<f64> = ratios.filter(|c| !concerns(&c.interpreter)).map(|c| c.ratio.point).collect();
             let elsewhere = (!others.is_empty()).then(|| {
-                let (lo, hi) = others.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), x| (l.min(*x), h.max(*x)));
+                let (lo, hi) =
+                    others.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), x| (l.min(*x), h.max(*x)));
                 (lo, hi, others.len())
             });
             Evidence { finding: f.clone(), here, elsewhere }
@@ -101,8 +102,11 @@ mod tests {
         assert!((m.ratio.point - 1.25).abs() < 0.03 && m.costs && ev[0].is_cost(), "{m:?}");
         assert_eq!(ev[0].elsewhere.map(|e| e.2), Some(1), "3.12's ratio, for contrast");
         // The same comparison read the other way round (the macro over GetItem) is no cost.
-        r.groups[0].comparisons[0] =
-            crate::model::scenario::Comparison { label: r.groups[0].comparisons[0].label.clone(), baseline: "list_get".into(), candidate: "list_macro".into() };
+        r.groups[0].comparisons[0] = crate::model::scenario::Comparison {
+            label: r.groups[0].comparisons[0].label.clone(),
+            baseline: "list_get".into(),
+            candidate: "list_macro".into(),
+        };
         let ev = evidence(&r, &analyse(&r));
         assert!(!ev[0].is_cost() && ev[0].here[0].ratio.point < 1.0, "{:?}", ev[0]);
     }

@@ -10,6 +10,7 @@ pub mod cells;
 pub mod compat;
 pub mod controls;
 pub mod costs;
+pub mod decide;
 pub mod decision;
 pub mod findings;
 pub mod fleet;

@@ -81,12 +81,10 @@ mod tests {
         let s = steps(&r, &ops, &costs, 0.02);
         assert_eq!(s.len(), 1, "{s:?}");
         let step = &s[0];
-        assert_eq!((step.op.as_str(), step.interpreter.as_str(), step.from.name(), step.to.name()), (
-            "list_get",
-            "3.12.1",
-            "abi3-py38".into(),
-            "abi3-py312".into()
-        ));
+        assert_eq!(
+            (step.op.as_str(), step.interpreter.as_str(), step.from.name(), step.to.name()),
+            ("list_get", "3.12.1", "abi3-py38".into(), "abi3-py312".into())
+        );
         assert!(!step.is_loss() && (step.change.point + 8.0).abs() < 0.6, "{step:?}");
         // A floor of 40 % hides it.
         assert!(steps(&r, &ops, &costs, 0.40).is_empty());

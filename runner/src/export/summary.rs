@@ -114,13 +114,16 @@ fn evidence_line(e: &Evidence) -> String {
         if ms.len() <= 3 {
             return ms.iter().map(|m| cell(m)).collect::<Vec<_>>().join(", ");
         }
-        let (lo, hi) = ms.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), m| (l.min(m.ratio.point), h.max(m.ratio.point)));
+        let (lo, hi) = ms
+            .iter()
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), m| (l.min(m.ratio.point), h.max(m.ratio.point)));
         format!("{lo:.2}–{hi:.2}× over {} (mode, interpreter) cells", ms.len())
     };
     let costs: Vec<&_> = e.here.iter().filter(|m| m.costs).collect();
     let rest: Vec<&_> = e.here.iter().filter(|m| !m.costs).collect();
-    let elsewhere =
-        e.elsewhere.map_or(String::new(), |(lo, hi, n)| format!(" (the same on the run's other interpreters: {lo:.2}–{hi:.2}×, {n} ratios)"));
+    let elsewhere = e.elsewhere.map_or(String::new(), |(lo, hi, n)| {
+        format!(" (the same on the run's other interpreters: {lo:.2}–{hi:.2}×, {n} ratios)")
+    });
     let context = match (&f.context, &f.link) {
         (Some(c), Some(l)) => format!(" Why: {c} ({l})"),
         (Some(c), None) => format!(" Why: {c}"),

@@ -21,6 +21,11 @@ impl Estimate {
         self.low <= x && x <= self.high
     }
 
+    /// Point and bounds moved by `d`.
+    pub fn shifted(&self, d: f64) -> Estimate {
+        Estimate { point: self.point + d, low: self.low + d, high: self.high + d }
+    }
+
     /// Point and bounds divided by `d` (a positive scale: the interval keeps its order).
     pub fn over(&self, d: f64) -> Estimate {
         Estimate { point: self.point / d, low: self.low / d, high: self.high / d }

@@ -17,8 +17,9 @@ fn jitter(k: usize) -> f64 {
 
 pub(super) fn draw_overhead<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, r: &Results, a: &Analysis) -> Drawn<DB> {
     let modes = stable_modes(r);
-    let kind_of =
-        |scenario: &str| r.groups.iter().find(|g| g.scenarios.iter().any(|s| s.name == scenario)).map(|g| g.kind);
+    let kind_of = |scenario: &str| {
+        r.groups.iter().find_map(|g| g.scenarios.iter().find(|s| s.name == scenario).map(|s| g.kind_of(s)))
+    };
     legend(root, (12, 42), &[("chatty calls".to_string(), CHATTY), ("compute-bound calls".to_string(), COMPUTE)])?;
     // (x, low %, point %, high %, kind)
     let pts: Vec<(f64, f64, f64, f64, Kind)> = a

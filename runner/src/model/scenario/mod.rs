@@ -118,6 +118,18 @@ pub struct Group {
     pub operations: Vec<Operation>,
 }
 
+impl Group {
+    /// Whether a scenario of this group is chatty or compute-bound: its channel says so where it
+    /// has one (a crate's statements share one group whatever they call), else the group's kind.
+    pub fn kind_of(&self, s: &Scenario) -> Kind {
+        match s.channel {
+            Some(Channel::Compute) => Kind::Compute,
+            Some(_) => Kind::Chatty,
+            None => self.kind,
+        }
+    }
+}
+
 /// One kind of operation a call is made of (`args=3`, `items-read=1000`): what it adds under each
 /// floor is taken from the path a PyO3 user's code takes (`path`), per operation.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -1,0 +1,161 @@
+//! The decision, as numbers: what each operation adds under each floor (`costs`), what the
+//! workload's calls cost (`pricing`), the wheel plan and how it turns with the threshold
+//! (`wheels`), what raising the floor gains or loses (`steps`), the findings as measured, what
+//! compute-bound calls say of the model, and the paths a mode cannot express. The report words
+//! it; every number in a sentence is a field here.
+
+use crate::analysis::costs::Claim;
+use crate::analysis::findings::{evidence, Evidence};
+use crate::analysis::fleet::Fleet;
+use crate::analysis::judge::{ran, target_of};
+use crate::analysis::pricing::{price, CallCost};
+use crate::analysis::shapes::{Shape, Workload};
+use crate::analysis::steps::{steps, Step};
+use crate::analysis::wheels::{plan, sweep, Goal, WheelPlan};
+use crate::model::mode::Mode;
+use crate::model::results::{CellStatus, Results};
+use crate::model::scenario::Kind;
+use crate::model::version::Target;
+
+/// A workload's cost on each interpreter in each mode, on each machine.
+#[derive(Debug, Clone)]
+pub struct WorkloadCosts {
+    pub workload: Workload,
+    /// Its shapes as priced (a way in added, shares summing to 1).
+    pub shapes: Vec<Shape>,
+    /// (machine, cost of one call of the mix).
+    pub mix: Vec<(usize, CallCost)>,
+    /// (machine, shape index, cost of one call of that shape), where the mix has several.
+    pub per_shape: Vec<(usize, usize, CallCost)>,
+}
+
+/// Compute-bound scenarios in one stable-ABI mode: the check that a call's own work costs the same
+/// in every build, which pricing a workload's `work` at nothing added assumes.
+#[derive(Debug, Clone)]
+pub struct ComputeCheck {
+    pub mode: Mode,
+    /// The lowest and highest ratio point, over scenarios and interpreters, and how many.
+    pub min: f64,
+    pub max: f64,
+    pub count: usize,
+    /// Ratios measurably slower / faster beyond the noise floor.
+    pub slower: usize,
+    pub faster: usize,
+}
+
+/// Scenarios a stable-ABI mode cannot express at all (their cells are `not_available`).
+#[derive(Debug, Clone)]
+pub struct Unavailable {
+    pub mode: Mode,
+    pub scenarios: Vec<String>,
+}
+
+pub struct Decision<'a> {
+    pub fleet: Fleet<'a>,
+    /// The widest noise floor of the fleet's runs: no difference inside it is claimed.
+    pub noise_floor: f64,
+    /// Every Python the package supports (measured or not).
+    pub supported: Vec<Target>,
+    pub plan: WheelPlan,
+    /// The plan at each threshold of `wheels::SWEEP` and the goal's.
+    pub sweep: Vec<WheelPlan>,
+    /// The goal's workload first, then (for abibench's own extension) every named one.
+    pub workloads: Vec<WorkloadCosts>,
+    pub steps: Vec<Step>,
+    pub findings: Vec<Evidence>,
+    pub compute: Vec<ComputeCheck>,
+    pub unavailable: Vec<Unavailable>,
+}
+
+impl<'a> Decision<'a> {
+    pub fn new(fleet: Fleet<'a>, goal: &Goal, supported: Vec<Target>, others: &[Workload]) -> Decision<'a> {
+        let noise_floor = fleet.runs.iter().map(|r| r.analysis.noise.spread).fold(0.0, f64::max);
+        let plan = plan(&fleet, goal, &supported, noise_floor);
+        let sweep = sweep(&fleet, goal, &supported, noise_floor);
+        let mut workloads = vec![workload_costs(&fleet, &goal.workload)];
+        workloads.extend(others.iter().filter(|w| w.name != goal.workload.name).map(|w| workload_costs(&fleet, w)));
+        let p = fleet.primary();
+        let steps = steps(p.results, &p.ops, &p.costs, noise_floor);
+        let findings = evidence(p.results, p.analysis);
+        let compute = compute_checks(p.results, p.analysis, noise_floor);
+        let unavailable = unavailable(p.results);
+        Decision { fleet, noise_floor, supported, plan, sweep, workloads, steps, findings, compute, unavailable }
+    }
+
+    /// The goal's workload and its costs.
+    pub fn goal_costs(&self) -> &WorkloadCosts {
+        &self.workloads[0]
+    }
+}
+
+fn workload_costs(fleet: &Fleet, w: &Workload) -> WorkloadCosts {
+    let shapes = w.shapes(&fleet.primary().ops);
+    let mut mix = Vec::new();
+    let mut per_shape = Vec::new();
+    for (k, run) in fleet.runs.iter().enumerate() {
+        let r = run.results;
+        for i in &r.interpreters {
+            for mode in r.modes().into_iter().filter(|m| *m != Mode::Unlimited && ran(r, &i.name, *m)) {
+                let price_of = |s: &[Shape]| price(r, &run.ops, &run.costs, s, &i.name, mode).ok();
+                mix.extend(price_of(&shapes).map(|c| (k, c)));
+                if shapes.len() > 1 {
+                    for (si, s) in shapes.iter().enumerate() {
+                        let one = Shape { share: 1.0, ..s.clone() };
+                        per_shape.extend(price_of(&[one]).map(|c| (k, si, c)));
+                    }
+                }
+            }
+        }
+    }
+    WorkloadCosts { workload: w.clone(), shapes, mix, per_shape }
+}
+
+fn compute_checks(r: &Results, a: &crate::analysis::cells::Analysis, floor: f64) -> Vec<ComputeCheck> {
+    let compute = |scenario: &str| {
+        r.groups.iter().any(|g| g.scenarios.iter().any(|s| s.name == scenario && g.kind_of(s) == Kind::Compute))
+    };
+    let mut out = Vec::new();
+    for mode in r.modes().into_iter().filter(|m| *m != Mode::Unlimited) {
+        let ratios: Vec<_> =
+            a.mode_ratios.iter().filter(|x| x.mode == mode && compute(&x.scenario)).map(|x| x.ratio).collect();
+        if ratios.is_empty() {
+            continue;
+        }
+        let claims: Vec<Claim> = ratios.iter().map(|e| Claim::of(&e.shifted(-1.0), floor)).collect();
+        out.push(ComputeCheck {
+            mode,
+            min: ratios.iter().map(|e| e.point).fold(f64::INFINITY, f64::min),
+            max: ratios.iter().map(|e| e.point).fold(f64::NEG_INFINITY, f64::max),
+            count: ratios.len(),
+            slower: claims.iter().filter(|c| **c == Claim::Slower).count(),
+            faster: claims.iter().filter(|c| **c == Claim::Faster).count(),
+        });
+    }
+    out
+}
+
+fn unavailable(r: &Results) -> Vec<Unavailable> {
+    r.modes()
+        .into_iter()
+        .filter(|m| *m != Mode::Unlimited)
+        .filter_map(|mode| {
+            let mut scenarios: Vec<String> = r
+                .cells
+                .iter()
+                .filter(|c| c.mode == mode && c.status == CellStatus::NotAvailable)
+                .map(|c| c.scenario.clone())
+                .collect();
+            scenarios.sort();
+            scenarios.dedup();
+            (!scenarios.is_empty()).then_some(Unavailable { mode, scenarios })
+        })
+        .collect()
+}
+
+/// Every Python a run measured: the range a plan covers when nothing better is known.
+pub fn measured_targets(r: &Results) -> Vec<Target> {
+    let mut v: Vec<Target> = r.interpreters.iter().map(target_of).collect();
+    v.sort();
+    v.dedup();
+    v
+}
