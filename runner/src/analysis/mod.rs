@@ -24,6 +24,7 @@ pub mod pricing;
 pub mod provenance;
 pub mod reproduce;
 pub mod shapes;
+pub mod stability;
 pub mod stats;
 pub mod steps;
 #[cfg(test)]
