@@ -14,7 +14,7 @@ use crate::analysis::stats::seed_of;
 use crate::model::estimate::Estimate;
 use crate::model::mode::Mode;
 use crate::model::results::{CellStatus, Results};
-use crate::model::scenario::{Layer, Operation, Scenario};
+use crate::model::scenario::{Group, Layer, Operation, Scenario};
 
 /// Whether a figure differs from zero beyond the run's noise floor, and which way.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -73,12 +73,12 @@ pub struct OpCost {
 
 /// The operations a run's figures are given for: those its scenario files declare, or, for a
 /// crate's scenarios (which declare none), each scenario as one (its statement is the user's call).
-pub fn operations(r: &Results) -> Vec<Operation> {
-    let declared: Vec<Operation> = r.groups.iter().flat_map(|g| g.operations.iter().cloned()).collect();
+pub fn operations(groups: &[Group]) -> Vec<Operation> {
+    let declared: Vec<Operation> = groups.iter().flat_map(|g| g.operations.iter().cloned()).collect();
     if !declared.is_empty() {
         return declared;
     }
-    r.groups
+    groups
         .iter()
         .flat_map(|g| &g.scenarios)
         .map(|s| Operation {
@@ -253,10 +253,10 @@ mod tests {
     #[test]
     fn a_crates_scenarios_are_its_operations() {
         let mut r = results();
-        let ops = operations(&r);
+        let ops = operations(&r.groups);
         assert_eq!(ops.iter().map(|o| o.key.as_str()).collect::<Vec<_>>(), ["list_get", "list_macro", "kernel"]);
         r.groups[0].operations.push(op("items", "list_get", None, 1));
-        assert_eq!(operations(&r).len(), 1, "declared operations replace the scenarios");
+        assert_eq!(operations(&r.groups).len(), 1, "declared operations replace the scenarios");
     }
 }
 #[cfg(test)]
@@ -267,7 +267,7 @@ mod dev {
         let p = std::env::var("DEV_RESULTS").unwrap();
         let r = crate::model::results::Results::read(std::path::Path::new(&p)).unwrap();
         let a = crate::analysis::cells::analyse(&r);
-        let ops = super::operations(&r);
+        let ops = super::operations(&r.groups);
         let mut cs = super::op_costs(&r, &a, &ops);
         cs.sort_by(|x, y| {
             (x.op.clone(), x.interpreter.clone(), x.mode).cmp(&(y.op.clone(), y.interpreter.clone(), y.mode))

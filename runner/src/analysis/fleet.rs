@@ -38,7 +38,7 @@ impl<'a> Fleet<'a> {
     /// when they are not of one subject and one measure.
     pub fn new(runs: &[(&'a Results, &'a Analysis)]) -> Result<Fleet<'a>, String> {
         let (first, _) = *runs.first().ok_or("no run to decide from")?;
-        let ops = operations(first);
+        let ops = operations(&first.groups);
         let mut warnings = Vec::new();
         for (r, _) in &runs[1..] {
             refuse_unlike(first, r)?;
@@ -67,7 +67,7 @@ impl<'a> Fleet<'a> {
 }
 
 fn refuse_unlike(a: &Results, b: &Results) -> Result<(), String> {
-    let subject = |r: &Results| r.subject.as_ref().map_or_else(|| "abibench's own extension".into(), |s| s.title());
+    let subject = |r: &Results| r.subject.krate().map_or_else(|| "abibench's own extension".to_string(), |s| s.title());
     if subject(a) != subject(b) {
         return Err(format!(
             "runs {} and {} time different extensions ({} vs {}): a plan for one says nothing of the other",

@@ -1,146 +1,27 @@
-//! The wheel plan: for a declared workload (weights per cost channel), each stable-ABI floor's
-//! cost on each interpreter band, judged against a threshold set in advance, and the fewest
-//! wheels whose cost stays within it: at most one abi3 wheel from some floor up, and a
-//! version-specific wheel for every interpreter it does not serve well enough.
+//! The wheel plan: for a workload and a threshold set in advance, the fewest wheels per platform —
+//! at most one abi3 (or abi3t) wheel from some floor up, and a version-specific wheel for every
+//! Python it does not serve — over every Python the package supports, measured or not.
+//!
+//! The rules, in the order they apply:
+//! 1. A floor serves a Python when every interpreter of it, on every machine, has its cost's upper
+//!    bound within the threshold; it does not when some lower bound lies above. In between the
+//!    run cannot tell, and the tie rule is the safe side: a version-specific wheel, marked
+//!    undecided. A verdict that turns when the threshold moves by the noise floor is marked too.
+//! 2. Among floors, the plan with the fewest wheels; on a tie, one with an abi3 wheel (it also
+//!    serves Pythons newer than the run's); between floors alike, the one whose worst upper bound
+//!    is lower by more than the noise floor, else the lower floor (so noise does not pick it).
+//! 3. A Python with no version-specific build (PyO3 too old for it) gets the abi3 wheel if that
+//!    runs there (its cost cannot be measured: nothing to compare it with); a Python the package
+//!    supports but no run measured gets the abi3 wheel if it covers it, else a version-specific
+//!    one, each said to be unmeasured.
 
-use std::fmt;
-
-use crate::analysis::decision::{Band, Decision};
-use crate::model::estimate::{median, Estimate};
+use crate::analysis::fleet::Fleet;
+use crate::analysis::judge::{judge, ran, target_of, Fit, Judged};
+use crate::analysis::shapes::Workload;
+use crate::model::estimate::median;
 use crate::model::mode::Mode;
-use crate::model::results::{CellStatus, Results};
-use crate::model::scenario::Channel;
-
-/// A named workload: its name, what crate it describes, and its weights.
-pub type Profile = (&'static str, &'static str, &'static [(Channel, f64)]);
-
-/// The named workloads: the share of a call's time (in a version-specific build) each channel
-/// takes in that kind of crate; what is left is work inside the call (`compute`), which the stable
-/// ABI does not touch. Rough by nature: a user who knows better gives weights of their own.
-pub const PROFILES: &[Profile] = &[
-    (
-        "balanced",
-        "a bit of everything",
-        &[
-            (Channel::CallingConvention, 0.2),
-            (Channel::CallOut, 0.15),
-            (Channel::ItemAccess, 0.15),
-            (Channel::Refcount, 0.05),
-            (Channel::HeaderRead, 0.05),
-            (Channel::StringBuffer, 0.15),
-            (Channel::Compute, 0.25),
-        ],
-    ),
-    (
-        "chatty-args",
-        "many small calls into Rust that take and return Python objects",
-        &[
-            (Channel::CallingConvention, 0.7),
-            (Channel::StringBuffer, 0.15),
-            (Channel::Refcount, 0.05),
-            (Channel::Compute, 0.1),
-        ],
-    ),
-    (
-        "list-heavy",
-        "walking and building lists and tuples item by item",
-        &[
-            (Channel::ItemAccess, 0.6),
-            (Channel::Refcount, 0.1),
-            (Channel::CallingConvention, 0.1),
-            (Channel::Compute, 0.2),
-        ],
-    ),
-    (
-        "callbacks",
-        "Rust calling Python callables in a loop",
-        &[
-            (Channel::CallOut, 0.7),
-            (Channel::Refcount, 0.05),
-            (Channel::CallingConvention, 0.05),
-            (Channel::Compute, 0.2),
-        ],
-    ),
-    (
-        "strings",
-        "reading str, bytes and buffers",
-        &[(Channel::StringBuffer, 0.7), (Channel::CallingConvention, 0.2), (Channel::Compute, 0.1)],
-    ),
-    (
-        "compute",
-        "few calls, each doing real work in Rust",
-        &[(Channel::Compute, 0.95), (Channel::CallingConvention, 0.05)],
-    ),
-];
-
-/// Weights per channel, summing to 1.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Workload {
-    pub name: String,
-    pub weights: Vec<(Channel, f64)>,
-    /// `statements`: every scenario of the run weighs alike, whatever its channel (the default
-    /// for a crate of your own, whose scenarios are the calls its users make).
-    pub statements: bool,
-}
-
-/// The workload name that weighs each scenario alike.
-pub const STATEMENTS: &str = "statements";
-
-impl Workload {
-    /// A profile's name, or weights per channel: `call-out=2,item-access=1`.
-    pub fn parse(s: &str) -> Result<Workload, String> {
-        if s == STATEMENTS {
-            return Ok(Workload { name: s.into(), weights: Vec::new(), statements: true });
-        }
-        if let Some((name, _, w)) = PROFILES.iter().find(|(n, _, _)| *n == s) {
-            return Ok(Workload::new(name, w.to_vec()));
-        }
-        if !s.contains('=') {
-            let names: Vec<&str> = PROFILES.iter().map(|p| p.0).collect();
-            return Err(format!(
-                "unknown workload '{s}': one of {}, {STATEMENTS}, or weights like call-out=2,item-access=1",
-                names.join(", ")
-            ));
-        }
-        let mut weights = Vec::new();
-        for part in s.split(',') {
-            let (c, w) = part.split_once('=').ok_or_else(|| format!("'{part}' is not channel=weight"))?;
-            let channel = Channel::ALL.into_iter().find(|x| x.key() == c.trim()).ok_or_else(|| {
-                let keys: Vec<&str> = Channel::ALL.iter().map(|x| x.key()).collect();
-                format!("unknown channel '{c}' in '{part}': one of {}", keys.join(", "))
-            })?;
-            let w: f64 = w.trim().parse().map_err(|_| format!("weight '{w}' of {c} is not a number"))?;
-            if !(w.is_finite() && w >= 0.0) {
-                return Err(format!("weight of {c} must be zero or more, not {w}"));
-            }
-            weights.push((channel, w));
-        }
-        if weights.iter().all(|(_, w)| *w == 0.0) {
-            return Err(format!("workload '{s}' gives every channel weight 0"));
-        }
-        Ok(Workload::new(s, weights))
-    }
-
-    fn new(name: &str, weights: Vec<(Channel, f64)>) -> Workload {
-        let total: f64 = weights.iter().map(|(_, w)| w).sum();
-        Workload {
-            name: name.to_string(),
-            weights: weights.into_iter().map(|(c, w)| (c, w / total)).collect(),
-            statements: false,
-        }
-    }
-}
-
-impl fmt::Display for Workload {
-    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        if self.statements {
-            return write!(f, "{} (every scenario of the run alike)", self.name);
-        }
-        let parts: Vec<String> =
-            self.weights.iter().map(|(c, w)| format!("{} {:.0} %", c.label(), 100.0 * w)).collect();
-        write!(f, "{} ({})", self.name, parts.join(", "))
-    }
-}
+use crate::model::results::CellStatus;
+use crate::model::version::Target;
 
 /// What a user decides against, set before looking: their workload and the cost they accept.
 #[derive(Debug, Clone)]
@@ -151,335 +32,413 @@ pub struct Goal {
 }
 
 impl Default for Goal {
+    /// The balanced mix of named calls, within 5 %.
     fn default() -> Goal {
-        Goal { workload: Workload::parse("balanced").expect("a built-in profile"), threshold: 0.05 }
+        Goal { workload: Workload::parse("balanced").expect("a named workload"), threshold: 0.05 }
     }
 }
 
+/// The wheel a Python gets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Fit {
-    /// The whole interval lies within 1 + threshold.
-    Within,
-    /// The whole interval lies above it.
-    Over,
-    /// The interval straddles the threshold: this run cannot decide.
-    Undecided,
+pub enum Wheel {
+    Stable(Mode),
+    Specific,
+    /// None can be built for it.
+    None,
 }
 
-/// One floor on one band, for the workload.
-#[derive(Debug, Clone)]
-pub struct Judged {
-    pub band: usize,
-    pub mode: Mode,
-    /// Weighted mean of the channels' costs to a PyO3 user (`decision::UserCost`; point and bounds alike).
-    pub cost: Estimate,
-    pub fit: Fit,
-    /// Channels of the workload this mode and band have no ratio for (left out of `cost`).
-    pub missing: Vec<Channel>,
-}
-
-/// Why a band gets a version-specific wheel.
+/// Why a Python gets its wheel.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Specific {
-    /// Below the abi3 wheel's floor, or no stable-ABI mode ran there at all.
-    BelowFloor,
-    /// This floor (the plan's abi3 wheel, or without one the band's cheapest) costs more than the
-    /// threshold there.
-    Over(Mode, Estimate),
-    /// The run cannot tell whether this floor stays within the threshold there.
-    Undecided(Mode, Estimate),
+pub enum Reason {
+    /// The abi3 wheel's cost there is within the threshold.
+    Served,
+    /// The judged floor (the plan's abi3 wheel, or without one the cheapest) costs more there.
+    Over,
+    /// The judged floor's interval straddles the threshold: version-specific, by the tie rule.
+    Undecided,
+    /// The judged floor cannot express an operation of the workload there.
+    NotAvailable,
+    /// The plan's abi3 wheel does not cover it (below its floor).
+    Uncovered,
+    /// No stable-ABI build ran there.
+    NoStableMode,
     /// Free-threaded: an abi3 wheel does not load there.
     FreeThreaded,
+    /// No version-specific build could be made there (why); the abi3 wheel runs there, cost unknown.
+    Unbuildable(String),
+    /// Nothing ran there (why).
+    Unmeasured(String),
+    /// Supported by the package, but no run had an interpreter of it.
+    NotInRun,
+}
+
+/// One Python's part of the plan.
+#[derive(Debug, Clone)]
+pub struct TargetPlan {
+    pub target: Target,
+    pub wheel: Wheel,
+    pub reason: Reason,
+    /// The judgement behind it: the abi3 wheel's floor there, or without one the cheapest floor.
+    pub judged: Option<Judged>,
+}
+
+impl TargetPlan {
+    /// A Python whose wheel the run cannot settle firmly: undecided, a knife edge, or judged
+    /// differently by the fleet's machines.
+    pub fn marked(&self) -> bool {
+        self.judged.as_ref().is_some_and(|j| j.near || j.cpu_dependent)
+    }
 }
 
 #[derive(Debug, Clone)]
 pub struct WheelPlan {
-    pub threshold: f64,
-    pub workload: Workload,
+    pub goal: Goal,
+    pub stable: Option<Mode>,
+    pub targets: Vec<TargetPlan>,
+    /// Every floor on every Python, for the page's evidence.
     pub judged: Vec<Judged>,
-    /// The abi3 (or abi3t) wheel, if any, and the bands it serves.
-    pub stable: Option<(Mode, Vec<usize>)>,
-    pub specific: Vec<(usize, Specific)>,
-    /// Bands with no measured cell at all, and why (3.13t when no build loads there).
-    pub unmeasured: Vec<(usize, String)>,
-    /// Bands where stable-ABI builds ran but no version-specific build could be made (a PyO3 too
-    /// old for the interpreter): why, and the plan's abi3 wheel if it loads there (its cost there
-    /// is unknown: there is nothing to compare it with).
-    pub unbuildable: Vec<(usize, String, Option<Mode>)>,
+    pub noise_floor: f64,
 }
 
 impl WheelPlan {
     pub fn wheels(&self) -> usize {
-        self.stable.is_some() as usize + self.specific.len()
+        let stable = self.targets.iter().any(|t| matches!(t.wheel, Wheel::Stable(_)));
+        stable as usize + self.targets.iter().filter(|t| t.wheel == Wheel::Specific).count()
     }
 
-    pub fn undecided(&self) -> impl Iterator<Item = (usize, Mode, &Estimate)> {
-        self.specific.iter().filter_map(|(b, s)| match s {
-            Specific::Undecided(m, e) => Some((*b, *m, e)),
-            _ => None,
-        })
+    /// Per Python, the wheel it gets (`abi3-py310`, `version-specific`, `undecided`, …): what two
+    /// runs of one configuration should agree on.
+    pub fn decisions(&self) -> Vec<(String, String)> {
+        self.targets
+            .iter()
+            .map(|t| {
+                let wheel = match (t.wheel, &t.reason) {
+                    (_, Reason::Undecided) => "undecided".to_string(),
+                    (Wheel::Stable(m), Reason::Unbuildable(_) | Reason::NotInRun) => format!("{m} (cost unknown)"),
+                    (Wheel::Stable(m), _) => m.name(),
+                    (Wheel::Specific, Reason::NotInRun) => "version-specific (not measured)".into(),
+                    (Wheel::Specific, _) => "version-specific".into(),
+                    (Wheel::None, Reason::Unmeasured(_)) => "not measured".into(),
+                    (Wheel::None, _) => "no wheel".into(),
+                };
+                (t.target.to_string(), wheel)
+            })
+            .collect()
     }
 }
 
-impl WheelPlan {
-    /// The plan's decisions without its numbers: per band (by label), the wheel that serves it
-    /// (`abi3-py310`, `version-specific`), `undecided` or `not measured`. Two runs of one
-    /// configuration should agree on these.
-    pub fn decisions(&self, d: &Decision) -> Vec<(String, String)> {
-        let mut out: Vec<(usize, String)> = Vec::new();
-        if let Some((mode, served)) = &self.stable {
-            out.extend(served.iter().map(|b| (*b, mode.name())));
-        }
-        out.extend(self.specific.iter().map(|(b, s)| {
-            (*b, if matches!(s, Specific::Undecided(..)) { "undecided" } else { "version-specific" }.to_string())
-        }));
-        out.extend(self.unmeasured.iter().map(|(b, _)| (*b, "not measured".to_string())));
-        out.extend(self.unbuildable.iter().map(|(b, _, m)| {
-            (*b, m.map_or("no wheel (no version-specific build)".to_string(), |m| format!("{m} (cost unknown)")))
-        }));
-        out.sort();
-        out.into_iter().map(|(b, w)| (d.bands[b].label.clone(), w)).collect()
-    }
+/// What each Python of the fleet (and of `supported`) is, before any floor is chosen.
+#[derive(Debug, Clone)]
+enum Kind {
+    Measured,
+    Unbuildable(String),
+    Unmeasured(String),
+    NotInRun,
 }
 
-pub fn judge(d: &Decision, workload: &Workload, threshold: f64) -> Vec<Judged> {
-    let mut out = Vec::new();
-    for (bi, _) in d.bands.iter().enumerate() {
-        let mut modes: Vec<Mode> = d.channel_costs.iter().filter(|c| c.band == bi).map(|c| c.mode).collect();
-        modes.dedup();
-        if workload.statements {
-            for c in d.statement_costs.iter().filter(|c| c.band == bi) {
-                out.push(Judged {
-                    band: bi,
-                    mode: c.mode,
-                    cost: c.mean,
-                    fit: fit(&c.mean, threshold),
-                    missing: Vec::new(),
-                });
+fn kinds(fleet: &Fleet, supported: &[Target]) -> Vec<(Target, Kind)> {
+    let mut out: Vec<(Target, Kind)> = Vec::new();
+    for run in &fleet.runs {
+        let r = run.results;
+        for i in &r.interpreters {
+            let t = target_of(i);
+            let cells: Vec<_> = r.cells.iter().filter(|c| c.interpreter == i.name).collect();
+            let first_reason = || {
+                let why = cells.iter().find_map(|c| c.reason.clone()).unwrap_or_else(|| "nothing was run".into());
+                why.lines().next().unwrap_or_default().to_string()
+            };
+            let unlimited: Vec<_> = cells.iter().filter(|c| c.mode == Mode::Unlimited).collect();
+            let kind = if !cells.iter().any(|c| c.status == CellStatus::Ok) {
+                Kind::Unmeasured(first_reason())
+            } else if !unlimited.is_empty() && unlimited.iter().all(|c| c.status == CellStatus::BuildFailed) {
+                let why = unlimited[0].reason.as_deref().unwrap_or_default();
+                Kind::Unbuildable(why.lines().next().unwrap_or_default().to_string())
+            } else {
+                Kind::Measured
+            };
+            match out.iter_mut().find(|(x, _)| *x == t) {
+                // Measured on any machine beats failing on another.
+                Some((_, k)) if matches!(k, Kind::Measured) => {}
+                Some((_, k)) => *k = kind,
+                None => out.push((t, kind)),
             }
-            continue;
-        }
-        for mode in modes {
-            let (mut sum, mut weight, mut missing) = (Estimate { point: 0.0, low: 0.0, high: 0.0 }, 0.0, Vec::new());
-            for &(channel, w) in &workload.weights {
-                match d.user_cost(channel, mode, bi) {
-                    Some(a) => {
-                        sum = Estimate {
-                            point: sum.point + w * a.mean.point,
-                            low: sum.low + w * a.mean.low,
-                            high: sum.high + w * a.mean.high,
-                        };
-                        weight += w;
-                    }
-                    None if w > 0.0 => missing.push(channel),
-                    None => {}
-                }
-            }
-            if weight == 0.0 {
-                continue;
-            }
-            let cost = Estimate { point: sum.point / weight, low: sum.low / weight, high: sum.high / weight };
-            out.push(Judged { band: bi, mode, cost, fit: fit(&cost, threshold), missing });
         }
     }
+    for t in supported {
+        if !out.iter().any(|(x, _)| x == t) {
+            out.push((*t, Kind::NotInRun));
+        }
+    }
+    out.sort_by_key(|(t, _)| *t);
     out
 }
 
-fn fit(cost: &Estimate, threshold: f64) -> Fit {
-    if cost.high <= 1.0 + threshold {
-        Fit::Within
-    } else if cost.low > 1.0 + threshold {
-        Fit::Over
-    } else {
-        Fit::Undecided
+/// Whether an abi3 wheel of `mode` installs on `t` (abi3t covers both builds from its floor).
+fn covers(mode: Mode, t: Target) -> bool {
+    match mode {
+        Mode::Abi3(f) => !t.free_threaded && t.version >= f,
+        Mode::Abi3t(f) => t.version >= f,
+        Mode::Unlimited => false,
     }
 }
 
-/// The fewest wheels within `threshold` (a fraction: 0.05 for 5 %). On a tie, an abi3 wheel (it
-/// also serves Pythons newer than this run's); between floors that serve as many, the one whose
-/// worst upper bound on the bands it serves is lowest by more than the noise floor, else the lower.
-pub fn plan(r: &Results, d: &Decision, goal: &Goal) -> WheelPlan {
-    let (workload, threshold) = (&goal.workload, goal.threshold);
-    let judged = judge(d, workload, threshold);
-    let free_threaded = |b: &Band| r.interpreters.iter().any(|i| b.interpreters.contains(&i.name) && i.gil_disabled);
-    let unmeasured: Vec<(usize, String)> = d
-        .bands
-        .iter()
-        .enumerate()
-        .filter(|(bi, _)| !judged.iter().any(|j| j.band == *bi))
-        .filter_map(|(bi, b)| {
-            let cells = r.cells.iter().filter(|c| b.interpreters.contains(&c.interpreter));
-            if cells.clone().any(|c| c.status == CellStatus::Ok) {
-                return None; // measured, but no stable-ABI mode ran there: a version-specific wheel
-            }
-            let why = cells.filter_map(|c| c.reason.clone()).next().unwrap_or_else(|| "nothing was run".into());
-            Some((bi, why.lines().next().unwrap_or_default().to_string()))
-        })
-        .collect();
-    // Every unlimited cell of the band failed to build, while some stable-ABI cell ran.
-    let unbuilt: Vec<(usize, String)> = d
-        .bands
-        .iter()
-        .enumerate()
-        .filter(|(bi, _)| !unmeasured.iter().any(|(u, _)| u == bi))
-        .filter_map(|(bi, b)| {
-            let unlimited: Vec<_> = r
-                .cells
-                .iter()
-                .filter(|c| b.interpreters.contains(&c.interpreter) && c.mode == Mode::Unlimited)
-                .collect();
-            let failed = !unlimited.is_empty() && unlimited.iter().all(|c| c.status == CellStatus::BuildFailed);
-            let why = unlimited.first()?.reason.as_deref().unwrap_or_default();
-            failed.then(|| (bi, why.lines().next().unwrap_or_default().to_string()))
-        })
-        .collect();
-    // A stable wheel that runs on a band without a version-specific build is that band's only wheel.
-    let runs_on = |m: Mode, b: usize| {
-        r.cells
+/// The plan for `goal` over the fleet and every Python in `supported`.
+pub fn plan(fleet: &Fleet, goal: &Goal, supported: &[Target], noise_floor: f64) -> WheelPlan {
+    let judged = judge(fleet, &goal.workload, goal.threshold, noise_floor);
+    let kinds = kinds(fleet, supported);
+    let runs_on = |m: Mode, t: Target| {
+        fleet
+            .runs
             .iter()
-            .any(|c| d.bands[b].interpreters.contains(&c.interpreter) && c.mode == m && c.status == CellStatus::Ok)
+            .any(|run| run.results.interpreters.iter().any(|i| target_of(i) == t && ran(run.results, &i.name, m)))
     };
-    let covers = |m: Mode| unbuilt.iter().filter(|(b, _)| runs_on(m, *b)).count();
-    // Where there is no unlimited build, floors can still be set against each other: each
-    // scenario's median time in `m` over the fastest floor's, averaged (1.0: as fast as any).
-    let blind = |m: Mode| {
-        let median_of = |interp: &str, scenario: &str, mode: Mode| {
-            let c = r.cell(interp, mode, scenario).filter(|c| c.status == CellStatus::Ok)?;
+    let assign = |floor: Option<Mode>| -> Vec<TargetPlan> {
+        kinds.iter().map(|(t, kind)| assign_one(*t, kind, floor, &judged, &runs_on)).collect()
+    };
+    let mut candidates: Vec<Mode> = judged.iter().map(|j| j.mode).collect();
+    candidates.extend(fleet.runs.iter().flat_map(|r| r.results.modes()).filter(|m| *m != Mode::Unlimited));
+    candidates.sort();
+    candidates.dedup();
+    let mut best = assign(None);
+    let mut best_floor = None;
+    for m in candidates {
+        let option = assign(Some(m));
+        if !option.iter().any(|t| matches!(t.wheel, Wheel::Stable(_))) {
+            continue;
+        }
+        if better(&option, &best, noise_floor, &|a, b| blind_speed(fleet, a) < blind_speed(fleet, b) - noise_floor) {
+            best = option;
+            best_floor = Some(m);
+        }
+    }
+    WheelPlan { goal: goal.clone(), stable: best_floor, targets: best, judged, noise_floor }
+}
+
+fn assign_one(
+    t: Target,
+    kind: &Kind,
+    floor: Option<Mode>,
+    judged: &[Judged],
+    runs_on: &dyn Fn(Mode, Target) -> bool,
+) -> TargetPlan {
+    let plan =
+        |wheel, reason, judged: Option<&Judged>| TargetPlan { target: t, wheel, reason, judged: judged.cloned() };
+    let stable_here = floor.filter(|m| covers(*m, t));
+    match kind {
+        Kind::Unmeasured(why) => return plan(Wheel::None, Reason::Unmeasured(why.clone()), None),
+        Kind::NotInRun => {
+            let wheel = stable_here.map_or(Wheel::Specific, Wheel::Stable);
+            return plan(wheel, Reason::NotInRun, None);
+        }
+        Kind::Unbuildable(why) => {
+            let wheel = stable_here.filter(|m| runs_on(*m, t)).map_or(Wheel::None, Wheel::Stable);
+            return plan(wheel, Reason::Unbuildable(why.clone()), None);
+        }
+        Kind::Measured => {}
+    }
+    let here: Vec<&Judged> = judged.iter().filter(|j| j.target == t).collect();
+    if let Some(j) = stable_here.and_then(|m| here.iter().find(|j| j.mode == m)) {
+        let reason = match j.fit {
+            Fit::Within => return plan(Wheel::Stable(j.mode), Reason::Served, Some(j)),
+            Fit::Over => Reason::Over,
+            Fit::Undecided => Reason::Undecided,
+            Fit::NotAvailable => Reason::NotAvailable,
+        };
+        return plan(Wheel::Specific, reason, Some(j));
+    }
+    // The abi3 wheel does not reach here: the cheapest floor shows what one would have cost.
+    let cheapest = here.iter().min_by(|a, b| a.worst_high().total_cmp(&b.worst_high())).copied();
+    let reason = match cheapest {
+        None if t.free_threaded => Reason::FreeThreaded,
+        None => Reason::NoStableMode,
+        Some(_) if floor.is_some() => Reason::Uncovered,
+        Some(j) => match j.fit {
+            Fit::Over => Reason::Over,
+            Fit::Undecided => Reason::Undecided,
+            Fit::NotAvailable => Reason::NotAvailable,
+            // A plan without an abi3 wheel is never chosen while some floor serves a Python.
+            Fit::Within => Reason::Uncovered,
+        },
+    };
+    plan(Wheel::Specific, reason, cheapest)
+}
+
+/// Rule 2: fewer Pythons left without a wheel, then fewer wheels, then (on a tie) an abi3 wheel,
+/// then between floors a worst upper bound lower by more than the noise floor, then the floor
+/// that runs faster where nothing can be compared with unlimited; else the one found first (the
+/// lower floor).
+fn better(
+    option: &[TargetPlan],
+    best: &[TargetPlan],
+    noise_floor: f64,
+    faster_blind: &dyn Fn(Mode, Mode) -> bool,
+) -> bool {
+    let unserved = |p: &[TargetPlan]| p.iter().filter(|t| t.wheel == Wheel::None).count();
+    let count = |p: &[TargetPlan]| {
+        p.iter().filter(|t| t.wheel == Wheel::Specific).count()
+            + p.iter().any(|t| matches!(t.wheel, Wheel::Stable(_))) as usize
+    };
+    let floor = |p: &[TargetPlan]| p.iter().find_map(|t| if let Wheel::Stable(m) = t.wheel { Some(m) } else { None });
+    let worst = |p: &[TargetPlan]| {
+        p.iter()
+            .filter(|t| t.reason == Reason::Served)
+            .filter_map(|t| t.judged.as_ref().map(Judged::worst_high))
+            .fold(f64::NEG_INFINITY, f64::max)
+    };
+    if unserved(option) != unserved(best) {
+        return unserved(option) < unserved(best);
+    }
+    if count(option) != count(best) {
+        return count(option) < count(best);
+    }
+    match (floor(option), floor(best)) {
+        (Some(_), None) => true,
+        (Some(a), Some(b)) => {
+            let (wa, wb) = (worst(option), worst(best));
+            wa < wb - noise_floor || ((wa - wb).abs() <= noise_floor && faster_blind(a, b))
+        }
+        _ => false,
+    }
+}
+
+/// Where no version-specific build exists, floors can still be set against each other: each
+/// scenario's median time in `mode` over the fastest floor's there, averaged (1.0: as fast as any).
+fn blind_speed(fleet: &Fleet, mode: Mode) -> f64 {
+    let mut relative = Vec::new();
+    for run in &fleet.runs {
+        let r = run.results;
+        let median_of = |interp: &str, scenario: &str, m: Mode| {
+            let c = r.cell(interp, m, scenario).filter(|c| c.status == CellStatus::Ok)?;
             Some(median(&c.per_op(1.0).into_iter().map(|(_, v)| v).collect::<Vec<_>>()))
         };
-        let relative: Vec<f64> = unbuilt
-            .iter()
-            .flat_map(|(b, _)| d.bands[*b].interpreters.iter())
-            .flat_map(|i| r.groups.iter().flat_map(|g| &g.scenarios).map(move |s| (i, &s.name)))
-            .filter_map(|(i, s)| {
-                let best = r.modes().into_iter().filter_map(|x| median_of(i, s, x)).fold(f64::INFINITY, f64::min);
-                Some(median_of(i, s, m)? / best)
-            })
-            .collect();
-        if relative.is_empty() {
-            f64::INFINITY
-        } else {
-            relative.iter().sum::<f64>() / relative.len() as f64
-        }
-    };
-    let bands: Vec<usize> = (0..d.bands.len())
-        .filter(|b| !unmeasured.iter().any(|(u, _)| u == b) && !unbuilt.iter().any(|(u, _)| u == b))
-        .collect();
-    let fit = |b: usize, m: Mode| judged.iter().find(|j| j.band == b && j.mode == m);
-    let candidates: Vec<Mode> = {
-        let mut v: Vec<Mode> = judged.iter().map(|j| j.mode).collect();
-        v.extend(r.cells.iter().map(|c| c.mode).filter(|m| *m != Mode::Unlimited && covers(*m) > 0));
-        v.sort();
-        v.dedup();
-        v
-    };
-    type Assignment = (Option<(Mode, Vec<usize>)>, Vec<(usize, Specific)>);
-    // Without an abi3 wheel, a band is judged by its cheapest floor, so "undecided" still shows.
-    let cheapest = |b: usize| judged.iter().filter(|j| j.band == b).min_by(|x, y| x.cost.high.total_cmp(&y.cost.high));
-    let assign = |floor: Option<Mode>| -> Assignment {
-        let mut served = Vec::new();
-        let mut specific = Vec::new();
-        for &b in &bands {
-            let verdict = match floor {
-                Some(m) => fit(b, m),
-                None => cheapest(b),
-            };
-            match verdict {
-                Some(j) if j.fit == Fit::Within && floor.is_some() => served.push(b),
-                Some(j) if j.fit == Fit::Undecided => specific.push((b, Specific::Undecided(j.mode, j.cost))),
-                Some(j) => specific.push((b, Specific::Over(j.mode, j.cost))),
-                None if free_threaded(&d.bands[b]) => specific.push((b, Specific::FreeThreaded)),
-                None => specific.push((b, Specific::BelowFloor)),
+        let unbuilt = r.interpreters.iter().filter(|i| {
+            let u: Vec<_> = r.cells.iter().filter(|c| c.interpreter == i.name && c.mode == Mode::Unlimited).collect();
+            !u.is_empty() && u.iter().all(|c| c.status == CellStatus::BuildFailed)
+        });
+        for i in unbuilt {
+            for s in r.groups.iter().flat_map(|g| &g.scenarios) {
+                let best =
+                    r.modes().into_iter().filter_map(|m| median_of(&i.name, &s.name, m)).fold(f64::INFINITY, f64::min);
+                relative.extend(median_of(&i.name, &s.name, mode).map(|x| x / best));
             }
         }
-        (floor.filter(|m| !served.is_empty() || covers(*m) > 0).map(|m| (m, served)), specific)
-    };
-    let mut best = assign(None);
-    let count = |p: &Assignment| p.0.is_some() as usize + p.1.len();
-    let unserved = |p: &Assignment| unbuilt.len() - p.0.as_ref().map_or(0, |(m, _)| covers(*m));
-    let worst = |p: &Assignment| {
-        p.0.as_ref().map_or(f64::INFINITY, |(m, served)| {
-            served.iter().filter_map(|&b| fit(b, *m)).map(|j| j.cost.high).fold(0.0, f64::max)
-        })
-    };
-    for &m in &candidates {
-        let option = assign(Some(m));
-        // Worst bounds within the noise floor of each other are a tie, which the lower floor keeps:
-        // two runs then pick the same floor, not whichever the noise favoured.
-        let lower_worst = worst(&option) < worst(&best) - d.noise_floor;
-        // Between plans alike on the measured bands, the floor that runs faster where nothing
-        // can be measured against unlimited (PyO3 0.23's abi3-py312 beside its abi3-py38 on 3.15).
-        let tied = count(&option) == count(&best) && !lower_worst && worst(&best) <= worst(&option) + d.noise_floor;
-        let faster_blind = match (&option.0, &best.0) {
-            (Some((m, _)), Some((n, _))) => blind(*m) < blind(*n) - d.noise_floor,
-            _ => false,
-        };
-        let fewer =
-            count(&option) < count(&best) || (count(&option) == count(&best) && lower_worst) || (tied && faster_blind);
-        let better = unserved(&option) < unserved(&best) || (unserved(&option) == unserved(&best) && fewer);
-        if option.0.is_some() && better {
-            best = option;
-        }
     }
-    let unbuildable = unbuilt
-        .into_iter()
-        .map(|(b, why)| (b, why, best.0.as_ref().map(|(m, _)| *m).filter(|m| runs_on(*m, b))))
-        .collect();
-    WheelPlan {
-        threshold,
-        workload: workload.clone(),
-        judged,
-        stable: best.0,
-        specific: best.1,
-        unmeasured,
-        unbuildable,
+    if relative.is_empty() {
+        f64::INFINITY
+    } else {
+        relative.iter().sum::<f64>() / relative.len() as f64
     }
+}
+
+/// The thresholds the page sweeps to show where the plan turns (fractions).
+pub const SWEEP: [f64; 12] = [0.01, 0.02, 0.03, 0.05, 0.075, 0.10, 0.15, 0.20, 0.25, 0.35, 0.50, 1.00];
+
+/// The plan at each threshold of `SWEEP` (and the goal's own), for the same workload.
+pub fn sweep(fleet: &Fleet, goal: &Goal, supported: &[Target], noise_floor: f64) -> Vec<WheelPlan> {
+    let mut ts: Vec<f64> = SWEEP.to_vec();
+    if !ts.iter().any(|t| (t - goal.threshold).abs() < 1e-9) {
+        ts.push(goal.threshold);
+        ts.sort_by(f64::total_cmp);
+    }
+    ts.into_iter().map(|threshold| plan(fleet, &Goal { threshold, ..goal.clone() }, supported, noise_floor)).collect()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::analysis::testdata::{decision, results};
+    use crate::analysis::cells::analyse;
+    use crate::analysis::testdata::results;
+    use crate::model::version::PyVersion;
 
-    #[test]
-    fn workloads_parse_profiles_and_weights() {
-        assert_eq!(Workload::parse("callbacks").unwrap().weights[0], (Channel::CallOut, 0.7));
-        let w = Workload::parse("call-out=3, item-access=1").unwrap();
-        assert_eq!(w.weights, vec![(Channel::CallOut, 0.75), (Channel::ItemAccess, 0.25)]);
-        for bad in ["nope", "call-out=x", "teleport=1", "call-out=-1", "call-out=0"] {
-            assert!(Workload::parse(bad).is_err(), "{bad}");
-        }
-        for (name, _, weights) in PROFILES {
-            assert!(!weights.is_empty() && Workload::parse(name).is_ok(), "{name}");
-        }
+    fn goal(workload: &str, threshold: f64) -> Goal {
+        Goal { workload: Workload::parse(workload).unwrap(), threshold }
+    }
+
+    fn py(minor: u8) -> Target {
+        Target { version: PyVersion(3, minor), free_threaded: false }
     }
 
     #[test]
     fn the_plan_takes_the_fewest_wheels_within_the_threshold() {
-        // Item access: abi3-py38 costs 1.5x on 3.8 and 3.12, abi3-py312 1.1x on 3.12.
-        let (r, d) = (results(), decision());
-        let list = Workload::parse("item-access=1").unwrap();
-        // 5 %: nothing stable is good enough: a version-specific wheel per interpreter.
-        let goal = |threshold| Goal { workload: list.clone(), threshold };
-        let p = plan(&r, &d, &goal(0.05));
-        assert_eq!((p.stable.clone(), p.wheels()), (None, 2), "{p:?}");
-        assert!(p.judged.iter().all(|j| j.fit == Fit::Over), "{p:?}");
-        // Each band is then judged by its cheapest floor: abi3-py312 on 3.12.
-        assert!(matches!(p.specific[1], (1, Specific::Over(m, _)) if m.name() == "abi3-py312"), "{p:?}");
-        // 15 %: abi3-py312 serves 3.12; 3.8 keeps its own wheel.
-        let p = plan(&r, &d, &goal(0.15));
-        let (mode, served) = p.stable.clone().unwrap();
-        assert_eq!(
-            (mode.name(), served, p.specific.clone()),
-            ("abi3-py312".into(), vec![1], vec![(0, Specific::BelowFloor)])
-        );
-        // 60 %: one abi3-py38 wheel for both.
-        let p = plan(&r, &d, &goal(0.60));
-        assert_eq!((p.stable.clone().unwrap().0.name(), p.wheels()), ("abi3-py38".into(), 1));
-        let decided = p.decisions(&d);
-        assert_eq!(decided, [("3.8".to_string(), "abi3-py38".to_string()), ("3.12".into(), "abi3-py38".into())]);
-        // Compute costs nothing anywhere: the lowest floor, one wheel.
-        let p = plan(&r, &d, &Goal { workload: Workload::parse("compute").unwrap(), threshold: 0.05 });
-        assert_eq!(p.stable.unwrap().0.name(), "abi3-py38");
+        // list_get: abi3-py38 costs +50 % on 3.8 and 3.12, abi3-py312 +10 % on 3.12.
+        let r = results();
+        let a = analyse(&r);
+        let fleet = Fleet::single(&r, &a);
+        let p = plan(&fleet, &goal("list_get=1", 0.05), &[], 0.0);
+        assert_eq!((p.stable, p.wheels()), (None, 2), "{:?}", p.decisions());
+        assert!(p.targets.iter().all(|t| t.reason == Reason::Over), "{:?}", p.targets);
+        // Without an abi3 wheel each Python is judged by its cheapest floor: abi3-py312 on 3.12.
+        assert_eq!(p.targets[1].judged.as_ref().unwrap().mode.name(), "abi3-py312");
+        let p = plan(&fleet, &goal("list_get=1", 0.15), &[], 0.0);
+        assert_eq!(p.decisions(), [("3.8".into(), "version-specific".into()), ("3.12".into(), "abi3-py312".into())]);
+        assert_eq!(p.targets[0].reason, Reason::Uncovered);
+        let p = plan(&fleet, &goal("list_get=1", 0.60), &[], 0.0);
+        assert_eq!((p.stable.map(Mode::name), p.wheels()), (Some("abi3-py38".into()), 1));
+        // Work the ABI does not touch: the lowest floor, one wheel.
+        let p = plan(&fleet, &goal("kernel=1", 0.05), &[], 0.0);
+        assert_eq!(p.stable.map(Mode::name), Some("abi3-py38".into()));
+    }
+
+    #[test]
+    fn a_knife_edge_is_marked_and_takes_the_safe_side() {
+        let r = results();
+        let a = analyse(&r);
+        let fleet = Fleet::single(&r, &a);
+        // abi3-py312 adds 10 % on 3.12: at a 10 % threshold its interval straddles.
+        let p = plan(&fleet, &goal("list_get=1", 0.10), &[], 0.0);
+        let t312 = &p.targets[1];
+        assert_eq!((t312.wheel, &t312.reason), (Wheel::Specific, &Reason::Undecided), "{:?}", p.decisions());
+        assert!(t312.marked() && p.decisions()[1].1 == "undecided");
+        // Moved by more than its interval, it is settled; within the noise floor of it, marked.
+        let clear = plan(&fleet, &goal("list_get=1", 0.14), &[], 0.0);
+        assert!(!clear.targets[1].marked() && clear.targets[1].reason == Reason::Served, "{:?}", clear.targets[1]);
+        let near = plan(&fleet, &goal("list_get=1", 0.14), &[], 0.05);
+        assert!(near.targets[1].marked(), "within the noise floor of the threshold");
+    }
+
+    #[test]
+    fn every_supported_python_gets_a_wheel_or_a_reason() {
+        let r = results();
+        let a = analyse(&r);
+        let fleet = Fleet::single(&r, &a);
+        let ft = Target { version: PyVersion(3, 14), free_threaded: true };
+        let p = plan(&fleet, &goal("list_get=1", 0.15), &[py(8), py(12), py(13), ft], 0.0);
+        let d = p.decisions();
+        assert_eq!(d[2], ("3.13".into(), "abi3-py312 (cost unknown)".into()), "{d:?}");
+        assert_eq!(d[3], ("3.14t".into(), "version-specific (not measured)".into()), "{d:?}");
+        assert_eq!(p.wheels(), 3, "cp38, abi3 from 3.12, cp314t");
+    }
+
+    #[test]
+    fn a_python_is_served_only_if_it_is_on_every_machine_and_the_deciding_one_is_named() {
+        let r = results();
+        let mut slow = results();
+        slow.run.id = "20260102T000000Z".into();
+        slow.host.cpu_model = "Intel(R) Xeon(R) CPU @ 2.20GHz".into();
+        // abi3-py312 costs 30 % on 3.12 on the other machine.
+        for c in slow.cells.iter_mut().filter(|c| c.mode.name() == "abi3-py312" && c.scenario == "list_get") {
+            for p in &mut c.processes {
+                p.values_s.iter_mut().for_each(|v| *v *= 26.0 / 22.0);
+            }
+        }
+        let (a, b) = (analyse(&r), analyse(&slow));
+        let fleet = Fleet::new(&[(&r, &a), (&slow, &b)]).unwrap();
+        let p = plan(&fleet, &goal("list_get=1", 0.15), &[], 0.0);
+        let t = &p.targets[1];
+        assert_eq!((t.wheel, &t.reason), (Wheel::Specific, &Reason::Over), "{:?}", p.decisions());
+        let j = t.judged.as_ref().unwrap();
+        assert!(j.cpu_dependent && t.marked());
+        assert_eq!(fleet.runs[j.decisive().unwrap().machine].machine, "Intel Xeon");
+    }
+
+    #[test]
+    fn the_sweep_shows_where_the_plan_turns() {
+        let r = results();
+        let a = analyse(&r);
+        let fleet = Fleet::single(&r, &a);
+        let plans = sweep(&fleet, &goal("list_get=1", 0.12), &[], 0.0);
+        assert!(plans.iter().any(|p| (p.goal.threshold - 0.12).abs() < 1e-12), "the goal's own threshold is in");
+        let wheels: Vec<usize> = plans.iter().map(WheelPlan::wheels).collect();
+        assert_eq!((wheels[0], *wheels.last().unwrap()), (2, 1), "{wheels:?}");
     }
 }

@@ -3,8 +3,8 @@
 //! edge, an undecided interval, machines that disagree), or differing where no run warned.
 
 use crate::analysis::fleet::Fleet;
+use crate::analysis::plan::{plan, Goal, WheelPlan};
 use crate::analysis::shapes::Workload;
-use crate::analysis::wheels::{plan, Goal, WheelPlan};
 use crate::model::version::Target;
 
 /// One workload at one threshold, across runs.

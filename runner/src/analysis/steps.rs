@@ -76,7 +76,7 @@ mod tests {
         // list_get on 3.12: abi3-py38 30 ns, abi3-py312 22 ns: raising the floor gains 8 ns.
         let r = results();
         let a = analyse(&r);
-        let ops = crate::analysis::costs::operations(&r);
+        let ops = crate::analysis::costs::operations(&r.groups);
         let costs = op_costs(&r, &a, &ops);
         let s = steps(&r, &ops, &costs, 0.02);
         assert_eq!(s.len(), 1, "{s:?}");

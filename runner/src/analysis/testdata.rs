@@ -1,10 +1,8 @@
-//! A small, fully known results file (and its decision) for unit tests of the analysis consumers (report, plots,
+//! A small, fully known results file for unit tests of the analysis consumers (report, plots,
 //! exporters): two interpreters, a chatty and a compute group, ratios chosen in advance.
 
 use serde_json::{json, Value};
 
-use crate::analysis::cells::analyse;
-use crate::analysis::decision::Decision;
 use crate::model::estimate::Estimate;
 use crate::model::results::Results;
 
@@ -102,12 +100,6 @@ pub fn results() -> Results {
         "workers": []
     }))
     .expect("the fixture matches the results schema")
-}
-
-/// The decision computed from `results()`.
-pub fn decision() -> Decision {
-    let r = results();
-    Decision::compute(&r, &analyse(&r))
 }
 
 pub fn est(point: f64, low: f64, high: f64) -> Estimate {

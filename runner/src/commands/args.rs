@@ -6,11 +6,14 @@ use std::path::PathBuf;
 use clap::builder::{PossibleValuesParser, TypedValueParser};
 use clap::Args;
 
-use crate::analysis::plan::{Goal, Workload, PROFILES, STATEMENTS};
+use crate::analysis::costs::operations;
+use crate::analysis::plan::Goal;
+use crate::analysis::shapes::{Workload, STATEMENTS};
 use crate::export::formats::ExportFormat;
 use crate::model::mode::Mode;
 use crate::model::results::Results;
 use crate::model::sampling::{Isolation, Level, Measure, Sampling};
+use crate::model::scenario::Group;
 use crate::model::shard::Shard;
 use crate::model::system::{allowed_cpus, isolated_cpus, CpuList};
 use crate::model::version::{Selector, Target};
@@ -260,15 +263,14 @@ pub(super) fn parse_percent(s: &str) -> Result<f64, String> {
 /// What the wheel plan decides against, set before looking at the numbers.
 #[derive(Args, Debug, Clone)]
 pub struct GoalArgs {
-    /// The kind of crate to plan wheels for: a profile (balanced, chatty-args, list-heavy,
-    /// callbacks, strings, compute; see `--help`), `statements` (each scenario alike; the
-    /// default with --crate), or weights per cost channel, e.g. `call-out=2,item-access=1`
-    /// (channels: calling-convention, call-out, item-access, refcount, header-read,
-    /// string-buffer, compute).
-    #[arg(long, value_name = "PROFILE|WEIGHTS", value_parser = Workload::parse, long_help = workload_help())]
+    /// What your calls are made of: a named workload (see --help), a call written out as counts of
+    /// operations and its own work (`args=3,str-args=1,items-read=100,work=500ns`), a TOML file of
+    /// call shapes, or `statements` (each scenario called once; the default with --crate).
+    #[arg(long, value_name = "NAME|CALL|FILE", value_parser = Workload::parse, long_help = workload_help())]
     pub workload: Option<Workload>,
-    /// The cost you accept for one wheel that serves many Pythons, in percent: a stable-ABI floor
-    /// serves an interpreter only where the upper bound of its cost for the workload stays within it.
+    /// The cost you accept for one wheel that serves many Pythons, in percent of a call's time: a
+    /// stable-ABI floor serves a Python only where the upper bound of its cost stays within it on
+    /// every interpreter (and machine) measured.
     #[arg(long, value_name = "PERCENT", default_value = "5", value_parser = parse_percent)]
     pub threshold: f64,
 }
@@ -280,23 +282,44 @@ impl GoalArgs {
         let workload = self.workload.clone().unwrap_or_else(|| Workload::parse(default).expect("a built-in workload"));
         Goal { workload, threshold: self.threshold }
     }
+
+    /// The goal for run `r`, refused when its workload counts an operation the run's scenarios do
+    /// not declare.
+    pub fn checked_goal(&self, r: &Results) -> anyhow::Result<Goal> {
+        let goal = self.goal(r);
+        goal.workload.check(&operations(&r.groups)).map_err(|e| anyhow::anyhow!("--workload: {e}"))?;
+        Ok(goal)
+    }
+
+    /// Refuses a given workload that counts an operation `groups` do not declare.
+    pub fn check(&self, groups: &[Group]) -> anyhow::Result<()> {
+        match &self.workload {
+            Some(w) => w.check(&operations(groups)).map_err(|e| anyhow::anyhow!("--workload: {e}")),
+            None => Ok(()),
+        }
+    }
 }
 
 fn workload_help() -> String {
-    let profiles: Vec<String> = PROFILES
-        .iter()
-        .map(|(name, what, w)| {
-            let weights: Vec<String> = w.iter().map(|(c, x)| format!("{}={x}", c.key())).collect();
-            format!("  {name}: {what} ({})", weights.join(","))
-        })
-        .collect();
+    let named: Vec<String> =
+        Workload::builtin().iter().map(|w| format!("  {}: {} ({})", w.name, w.description, shapes_of(w))).collect();
     format!(
-        "The kind of crate to plan wheels for: a profile, or weights per cost channel \
-         (`call-out=2,item-access=1`; the weights are normalised), or `{STATEMENTS}`: every scenario \
-         of the run alike (the default with --crate, whose scenarios are your users' calls; else \
-         `balanced`). Profiles:\n{}",
-        profiles.join("\n")
+        "What your calls are made of. A call is counted in the operations the scenario files declare \
+         ([[operation]]; `abibench list` shows them) plus its own work, which no ABI touches: \
+         `--workload 'args=3,str-args=1,items-read=100,work=500ns'`. A call with no way in (call, method, getter) is \
+         a call of a function. A TOML file of [[shape]] tables (each the same keys, a `name` and a `share` of the \
+         calls) describes several kinds of call. `{STATEMENTS}`: each of the run's scenarios called once (the \
+         default with --crate, whose scenarios are your users' calls; else `balanced`). Named workloads:\n{}",
+        named.join("\n")
     )
+}
+
+fn shapes_of(w: &Workload) -> String {
+    w.shapes
+        .iter()
+        .map(|s| format!("{}{s}", if w.shapes.len() > 1 { format!("{} × ", s.share) } else { String::new() }))
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 #[cfg(test)]

@@ -46,6 +46,11 @@ pub fn run(args: &CompareArgs) -> Result<i32> {
     }
     sampling.isolation = args.level.isolation.unwrap_or_else(|| recipe.subject.default_isolation());
     let choice = args.select.choice(&recipe)?;
+    // A workload that counts an operation these scenarios do not time is refused before anything
+    // is provisioned or built.
+    let groups =
+        crate::model::scenario::filter(crate::model::scenario::load_dir(&choice.scenarios_dir)?, choice.scenarios)?;
+    args.goal.check(&groups)?;
     let mut sel = selection::select(&choice, (!args.no_provision).then_some(&provision_note as _))?;
     for n in &sel.notes {
         eprintln!("{n}");
@@ -141,7 +146,7 @@ fn deliver(
 ) -> Result<i32> {
     let a = analyse(res);
     print_tables(res, &a, args.style.ascii);
-    let rep = Report::new(res, &a, &args.goal.goal(res));
+    let rep = Report::new(res, &a, &args.goal.checked_goal(res)?);
     print_answer(&rep);
     let path = store.path().to_path_buf();
     if let Some(lost) = store.rescue(res) {

@@ -16,11 +16,12 @@ use crate::setup::krate::Project;
 
 #[derive(Args, Debug)]
 pub struct ReportArgs {
-    /// A results file written by `compare` (default: the newest under results/, or with --crate
-    /// under results/crates/<name>/).
-    pub file: Option<PathBuf>,
+    /// Results files written by `compare` (default: the newest under results/, or with --crate
+    /// under results/crates/<name>/). Several: runs of other machines, for one plan that holds on
+    /// all of them (the first is the one the page lists operations from).
+    pub files: Vec<PathBuf>,
     /// Report the newest run of this crate (see `compare --crate`).
-    #[arg(long = "crate", value_name = "PATH", conflicts_with = "file")]
+    #[arg(long = "crate", value_name = "PATH", conflicts_with = "files")]
     pub krate: Option<PathBuf>,
     /// Directory for report.html, report.md and plots/ (default: beside the results file, named
     /// after it: results/<run id>/).
@@ -41,20 +42,28 @@ pub struct ReportArgs {
 
 pub fn run(args: &ReportArgs) -> Result<()> {
     let start = Instant::now();
-    let file = match &args.krate {
-        Some(path) => newest_of_crate(path)?,
-        None => results_file(args.file.as_deref())?,
+    let files = match (&args.krate, args.files.as_slice()) {
+        (Some(path), _) => vec![newest_of_crate(path)?],
+        (None, []) => vec![results_file(None)?],
+        (None, given) => given.iter().map(|f| results_file(Some(f))).collect::<Result<_>>()?,
     };
+    let file = &files[0];
     let results_dir = file.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
     let matrix_file = args.matrix.clone().or_else(|| compat::newest(results_dir));
     let matrix = matrix_file.as_deref().map(compat::read).transpose()?;
-    let r = read_results(&file)?;
-    let a = analyse(&r);
-    let out = args.out.clone().unwrap_or_else(|| report::default_dir(&file));
+    let runs: Vec<_> = files.iter().map(|f| read_results(f)).collect::<Result<_>>()?;
+    let analyses: Vec<_> = runs.iter().map(analyse).collect();
+    let goal = args.goal.checked_goal(&runs[0])?;
+    let pairs: Vec<_> = runs.iter().zip(&analyses).collect();
+    let rep = Report::of_runs(&pairs, &goal).map_err(|e| anyhow::anyhow!("cannot combine these runs: {e}"))?;
+    let out = args.out.clone().unwrap_or_else(|| match files.len() {
+        1 => report::default_dir(file),
+        n => report::default_dir(file).with_extension(format!("{n}-machines")),
+    });
     let other = args.other_pass.as_deref().map(read_results).transpose()?;
-    let rep = Report { matrix: matrix.as_ref(), ..Report::new(&r, &a, &args.goal.goal(&r)) };
+    let rep = Report { matrix: matrix.as_ref(), ..rep };
     print_answer(&rep);
-    let html = report::write(rep, &file, &out, other.as_ref())?;
+    let html = report::write(rep, file, &out, other.as_ref())?;
     eprintln!("report: {} (and report.md, plots/) in {:.1} s", html.display(), start.elapsed().as_secs_f64());
     Ok(())
 }

@@ -344,7 +344,6 @@ mod tests {
         let r = testdata::results();
         let a = analyse(&r);
         let rep = Report {
-            evidence: Vec::new(),
             caveats: Vec::new(),
             measures: Some(crate::export::measures::tests::agreement()),
             ..Report::new(&r, &a, &Goal::default())
@@ -423,13 +422,14 @@ mod tests {
         let mut r = testdata::results();
         r.groups[0].title = "Containers | <b>".into();
         let a = analyse(&r);
-        let rep = Report::new(&r, &a, &Goal::default());
+        let goal = Goal { workload: crate::analysis::shapes::Workload::parse("list_get=1").unwrap(), threshold: 0.15 };
+        let rep = Report::new(&r, &a, &goal);
         let pages = pages_of(&rep, "../run 1.json");
         let md = &pages[0].1;
         assert!(md.contains("[../run 1.json](../run%201.json)"), "{md}");
-        assert!(md.contains("- Item access: abi3-py38 +47 % to +52 %, abi3-py312 +9 %."), "{md}");
-        assert!(md.contains("| item access | +47…+52 % | +9 % |"), "{md}");
-        assert!(md.contains("Wheel plan for the balanced (calling convention in 20 %"), "{md}");
+        assert!(md.contains("| list_get: list_get described | 10…20 ns | +5"), "{md}");
+        assert!(md.contains("### Wheel plan for list_get=1: list_get within 15 %: 2 wheel(s) per platform."), "{md}");
+        assert!(md.contains("| 15 % (yours) | 2 | abi3-py312 | 3.12 | 3.8 | "), "{md}");
         assert!(md.find("## The answer") < md.find("## The evidence"), "{md}");
         // User strings stay inert: the group title (with markup) is in the full tables, escaped.
         assert!(pages.iter().any(|(_, t)| t.contains("### Containers | \\<b> [chatty]")), "{pages:?}");

@@ -3,21 +3,20 @@
 use crate::analysis::caveats::run_caveats;
 use crate::analysis::cells::Analysis;
 use crate::analysis::compat::CompatMatrix;
-use crate::analysis::decision::Decision;
-use crate::analysis::findings::{evidence, Evidence};
+use crate::analysis::decision::{measured_targets, Decision};
+use crate::analysis::fleet::Fleet;
 use crate::analysis::measures::MeasureAgreement;
-use crate::analysis::plan::{plan, Goal, WheelPlan};
+use crate::analysis::plan::Goal;
+use crate::analysis::shapes::Workload;
 use crate::export::plots::Plot;
 use crate::model::results::Results;
 
 /// Everything the page exporters show.
 pub struct Report<'a> {
+    /// The first run given (the only one, but for a report of several machines).
     pub results: &'a Results,
     pub analysis: &'a Analysis,
-    pub decision: Decision,
-    pub plan: WheelPlan,
-    /// The scenario files' findings, each with its measured comparison.
-    pub evidence: Vec<Evidence>,
+    pub decision: Decision<'a>,
     pub caveats: Vec<String>,
     pub plots: Vec<Plot>,
     pub matrix: Option<&'a CompatMatrix>,
@@ -30,13 +29,26 @@ impl<'a> Report<'a> {
     /// The report of run `r` for `goal`: its decision and wheel plan (computed here, once per
     /// run), findings and caveats; plots, matrix and the other pass are added by whoever has them.
     pub fn new(r: &'a Results, a: &'a Analysis, goal: &Goal) -> Report<'a> {
-        let decision = Decision::compute(r, a);
+        Report::of(Fleet::single(r, a), goal)
+    }
+
+    /// The report of runs made on several machines: one plan for all of them (refused, with the
+    /// reason, when they cannot be combined).
+    pub fn of_runs(runs: &[(&'a Results, &'a Analysis)], goal: &Goal) -> Result<Report<'a>, String> {
+        Ok(Report::of(Fleet::new(runs)?, goal))
+    }
+
+    fn of(fleet: Fleet<'a>, goal: &Goal) -> Report<'a> {
+        let (r, a) = (fleet.primary().results, fleet.primary().analysis);
+        let mut supported: Vec<_> = fleet.runs.iter().flat_map(|x| measured_targets(x.results)).collect();
+        supported.sort();
+        supported.dedup();
+        // A crate's own calls are its workload; abibench's extension is read for every named one.
+        let others = if goal.workload.statements { Vec::new() } else { Workload::builtin() };
         Report {
             results: r,
             analysis: a,
-            plan: plan(r, &decision, goal),
-            decision,
-            evidence: evidence(r, a),
+            decision: Decision::new(fleet, goal, supported, &others),
             caveats: run_caveats(r, a),
             plots: Vec::new(),
             matrix: None,

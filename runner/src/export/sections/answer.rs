@@ -1,32 +1,53 @@
-//! The answer first: the headline table (channel × floor), a line per kind of call, the wheel
-//! plan and the CI matrix that builds it. The terminal prints this section too.
+//! The answer first: what each operation adds under each floor (the headline), what the
+//! workloads' calls cost, the wheel plan and the CI matrix that builds it, and the plan at other
+//! thresholds. The terminal prints this section too.
 
-use crate::export::answer::{answer_lines, ci_snippet, headline, plan_words, LINES_NOTE};
+use crate::export::answer::{ci_snippet, op_table, plan_words, sweep_table, workload_table};
 use crate::export::doc::{Block, List, Section, Table};
 use crate::export::page::Report;
 
 /// What the headline table shows.
-const HEADLINE: &str = "What each kind of call costs under each floor: what a PyO3 user pays over the unlimited \
-    build (the mean over the channel's PyO3 paths), its range over the interpreters the floor runs on; \
-    (parentheses): not measurable on any.";
+fn headline_caption(rep: &Report) -> String {
+    let unit = rep.results.run.sampling.measure.unit();
+    let machines = if rep.decision.fleet.several() { " and machines" } else { "" };
+    format!(
+        "What each operation adds under each floor, per operation ({unit}), over the same path in the version-specific \
+         (unlimited) build: its range over the interpreters{machines} the floor runs on; (parentheses): not beyond the \
+         noise floor on any; †: the floor cannot express the path, its user takes another (see the evidence). A call \
+         costs the sum over what it is made of."
+    )
+}
+
+const CALLS_NOTE: &str = "What a whole call costs under each floor, relative to the same call in the unlimited build \
+    (its operations plus its own work, which no ABI touches): the range over the interpreters the floor runs on; \
+    (parentheses): not beyond the noise floor on any. `--workload` takes one of these names, a call written out \
+    (`args=3,str-args=1,work=500ns`) or a file of call shapes.";
 
 pub fn answer(rep: &Report) -> Section {
-    let (r, d) = (rep.results, &rep.decision);
-    let plan = plan_words(r, d, &rep.plan);
+    let d = &rep.decision;
+    let plan = plan_words(d);
     let mut blocks = Vec::new();
     // The headline table comes first: it is what must be on the first screen.
-    if let Some(table) = Table::plain("headline-costs", headline(d)) {
-        blocks.push(Block::Captioned { id: "headline", caption: HEADLINE.into(), table });
+    if let Some(table) = Table::plain("headline-costs", op_table(d)) {
+        blocks.push(Block::Captioned { id: "headline", caption: headline_caption(rep), table });
     }
+    blocks.push(Block::Heading { id: Some("calls"), text: "What calls cost".into() });
+    blocks.push(Block::note(CALLS_NOTE));
+    blocks.extend(Table::plain("call-costs", workload_table(d)).map(Block::Table));
     blocks.extend([
-        Block::note(LINES_NOTE),
-        Block::list(Some("summary"), answer_lines(r, d)),
         Block::Heading { id: Some("plan"), text: plan.heading },
         Block::List(List { brief: Some(plan.brief), ..List::plain(Some("summary"), plan.items) }),
         Block::Details {
             summary: "CI matrix for this plan (maturin-action)".into(),
-            blocks: vec![Block::Code { lang: "yaml", text: ci_snippet(r, d, &rep.plan) }],
+            blocks: vec![Block::Code { lang: "yaml", text: ci_snippet(d) }],
         },
+        Block::Heading { id: Some("sweep"), text: "Where the plan turns".into() },
+        Block::note(
+            "The same workload's plan at other thresholds: a floor serves a Python when every interpreter's upper bound \
+             is within the threshold; marked: undecided, within the noise floor of the threshold, or judged \
+             differently by the machines.",
+        ),
     ]);
+    blocks.extend(Table::plain("sweep", sweep_table(d)).map(Block::Table));
     Section { id: "answer", title: "The answer".into(), nav: Some("Answer"), appendix: false, blocks }
 }

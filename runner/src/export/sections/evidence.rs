@@ -1,52 +1,57 @@
-//! The evidence behind the answer: what the ratios are, the noise floor, the attribution and
-//! channel tables and the decision's sentences; and, given the other pass, where instruction
-//! counts and time disagree.
+//! The evidence behind the answer: what the figures are and the noise floor, what each operation
+//! adds on each interpreter, how the plan's costs add up, machines that disagree, compute-bound
+//! calls, raising the floor, paths a mode cannot express and the findings; and, given the other
+//! pass, where instruction counts and time disagree.
 
 use crate::analysis::measures::MeasureAgreement;
 use crate::export::doc::{Block, Inline, Section, Table};
 use crate::export::measures;
 use crate::export::page::Report;
-use crate::export::summary::{self, controls_line, layout_line};
-
-/// How to read the channel tables.
-const CHANNEL_NOTE: &str =
-    "Median ratio of the channel's scenarios, their range, and how many; C API and PyO3 paths apart.";
+use crate::export::sections::costs::{
+    cpu_dependent_lines, derivations, interpreter_tables, step_lines, unavailable_lines, TABLE_NOTE,
+};
+use crate::export::summary::{compute_lines, controls_line, evidence_lines, layout_line};
 
 fn with_id(id: &'static str, text: String) -> Block {
     Block::Paragraph { class: Some("note"), id: Some(id), runs: vec![Inline::Text(text)] }
 }
 
-pub fn evidence(rep: &Report) -> Section {
-    let d = &rep.decision;
-    let q = rep.results.run.sampling.measure.quantity();
-    let mut blocks = vec![
-        Block::note(format!(
-            "Ratios are stable-ABI {q} over unlimited {q} on the same interpreter; a difference is stated only where \
-             the 95 % interval excludes 1.0 and the noise floor. Pooled figures (never across cost channels or \
-             layers): median of the per-scenario ratios, its interval the median of their bounds."
-        )),
-        with_id("controls", controls_line(rep.analysis)),
-        with_id("layout", layout_line(rep.results)),
-    ];
-    for (band, header, rows) in summary::split_tables(d) {
-        blocks.push(Block::heading(format!("Where the cost comes from on {band}")));
-        blocks.push(Block::note(summary::SPLIT_NOTE));
-        blocks.extend(Table::plain("attribution", (header, rows)).map(Block::Table));
-    }
-    for (title, lines) in summary::summary(d) {
+/// A heading and its list, when there is something to list.
+fn listed(blocks: &mut Vec<Block>, title: &str, lines: Vec<String>) {
+    if !lines.is_empty() {
         blocks.push(Block::heading(title));
         blocks.push(Block::list(Some("summary"), lines));
     }
-    let upstream = summary::evidence_lines(&rep.evidence);
-    if !upstream.is_empty() {
+}
+
+pub fn evidence(rep: &Report) -> Section {
+    let d = &rep.decision;
+    let mut blocks = vec![
+        Block::note(
+            "Every figure is a stable-ABI build against the unlimited build inside the same interpreter, the two timed \
+             interleaved in one process and taken pair by pair; an operation's time is its scenario's per operation \
+             (less the call it rides on, where it has one). A difference is claimed only where its interval clears \
+             the noise floor. Ratios, cell by cell, are in the full tables and the heatmap.",
+        ),
+        with_id("controls", controls_line(rep.analysis)),
+        with_id("layout", layout_line(rep.results)),
+    ];
+    for w in &d.fleet.warnings {
+        blocks.push(Block::note(w.clone()));
+    }
+    listed(&mut blocks, "How the plan's costs add up", derivations(d));
+    listed(&mut blocks, "Where the machines disagree", cpu_dependent_lines(d));
+    listed(&mut blocks, "Compute-bound calls", compute_lines(d));
+    listed(&mut blocks, "Raising the floor: gains and losses", step_lines(d));
+    listed(&mut blocks, "Paths the stable ABI cannot express, and the path taken instead", unavailable_lines(d));
+    let (costs, checked): (Vec<_>, Vec<_>) = d.findings.iter().partition(|e| e.is_cost());
+    if !costs.is_empty() {
         blocks.push(Block::Heading { id: Some("upstream"), text: "Findings for upstream".into() });
-        blocks.push(Block::list(Some("summary"), upstream));
+        blocks.push(Block::list(Some("summary"), evidence_lines(&costs)));
     }
-    for (band, header, rows) in summary::channel_tables(d) {
-        blocks.push(Block::heading(format!("By cost channel on {band}")));
-        blocks.push(Block::note(CHANNEL_NOTE));
-        blocks.extend(Table::plain("channel-costs", (header, rows)).map(Block::Table));
-    }
+    listed(&mut blocks, "Checked: no measurable cost", evidence_lines(&checked));
+    blocks.push(Block::note(TABLE_NOTE));
+    blocks.extend(interpreter_tables(d));
     Section { id: "decision", title: "The evidence".into(), nav: Some("Evidence"), appendix: false, blocks }
 }
 

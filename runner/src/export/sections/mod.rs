@@ -5,6 +5,7 @@
 
 mod about;
 mod answer;
+mod costs;
 mod evidence;
 mod tables;
 

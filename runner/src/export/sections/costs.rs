@@ -1,0 +1,243 @@
+//! The evidence in time: what each operation adds on each interpreter (with its interval, and
+//! split into what the stable ABI forces and what PyO3 adds), how the plan's costs add up, what
+//! raising the floor gains or loses, the paths a mode cannot express, and where machines disagree.
+
+use crate::analysis::costs::{Claim, OpCost};
+use crate::analysis::decision::{ordered_interpreters, stable_modes, Decision};
+use crate::analysis::fleet::RunFigures;
+use crate::analysis::plan::Reason;
+use crate::analysis::pricing::CallCost;
+use crate::export::answer::{added, judged_cost, percent};
+use crate::export::doc::{Block, Cell, Inline, RowGroup, Span, Table};
+use crate::model::estimate::Estimate;
+use crate::model::mode::Mode;
+use crate::model::sampling::Measure;
+
+/// How to read a per-interpreter table.
+pub const TABLE_NOTE: &str = "Time each operation adds per operation under each floor, over the same path in the \
+    unlimited build [95 % interval], paired value by value; (parentheses): not beyond the noise floor. Second line: \
+    what the stable ABI forces (the cheapest C API path the floor can express, less the cheapest unlimited one) and \
+    what PyO3 adds to it in the same build (its path's distance from that stable path, less the same distance in \
+    unlimited); the two add up to the first line. †: the floor cannot express the operation's path; the figure is \
+    the path its user takes instead.";
+
+fn interval(e: &Estimate, measure: Measure, claim: Claim) -> String {
+    let text = format!("{} [{}…{}]", added(e.point, measure), added(e.low, measure), added(e.high, measure));
+    if claim == Claim::NotMeasurable {
+        format!("({text})")
+    } else {
+        text
+    }
+}
+
+fn cell(c: &OpCost, measure: Measure) -> Cell {
+    let via = if c.via.is_some() { "† " } else { "" };
+    let mut runs = vec![Inline::Text(format!("{via}{}", interval(&c.added, measure, c.claim)))];
+    if let Some(s) = &c.split {
+        let text = format!("ABI {} · PyO3 {}", added(s.forced.point, measure), added(s.pyo3.point, measure));
+        runs.push(Inline::Line(Span { text, class: None, title: None }));
+    }
+    Cell { runs, head: false, class: Some("cell"), title: None }
+}
+
+/// One table per interpreter (and machine): a row per operation, a column per floor.
+pub fn interpreter_tables(d: &Decision) -> Vec<Block> {
+    let mut blocks = Vec::new();
+    for run in &d.fleet.runs {
+        let r = run.results;
+        let measure = r.run.sampling.measure;
+        let modes = stable_modes(r);
+        for i in ordered_interpreters(r) {
+            let here: Vec<&OpCost> = run.costs.iter().filter(|c| c.interpreter == i.name).collect();
+            if here.is_empty() {
+                continue;
+            }
+            let rows: Vec<Vec<Cell>> = run
+                .ops
+                .iter()
+                .filter_map(|o| {
+                    let of = |m: Mode| here.iter().find(|c| c.op == o.key && c.mode == m);
+                    let any = here.iter().find(|c| c.op == o.key)?;
+                    let label = format!("{} ({})", o.key, added(any.unlimited.point, measure).trim_start_matches('+'));
+                    let mut row = vec![Cell { head: true, ..Cell::text(label) }];
+                    row.extend(modes.iter().map(|m| of(*m).map_or_else(|| Cell::text("—"), |c| cell(c, measure))));
+                    Some(row)
+                })
+                .collect();
+            let mut header = vec!["operation (unlimited)".to_string()];
+            header.extend(modes.iter().map(|m| m.name()));
+            let title = format!("Time added per operation on {}{}", i.name, machine_suffix(d, run));
+            blocks.push(Block::heading(title));
+            blocks.push(Block::Table(Table {
+                id: None,
+                class: Some("op-costs"),
+                header,
+                groups: vec![RowGroup { title: None, note: None, rows, after: Vec::new() }],
+                fold: Some(1),
+            }));
+        }
+    }
+    blocks
+}
+
+fn machine_suffix(d: &Decision, run: &RunFigures) -> String {
+    if d.fleet.several() {
+        format!(" ({})", run.machine)
+    } else {
+        String::new()
+    }
+}
+
+/// `call 1 × +0.9 ns + args 3 × −0.3 ns = +0.4 ns [−0.2…+1.1] over 18.9 ns + 3 × 5.4 ns + 200 ns
+/// of work = 235 ns: +0.2 % [−0.1…+0.5]`.
+pub fn derivation(c: &CallCost, measure: Measure) -> String {
+    let count = |n: f64| if n.fract() == 0.0 { format!("{n:.0}") } else { format!("{n:.2}") };
+    let parts: Vec<String> =
+        c.parts.iter().map(|p| format!("{} {} × {}", p.op, count(p.count), added(p.added.point, measure))).collect();
+    let bases: Vec<String> = c
+        .parts
+        .iter()
+        .map(|p| format!("{} × {}", count(p.count), added(p.unlimited, measure).trim_start_matches('+')))
+        .collect();
+    let work = if c.work > 0.0 {
+        format!(" + {} of work", added(c.work, measure).trim_start_matches('+'))
+    } else {
+        String::new()
+    };
+    let e = c.relative;
+    format!(
+        "{} = {} [{}…{}] over {}{work} = {}: {} [{}…{}]",
+        parts.join(" + "),
+        added(c.added.point, measure),
+        added(c.added.low, measure),
+        added(c.added.high, measure),
+        bases.join(" + "),
+        added(c.base, measure).trim_start_matches('+'),
+        percent(e.point),
+        percent(e.low),
+        percent(e.high)
+    )
+}
+
+/// For each Python the plan judged, the deciding interpreter's cost, added up term by term.
+pub fn derivations(d: &Decision) -> Vec<String> {
+    let measure = d.fleet.primary().results.run.sampling.measure;
+    d.plan
+        .targets
+        .iter()
+        .filter(|t| matches!(t.reason, Reason::Served | Reason::Over | Reason::Undecided | Reason::Uncovered))
+        .filter_map(|t| {
+            let j = t.judged.as_ref()?;
+            let m = j.decisive()?;
+            Some(format!("{} under {} ({}): {}.", t.target, j.mode, judged_cost(d, j), derivation(&m.cost, measure)))
+        })
+        .collect()
+}
+
+/// Steps between floors that clear the noise floor, an operation and a step to a line.
+pub fn step_lines(d: &Decision) -> Vec<String> {
+    let measure = d.fleet.primary().results.run.sampling.measure;
+    let mut keys: Vec<(&str, Mode, Mode)> = d.steps.iter().map(|s| (s.op.as_str(), s.from, s.to)).collect();
+    keys.sort();
+    keys.dedup();
+    keys.into_iter()
+        .map(|(op, from, to)| {
+            let here: Vec<_> = d.steps.iter().filter(|s| s.op == op && s.from == from && s.to == to).collect();
+            let on: Vec<String> =
+                here.iter().map(|s| format!("{} {}", s.interpreter, added(s.change.point, measure))).collect();
+            let verb = if here.iter().all(|s| s.is_loss()) {
+                "loses"
+            } else if here.iter().all(|s| !s.is_loss()) {
+                "gains"
+            } else {
+                "changes"
+            };
+            format!("{op}: {from} → {to} {verb} per operation: {}.", on.join(", "))
+        })
+        .collect()
+}
+
+/// The scenarios each floor cannot express, and each operation whose user takes another path there.
+pub fn unavailable_lines(d: &Decision) -> Vec<String> {
+    let p = d.fleet.primary();
+    let measure = p.results.run.sampling.measure;
+    let mut lines: Vec<String> =
+        d.unavailable.iter().map(|u| format!("{}: not available: {}.", u.mode, u.scenarios.join(", "))).collect();
+    for o in p.ops.iter().filter(|o| o.instead.is_some()) {
+        let vias: Vec<&OpCost> = p.costs.iter().filter(|c| c.op == o.key && c.via.is_some()).collect();
+        let mut modes: Vec<Mode> = vias.iter().map(|c| c.mode).collect();
+        modes.sort();
+        modes.dedup();
+        for m in modes {
+            let on: Vec<String> = vias
+                .iter()
+                .filter(|c| c.mode == m)
+                .map(|c| format!("{} {}", c.interpreter, added(c.added.point, measure)))
+                .collect();
+            let why =
+                p.results.cell(&vias[0].interpreter, m, &o.path).and_then(|c| c.reason.clone()).unwrap_or_default();
+            lines.push(format!(
+                "{} under {m}: {} is not available ({why}); its user takes {} instead, which adds per operation: {}.",
+                o.key,
+                o.path,
+                o.instead.as_deref().unwrap_or_default(),
+                on.join(", ")
+            ));
+        }
+    }
+    lines
+}
+
+/// Operations whose claim (slower, faster, none) differs between machines on one Python and floor.
+pub fn cpu_dependent_lines(d: &Decision) -> Vec<String> {
+    if !d.fleet.several() {
+        return Vec::new();
+    }
+    let measure = d.fleet.primary().results.run.sampling.measure;
+    let mut lines = Vec::new();
+    for o in &d.fleet.primary().ops {
+        for m in stable_modes(d.fleet.primary().results) {
+            let mut versions: Vec<String> = Vec::new();
+            for run in &d.fleet.runs {
+                for c in run.costs.iter().filter(|c| c.op == o.key && c.mode == m) {
+                    let v = run
+                        .results
+                        .interpreters
+                        .iter()
+                        .find(|i| i.name == c.interpreter)
+                        .map(|i| i.version.to_string());
+                    versions.extend(v.filter(|v| !versions.contains(v)));
+                }
+            }
+            for v in versions {
+                let per: Vec<(String, &OpCost)> = d
+                    .fleet
+                    .runs
+                    .iter()
+                    .flat_map(|run| {
+                        run.costs
+                            .iter()
+                            .filter(|c| c.op == o.key && c.mode == m)
+                            .filter(|c| {
+                                run.results
+                                    .interpreters
+                                    .iter()
+                                    .any(|i| i.name == c.interpreter && i.version.to_string() == v)
+                            })
+                            .map(move |c| (run.machine.clone(), c))
+                    })
+                    .collect();
+                if per.windows(2).any(|w| w[0].1.claim != w[1].1.claim) {
+                    let on: Vec<String> = per
+                        .iter()
+                        .map(|(machine, c)| {
+                            format!("{} on {machine} ({})", interval(&c.added, measure, c.claim), c.interpreter)
+                        })
+                        .collect();
+                    lines.push(format!("{} under {m} on {v}: {}.", o.key, on.join("; ")));
+                }
+            }
+        }
+    }
+    lines
+}
