@@ -7,9 +7,9 @@
 use crate::analysis::costs::Claim;
 use crate::analysis::findings::{evidence, Evidence};
 use crate::analysis::fleet::Fleet;
-use crate::analysis::judge::{ran, target_of};
-use crate::analysis::plan::{plan, sweep, Goal, WheelPlan};
-use crate::analysis::pricing::{price, CallCost};
+use crate::analysis::judge::target_of;
+use crate::analysis::plan::{sweep, Goal, Planner, WheelPlan};
+use crate::analysis::pricing::CallCost;
 use crate::analysis::shapes::{Shape, Workload};
 use crate::analysis::steps::{steps, Step};
 use crate::model::mode::Mode;
@@ -23,10 +23,8 @@ pub struct WorkloadCosts {
     pub workload: Workload,
     /// Its shapes as priced (a way in added, shares summing to 1).
     pub shapes: Vec<Shape>,
-    /// (machine, cost of one call of the mix).
+    /// (machine, cost of one call of the mix) on every interpreter, in every mode.
     pub mix: Vec<(usize, CallCost)>,
-    /// (machine, shape index, cost of one call of that shape), where the mix has several.
-    pub per_shape: Vec<(usize, usize, CallCost)>,
 }
 
 /// Compute-bound scenarios in one stable-ABI mode: the check that a call's own work costs the same
@@ -70,10 +68,14 @@ pub struct Decision<'a> {
 impl<'a> Decision<'a> {
     pub fn new(fleet: Fleet<'a>, goal: &Goal, supported: Vec<Target>, others: &[Workload]) -> Decision<'a> {
         let noise_floor = fleet.runs.iter().map(|r| r.analysis.noise.spread).fold(0.0, f64::max);
-        let plan = plan(&fleet, goal, &supported, noise_floor);
-        let sweep = sweep(&fleet, goal, &supported, noise_floor);
-        let mut workloads = vec![workload_costs(&fleet, &goal.workload)];
-        workloads.extend(others.iter().filter(|w| w.name != goal.workload.name).map(|w| workload_costs(&fleet, w)));
+        let planner = Planner::new(&fleet, &goal.workload, &supported, noise_floor);
+        let plan = planner.plan(goal);
+        let sweep = sweep(&planner, goal);
+        let mut workloads = vec![workload_costs(&planner, &fleet, &goal.workload)];
+        for w in others.iter().filter(|w| w.name != goal.workload.name) {
+            workloads.push(workload_costs(&Planner::new(&fleet, w, &supported, noise_floor), &fleet, w));
+        }
+        drop(planner);
         let p = fleet.primary();
         let steps = steps(p.results, &p.ops, &p.costs, noise_floor);
         let findings = evidence(p.results, p.analysis);
@@ -88,26 +90,10 @@ impl<'a> Decision<'a> {
     }
 }
 
-fn workload_costs(fleet: &Fleet, w: &Workload) -> WorkloadCosts {
+fn workload_costs(planner: &Planner, fleet: &Fleet, w: &Workload) -> WorkloadCosts {
     let shapes = w.shapes(&fleet.primary().ops);
-    let mut mix = Vec::new();
-    let mut per_shape = Vec::new();
-    for (k, run) in fleet.runs.iter().enumerate() {
-        let r = run.results;
-        for i in &r.interpreters {
-            for mode in r.modes().into_iter().filter(|m| *m != Mode::Unlimited && ran(r, &i.name, *m)) {
-                let price_of = |s: &[Shape]| price(r, &run.ops, &run.costs, s, &i.name, mode).ok();
-                mix.extend(price_of(&shapes).map(|c| (k, c)));
-                if shapes.len() > 1 {
-                    for (si, s) in shapes.iter().enumerate() {
-                        let one = Shape { share: 1.0, ..s.clone() };
-                        per_shape.extend(price_of(&[one]).map(|c| (k, si, c)));
-                    }
-                }
-            }
-        }
-    }
-    WorkloadCosts { workload: w.clone(), shapes, mix, per_shape }
+    let mix = planner.costs().map(|(k, c)| (k, c.clone())).collect();
+    WorkloadCosts { workload: w.clone(), shapes, mix }
 }
 
 fn compute_checks(r: &Results, a: &crate::analysis::cells::Analysis, floor: f64) -> Vec<ComputeCheck> {

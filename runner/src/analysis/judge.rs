@@ -2,6 +2,8 @@
 //! interpreter of that Python on every machine, against the threshold set in advance. Nothing is
 //! pooled: the interpreter whose interval reaches furthest decides, and is named.
 
+use rayon::prelude::*;
+
 use crate::analysis::fleet::Fleet;
 use crate::analysis::pricing::{price, CallCost, Unpriced};
 use crate::analysis::shapes::Workload;
@@ -70,43 +72,67 @@ pub fn ran(r: &Results, interp: &str, mode: Mode) -> bool {
     r.cells.iter().any(|c| c.interpreter == interp && c.mode == mode && c.status == CellStatus::Ok)
 }
 
-/// Every (Python, floor) the fleet measured, judged for `workload` against `threshold`.
-pub fn judge(fleet: &Fleet, workload: &Workload, threshold: f64, noise_floor: f64) -> Vec<Judged> {
+/// Every (Python, floor) the fleet measured, with the workload's cost on each interpreter (or
+/// why it has none), not yet judged: the costs do not depend on the threshold, so a sweep of
+/// thresholds prices them once.
+pub fn gather(fleet: &Fleet, workload: &Workload) -> Vec<Judged> {
+    let units: Vec<(usize, &str, Target, Mode)> = fleet
+        .runs
+        .iter()
+        .enumerate()
+        .flat_map(|(k, run)| {
+            let r = run.results;
+            r.interpreters.iter().flat_map(move |i| {
+                let modes = r.modes().into_iter().filter(move |m| *m != Mode::Unlimited && ran(r, &i.name, *m));
+                modes.map(move |m| (k, i.name.as_str(), target_of(i), m))
+            })
+        })
+        .collect();
+    let priced: Vec<_> = units
+        .into_par_iter()
+        .map(|(k, interp, target, mode)| {
+            let run = &fleet.runs[k];
+            let shapes = workload.shapes(&run.ops);
+            (k, target, mode, price(run.results, &run.ops, &run.costs, &shapes, interp, mode))
+        })
+        .collect();
     let mut out: Vec<Judged> = Vec::new();
-    for (k, run) in fleet.runs.iter().enumerate() {
-        let r = run.results;
-        let shapes = workload.shapes(&run.ops);
-        for i in &r.interpreters {
-            for mode in r.modes().into_iter().filter(|m| *m != Mode::Unlimited && ran(r, &i.name, *m)) {
-                let target = target_of(i);
-                let j = match out.iter_mut().position(|j| j.target == target && j.mode == mode) {
-                    Some(p) => &mut out[p],
-                    None => {
-                        out.push(Judged {
-                            target,
-                            mode,
-                            fit: Fit::NotAvailable,
-                            measured: Vec::new(),
-                            unpriced: Vec::new(),
-                            decisive: None,
-                            near: false,
-                            cpu_dependent: false,
-                        });
-                        out.last_mut().expect("just pushed")
-                    }
-                };
-                match price(r, &run.ops, &run.costs, &shapes, &i.name, mode) {
-                    Ok(cost) => j.measured.push(Measured { machine: k, cost }),
-                    Err(u) => j.unpriced.push((k, u)),
-                }
+    for (k, target, mode, cost) in priced {
+        let j = match out.iter().position(|j| j.target == target && j.mode == mode) {
+            Some(p) => &mut out[p],
+            None => {
+                out.push(Judged {
+                    target,
+                    mode,
+                    fit: Fit::NotAvailable,
+                    measured: Vec::new(),
+                    unpriced: Vec::new(),
+                    decisive: None,
+                    near: false,
+                    cpu_dependent: false,
+                });
+                out.last_mut().expect("just pushed")
             }
+        };
+        match cost {
+            Ok(cost) => j.measured.push(Measured { machine: k, cost }),
+            Err(u) => j.unpriced.push((k, u)),
         }
-    }
-    for j in &mut out {
-        settle(j, threshold, noise_floor, fleet.runs.len());
     }
     out.sort_by_key(|j| (j.target, j.mode));
     out
+}
+
+/// The gathered figures judged against `threshold` (a fraction), knife edges marked by the noise floor.
+pub fn judge(gathered: &[Judged], threshold: f64, noise_floor: f64, machines: usize) -> Vec<Judged> {
+    gathered
+        .iter()
+        .map(|j| {
+            let mut j = j.clone();
+            settle(&mut j, threshold, noise_floor, machines);
+            j
+        })
+        .collect()
 }
 
 /// The verdict from the figures gathered, and how firm it is.

@@ -54,6 +54,12 @@ pub fn combinations(
     fs: &[&dyn Fn(&[f64]) -> f64],
     seed: u64,
 ) -> Option<Vec<Estimate>> {
+    stats::combined_cis(&sets(r, interpreter, terms)?, fs, seed)
+}
+
+/// The terms' cells as `stats::combined_ci` takes them: a set per unit of cells timed side by
+/// side, a row per position they share, a column per figure. `None` if a cell has no values.
+pub fn sets(r: &Results, interpreter: &str, terms: &[Term]) -> Option<Vec<stats::Nested<Vec<f64>>>> {
     let scale = r.run.sampling.measure.scale();
     let columns = terms.iter().map(|t| t.column + 1).max()?;
     let mut units: Vec<(&str, Vec<&Term>)> = Vec::new();
@@ -64,20 +70,21 @@ pub fn combinations(
             None => units.push((u, vec![t])),
         }
     }
-    let mut sets = Vec::new();
-    for (_, ts) in &units {
-        let values: Vec<Vec<(At, f64)>> =
-            ts.iter().map(|t| r.cell(interpreter, t.side.0, t.side.1)?.values(scale)).collect::<Option<_>>()?;
-        let sides: Vec<&[(At, f64)]> = values.iter().map(Vec::as_slice).collect();
-        sets.push(stats::aligned(&sides, |xs| {
-            let mut row = vec![0.0; columns];
-            for (t, x) in ts.iter().zip(xs) {
-                row[t.column] += t.coef * x;
-            }
-            row
-        }));
-    }
-    stats::combined_cis(&sets, fs, seed)
+    units
+        .iter()
+        .map(|(_, ts)| {
+            let values: Vec<Vec<(At, f64)>> =
+                ts.iter().map(|t| r.cell(interpreter, t.side.0, t.side.1)?.values(scale)).collect::<Option<_>>()?;
+            let sides: Vec<&[(At, f64)]> = values.iter().map(Vec::as_slice).collect();
+            Some(stats::aligned(&sides, |xs| {
+                let mut row = vec![0.0; columns];
+                for (t, x) in ts.iter().zip(xs) {
+                    row[t.column] += t.coef * x;
+                }
+                row
+            }))
+        })
+        .collect()
 }
 
 /// `b / a` per operation, with its 95 % interval; `None` if either cell has no values.

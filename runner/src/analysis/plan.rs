@@ -16,7 +16,8 @@
 //!    one, each said to be unmeasured.
 
 use crate::analysis::fleet::Fleet;
-use crate::analysis::judge::{judge, ran, target_of, Fit, Judged};
+use crate::analysis::judge::{gather, judge, ran, target_of, Fit, Judged};
+use crate::analysis::pricing::CallCost;
 use crate::analysis::shapes::Workload;
 use crate::model::estimate::median;
 use crate::model::mode::Mode;
@@ -182,36 +183,64 @@ fn covers(mode: Mode, t: Target) -> bool {
     }
 }
 
+/// What a plan is made from: the workload's costs on every (Python, floor) of the fleet, priced
+/// once, and what each Python is; a plan for any threshold is then only judgement.
+pub struct Planner<'f> {
+    fleet: &'f Fleet<'f>,
+    gathered: Vec<Judged>,
+    kinds: Vec<(Target, Kind)>,
+    noise_floor: f64,
+}
+
+impl<'f> Planner<'f> {
+    pub fn new(fleet: &'f Fleet<'f>, workload: &Workload, supported: &[Target], noise_floor: f64) -> Planner<'f> {
+        Planner { fleet, gathered: gather(fleet, workload), kinds: kinds(fleet, supported), noise_floor }
+    }
+
+    /// The workload's cost of one call on each interpreter in each mode, by machine.
+    pub fn costs(&self) -> impl Iterator<Item = (usize, &CallCost)> {
+        self.gathered.iter().flat_map(|j| j.measured.iter().map(|m| (m.machine, &m.cost)))
+    }
+
+    /// The plan for `goal` (whose workload this planner priced).
+    pub fn plan(&self, goal: &Goal) -> WheelPlan {
+        let (fleet, noise_floor) = (self.fleet, self.noise_floor);
+        let judged = judge(&self.gathered, goal.threshold, noise_floor, fleet.runs.len());
+        let runs_on = |m: Mode, t: Target| {
+            fleet
+                .runs
+                .iter()
+                .any(|run| run.results.interpreters.iter().any(|i| target_of(i) == t && ran(run.results, &i.name, m)))
+        };
+        let assign = |floor: Option<Mode>| -> Vec<TargetPlan> {
+            self.kinds.iter().map(|(t, kind)| assign_one(*t, kind, floor, &judged, &runs_on)).collect()
+        };
+        let mut candidates: Vec<Mode> = judged.iter().map(|j| j.mode).collect();
+        candidates.extend(fleet.runs.iter().flat_map(|r| r.results.modes()).filter(|m| *m != Mode::Unlimited));
+        candidates.sort();
+        candidates.dedup();
+        let mut best = assign(None);
+        let mut best_floor = None;
+        let faster = |a: Mode, b: Mode| blind_speed(fleet, a) < blind_speed(fleet, b) - noise_floor;
+        for m in candidates {
+            let option = assign(Some(m));
+            // An abi3 wheel is chosen for what it was measured to serve (or for Pythons nothing
+            // else can serve), never for Pythons no run measured.
+            let earns = option
+                .iter()
+                .any(|t| matches!((t.wheel, &t.reason), (Wheel::Stable(_), Reason::Served | Reason::Unbuildable(_))));
+            if earns && better(&option, &best, noise_floor, &faster) {
+                best = option;
+                best_floor = Some(m);
+            }
+        }
+        WheelPlan { goal: goal.clone(), stable: best_floor, targets: best, judged, noise_floor }
+    }
+}
+
 /// The plan for `goal` over the fleet and every Python in `supported`.
 pub fn plan(fleet: &Fleet, goal: &Goal, supported: &[Target], noise_floor: f64) -> WheelPlan {
-    let judged = judge(fleet, &goal.workload, goal.threshold, noise_floor);
-    let kinds = kinds(fleet, supported);
-    let runs_on = |m: Mode, t: Target| {
-        fleet
-            .runs
-            .iter()
-            .any(|run| run.results.interpreters.iter().any(|i| target_of(i) == t && ran(run.results, &i.name, m)))
-    };
-    let assign = |floor: Option<Mode>| -> Vec<TargetPlan> {
-        kinds.iter().map(|(t, kind)| assign_one(*t, kind, floor, &judged, &runs_on)).collect()
-    };
-    let mut candidates: Vec<Mode> = judged.iter().map(|j| j.mode).collect();
-    candidates.extend(fleet.runs.iter().flat_map(|r| r.results.modes()).filter(|m| *m != Mode::Unlimited));
-    candidates.sort();
-    candidates.dedup();
-    let mut best = assign(None);
-    let mut best_floor = None;
-    for m in candidates {
-        let option = assign(Some(m));
-        if !option.iter().any(|t| matches!(t.wheel, Wheel::Stable(_))) {
-            continue;
-        }
-        if better(&option, &best, noise_floor, &|a, b| blind_speed(fleet, a) < blind_speed(fleet, b) - noise_floor) {
-            best = option;
-            best_floor = Some(m);
-        }
-    }
-    WheelPlan { goal: goal.clone(), stable: best_floor, targets: best, judged, noise_floor }
+    Planner::new(fleet, &goal.workload, supported, noise_floor).plan(goal)
 }
 
 fn assign_one(
@@ -334,13 +363,13 @@ fn blind_speed(fleet: &Fleet, mode: Mode) -> f64 {
 pub const SWEEP: [f64; 12] = [0.01, 0.02, 0.03, 0.05, 0.075, 0.10, 0.15, 0.20, 0.25, 0.35, 0.50, 1.00];
 
 /// The plan at each threshold of `SWEEP` (and the goal's own), for the same workload.
-pub fn sweep(fleet: &Fleet, goal: &Goal, supported: &[Target], noise_floor: f64) -> Vec<WheelPlan> {
+pub fn sweep(planner: &Planner, goal: &Goal) -> Vec<WheelPlan> {
     let mut ts: Vec<f64> = SWEEP.to_vec();
     if !ts.iter().any(|t| (t - goal.threshold).abs() < 1e-9) {
         ts.push(goal.threshold);
         ts.sort_by(f64::total_cmp);
     }
-    ts.into_iter().map(|threshold| plan(fleet, &Goal { threshold, ..goal.clone() }, supported, noise_floor)).collect()
+    ts.into_iter().map(|threshold| planner.plan(&Goal { threshold, ..goal.clone() })).collect()
 }
 
 #[cfg(test)]
@@ -436,7 +465,8 @@ mod tests {
         let r = results();
         let a = analyse(&r);
         let fleet = Fleet::single(&r, &a);
-        let plans = sweep(&fleet, &goal("list_get=1", 0.12), &[], 0.0);
+        let g = goal("list_get=1", 0.12);
+        let plans = sweep(&Planner::new(&fleet, &g.workload, &[], 0.0), &g);
         assert!(plans.iter().any(|p| (p.goal.threshold - 0.12).abs() < 1e-12), "the goal's own threshold is in");
         let wheels: Vec<usize> = plans.iter().map(WheelPlan::wheels).collect();
         assert_eq!((wheels[0], *wheels.last().unwrap()), (2, 1), "{wheels:?}");

@@ -3,7 +3,7 @@
 //! edge, an undecided interval, machines that disagree), or differing where no run warned.
 
 use crate::analysis::fleet::Fleet;
-use crate::analysis::plan::{plan, Goal, WheelPlan};
+use crate::analysis::plan::{Goal, Planner, WheelPlan};
 use crate::analysis::shapes::Workload;
 use crate::model::version::Target;
 
@@ -33,17 +33,13 @@ impl PlanRow {
 
 /// Each run (a fleet of one) planned for every workload at every threshold.
 pub fn plan_rows(fleets: &[Fleet], workloads: &[Workload], thresholds: &[f64], supported: &[Target]) -> Vec<PlanRow> {
+    let floor = |f: &Fleet| f.runs.iter().map(|r| r.analysis.noise.spread).fold(0.0, f64::max);
     let mut rows = Vec::new();
     for w in workloads {
+        let planners: Vec<Planner> = fleets.iter().map(|f| Planner::new(f, w, supported, floor(f))).collect();
         for &threshold in thresholds {
             let goal = Goal { workload: w.clone(), threshold };
-            let runs = fleets
-                .iter()
-                .map(|f| {
-                    let floor = f.runs.iter().map(|r| r.analysis.noise.spread).fold(0.0, f64::max);
-                    decisions(&plan(f, &goal, supported, floor))
-                })
-                .collect();
+            let runs = planners.iter().map(|p| decisions(&p.plan(&goal))).collect();
             rows.push(PlanRow { workload: w.name.clone(), threshold, runs });
         }
     }

@@ -127,34 +127,25 @@ pub fn combined_ci(sets: &[Nested<Vec<f64>>], f: &dyn Fn(&[f64]) -> f64, seed: u
 /// `combined_ci` for several functions of the same columns, from the same resamples (so figures
 /// of one set of cells agree with each other draw by draw).
 pub fn combined_cis(sets: &[Nested<Vec<f64>>], fs: &[&dyn Fn(&[f64]) -> f64], seed: u64) -> Option<Vec<Estimate>> {
-    let columns = sets.iter().flatten().flatten().flatten().next()?.len();
-    let totals = |rows_of: &mut dyn FnMut(usize) -> Vec<Vec<f64>>| -> Vec<f64> {
-        let mut totals = vec![0.0; columns];
-        for k in 0..sets.len() {
-            for (c, xs) in rows_of(k).iter_mut().enumerate() {
-                totals[c] += median_in_place(xs);
-            }
-        }
-        totals
-    };
-    let columns_of =
-        |rows: &[&Vec<f64>]| -> Vec<Vec<f64>> { (0..columns).map(|c| rows.iter().map(|r| r[c]).collect()).collect() };
-    let all: Vec<Vec<&Vec<f64>>> = sets.iter().map(|s| s.iter().flatten().flatten().collect()).collect();
-    if all.iter().any(Vec::is_empty) {
-        return None;
-    }
-    let point = totals(&mut |k| columns_of(&all[k]));
+    let point = combined_point(sets)?;
+    let columns = point.len();
     let mut rng = fastrand::Rng::with_seed(seed);
-    let mut buf = Vec::new();
+    let (mut rows, mut column) = (Vec::new(), Vec::new());
+    let mut totals = vec![0.0; columns];
     let mut draws: Vec<Vec<f64>> = vec![Vec::with_capacity(RESAMPLES); fs.len()];
     for _ in 0..RESAMPLES {
-        let t = totals(&mut |k| {
-            buf.clear();
-            draw(&sets[k], &mut rng, &mut buf);
-            columns_of(&buf)
-        });
+        totals.iter_mut().for_each(|t| *t = 0.0);
+        for set in sets {
+            rows.clear();
+            draw(set, &mut rng, &mut rows);
+            for (c, total) in totals.iter_mut().enumerate() {
+                column.clear();
+                column.extend(rows.iter().map(|r: &&Vec<f64>| r[c]));
+                *total += median_in_place(&mut column);
+            }
+        }
         for (f, d) in fs.iter().zip(&mut draws) {
-            d.push(f(&t));
+            d.push(f(&totals));
         }
     }
     Some(
@@ -166,6 +157,23 @@ pub fn combined_cis(sets: &[Nested<Vec<f64>>], fs: &[&dyn Fn(&[f64]) -> f64], se
             })
             .collect(),
     )
+}
+
+/// The column totals of `combined_ci` without its interval: cheap enough to decide whether an
+/// interval is worth drawing. `None` if a set has no rows.
+pub fn combined_point(sets: &[Nested<Vec<f64>>]) -> Option<Vec<f64>> {
+    let columns = sets.iter().flatten().flatten().flatten().next()?.len();
+    let mut totals = vec![0.0; columns];
+    for set in sets {
+        let rows: Vec<&Vec<f64>> = set.iter().flatten().flatten().collect();
+        if rows.is_empty() {
+            return None;
+        }
+        for (c, total) in totals.iter_mut().enumerate() {
+            *total += median_in_place(&mut rows.iter().map(|r| r[c]).collect::<Vec<f64>>());
+        }
+    }
+    Some(totals)
 }
 
 /// The median (numpy's, averaging the middle two) by selection, not a full sort: the bootstrap

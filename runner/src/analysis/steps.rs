@@ -8,7 +8,7 @@ use rayon::prelude::*;
 
 use crate::analysis::costs::{added_terms, Claim, OpCost};
 use crate::analysis::pairing::{self, Term};
-use crate::analysis::stats::seed_of;
+use crate::analysis::stats::{self, seed_of};
 use crate::model::estimate::Estimate;
 use crate::model::mode::Mode;
 use crate::model::results::Results;
@@ -50,7 +50,13 @@ pub fn steps(r: &Results, ops: &[Operation], costs: &[OpCost], noise_floor: f64)
             terms.extend(added_terms(o, from.via.as_deref(), from.mode, 0, -1.0));
             let unl = from.unlimited.point;
             let seed = seed_of(&format!("{interp}/{}/{}/step/{}", from.mode, to.mode, o.key));
-            let change = pairing::combination(r, interp, &terms, &|c| c[0], seed)?;
+            let sets = pairing::sets(r, interp, &terms)?;
+            // A step whose point lies inside the noise floor cannot be claimed, whatever its
+            // interval: no need to draw one.
+            if stats::combined_point(&sets)?[0].abs() <= noise_floor * unl.abs() {
+                return None;
+            }
+            let change = stats::combined_ci(&sets, &|c| c[0], seed)?;
             let claim = Claim::of(&change.over(unl.abs()), noise_floor);
             (claim != Claim::NotMeasurable).then(|| Step {
                 op: o.key.clone(),

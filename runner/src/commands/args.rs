@@ -287,6 +287,15 @@ impl GoalArgs {
     /// not declare.
     pub fn checked_goal(&self, r: &Results) -> anyhow::Result<Goal> {
         let goal = self.goal(r);
+        let declared = r.groups.iter().any(|g| !g.operations.is_empty());
+        if !declared && r.subject.is_bench_ext() && !goal.workload.statements {
+            anyhow::bail!(
+                "run {} was made before abibench's scenario files declared operations ([[operation]]), so it cannot \
+                 price --workload {}; run `abibench compare` again, or give --workload statements",
+                r.run.id,
+                goal.workload.name
+            );
+        }
         goal.workload.check(&operations(&r.groups)).map_err(|e| anyhow::anyhow!("--workload: {e}"))?;
         Ok(goal)
     }

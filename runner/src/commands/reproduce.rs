@@ -17,7 +17,7 @@ use crate::analysis::stability::plan_rows;
 use crate::commands::args::{parse_percent, GoalArgs, StyleArgs};
 use crate::commands::ascii;
 use crate::export::agreement;
-use crate::export::answer::{percent, plans_side_by_side};
+use crate::export::answer::{plans_side_by_side, threshold};
 use crate::model::results::Results;
 
 #[derive(Args, Debug)]
@@ -58,6 +58,7 @@ pub fn run(args: &ReproduceArgs) -> Result<()> {
     let pairs: Vec<_> = runs.iter().zip(&analyses).collect();
     let alone: Vec<Fleet> = pairs.iter().map(|(r, a)| Fleet::single(r, a)).collect();
     let mut supported: Vec<_> = runs.iter().flat_map(measured_targets).collect();
+    supported.extend(runs[0].subject.plan_targets());
     supported.sort();
     supported.dedup();
     let rows = plan_rows(&alone, &workloads, &thresholds, &supported);
@@ -66,7 +67,7 @@ pub fn run(args: &ReproduceArgs) -> Result<()> {
         println!(
             "Wheel plans for {} within {} (*: that run marks the Python):",
             row.workload,
-            percent(row.threshold).trim_start_matches('+')
+            threshold(row.threshold)
         );
         print!("{}", plans_side_by_side(&ids, &row.runs));
         let d = row.differences();
@@ -104,7 +105,7 @@ fn together(
     for row in &rows {
         let cells: Vec<String> =
             row.runs[0].iter().map(|(t, w, m)| format!("{t} {w}{}", if *m { " *" } else { "" })).collect();
-        println!("  {} within {}: {}", row.workload, percent(row.threshold).trim_start_matches('+'), cells.join(", "));
+        println!("  {} within {}: {}", row.workload, threshold(row.threshold), cells.join(", "));
     }
     Ok(())
 }

@@ -15,10 +15,30 @@ use crate::model::version::Target;
 
 /// `+7.1 ns`, `−0.3 ns`, `+27 ns`, `+1.2 µs` (or instructions).
 pub fn added(x: f64, measure: Measure) -> String {
-    let sign = if x < 0.0 { "−" } else { "+" };
+    let tiny = match measure {
+        Measure::WallTime => 0.05,
+        Measure::Instructions => 0.5,
+    };
+    let sign = if x.abs() < tiny {
+        return format!("±0 {}", measure.unit());
+    } else if x < 0.0 {
+        "−"
+    } else {
+        "+"
+    };
     match measure {
         Measure::WallTime => format!("{sign}{}", fmt_ns(x.abs())),
         Measure::Instructions => format!("{sign}{:.0} instr", x.abs()),
+    }
+}
+
+/// A threshold as the user gave it: `5 %`, `7.5 %`.
+pub fn threshold(fraction: f64) -> String {
+    let p = 100.0 * fraction;
+    if (p - p.round()).abs() < 1e-9 {
+        format!("{p:.0} %")
+    } else {
+        format!("{p} %")
     }
 }
 
@@ -77,10 +97,8 @@ pub fn op_table(d: &Decision) -> (Vec<String>, Vec<Vec<String>>) {
             let of = |m: Mode| costs.iter().filter(|c| c.op == o.key && c.mode == m).collect::<Vec<_>>();
             let all = costs.iter().filter(|c| c.op == o.key);
             let unl: Vec<(f64, Claim)> = all.map(|c| (c.unlimited.point, Claim::Slower)).collect();
-            let mut row = vec![
-                format!("{}: {}", o.key, o.label),
-                range_cell(&unl, &|x| added(x, measure).trim_start_matches('+').to_string()),
-            ];
+            let mut row =
+                vec![o.key.clone(), range_cell(&unl, &|x| added(x, measure).trim_start_matches('+').to_string())];
             row.extend(modes.iter().map(|m| {
                 let cs = of(*m);
                 let pts: Vec<(f64, Claim)> = cs.iter().map(|c| (c.added.point, c.claim)).collect();
@@ -91,6 +109,12 @@ pub fn op_table(d: &Decision) -> (Vec<String>, Vec<Vec<String>>) {
         })
         .collect();
     (header, rows)
+}
+
+/// What each operation of the headline is.
+pub fn op_terms(d: &Decision) -> Vec<(String, String)> {
+    let p = d.fleet.primary();
+    p.ops.iter().filter(|o| p.costs.iter().any(|c| c.op == o.key)).map(|o| (o.key.clone(), o.label.clone())).collect()
 }
 
 /// The workloads' calls: each one's cost under each floor (range over interpreters), and the
@@ -126,6 +150,80 @@ pub fn workload_name(w: &WorkloadCosts) -> String {
         shapes if w.workload.statements => format!("your calls, each once ({} scenarios)", shapes[0].counts.len()),
         shapes => format!("{}: a mix of {} kinds of call", w.workload.name, shapes.len()),
     }
+}
+
+/// Where one of the calls makes most of what they add: per floor, that call and its share (range
+/// over interpreters), so a total driven by one statement is not read as all of them.
+pub fn dominant_lines(d: &Decision) -> Vec<String> {
+    let w = d.goal_costs();
+    let modes = stable_modes(d.fleet.primary().results);
+    modes
+        .iter()
+        .filter_map(|m| {
+            let tops: Vec<(&str, f64)> = w
+                .mix
+                .iter()
+                .filter(|(_, c)| c.mode == *m)
+                .filter_map(|(_, c)| c.dominant())
+                .map(|(p, f)| (p.op.as_str(), f))
+                .collect();
+            let (op, _) = *tops.first()?;
+            // Said only where one call makes most of the total on every interpreter.
+            if tops.iter().any(|(o, f)| *o != op || *f <= 0.5) {
+                return None;
+            }
+            let (lo, hi) =
+                tops.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), (_, f)| (l.min(*f), h.max(*f)));
+            Some(format!(
+                "Under {m}, {op} makes {} of what the calls add on every interpreter measured.",
+                span(pct(lo), pct(hi))
+            ))
+        })
+        .collect()
+}
+
+fn pct(f: f64) -> String {
+    format!("{:.0} %", 100.0 * f)
+}
+
+/// For calls that say what they call (`channel`), each kind's share of the time the calls add,
+/// per floor (range over interpreters): which operations the cost comes from.
+pub fn channel_table(d: &Decision) -> (Vec<String>, Vec<Vec<String>>) {
+    let r = d.fleet.primary().results;
+    let channel_of =
+        |op: &str| r.groups.iter().flat_map(|g| &g.scenarios).find(|s| s.name == op).and_then(|s| s.channel);
+    let w = d.goal_costs();
+    let modes = stable_modes(r);
+    let mut header = vec!["kind of call".to_string()];
+    header.extend(modes.iter().map(|m| m.name()));
+    let mut channels: Vec<_> = w.shapes.iter().flat_map(|s| &s.counts).filter_map(|(k, _)| channel_of(k)).collect();
+    channels.sort();
+    channels.dedup();
+    let rows = channels
+        .into_iter()
+        .map(|ch| {
+            let mut row = vec![ch.label().to_string()];
+            row.extend(modes.iter().map(|m| {
+                let shares: Vec<(f64, Claim)> = w
+                    .mix
+                    .iter()
+                    .filter(|(_, c)| c.mode == *m && c.added.point > 0.0)
+                    .map(|(_, c)| {
+                        let part: f64 = c
+                            .parts
+                            .iter()
+                            .filter(|p| channel_of(&p.op) == Some(ch))
+                            .map(|p| p.count * p.added.point.max(0.0))
+                            .sum();
+                        (part / c.added.point, Claim::Slower)
+                    })
+                    .collect();
+                range_cell(&shares, &pct)
+            }));
+            row
+        })
+        .collect();
+    (header, rows)
 }
 
 /// `cp38-cp38`, `cp313-cp313t`, `cp310-abi3`, `cp315-abi3t`; for a crate of the user's own, its
@@ -177,7 +275,7 @@ pub fn judged_cost(d: &Decision, j: &Judged) -> String {
 /// Why a Python gets a version-specific wheel (or none), in words.
 fn because(d: &Decision, p: &WheelPlan, t: &TargetPlan) -> String {
     let judged = t.judged.as_ref().map(|j| judged_cost(d, j)).unwrap_or_default();
-    let pct = percent(p.goal.threshold).trim_start_matches('+').to_string();
+    let pct = threshold(p.goal.threshold);
     match &t.reason {
         Reason::Over => judged,
         Reason::Undecided => {
@@ -247,14 +345,14 @@ mod tests {
         let rep = Report::new(&r, &a, &goal("list_get=1", 0.15));
         let (header, rows) = op_table(&rep.decision);
         assert_eq!(header, ["operation", "unlimited", "abi3-py38", "abi3-py312"]);
-        let list = rows.iter().find(|r| r[0].starts_with("list_get: ")).unwrap();
+        let list = rows.iter().find(|r| r[0] == "list_get").unwrap();
         // +5 ns on 3.8 (15 over 10), +10 ns on 3.12 (30 over 20); abi3-py312 +2 ns on 3.12.
         assert!(
             list[1] == "10…20 ns" && list[2].starts_with("+5") && list[2].contains("…+") && list[2].ends_with(" ns"),
             "{list:?}"
         );
         assert!(list[3].starts_with('+') && !list[3].contains('…'), "one interpreter: {list:?}");
-        let kernel = rows.iter().find(|r| r[0].starts_with("kernel: ")).unwrap();
+        let kernel = rows.iter().find(|r| r[0] == "kernel").unwrap();
         assert!(kernel[2].starts_with('('), "no measurable cost: {kernel:?}");
         let (_, calls) = workload_table(&rep.decision);
         assert!(
@@ -271,7 +369,9 @@ mod tests {
         let words = plan_words(&rep.decision);
         let text = words.items.join("\n");
         assert!(
-            words.heading.starts_with("Wheel plan for list_get=1") && words.heading.contains("2 wheel(s)"),
+            // 3.8 and 3.12 measured; the rest of abibench's range (3.9–3.11, 3.13–3.15, 3.14t, 3.15t) not.
+            words.heading.starts_with("Wheel plan for list_get=1")
+                && words.heading.ends_with("7 wheel(s) per platform (5 of them for Pythons not measured here)."),
             "{}",
             words.heading
         );

@@ -41,6 +41,7 @@ impl<'a> Report<'a> {
     fn of(fleet: Fleet<'a>, goal: &Goal) -> Report<'a> {
         let (r, a) = (fleet.primary().results, fleet.primary().analysis);
         let mut supported: Vec<_> = fleet.runs.iter().flat_map(|x| measured_targets(x.results)).collect();
+        supported.extend(r.subject.plan_targets());
         supported.sort();
         supported.dedup();
         // A crate's own calls are its workload; abibench's extension is read for every named one.

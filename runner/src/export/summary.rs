@@ -47,7 +47,7 @@ fn evidence_line(e: &Evidence) -> String {
     }
     if costs.is_empty() {
         return format!(
-            "Checked, no measurable cost: {} {}: {}, none above 1.0 beyond the noise floor{elsewhere}.{context}",
+            "{} {}: {}, none above 1.0 beyond the noise floor{elsewhere}.{context}",
             f.fact,
             f.comparison,
             list(&rest)
@@ -218,6 +218,10 @@ mod tests {
         let mut e = rep.decision.findings[0].clone();
         e.here.iter_mut().for_each(|m| m.costs = false);
         let line = &evidence_lines(&[&e])[0];
-        assert!(line.starts_with("Checked, no measurable cost: GetItem is a call."), "{line}");
+        assert!(
+            line.starts_with("GetItem is a call. PyList_GetItem / PyList_GET_ITEM: ")
+                && line.contains("none above 1.0"),
+            "{line}"
+        );
     }
 }

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use crate::model::mode::Mode;
 use crate::model::sampling::Isolation;
 use crate::model::supported::Supported;
-use crate::model::version::PyVersion;
+use crate::model::version::{PyVersion, Target, NEWEST, OLDEST};
 
 /// The extension under test.
 // One per run (and per recipe), so the size of the larger variant does not matter.
@@ -186,6 +186,20 @@ impl Subject {
     /// The Python versions it supports, for a crate (bench-ext is built for abibench's range).
     pub fn supported(&self) -> Option<&Supported> {
         self.krate().and_then(|c| c.supported.as_ref())
+    }
+
+    /// The Pythons a wheel plan must cover, measured or not: a crate's supported versions; for
+    /// abibench's own extension the range abibench compares (3.8 to the newest, and the
+    /// free-threaded builds PyO3 0.29 builds for, 3.14 up).
+    pub fn plan_targets(&self) -> Vec<Target> {
+        let gil = |v: &PyVersion| Target { version: *v, free_threaded: false };
+        match self {
+            Subject::BenchExt => (OLDEST.1..=NEWEST.1)
+                .map(|m| gil(&PyVersion(3, m)))
+                .chain((14..=NEWEST.1).map(|m| Target { version: PyVersion(3, m), free_threaded: true }))
+                .collect(),
+            Subject::Crate(_) => self.supported().map_or_else(Vec::new, |s| s.minors.iter().map(gil).collect()),
+        }
     }
 }
 

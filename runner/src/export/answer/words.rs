@@ -2,7 +2,7 @@
 //! it; the plan at other thresholds; the CI matrix that builds it; plans of several runs side by
 //! side.
 
-use super::{because, marks, percent, tag, workload_name};
+use super::{because, marks, percent, tag, threshold, workload_name};
 use crate::analysis::decision::Decision;
 use crate::analysis::judge::Fit;
 use crate::analysis::plan::{Reason, TargetPlan, Wheel, WheelPlan};
@@ -19,28 +19,37 @@ pub struct PlanWords {
 
 pub fn plan_words(d: &Decision) -> PlanWords {
     let (p, r) = (&d.plan, d.fleet.primary().results);
+    let unmeasured = p.targets.iter().filter(|t| t.reason == Reason::NotInRun && t.wheel == Wheel::Specific).count();
     let heading = format!(
-        "Wheel plan{} for {} within {}: {} wheel(s) per platform.",
+        "Wheel plan{} for {} within {}: {} wheel(s) per platform{}.",
         r.subject.krate().map_or(String::new(), |s| format!(" for {}", s.title())),
         workload_name(d.goal_costs()),
-        percent(p.goal.threshold).trim_start_matches('+'),
-        p.wheels()
+        threshold(p.goal.threshold),
+        p.wheels(),
+        if unmeasured > 0 { format!(" ({unmeasured} of them for Pythons not measured here)") } else { String::new() }
     );
     let (mut items, mut brief) = (Vec::new(), Vec::new());
     if let Some(line) = stable_line(d) {
         items.push(line.clone());
         brief.push(line);
     }
-    let mut specific = Vec::new();
+    let (mut specific, mut blind) = (Vec::new(), Vec::new());
     for t in p.targets.iter().filter(|t| t.wheel == Wheel::Specific) {
         let wheel = format!("{} ({})", t.target, tag(r, t.target, t.wheel));
         items.push(format!("A version-specific wheel for {wheel}: {}.{}", because(d, p, t), marks(d, t)));
-        specific.push(wheel);
+        if t.reason == Reason::NotInRun {
+            blind.push(t.target.to_string());
+        } else {
+            specific.push(wheel);
+        }
     }
     let late = late_lines(d);
     items.extend(late.iter().cloned());
     if !specific.is_empty() {
         brief.push(format!("Version-specific wheels for {} (reasons in report.md).", specific.join(", ")));
+    }
+    if !blind.is_empty() {
+        brief.push(format!("Version-specific wheels, not measured here, for {}.", blind.join(", ")));
     }
     let marked: Vec<String> = p.targets.iter().filter(|t| t.marked()).map(|t| t.target.to_string()).collect();
     if !marked.is_empty() {
@@ -65,7 +74,14 @@ fn stable_line(d: &Decision) -> Option<String> {
             percent(j.worst_high()),
             j.decisive().map_or(String::new(), |m| super::on(d, &m.cost, m.machine))
         ),
-        None => "for the Pythons below, where nothing can be compared with it".into(),
+        None => {
+            let blind: Vec<&TargetPlan> = p
+                .targets
+                .iter()
+                .filter(|t| matches!(t.reason, Reason::Unbuildable(_)) && t.wheel == Wheel::Stable(mode))
+                .collect();
+            format!("for {}, where no version-specific build exists (below)", list(&blind))
+        }
     };
     let unmeasured: Vec<&TargetPlan> =
         p.targets.iter().filter(|t| t.reason == Reason::NotInRun && t.wheel == Wheel::Stable(mode)).collect();
@@ -169,7 +185,7 @@ pub fn sweep_table(d: &Decision) -> (Vec<String>, Vec<Vec<String>>) {
         .map(|p| {
             let own = (p.goal.threshold - d.plan.goal.threshold).abs() < 1e-9;
             vec![
-                format!("{}{}", percent(p.goal.threshold).trim_start_matches('+'), if own { " (yours)" } else { "" }),
+                format!("{}{}", threshold(p.goal.threshold), if own { " (yours)" } else { "" }),
                 p.wheels().to_string(),
                 p.stable.map_or("—".into(), |m| m.name()),
                 targets(p, &|t| t.reason == Reason::Served),

@@ -2,7 +2,9 @@
 //! workloads' calls cost, the wheel plan and the CI matrix that builds it, and the plan at other
 //! thresholds. The terminal prints this section too.
 
-use crate::export::answer::{ci_snippet, op_table, plan_words, sweep_table, workload_table};
+use crate::export::answer::{
+    channel_table, ci_snippet, dominant_lines, op_table, op_terms, plan_words, sweep_table, workload_table,
+};
 use crate::export::doc::{Block, List, Section, Table};
 use crate::export::page::Report;
 
@@ -30,10 +32,22 @@ pub fn answer(rep: &Report) -> Section {
     // The headline table comes first: it is what must be on the first screen.
     if let Some(table) = Table::plain("headline-costs", op_table(d)) {
         blocks.push(Block::Captioned { id: "headline", caption: headline_caption(rep), table });
+        blocks.push(Block::Terms(op_terms(d)));
     }
     blocks.push(Block::Heading { id: Some("calls"), text: "What calls cost".into() });
     blocks.push(Block::note(CALLS_NOTE));
     blocks.extend(Table::plain("call-costs", workload_table(d)).map(Block::Table));
+    let dominant = dominant_lines(d);
+    if !dominant.is_empty() {
+        blocks.push(Block::list(Some("summary"), dominant));
+    }
+    if let Some(table) = Table::plain("channel-shares", channel_table(d)) {
+        blocks.push(Block::note(
+            "Which kinds of call the cost comes from: each kind's share of the time the calls add under each floor \
+             (range over interpreters), by the `channel` each scenario declares.",
+        ));
+        blocks.push(Block::Table(table));
+    }
     blocks.extend([
         Block::Heading { id: Some("plan"), text: plan.heading },
         Block::List(List { brief: Some(plan.brief), ..List::plain(Some("summary"), plan.items) }),

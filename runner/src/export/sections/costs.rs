@@ -21,8 +21,10 @@ pub const TABLE_NOTE: &str = "Time each operation adds per operation under each 
     unlimited); the two add up to the first line. †: the floor cannot express the operation's path; the figure is \
     the path its user takes instead.";
 
+/// `+4.3 [+4.2…+4.4] ns`: the unit once.
 fn interval(e: &Estimate, measure: Measure, claim: Claim) -> String {
-    let text = format!("{} [{}…{}]", added(e.point, measure), added(e.low, measure), added(e.high, measure));
+    let bare = |x: f64| added(x, measure).trim_end_matches(&format!(" {}", measure.unit())).to_string();
+    let text = format!("{} [{}…{}] {}", bare(e.point), bare(e.low), bare(e.high), measure.unit());
     if claim == Claim::NotMeasurable {
         format!("({text})")
     } else {
@@ -46,12 +48,12 @@ pub fn interpreter_tables(d: &Decision) -> Vec<Block> {
     for run in &d.fleet.runs {
         let r = run.results;
         let measure = r.run.sampling.measure;
-        let modes = stable_modes(r);
         for i in ordered_interpreters(r) {
             let here: Vec<&OpCost> = run.costs.iter().filter(|c| c.interpreter == i.name).collect();
             if here.is_empty() {
                 continue;
             }
+            let modes: Vec<Mode> = stable_modes(r).into_iter().filter(|m| here.iter().any(|c| c.mode == *m)).collect();
             let rows: Vec<Vec<Cell>> = run
                 .ops
                 .iter()
@@ -177,7 +179,7 @@ pub fn unavailable_lines(d: &Decision) -> Vec<String> {
             let why =
                 p.results.cell(&vias[0].interpreter, m, &o.path).and_then(|c| c.reason.clone()).unwrap_or_default();
             lines.push(format!(
-                "{} under {m}: {} is not available ({why}); its user takes {} instead, which adds per operation: {}.",
+                "{} under {m}: {} is not available{why}; its user takes {} instead, which adds per operation: {}.",
                 o.key,
                 o.path,
                 o.instead.as_deref().unwrap_or_default(),
@@ -186,6 +188,42 @@ pub fn unavailable_lines(d: &Decision) -> Vec<String> {
         }
     }
     lines
+}
+
+/// Operations where PyO3's own part (its path's distance from the cheapest stable path, beyond the
+/// same distance in unlimited) clears the noise floor: what PyO3 adds to what the ABI forces.
+pub fn pyo3_lines(d: &Decision) -> Vec<String> {
+    let p = d.fleet.primary();
+    let measure = p.results.run.sampling.measure;
+    p.ops
+        .iter()
+        .filter_map(|o| {
+            let here: Vec<&OpCost> = p
+                .costs
+                .iter()
+                .filter(|c| c.op == o.key && c.split.as_ref().is_some_and(|s| s.pyo3_claim == Claim::Slower))
+                .collect();
+            let first = here.first()?.split.as_ref()?;
+            let pts: Vec<f64> = here.iter().filter_map(|c| c.split.as_ref()).map(|s| s.pyo3.point).collect();
+            let (lo, hi) = pts.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), x| (l.min(*x), h.max(*x)));
+            let mut modes: Vec<String> = here.iter().map(|c| c.mode.name()).collect();
+            modes.dedup();
+            modes.sort();
+            modes.dedup();
+            Some(format!(
+                "{}: PyO3's path ({}) adds {}…{} per operation to the cheapest stable path ({}), beyond its distance from \
+                 it in unlimited builds, in {} of {} (floor, interpreter) cells: {}.",
+                o.key,
+                o.path,
+                added(lo, measure),
+                added(hi, measure),
+                first.stable_path,
+                here.len(),
+                p.costs.iter().filter(|c| c.op == o.key && c.split.is_some()).count(),
+                modes.join(", ")
+            ))
+        })
+        .collect()
 }
 
 /// Operations whose claim (slower, faster, none) differs between machines on one Python and floor.

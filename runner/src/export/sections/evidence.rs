@@ -8,7 +8,7 @@ use crate::export::doc::{Block, Inline, Section, Table};
 use crate::export::measures;
 use crate::export::page::Report;
 use crate::export::sections::costs::{
-    cpu_dependent_lines, derivations, interpreter_tables, step_lines, unavailable_lines, TABLE_NOTE,
+    cpu_dependent_lines, derivations, interpreter_tables, pyo3_lines, step_lines, unavailable_lines, TABLE_NOTE,
 };
 use crate::export::summary::{compute_lines, controls_line, evidence_lines, layout_line};
 
@@ -44,6 +44,7 @@ pub fn evidence(rep: &Report) -> Section {
     listed(&mut blocks, "Compute-bound calls", compute_lines(d));
     listed(&mut blocks, "Raising the floor: gains and losses", step_lines(d));
     listed(&mut blocks, "Paths the stable ABI cannot express, and the path taken instead", unavailable_lines(d));
+    listed(&mut blocks, "Where PyO3 adds to what the stable ABI forces", pyo3_lines(d));
     let (costs, checked): (Vec<_>, Vec<_>) = d.findings.iter().partition(|e| e.is_cost());
     if !costs.is_empty() {
         blocks.push(Block::Heading { id: Some("upstream"), text: "Findings for upstream".into() });
