@@ -10,7 +10,7 @@ use rayon::prelude::*;
 
 use crate::analysis::cells::Analysis;
 use crate::analysis::pairing::{self, Term};
-use crate::analysis::stats::seed_of;
+use crate::analysis::stats::{self, seed_of};
 use crate::model::estimate::Estimate;
 use crate::model::mode::Mode;
 use crate::model::results::{CellStatus, Results};
@@ -145,7 +145,7 @@ fn op_cost(r: &Results, a: &Analysis, interp: &str, mode: Mode, o: &Operation) -
         terms.extend(per_op(o, s, mode, 2, 1.0));
         terms.extend(per_op(o, u, Mode::Unlimited, 2, -1.0));
     }
-    let fs: [&dyn Fn(&[f64]) -> f64; 6] =
+    let fs: [stats::Figure; 6] =
         [&|c| c[0], &|c| c[1], &|c| c[0] / c[1], &|c| c[2], &|c| c[0] - c[2], &|c| (c[0] - c[2]) / c[1]];
     let n = if paths.is_some() { 6 } else { 3 };
     let seed = seed_of(&format!("{interp}/{mode}/op/{}", o.key));

@@ -51,7 +51,7 @@ pub fn combinations(
     r: &Results,
     interpreter: &str,
     terms: &[Term],
-    fs: &[&dyn Fn(&[f64]) -> f64],
+    fs: &[stats::Figure],
     seed: u64,
 ) -> Option<Vec<Estimate>> {
     stats::combined_cis(&sets(r, interpreter, terms)?, fs, seed)

@@ -159,7 +159,7 @@ fn kinds(fleet: &Fleet, supported: &[Target]) -> Vec<(Target, Kind)> {
             };
             match out.iter_mut().find(|(x, _)| *x == t) {
                 // Measured on any machine beats failing on another.
-                Some((_, k)) if matches!(k, Kind::Measured) => {}
+                Some((_, Kind::Measured)) => {}
                 Some((_, k)) => *k = kind,
                 None => out.push((t, kind)),
             }

@@ -124,9 +124,12 @@ pub fn combined_ci(sets: &[Nested<Vec<f64>>], f: &dyn Fn(&[f64]) -> f64, seed: u
     combined_cis(sets, &[f], seed).map(|mut v| v.remove(0))
 }
 
+/// A figure made of column totals (a difference, a ratio of two columns).
+pub type Figure<'a> = &'a dyn Fn(&[f64]) -> f64;
+
 /// `combined_ci` for several functions of the same columns, from the same resamples (so figures
 /// of one set of cells agree with each other draw by draw).
-pub fn combined_cis(sets: &[Nested<Vec<f64>>], fs: &[&dyn Fn(&[f64]) -> f64], seed: u64) -> Option<Vec<Estimate>> {
+pub fn combined_cis(sets: &[Nested<Vec<f64>>], fs: &[Figure], seed: u64) -> Option<Vec<Estimate>> {
     let point = combined_point(sets)?;
     let columns = point.len();
     let mut rng = fastrand::Rng::with_seed(seed);

@@ -283,21 +283,27 @@ impl GoalArgs {
         Goal { workload, threshold: self.threshold }
     }
 
-    /// The goal for run `r`, refused when its workload counts an operation the run's scenarios do
-    /// not declare.
+    /// The goal for run `r`. A workload given that counts an operation the run's scenarios do not
+    /// time is refused; the default one, in a run of part of the scenarios (or one made before
+    /// scenario files declared operations), gives way to `statements`, said in one line.
     pub fn checked_goal(&self, r: &Results) -> anyhow::Result<Goal> {
         let goal = self.goal(r);
-        let declared = r.groups.iter().any(|g| !g.operations.is_empty());
-        if !declared && r.subject.is_bench_ext() && !goal.workload.statements {
-            anyhow::bail!(
-                "run {} was made before abibench's scenario files declared operations ([[operation]]), so it cannot \
-                 price --workload {}; run `abibench compare` again, or give --workload statements",
-                r.run.id,
-                goal.workload.name
-            );
+        let Err(e) = goal.workload.check(&operations(&r.groups)) else { return Ok(goal) };
+        if self.workload.is_some() {
+            let declared = r.groups.iter().any(|g| !g.operations.is_empty());
+            let hint = if declared {
+                String::new()
+            } else {
+                format!(" (run {} was made before scenario files declared operations: compare again)", r.run.id)
+            };
+            anyhow::bail!("--workload: {e}{hint}");
         }
-        goal.workload.check(&operations(&r.groups)).map_err(|e| anyhow::anyhow!("--workload: {e}"))?;
-        Ok(goal)
+        eprintln!(
+            "note: the default workload, {}, counts operations this run did not time; the plan prices each of its \
+             scenarios called once (--workload {STATEMENTS}); give --workload to choose another",
+            goal.workload.name
+        );
+        Ok(Goal { workload: Workload::parse(STATEMENTS).map_err(anyhow::Error::msg)?, ..goal })
     }
 
     /// Refuses a given workload that counts an operation `groups` do not declare.

@@ -4,7 +4,7 @@
 
 use std::path::PathBuf;
 
-use anyhow::{bail, Result};
+use anyhow::Result;
 use clap::Args;
 
 use crate::analysis::cells::analyse;
@@ -81,7 +81,7 @@ pub fn run(args: &ReproduceArgs) -> Result<()> {
         rows.len()
     );
     if runs.len() > 1 {
-        together(&pairs, &workloads, &thresholds, &supported)?;
+        together(&pairs, &workloads, &thresholds, &supported);
     }
     Ok(())
 }
@@ -92,10 +92,14 @@ fn together(
     workloads: &[Workload],
     thresholds: &[f64],
     supported: &[crate::model::version::Target],
-) -> Result<()> {
+) {
+    // Two passes of one night (counts and time) are compared, not combined.
     let fleet = match Fleet::new(pairs) {
         Ok(f) => f,
-        Err(e) => bail!("the runs cannot be planned together: {e}"),
+        Err(e) => {
+            println!("\nNot planned together: {e}.");
+            return;
+        }
     };
     for w in &fleet.warnings {
         println!("note: {w}");
@@ -107,5 +111,4 @@ fn together(
             row.runs[0].iter().map(|(t, w, m)| format!("{t} {w}{}", if *m { " *" } else { "" })).collect();
         println!("  {} within {}: {}", row.workload, threshold(row.threshold), cells.join(", "));
     }
-    Ok(())
 }
