@@ -100,13 +100,14 @@ pub fn layout_line(r: &Results) -> String {
 /// What this run's negative controls say: builds of identical code, and how far apart they came out.
 pub fn controls_line(a: &Analysis) -> String {
     match a.noise.worst() {
-        None => "Negative controls: none in this run (no scenario declares `same_code_in` for two modes that ran), \
-                 so no noise floor beyond the intervals is applied."
+        None => "Negative controls: none in this run (no scenario declares `same_code_in` for two modes that ran, and \
+                 each build has one layout), so differences are judged by their intervals alone; `--layouts 2` (or \
+                 `--thorough`) times two layouts of every build, a control for every scenario."
             .to_string(),
         Some(w) => format!(
-            "Negative controls: {} ratios between builds that run identical code (`same_code_in`); 95 % of their \
-             points lie within ±{:.1} % of 1.0 (widest: {} on {}, {} / {} = {:.3}×). No stable-ABI difference \
-             inside that noise floor is claimed.",
+            "Negative controls: {} ratios between builds that run identical code (`same_code_in`, or two layout \
+             variants of one build); 95 % of their points lie within ±{:.1} % of 1.0 (widest: {} on {}, {} / {} = \
+             {:.3}×). No stable-ABI difference inside that noise floor is claimed.",
             a.noise.ratios.len(),
             100.0 * a.noise.spread,
             w.scenario,
