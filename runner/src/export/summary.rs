@@ -6,6 +6,7 @@ use crate::analysis::cells::Analysis;
 use crate::analysis::decision::{ordered_interpreters, Decision};
 use crate::analysis::findings::Evidence;
 use crate::export::format::format_value;
+use crate::model::build::{failed_builds, failure_headline, stable_abi_failed_throughout};
 use crate::model::interpreter::Interpreter;
 use crate::model::results::Results;
 use crate::model::sampling::Measure;
@@ -170,6 +171,33 @@ pub fn native_table(r: &Results, a: &Analysis, interps: &[&Interpreter]) -> (Vec
         }
     }
     (header, rows)
+}
+
+/// One line per failed build with the compiler's headline (the tables' cells say only "build
+/// failed"), and, when every stable-ABI build failed where version-specific ones built, that
+/// abi3 needs changes to the code: no floor would do.
+pub fn build_failures(r: &Results) -> Vec<String> {
+    let failed = failed_builds(&r.builds);
+    if failed.is_empty() {
+        return Vec::new();
+    }
+    let mut lines = vec![format!("Builds that failed ({}; the compiler's message is in the results):", failed.len())];
+    lines.extend(
+        failed.iter().map(|b| format!("  {}: {}", b.label(), failure_headline(b.failure().unwrap_or_default()))),
+    );
+    if let Some(first) = stable_abi_failed_throughout(&r.builds) {
+        let headline = failure_headline(first.failure().unwrap_or_default());
+        // The compiler's words, without cargo's "cargo build exit status: 101: " before them.
+        let error = headline.find("error").map_or(headline, |i| &headline[i..]);
+        let note = first.note.as_ref().map_or(String::new(), |n| format!(" (note: {n})"));
+        let name = r.subject.krate().map_or("bench-ext", |c| c.distribution.as_str());
+        lines.push(format!(
+            "abi3 needs code changes in {name}: every stable-ABI build failed while the version-specific ones \
+             built; the first, {}, with {error}{note}.",
+            first.mode
+        ));
+    }
+    lines
 }
 
 #[cfg(test)]

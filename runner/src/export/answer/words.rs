@@ -45,6 +45,11 @@ pub fn plan_words(d: &Decision) -> PlanWords {
     }
     let late = late_lines(d);
     items.extend(late.iter().cloned());
+    // When no stable-ABI build of this source compiles, the page says so with the plan (the
+    // terminal already said it under the tables).
+    items.extend(
+        crate::export::summary::build_failures(r).into_iter().filter(|l| l.starts_with("abi3 needs code changes")),
+    );
     if !specific.is_empty() {
         brief.push(format!("Version-specific wheels for {} (reasons in report.md).", specific.join(", ")));
     }

@@ -10,7 +10,7 @@ use crate::export::page::Report;
 use crate::export::sections::costs::{
     cpu_dependent_lines, derivations, interpreter_tables, pyo3_lines, step_lines, unavailable_lines, TABLE_NOTE,
 };
-use crate::export::summary::{compute_lines, controls_line, evidence_lines, layout_line};
+use crate::export::summary::{build_failures, compute_lines, controls_line, evidence_lines, layout_line};
 
 fn with_id(id: &'static str, text: String) -> Block {
     Block::Paragraph { class: Some("note"), id: Some(id), runs: vec![Inline::Text(text)] }
@@ -40,6 +40,11 @@ pub fn evidence(rep: &Report) -> Section {
         blocks.push(Block::note(w.clone()));
     }
     listed(&mut blocks, "How the plan's costs add up", derivations(d));
+    let failures = build_failures(rep.results);
+    if let Some((title, lines)) = failures.split_first() {
+        blocks.push(Block::heading(title.trim_end_matches(':')));
+        blocks.push(Block::list(Some("summary"), lines.iter().map(|l| l.trim().to_string())));
+    }
     listed(&mut blocks, "Where the machines disagree", cpu_dependent_lines(d));
     listed(&mut blocks, "Compute-bound calls", compute_lines(d));
     listed(&mut blocks, "Raising the floor: gains and losses", step_lines(d));
