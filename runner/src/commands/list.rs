@@ -60,5 +60,14 @@ pub fn run(args: &ListArgs) -> Result<()> {
             println!("    {:<36} {}", s.name, s.description);
         }
     }
+    let ops = crate::analysis::costs::operations(&sel.groups);
+    println!("operations (what --workload counts a call in; a crate's scenarios are its own):");
+    for o in &ops {
+        let how = match &o.minus {
+            Some(m) => format!("{} less {}{}", o.path, m, if o.per > 1 { format!(", per {}", o.per) } else { String::new() }),
+            None => o.path.clone(),
+        };
+        println!("  {:<18} {} ({how})", o.key, o.label);
+    }
     Ok(())
 }
