@@ -64,7 +64,9 @@ pub fn run(args: &ListArgs) -> Result<()> {
     println!("operations (what --workload counts a call in; a crate's scenarios are its own):");
     for o in &ops {
         let how = match &o.minus {
-            Some(m) => format!("{} less {}{}", o.path, m, if o.per > 1 { format!(", per {}", o.per) } else { String::new() }),
+            Some(m) => {
+                format!("{} less {}{}", o.path, m, if o.per > 1 { format!(", per {}", o.per) } else { String::new() })
+            }
             None => o.path.clone(),
         };
         println!("  {:<18} {} ({how})", o.key, o.label);

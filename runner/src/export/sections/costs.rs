@@ -226,7 +226,9 @@ pub fn pyo3_lines(d: &Decision) -> Vec<String> {
         .collect()
 }
 
-/// Operations whose claim (slower, faster, none) differs between machines on one Python and floor.
+/// Operations whose cost differs between machines on one Python and floor: relative to each
+/// machine's unlimited build, intervals apart by more than the noise floor (one machine measuring
+/// more precisely, or running faster, is not a difference).
 pub fn cpu_dependent_lines(d: &Decision) -> Vec<String> {
     if !d.fleet.several() {
         return Vec::new();
@@ -265,11 +267,19 @@ pub fn cpu_dependent_lines(d: &Decision) -> Vec<String> {
                             .map(move |c| (run.machine.clone(), c))
                     })
                     .collect();
-                if per.windows(2).any(|w| w[0].1.claim != w[1].1.claim) {
+                // Different costs, not different precision or clock speed: each machine's cost
+                // relative to its own unlimited build, intervals apart by more than the noise floor.
+                let apart = |a: &(String, &OpCost), b: &(String, &OpCost)| {
+                    let (x, y) = (a.1.relative, b.1.relative);
+                    a.0 != b.0 && (x.low - y.high).max(y.low - x.high) > d.noise_floor
+                };
+                if per.iter().enumerate().any(|(k, a)| per[k + 1..].iter().any(|b| apart(a, b))) {
                     let on: Vec<String> = per
                         .iter()
                         .map(|(machine, c)| {
-                            format!("{} on {machine} ({})", interval(&c.added, measure, c.claim), c.interpreter)
+                            let r = c.relative;
+                            let pct = format!("{} [{}…{}]", percent(r.point), percent(r.low), percent(r.high));
+                            format!("{} ({pct}) on {machine} ({})", interval(&c.added, measure, c.claim), c.interpreter)
                         })
                         .collect();
                     lines.push(format!("{} under {m} on {v}: {}.", o.key, on.join("; ")));
