@@ -89,6 +89,7 @@ pub fn operations(groups: &[Group]) -> Vec<Operation> {
             per: 1,
             instead: None,
             entry: true,
+            times: s.n,
         })
         .collect()
 }
@@ -107,7 +108,7 @@ pub fn op_costs(r: &Results, a: &Analysis, ops: &[Operation]) -> Vec<OpCost> {
 /// `coef` × the operation's time per operation along `path` in `mode`: the path less the call it
 /// rides on, over the operations it holds.
 fn per_op<'a>(o: &'a Operation, path: &'a str, mode: Mode, column: usize, coef: f64) -> Vec<Term<'a>> {
-    let c = coef / o.per as f64;
+    let c = coef * o.times as f64 / o.per as f64;
     let mut terms = vec![Term { column, coef: c, side: (mode, path) }];
     terms.extend(o.minus.as_deref().map(|m| Term { column, coef: -c, side: (mode, m) }));
     terms
@@ -202,7 +203,16 @@ mod tests {
 
     fn op(key: &str, path: &str, minus: Option<&str>, per: u32) -> Operation {
         let minus = minus.map(str::to_string);
-        Operation { key: key.into(), label: key.into(), path: path.into(), minus, per, instead: None, entry: false }
+        Operation {
+            key: key.into(),
+            label: key.into(),
+            path: path.into(),
+            minus,
+            per,
+            instead: None,
+            entry: false,
+            times: 1,
+        }
     }
 
     fn near(e: &Estimate, v: f64, tol: f64) -> bool {

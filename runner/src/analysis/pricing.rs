@@ -45,11 +45,24 @@ pub struct CallCost {
 }
 
 impl CallCost {
-    /// The part that adds the most, and its fraction of what the call adds (for "mostly X").
+    /// The part that adds the most, and its fraction of what the parts that add anything add
+    /// (a part that saves time does not make the others' share exceed the whole).
     pub fn dominant(&self) -> Option<(&Part, f64)> {
-        let total = self.added.point;
-        let top = self.parts.iter().max_by(|a, b| (a.count * a.added.point).total_cmp(&(b.count * b.added.point)))?;
-        (total > 0.0).then(|| (top, top.count * top.added.point / total))
+        let adds = |p: &Part| (p.count * p.added.point).max(0.0);
+        let total: f64 = self.parts.iter().map(adds).sum();
+        let top = self.parts.iter().max_by(|a, b| adds(a).total_cmp(&adds(b)))?;
+        (total > 0.0).then(|| (top, adds(top) / total))
+    }
+
+    /// Each part's fraction of what the parts that add anything add.
+    pub fn share(&self, part: &Part) -> f64 {
+        let adds = |p: &Part| (p.count * p.added.point).max(0.0);
+        let total: f64 = self.parts.iter().map(adds).sum();
+        if total > 0.0 {
+            adds(part) / total
+        } else {
+            0.0
+        }
     }
 }
 
@@ -142,6 +155,7 @@ mod tests {
                 per: 1,
                 instead: None,
                 entry: false,
+                times: 1,
             },
             Operation {
                 key: "gets".into(),
@@ -151,6 +165,7 @@ mod tests {
                 per: 1,
                 instead: None,
                 entry: false,
+                times: 1,
             },
         ];
         let costs = op_costs(&r, &a, &ops);

@@ -262,6 +262,7 @@ mod tests {
                 per: 1,
                 instead: None,
                 entry: *entry,
+                times: 1,
             })
             .collect()
     }

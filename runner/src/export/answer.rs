@@ -175,7 +175,7 @@ pub fn dominant_lines(d: &Decision) -> Vec<String> {
             let (lo, hi) =
                 tops.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), (_, f)| (l.min(*f), h.max(*f)));
             Some(format!(
-                "Under {m}, {op} makes {} of what the calls add on every interpreter measured.",
+                "Under {m}, {op} makes {} of the time the calls that cost anything add, on every interpreter measured.",
                 span(pct(lo), pct(hi))
             ))
         })
@@ -186,7 +186,8 @@ fn pct(f: f64) -> String {
     format!("{:.0} %", 100.0 * f)
 }
 
-/// For calls that say what they call (`channel`), each kind's share of the time the calls add,
+/// For calls that say what they call (`channel`), each kind's share of the time the calls that add
+/// any add (`CallCost::share`),
 /// per floor (range over interpreters): which operations the cost comes from.
 pub fn channel_table(d: &Decision) -> (Vec<String>, Vec<Vec<String>>) {
     let r = d.fleet.primary().results;
@@ -209,13 +210,9 @@ pub fn channel_table(d: &Decision) -> (Vec<String>, Vec<Vec<String>>) {
                     .iter()
                     .filter(|(_, c)| c.mode == *m && c.added.point > 0.0)
                     .map(|(_, c)| {
-                        let part: f64 = c
-                            .parts
-                            .iter()
-                            .filter(|p| channel_of(&p.op) == Some(ch))
-                            .map(|p| p.count * p.added.point.max(0.0))
-                            .sum();
-                        (part / c.added.point, Claim::Slower)
+                        let part: f64 =
+                            c.parts.iter().filter(|p| channel_of(&p.op) == Some(ch)).map(|p| c.share(p)).sum();
+                        (part, Claim::Slower)
                     })
                     .collect();
                 range_cell(&shares, &pct)

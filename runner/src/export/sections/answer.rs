@@ -12,8 +12,13 @@ use crate::export::page::Report;
 fn headline_caption(rep: &Report) -> String {
     let unit = rep.results.run.sampling.measure.unit();
     let machines = if rep.decision.fleet.several() { " and machines" } else { "" };
+    let per = if rep.results.groups.iter().any(|g| !g.operations.is_empty()) {
+        format!("What each operation adds under each floor, per operation ({unit})")
+    } else {
+        format!("What each of your calls adds under each floor, per call (one execution of its statement, {unit})")
+    };
     format!(
-        "What each operation adds under each floor, per operation ({unit}), over the same path in the version-specific \
+        "{per}, over the same path in the version-specific \
          (unlimited) build: its range over the interpreters{machines} the floor runs on; (parentheses): not beyond the \
          noise floor on any; †: the floor cannot express the path, its user takes another (see the evidence). A call \
          costs the sum over what it is made of."

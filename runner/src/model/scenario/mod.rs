@@ -151,6 +151,10 @@ pub struct Operation {
     /// A way into the extension (a call, a method, a getter): a call shape has one.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub entry: bool,
+    /// Operations of `path` one of it holds: 1, or for a crate's scenario (one of its users'
+    /// calls, counted per execution of its statement) the statement's `n`.
+    #[serde(default = "one_u64", skip_serializing_if = "is_one")]
+    pub times: u64,
 }
 
 /// A fact about PyO3 or CPython that one of the group's comparisons measures: the report states
@@ -247,6 +251,14 @@ struct OperationDef {
     instead: Option<String>,
     #[serde(default)]
     entry: bool,
+}
+
+fn one_u64() -> u64 {
+    1
+}
+
+fn is_one(x: &u64) -> bool {
+    *x == 1
 }
 
 fn one_op() -> Spanned<u32> {
@@ -485,6 +497,7 @@ fn operation(o: OperationDef, at: &dyn Fn(Range<usize>) -> String) -> Result<Ope
         per: *o.per.get_ref(),
         instead: o.instead,
         entry: o.entry,
+        times: 1,
     })
 }
 
