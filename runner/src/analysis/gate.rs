@@ -171,9 +171,39 @@ pub fn judge(baseline: &Results, run: &Results, t: Thresholds) -> Result<GateRep
             baseline.run.sampling.measure.name()
         );
     }
+    let up = 1.0 + if measure == Measure::WallTime { t.min_effect } else { t.instr_threshold };
+    let mut cells = cell_verdicts(baseline, run, up);
+    if !cells.iter().any(|c| c.change.is_some()) {
+        let names = |r: &Results| r.interpreters.iter().map(|i| i.name.clone()).collect::<Vec<_>>().join(", ");
+        bail!(
+            "run {} and baseline {} have no measured cell in common (interpreters: run [{}], baseline [{}])",
+            run.run.id,
+            baseline.run.id,
+            names(run),
+            names(baseline)
+        );
+    }
+    cells.sort_by(|a, b| {
+        (a.verdict, &a.scenario, &a.interpreter, a.mode).cmp(&(b.verdict, &b.scenario, &b.interpreter, b.mode))
+    });
+    let notes = notes(baseline, run, &cells, up);
+    Ok(GateReport {
+        run_id: run.run.id.clone(),
+        run_revision: run.source.git_revision.clone(),
+        baseline_id: baseline.run.id.clone(),
+        baseline_revision: baseline.source.git_revision.clone(),
+        measure,
+        thresholds: t,
+        cells,
+        notes,
+    })
+}
+
+/// Every cell either run has, judged: `run / baseline` against `up` (1 + the minimum effect).
+fn cell_verdicts(baseline: &Results, run: &Results, up: f64) -> Vec<CellVerdict> {
+    let measure = run.run.sampling.measure;
     let keys: BTreeSet<(String, Mode, String)> =
         baseline.cells.iter().chain(&run.cells).map(|c| (c.interpreter.clone(), c.mode, c.scenario.clone())).collect();
-    let up = 1.0 + if measure == Measure::WallTime { t.min_effect } else { t.instr_threshold };
     let mut cells = Vec::new();
     for (interp, mode, scenario) in keys {
         let (b, r) = (baseline.cell(&interp, mode, &scenario), run.cell(&interp, mode, &scenario));
@@ -217,22 +247,14 @@ pub fn judge(baseline: &Results, run: &Results, t: Thresholds) -> Result<GateRep
             note,
         });
     }
-    if !cells.iter().any(|c| c.change.is_some()) {
-        let names = |r: &Results| r.interpreters.iter().map(|i| i.name.clone()).collect::<Vec<_>>().join(", ");
-        bail!(
-            "run {} and baseline {} have no measured cell in common (interpreters: run [{}], baseline [{}])",
-            run.run.id,
-            baseline.run.id,
-            names(run),
-            names(baseline)
-        );
-    }
-    cells.sort_by(|a, b| {
-        (a.verdict, &a.scenario, &a.interpreter, a.mode).cmp(&(b.verdict, &b.scenario, &b.interpreter, b.mode))
-    });
+    cells
+}
 
+/// What the reader must know beside the verdicts: drift between the runs, other interpreters,
+/// levels or provenance.
+fn notes(baseline: &Results, run: &Results, cells: &[CellVerdict], up: f64) -> Vec<String> {
     let mut notes = Vec::new();
-    if let Some(n) = drift_note(&cells, measure, up) {
+    if let Some(n) = drift_note(cells, run.run.sampling.measure, up) {
         notes.push(n);
     }
     let names = |r: &Results| r.interpreters.iter().map(|i| i.name.clone()).collect::<BTreeSet<_>>();
@@ -253,16 +275,7 @@ pub fn judge(baseline: &Results, run: &Results, t: Thresholds) -> Result<GateRep
         ));
     }
     notes.extend(provenance::differences(baseline, run).into_iter().map(|d| format!("baseline against run: {d}")));
-    Ok(GateReport {
-        run_id: run.run.id.clone(),
-        run_revision: run.source.git_revision.clone(),
-        baseline_id: baseline.run.id.clone(),
-        baseline_revision: baseline.source.git_revision.clone(),
-        measure,
-        thresholds: t,
-        cells,
-        notes,
-    })
+    notes
 }
 
 #[cfg(test)]
