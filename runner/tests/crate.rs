@@ -618,6 +618,7 @@ isolate = true
         let isolates: Vec<bool> = r.groups[0].scenarios.iter().map(|s| s.isolate).collect();
         assert_eq!(isolates, [false, false, true]);
     }
+}
 
 // ---------------------------------------------------------------------------------------------
 // 4. The Python versions a crate supports, and where its results go.
