@@ -1,28 +1,13 @@
 #!/usr/bin/env bash
-# The repository's Python: ruff over all of it (ruff.toml), then the worker's unit tests
+# The repository's Python: ruff over all of it (scripts/lint-python.sh), then the worker's unit tests
 # (runner/tests/python/, the standard library's unittest) in every interpreter 3.8+ found in pyenv
 # and in abibench's cache: the worker runs inside each of them. 3.8, the oldest the worker must
-# run on, is required. Seconds; `scripts/test.sh` runs it first. The first run installs ruff from
-# PyPI into target/tmp/ruff-venv (kept for later runs). `cargo test --lib && scripts/test-python.sh`
-# is the fast subset of the tests.
+# run on, is required. Seconds; `scripts/test.sh` runs it first, and `scripts/test-fast.sh` after
+# the runner's unit tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# Pinned: a newer ruff may add checks, and "clean" should mean the same thing on every machine.
-ruff_version=0.17.6
-venv=target/tmp/ruff-venv
-if [ "$("$venv/bin/ruff" --version 2>/dev/null)" != "ruff $ruff_version" ]; then
-    echo "test-python.sh: installing ruff $ruff_version into $venv" >&2
-    # Built aside and renamed, so an interrupted install is never taken for a finished one.
-    partial="$venv.partial-$$"
-    rm -rf "$partial"
-    python3 -m venv "$partial"
-    "$partial/bin/python" -m pip install --quiet "ruff==$ruff_version"
-    rm -rf "$venv"
-    mv "$partial" "$venv"
-fi
-"$venv/bin/ruff" check --quiet .
-echo "ruff $ruff_version: clean"
+scripts/lint-python.sh
 
 pyenv_root=${PYENV_ROOT:-${HOME:-}/.pyenv}
 cache=${ABIBENCH_CACHE_DIR:-${HOME:-}/.cache/abibench}

@@ -37,21 +37,34 @@ pub fn run_ok(cmd: &mut Command) -> Output {
     out
 }
 
-/// The python of a virtual environment with `package` from PyPI, under cargo's test tmpdir
-/// (`<package>-venv`), created on first use from pyenv's 3.12 and kept between runs. Run the
-/// package as `python -m`: a console script's shebang names the directory it was installed in.
+/// The python of a virtual environment with `package` from PyPI, its newest release: see [`pypi_env`].
 pub fn pypi_venv(package: &str) -> PathBuf {
+    pypi_env(package, &[package])
+}
+
+/// The python of a virtual environment with `requirements` from PyPI (`name` or `name==version`),
+/// under cargo's test tmpdir (`<name>-venv`), created on first use from pyenv's 3.12 and kept
+/// between runs; remade when the requirements change (its `requirements.txt` records them). Run a
+/// package as `python -m`: a console script's shebang names the directory it was installed in.
+pub fn pypi_env(name: &str, requirements: &[&str]) -> PathBuf {
     static CREATING: Mutex<()> = Mutex::new(());
     let _one_at_a_time = CREATING.lock().unwrap_or_else(|e| e.into_inner());
     let tmp = Path::new(env!("CARGO_TARGET_TMPDIR"));
-    let venv = tmp.join(format!("{package}-venv"));
-    if !venv.is_dir() {
+    let venv = tmp.join(format!("{name}-venv"));
+    let wanted = requirements.join("\n") + "\n";
+    if std::fs::read_to_string(venv.join("requirements.txt")).ok().as_ref() != Some(&wanted) {
         let python = interpreters::discover(&["3.12".parse().unwrap()]).expect("pyenv 3.12 for the venv");
         // Built aside and renamed, so an interrupted install is never taken for a finished one.
-        let partial = tmp.join(format!("{package}-venv.partial-{}", std::process::id()));
+        let partial = tmp.join(format!("{name}-venv.partial-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&partial);
         run_ok(Command::new(&python[0].argv[0]).args(["-m", "venv"]).arg(&partial));
-        run_ok(Command::new(partial.join("bin/python")).args(["-m", "pip", "install", "--quiet", package]));
+        std::fs::write(partial.join("requirements.txt"), &wanted).unwrap();
+        run_ok(
+            Command::new(partial.join("bin/python"))
+                .args(["-m", "pip", "install", "--quiet", "-r"])
+                .arg(partial.join("requirements.txt")),
+        );
+        let _ = std::fs::remove_dir_all(&venv);
         std::fs::rename(&partial, &venv).unwrap();
     }
     venv.join("bin/python")
