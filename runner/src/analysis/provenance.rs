@@ -121,6 +121,7 @@ mod tests {
             seconds: 0.0,
             outcome: BuildOutcome::Ok { artifact: PathBuf::from("x.so"), cached: true, sha256: sha256.into(), size: 1 },
             audit: None,
+            rebuilt: None,
         }
     }
 

@@ -52,6 +52,21 @@ pub struct SelectArgs {
     pub scenarios_dir: Option<PathBuf>,
 }
 
+/// How long a build may take.
+#[derive(Args, Debug, Clone)]
+pub struct BuildArgs {
+    /// Kill a build (cargo with its compilers and build scripts) that has not finished after this
+    /// long, recording it as failed; the rest goes on.
+    #[arg(long, value_name = "SECONDS", default_value_t = 1800.0, value_parser = parse_seconds)]
+    pub build_timeout: f64,
+}
+
+impl BuildArgs {
+    pub fn limit(&self) -> std::time::Duration {
+        std::time::Duration::from_secs_f64(self.build_timeout)
+    }
+}
+
 /// How much to measure per cell.
 #[derive(Args, Debug, Clone)]
 pub struct LevelArgs {

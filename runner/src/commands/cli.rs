@@ -14,8 +14,8 @@ use crate::model::sampling::Measure;
 use crate::model::shard::Shard;
 
 use super::args::{
-    default_jobs, export_parser, measure_parser, parse_percent, parse_seconds, parse_shard, GoalArgs, LevelArgs,
-    SelectArgs, StyleArgs,
+    default_jobs, export_parser, measure_parser, parse_percent, parse_seconds, parse_shard, BuildArgs, GoalArgs,
+    LevelArgs, SelectArgs, StyleArgs,
 };
 use super::calibrate::CalibrateArgs;
 use super::export::ExportArgs;
@@ -207,6 +207,8 @@ pub struct CompareArgs {
     pub no_provision: bool,
     #[command(flatten)]
     pub level: LevelArgs,
+    #[command(flatten)]
+    pub build: BuildArgs,
     /// What to measure: wall time, or instructions counted by callgrind (deterministic: identical
     /// counts run to run, immune to a noisy machine; needs valgrind; ~50x slower per value).
     #[arg(long, default_value = "wall-time", value_parser = measure_parser())]

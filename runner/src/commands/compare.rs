@@ -19,10 +19,11 @@ use crate::commands::progress::{build_with_progress, Progress};
 use crate::commands::report::print_answer;
 use crate::commands::show::print_tables;
 use crate::commands::{export, system};
-use crate::export::format::pinning;
+use crate::export::format::{pinning, printable};
 use crate::export::report;
 use crate::measure::session::{Note, Session, Store};
 use crate::model::baseline;
+use crate::model::build::failure_headline;
 use crate::model::history;
 use crate::model::host::{git_state, Host, SourceInfo};
 use crate::model::io::{check_writable, create_run_file, now_rfc3339};
@@ -93,7 +94,13 @@ fn build_and_record(
     let build_start = Instant::now();
     let toolchain = toolchain::probe()?;
     let requests = selection::build_requests(sel, sampling.layouts, &|l| eprintln!("{l}"));
-    let builds = build_with_progress(&requests, &toolchain, recipe, &cache_root()?)?;
+    let mut builds = build_with_progress(&requests, &toolchain, recipe, &cache_root()?, args.build.limit())?;
+    for b in &mut builds {
+        if b.refuse_outside_floor() {
+            let why = failure_headline(b.failure().unwrap_or_default());
+            eprintln!("  REFUSED {}: {}", printable(&b.label()), printable(why));
+        }
+    }
     let build_seconds = build_start.elapsed().as_secs_f64();
     eprintln!("builds: {build_seconds:.1} s");
 

@@ -7,9 +7,10 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result};
 use clap::Args;
 
-use crate::commands::args::{parse_seconds, results_dir, StyleArgs, TargetArgs};
+use crate::commands::args::{parse_seconds, results_dir, BuildArgs, StyleArgs, TargetArgs};
 use crate::commands::ascii;
 use crate::commands::progress::{build_with_progress, Progress};
+use crate::export::format::printable;
 use crate::export::matrix_table;
 use crate::measure::matrix::{check_all, link_check_main};
 use crate::model::host::{git_state, Host, SourceInfo};
@@ -32,6 +33,8 @@ pub struct MatrixArgs {
     /// Kill a cell's child (import or link check) after this long, recording a timeout.
     #[arg(long, value_name = "SECONDS", default_value_t = 60.0, value_parser = parse_seconds)]
     pub timeout: f64,
+    #[command(flatten)]
+    pub build: BuildArgs,
     #[command(flatten)]
     pub style: StyleArgs,
 }
@@ -58,7 +61,7 @@ pub fn run(args: &MatrixArgs) -> Result<i32> {
     let build_start = Instant::now();
     // One layout: the matrix is about what loads, not about timing.
     let requests = requests(&modes, &interpreters, 1);
-    let mut builds = build_with_progress(&requests, &toolchain::probe()?, &recipe, &cache_root()?)?;
+    let mut builds = build_with_progress(&requests, &toolchain::probe()?, &recipe, &cache_root()?, args.build.limit())?;
     // Unlimited rows in interpreter order: by tag text, cpython-310 would come before cpython-38.
     builds
         .sort_by_key(|b| (b.mode, b.interpreter.as_ref().and_then(|n| interpreters.iter().position(|i| &i.name == n))));
@@ -106,7 +109,7 @@ pub fn run(args: &MatrixArgs) -> Result<i32> {
         matrix.run.id = id.into();
         Ok(serde_json::to_vec_pretty(&matrix)?)
     })?;
-    print!("{}", matrix_table::render(&matrix, ascii(args.style.ascii)));
+    print!("{}", printable(&matrix_table::render(&matrix, ascii(args.style.ascii))));
     eprintln!(
         "matrix: builds {:.1} s, checks {:.1} s; saved {}",
         matrix.run.build_seconds,

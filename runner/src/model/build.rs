@@ -28,6 +28,41 @@ pub struct BuildRecord {
     /// For stable-ABI builds: imported symbols checked against the Stable ABI of the floor.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub audit: Option<Audit>,
+    /// Why the artifact in the cache was not reused, when it was there and failed its check.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rebuilt: Option<String>,
+}
+
+/// What a cached build was when abibench made it, kept beside it (`Identity::path`) and checked
+/// before every reuse: a file that is not what this records is rebuilt, never timed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Identity {
+    pub mode: Mode,
+    /// The interpreter ABI (`cpython-312-x86_64-linux-gnu`), or the mode's name for stable-ABI builds.
+    pub abi_tag: String,
+    pub source_hash: String,
+    pub layout: u32,
+    pub sha256: String,
+    pub size: u64,
+}
+
+impl Identity {
+    /// Where the identity of the artifact at `artifact` is kept.
+    pub fn path(artifact: &Path) -> PathBuf {
+        let mut name = artifact.file_name().unwrap_or_default().to_os_string();
+        name.push(".identity.json");
+        artifact.with_file_name(name)
+    }
+
+    /// Why an entry with this identity is not the build `wanted` asks for, if it is not. The
+    /// file's own SHA-256 is checked apart (`setup::builds`), since it needs the file read.
+    pub fn mismatch(&self, wanted: &Identity) -> Option<String> {
+        let what =
+            |i: &Identity| format!("{} for {} from source {}, layout {}", i.mode, i.abi_tag, i.source_hash, i.layout);
+        let same = (self.mode, &self.abi_tag, &self.source_hash, self.layout)
+            == (wanted.mode, &wanted.abi_tag, &wanted.source_hash, wanted.layout);
+        (!same).then(|| format!("it was recorded as {}, not {}", what(self), what(wanted)))
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -91,6 +126,36 @@ impl BuildRecord {
             BuildOutcome::Ok { artifact, .. } => Some(artifact),
             BuildOutcome::Failed { .. } => None,
         }
+    }
+
+    /// The artifact's SHA-256 as recorded when it was built (empty in files older than it).
+    pub fn sha256(&self) -> Option<&str> {
+        match &self.outcome {
+            BuildOutcome::Ok { sha256, .. } => Some(sha256),
+            BuildOutcome::Failed { .. } => None,
+        }
+    }
+
+    /// A stable-ABI build that imports symbols outside the Stable ABI of its floor is not a build
+    /// of that mode, and is not timed as one: its outcome becomes a failure that says why (its
+    /// audit stays on record). Whether it was refused.
+    pub fn refuse_outside_floor(&mut self) -> bool {
+        let Some(a) = self.audit.as_ref().filter(|a| !a.passed() && self.artifact().is_some()) else {
+            return false;
+        };
+        let mut outside: Vec<String> = a.not_stable.iter().map(|n| format!("{n} (not in the Stable ABI)")).collect();
+        outside.extend(a.too_new.iter().map(|(n, v)| format!("{n} ({}.{})", v.0, v.1)));
+        let error = format!(
+            "refused as {}: it imports {} symbol(s) outside the Stable ABI of {}.{}, so it is not a {} build: {}",
+            self.mode,
+            outside.len(),
+            a.floor.0,
+            a.floor.1,
+            self.mode,
+            outside.join(", ")
+        );
+        self.outcome = BuildOutcome::Failed { error };
+        true
     }
 }
 

@@ -23,7 +23,7 @@ use rayon::prelude::*;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
-use crate::model::build::{BuildOutcome, BuildRecord, Toolchain};
+use crate::model::build::{BuildOutcome, BuildRecord, Identity, Toolchain};
 use crate::model::child::{self, Group, Line, Next, STDERR_TAIL};
 use crate::model::interpreter::Interpreter;
 use crate::model::mode::Mode;
@@ -142,13 +142,15 @@ pub fn source_hash(recipe: &Recipe) -> Result<String> {
     Ok(h.finalize().iter().take(8).map(|b| format!("{b:02x}")).collect())
 }
 
-/// Builds every request (deduplicated by cache key), reusing cached artifacts.
+/// Builds every request (deduplicated by cache key), reusing cached artifacts that pass their
+/// check (`reuse`) and rebuilding those that do not; each `cargo` gets at most `limit`.
 /// `on_done` is called once per finished build, for progress.
 pub fn build_all(
     requests: &[BuildRequest],
     tc: &Toolchain,
     recipe: &Recipe,
     cache: &Path,
+    limit: Duration,
     on_done: &(dyn Fn(&BuildRecord) + Sync),
 ) -> Result<Vec<BuildRecord>> {
     let hash = source_hash(recipe)?;
@@ -170,12 +172,15 @@ pub fn build_all(
             let rec = failed(r, &hash, 0.0, why);
             on_done(&rec);
             records.push(rec);
-        } else if artifact.is_file() {
-            let rec = record(r, &hash, 0.0, artifact, true);
-            on_done(&rec);
-            records.push(rec);
         } else {
-            to_build.push((r, artifact));
+            match reuse(r, &hash, &artifact) {
+                Ok(Some(rec)) => {
+                    on_done(&rec);
+                    records.push(rec);
+                }
+                Ok(None) => to_build.push((r, artifact, None)),
+                Err(why) => to_build.push((r, artifact, Some(why))),
+            }
         }
     }
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
@@ -187,12 +192,15 @@ pub fn build_all(
             let target = cache.join("target").join(format!("lane-{lane}"));
             let mine: Vec<_> = to_build.iter().skip(lane).step_by(lanes).collect();
             mine.into_iter()
-                .map(|(r, artifact)| {
+                .map(|(r, artifact, why)| {
                     let start = Instant::now();
-                    let rec = match cargo_build(r, tc, recipe, &target, jobs, artifact) {
-                        Ok(()) => record(r, &hash, start.elapsed().as_secs_f64(), artifact.clone(), false),
-                        Err(e) => failed(r, &hash, start.elapsed().as_secs_f64(), format!("{e:#}")),
+                    let built = cargo_build(r, tc, recipe, (&target, jobs, limit), artifact);
+                    let seconds = start.elapsed().as_secs_f64();
+                    let mut rec = match built.and_then(|()| fresh(r, &hash, seconds, artifact)) {
+                        Ok(rec) => rec,
+                        Err(e) => failed(r, &hash, seconds, format!("{e:#}")),
                     };
+                    rec.rebuilt = why.clone();
                     on_done(&rec);
                     rec
                 })
@@ -204,22 +212,101 @@ pub fn build_all(
     Ok(records)
 }
 
-/// The record of an artifact: its hash and size, and for a stable-ABI build its audit (a build
-/// that cannot be audited is recorded as failed).
-fn record(r: &BuildRequest, hash: &str, seconds: f64, artifact: PathBuf, cached: bool) -> BuildRecord {
-    let bytes = match std::fs::read(&artifact) {
-        Ok(b) => b,
-        Err(e) => return failed(r, hash, seconds, format!("built, but {} cannot be read: {e}", artifact.display())),
+/// The identity a build of `r` from source `hash` has, given its bytes' digest and size.
+fn identity(r: &BuildRequest, hash: &str, sha256: String, size: u64) -> Identity {
+    Identity { mode: r.mode, abi_tag: r.abi_tag(), source_hash: hash.into(), layout: r.layout, sha256, size }
+}
+
+/// The SHA-256 of `bytes`, in hex.
+fn sha256_hex(bytes: &[u8]) -> String {
+    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The record of the artifact at `artifact`: its digest and size, and for a stable-ABI build its
+/// audit.
+fn record(r: &BuildRequest, hash: &str, seconds: f64, artifact: &Path, cached: bool) -> Result<BuildRecord> {
+    let bytes = std::fs::read(artifact).with_context(|| format!("{} cannot be read", artifact.display()))?;
+    let audit = r
+        .mode
+        .floor()
+        .map(|floor| audit::audit(artifact, (floor.0, floor.1)))
+        .transpose()
+        .with_context(|| format!("{} cannot be audited", artifact.display()))?;
+    let outcome = BuildOutcome::Ok {
+        artifact: artifact.to_path_buf(),
+        cached,
+        sha256: sha256_hex(&bytes),
+        size: bytes.len() as u64,
     };
-    let audit = match r.mode.floor().map(|floor| audit::audit(&artifact, (floor.0, floor.1))).transpose() {
-        Ok(a) => a,
-        Err(e) => {
-            return failed(r, hash, seconds, format!("built, but {} cannot be audited: {e:#}", artifact.display()))
-        }
+    Ok(BuildRecord { audit, ..of(r, hash, seconds, outcome) })
+}
+
+/// The record of a build just made, whose identity is written beside it for the next reuse.
+fn fresh(r: &BuildRequest, hash: &str, seconds: f64, artifact: &Path) -> Result<BuildRecord> {
+    let rec = record(r, hash, seconds, artifact, false).context("built, but")?;
+    let BuildOutcome::Ok { sha256, size, .. } = &rec.outcome else { unreachable!("`record` gives an artifact") };
+    let id = identity(r, hash, sha256.clone(), *size);
+    let path = Identity::path(artifact);
+    crate::model::io::write_json_atomic(&id, &path)
+        .with_context(|| format!("built, but its identity cannot be written to {}", path.display()))?;
+    Ok(rec)
+}
+
+/// The cached build of `r` at `artifact`, if there is one that is what its identity says it is:
+/// the mode, interpreter ABI, source hash and layout asked for, the SHA-256 recorded when it was
+/// built, and for a stable-ABI build an audit within its floor. `Ok(None)`: nothing cached;
+/// `Err`: why what is there must be rebuilt.
+fn reuse(r: &BuildRequest, hash: &str, artifact: &Path) -> std::result::Result<Option<BuildRecord>, String> {
+    if !artifact.exists() {
+        return Ok(None);
+    }
+    let recorded: Identity = match std::fs::read(Identity::path(artifact)).map(|b| serde_json::from_slice(&b)) {
+        Ok(Ok(id)) => id,
+        Ok(Err(e)) => return Err(format!("the cached build's identity record is unreadable ({e})")),
+        Err(_) => return Err("the cached build has no identity record (not made by this abibench)".into()),
     };
-    let sha256 = Sha256::digest(&bytes).iter().map(|b| format!("{b:02x}")).collect();
-    let outcome = BuildOutcome::Ok { artifact, cached, sha256, size: bytes.len() as u64 };
-    BuildRecord { audit, ..of(r, hash, seconds, outcome) }
+    let rec = record(r, hash, 0.0, artifact, true).map_err(|e| format!("the cached build is unusable: {e:#}"))?;
+    let BuildOutcome::Ok { sha256, size, .. } = &rec.outcome else { unreachable!("`record` gives an artifact") };
+    if let Some(why) = recorded.mismatch(&identity(r, hash, sha256.clone(), *size)) {
+        return Err(format!("the cached build is not the one asked for: {why}"));
+    }
+    if recorded.sha256 != *sha256 {
+        return Err(format!(
+            "the cached file's SHA-256 {} is not the {} recorded when it was built: it was replaced or damaged",
+            short(sha256),
+            short(&recorded.sha256)
+        ));
+    }
+    if let Some(a) = rec.audit.as_ref().filter(|a| !a.passed()) {
+        return Err(format!(
+            "the cached build imports {} symbol(s) outside the Stable ABI of {}.{}",
+            a.not_stable.len() + a.too_new.len(),
+            a.floor.0,
+            a.floor.1
+        ));
+    }
+    Ok(Some(rec))
+}
+
+/// The first 12 hex digits of a digest, enough to tell two apart in a message.
+fn short(sha256: &str) -> &str {
+    &sha256[..sha256.len().min(12)]
+}
+
+/// Whether the file at `path` is still the build whose SHA-256 was recorded (checked before each
+/// use: a file replaced after its build was verified must not be timed under its record).
+pub fn check_unchanged(path: &Path, sha256: &str) -> std::result::Result<(), String> {
+    let bytes = std::fs::read(path).map_err(|e| format!("{} cannot be read: {e}", path.display()))?;
+    let now = sha256_hex(&bytes);
+    if now != sha256 {
+        return Err(format!(
+            "{} changed after it was built and verified: SHA-256 {}, recorded {}",
+            path.display(),
+            short(&now),
+            short(sha256)
+        ));
+    }
+    Ok(())
 }
 
 fn failed(r: &BuildRequest, hash: &str, seconds: f64, error: String) -> BuildRecord {
@@ -237,18 +324,19 @@ fn of(r: &BuildRequest, hash: &str, seconds: f64, outcome: BuildOutcome) -> Buil
         seconds,
         outcome,
         audit: None,
+        rebuilt: None,
     }
 }
 
-/// One `cargo build` of the extension; on success the cdylib is copied (atomically) to
-/// `artifact`, beside a copy of the module's Python package if it has one, and checked to be
-/// the module its import name says.
+/// One `cargo build` of the extension, in a process group of its own that is killed whole
+/// (cargo, rustc, build scripts) past `limit` or on a signal; on success the cdylib is copied
+/// (atomically) to `artifact`, beside a copy of the module's Python package if it has one, and
+/// checked to be the module its import name says.
 fn cargo_build(
     r: &BuildRequest,
     tc: &Toolchain,
     recipe: &Recipe,
-    target: &Path,
-    jobs: usize,
+    (target, jobs, limit): (&Path, usize, Duration),
     artifact: &Path,
 ) -> Result<()> {
     let mut cmd = Command::new(cargo());
@@ -285,9 +373,19 @@ fn cargo_build(
     }
     cmd.arg("--").args(link_args(tc, r.layout));
     // Cargo's JSON messages (stdout) name the cdylib; its diagnostics (stderr) explain a failure.
-    let mut child = child::spawn(cmd, None, Group::Terminal).context("cannot start cargo")?;
+    let mut child = child::spawn(cmd, None, Group::Own).context("cannot start cargo")?;
     let mut cdylib = None;
+    let deadline = Instant::now() + limit;
     loop {
+        if Instant::now() > deadline {
+            child.kill();
+            bail!(
+                "cargo build did not finish within --build-timeout {} s (killed with its build scripts); \
+                 its last output:\n{}",
+                limit.as_secs_f64(),
+                child.stderr_tail(STDERR_TAIL)
+            );
+        }
         match child.next(Duration::from_secs(1)) {
             Next::Line(Line::Out(line)) => {
                 if let Ok(msg) = serde_json::from_str::<CargoMessage>(&line) {
