@@ -12,6 +12,7 @@ use crate::analysis::floors::{by_floor, floors};
 use crate::commands::args::{default_scenarios_dir, StyleArgs};
 use crate::commands::ascii;
 use crate::commands::progress::Progress;
+use crate::export::format::printable;
 use crate::export::table;
 use crate::measure::native::{criterion_home, list_benches, read_bench, run_benches, BenchEvent};
 use crate::model::host::{git_state, Host};
@@ -113,7 +114,7 @@ pub fn run(args: &NativeArgs) -> Result<()> {
         run.id = id.into();
         Ok(serde_json::to_vec_pretty(&run)?)
     })?;
-    print!("{}", table::render_native(&run, &groups, ascii(args.style.ascii)));
+    print!("{}", printable(&table::render_native(&run, &groups, ascii(args.style.ascii))));
     eprintln!("native floors: {}", path.display());
     Ok(())
 }

@@ -14,6 +14,7 @@ use crate::analysis::plan::{plan, Goal};
 use crate::commands::args::{results_dir, GoalArgs};
 use crate::commands::{latest, read_results, results_file};
 use crate::export::answer;
+use crate::export::format::printable;
 use crate::export::report;
 use crate::model::results::Results;
 use crate::setup::recipe::resolve_crate;
@@ -67,6 +68,6 @@ pub fn print_answer(r: &Results, a: &Analysis, goal: &Goal) {
     let d = Decision::compute(r, a);
     println!();
     for l in answer::terminal_lines(r, &d, &plan(r, &d, goal)) {
-        println!("{l}");
+        println!("{}", printable(&l));
     }
 }

@@ -13,6 +13,7 @@ use crate::analysis::provenance;
 use crate::analysis::reproduce::Agreement;
 use crate::commands::args::{GoalArgs, StyleArgs};
 use crate::commands::ascii;
+use crate::export::format::printable;
 use crate::export::{agreement, answer};
 use crate::model::results::Results;
 
@@ -37,7 +38,7 @@ pub fn run(args: &ReproduceArgs) -> Result<()> {
     let agreement = Agreement::of(&aa, &ab, &a.groups);
     let differences = provenance::differences(&a, &b);
     let runs = [(&a.run.id, a.run.sampling.measure), (&b.run.id, b.run.sampling.measure)];
-    print!("{}", agreement::render(runs, &agreement, &differences, args.worst, ascii(args.style.ascii)));
+    print!("{}", printable(&agreement::render(runs, &agreement, &differences, args.worst, ascii(args.style.ascii))));
     // What must reproduce in the end is the decision: each run's wheel plan for the same goal.
     let goal = args.goal.goal(&a);
     let decisions = |r: &Results, an| {
@@ -45,6 +46,7 @@ pub fn run(args: &ReproduceArgs) -> Result<()> {
         plan(r, &d, &goal).decisions(&d)
     };
     println!("\nWheel plans for the {} workload within {:.0} %:", goal.workload, 100.0 * goal.threshold);
-    print!("{}", answer::plans_side_by_side([&a.run.id, &b.run.id], &decisions(&a, &aa), &decisions(&b, &ab)));
+    let plans = answer::plans_side_by_side([&a.run.id, &b.run.id], &decisions(&a, &aa), &decisions(&b, &ab));
+    print!("{}", printable(&plans));
     Ok(())
 }
