@@ -31,6 +31,7 @@ use crate::model::native::NativeSection;
 use crate::model::results::{Results, RunInfo, RunStatus};
 use crate::model::sampling::{Measure, Sampling};
 use crate::model::shard::ShardRecord;
+use crate::model::writer::{mark_abandoned, Writer};
 use crate::setup::builds::source_hash;
 use crate::setup::paths::{cache_root, workspace_root};
 use crate::setup::recipe::Recipe;
@@ -66,6 +67,13 @@ pub fn run(args: &CompareArgs) -> Result<i32> {
     // Until now a signal leaves at once (nothing is measured); from here the first one stops the
     // measurement and saves what is done.
     let stop = interrupt::graceful();
+    for (file, id) in mark_abandoned(&out) {
+        eprintln!(
+            "note: {}: run {} was left running by an abibench that is gone: marked abandoned",
+            file.display(),
+            printable(&id)
+        );
+    }
     let (_, path) = create_run_file(&out, "", |id| {
         res.run.id = id.into();
         Ok(serde_json::to_vec_pretty(&res)?)
@@ -123,6 +131,7 @@ fn build_and_record(
             load_average_at_end: None,
             shard,
             merged_from: Vec::new(),
+            writer: Writer::current(),
         },
         Host::current(),
         SourceInfo { git_revision, git_dirty, ext_source_hash: source_hash(recipe)? },

@@ -78,6 +78,7 @@ fn read_results(path: &Path) -> Result<Results> {
         RunStatus::Complete => return Ok(r),
         RunStatus::Interrupted => "was interrupted",
         RunStatus::Running => "never finished (it is still running, or was killed)",
+        RunStatus::Abandoned => "was abandoned (its abibench was killed)",
     };
     let note = format!(
         "note: {}: run {} {why}; status \"{}\": cells it did not reach are missing",

@@ -81,6 +81,24 @@ pub fn printable(text: &str) -> Cow<'_, str> {
     Cow::Owned(text.chars().map(shown).collect())
 }
 
+/// `text` in ASCII where abibench's own glyphs are concerned (`×` as `x`, `±` as `+-`, `—` as `-`,
+/// `µ` as `u`), for `--ascii` output: a log, a CI job or a terminal without UTF-8 counts every
+/// byte as a column, and these glyphs took up to 7 columns more than a table's width.
+pub fn ascii_glyphs(text: &str) -> Cow<'_, str> {
+    const GLYPHS: [(char, &str); 4] = [('×', "x"), ('±', "+-"), ('—', "-"), ('µ', "u")];
+    if !text.contains(|c| GLYPHS.iter().any(|(g, _)| *g == c)) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match GLYPHS.iter().find(|(g, _)| *g == c) {
+            Some((_, ascii)) => out.push_str(ascii),
+            None => out.push(c),
+        }
+    }
+    Cow::Owned(out)
+}
+
 /// `text` for a spreadsheet cell: printable (`printable`), and, as OWASP's CSV injection rule
 /// says, with a `'` before a leading `=`, `+`, `-`, `@`, tab or carriage return, so that a name
 /// like `=HYPERLINK(…)` stays text instead of becoming a formula.

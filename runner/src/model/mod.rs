@@ -22,3 +22,4 @@ pub mod shard;
 pub mod subject;
 pub mod system;
 pub mod version;
+pub mod writer;

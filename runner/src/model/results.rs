@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::Result;
+use anyhow::{bail, Context, Result};
 use serde::{Deserialize, Serialize};
 
 use crate::model::build::{BuildRecord, Toolchain};
@@ -15,6 +15,7 @@ use crate::model::sampling::{Level, Sampling};
 use crate::model::scenario::Group;
 use crate::model::shard::{Shard, ShardRecord};
 use crate::model::subject::Subject;
+use crate::model::writer::Writer;
 
 pub const SCHEMA: &str = "abibench-results";
 /// Bump on any change a reader of an older file could misread.
@@ -67,6 +68,10 @@ pub struct RunInfo {
     /// Set on a run written by `merge`: the runs it combines, in the order given.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub merged_from: Vec<MergedRun>,
+    /// The abibench process that wrote the run, so that a later run can tell a run still going
+    /// from one whose abibench was killed (`mark_abandoned`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub writer: Option<Writer>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -75,6 +80,9 @@ pub enum RunStatus {
     Running,
     Complete,
     Interrupted,
+    /// Left "running" by an abibench that was killed (SIGKILL, or a signal it cannot handle),
+    /// as a later run in the same directory found.
+    Abandoned,
 }
 
 /// Where a value was taken: two cells' values with the same `At` were timed side by side (the
@@ -93,6 +101,7 @@ impl RunStatus {
             RunStatus::Running => "running",
             RunStatus::Complete => "complete",
             RunStatus::Interrupted => "interrupted",
+            RunStatus::Abandoned => "abandoned",
         }
     }
 }
@@ -300,8 +309,36 @@ impl Results {
         write_json_atomic(self, path)
     }
 
+    /// Reads a results file, refusing one whose values no analysis could use (`check_values`).
     pub fn read(path: &Path) -> Result<Results> {
-        read_json(path, SCHEMA, SCHEMA_VERSION)
+        let r: Results = read_json(path, SCHEMA, SCHEMA_VERSION)?;
+        r.check_values().with_context(|| format!("{}: malformed results", path.display()))?;
+        Ok(r)
+    }
+
+    /// Every measured cell has what its figures are computed from: an `n`, and in each process
+    /// values, a loop count and finite numbers. A hand-edited file, or one a bug wrote, is
+    /// refused here, naming the cell, rather than failing somewhere in the analysis.
+    pub fn check_values(&self) -> Result<()> {
+        for c in self.cells.iter().filter(|c| c.status == CellStatus::Ok) {
+            if c.n == 0 {
+                bail!("cell {}: status \"ok\" with n = 0 operations per statement", c.key());
+            }
+            for p in &c.processes {
+                let at = || format!("cell {}, process {} (layout {})", c.key(), p.process, p.layout);
+                if p.values_s.is_empty() {
+                    bail!("{}: status \"ok\" but no values", at());
+                }
+                if p.loops == 0 {
+                    bail!("{}: status \"ok\" but 0 loops per value", at());
+                }
+                let numbers = p.values_s.iter().chain(&p.warmups_s).chain([&p.overhead_per_loop_s]);
+                if let Some(x) = numbers.into_iter().find(|x| !x.is_finite()) {
+                    bail!("{}: a value is not a finite number ({x})", at());
+                }
+            }
+        }
+        Ok(())
     }
 
     pub fn cell(&self, interpreter: &str, mode: Mode, scenario: &str) -> Option<&Cell> {
@@ -357,6 +394,7 @@ pub(crate) mod fixture {
                 load_average_at_end: None,
                 shard: None,
                 merged_from: Vec::new(),
+                writer: None,
             },
             host: Host::current(),
             source: SourceInfo { git_revision: Some("abc123".into()), git_dirty: false, ext_source_hash: "h".into() },

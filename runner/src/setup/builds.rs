@@ -328,8 +328,7 @@ fn of(r: &BuildRequest, hash: &str, seconds: f64, outcome: BuildOutcome) -> Buil
     }
 }
 
-/// One `cargo build` of the extension, in a process group of its own that is killed whole
-/// (cargo, rustc, build scripts) past `limit` or on a signal; on success the cdylib is copied
+/// One `cargo build` of the extension (`run_cargo`: at most `limit`); on success the cdylib is copied
 /// (atomically) to `artifact`, beside a copy of the module's Python package if it has one, and
 /// checked to be the module its import name says.
 fn cargo_build(
@@ -372,6 +371,27 @@ fn cargo_build(
         }
     }
     cmd.arg("--").args(link_args(tc, r.layout));
+    let cdylib = run_cargo(cmd, &recipe.lib_target, limit)?;
+    check_module(&cdylib, recipe)?;
+    let dir = artifact.parent().expect("artifact has a directory");
+    if let Some(package) = &recipe.python_package {
+        let top = recipe.module.split('.').next().unwrap_or_default();
+        let root = artifact.ancestors().nth(recipe.module.split('.').count()).expect("artifact under its root");
+        copy_package(package, &root.join(top))?;
+    } else if recipe.module.contains('.') {
+        generated_packages(artifact, recipe)?;
+    }
+    std::fs::create_dir_all(dir)?;
+    let tmp = tempfile::NamedTempFile::new_in(dir)?;
+    std::fs::copy(&cdylib, tmp.path())?;
+    tmp.persist(artifact)?;
+    Ok(())
+}
+
+/// Runs `cmd` (a `cargo rustc` with JSON messages) in a process group of its own, killing the
+/// whole group (cargo, rustc, build scripts) past `limit`; the cdylib of target `lib_target` it
+/// built, or the failure with the compiler's own error at its head.
+fn run_cargo(cmd: Command, lib_target: &str, limit: Duration) -> Result<PathBuf> {
     // Cargo's JSON messages (stdout) name the cdylib; its diagnostics (stderr) explain a failure.
     let mut child = child::spawn(cmd, None, Group::Own).context("cannot start cargo")?;
     let mut cdylib = None;
@@ -389,9 +409,7 @@ fn cargo_build(
         match child.next(Duration::from_secs(1)) {
             Next::Line(Line::Out(line)) => {
                 if let Ok(msg) = serde_json::from_str::<CargoMessage>(&line) {
-                    if msg.reason == "compiler-artifact"
-                        && msg.target.as_ref().is_some_and(|t| t.name == recipe.lib_target)
-                    {
+                    if msg.reason == "compiler-artifact" && msg.target.as_ref().is_some_and(|t| t.name == lib_target) {
                         cdylib = msg.filenames.into_iter().find(|f| f.extension().is_some_and(|x| x == "so"));
                     }
                 }
@@ -412,21 +430,7 @@ fn cargo_build(
         let offer = if kept.contains("PYO3_USE_ABI3_FORWARD_COMPATIBILITY") { FORWARD_COMPATIBILITY } else { "" };
         bail!("cargo build {status}: {headline}\n{offer}{}", child.stderr_tail(STDERR_TAIL));
     }
-    let cdylib = cdylib.with_context(|| format!("cargo reported no {} cdylib", recipe.lib_target))?;
-    check_module(&cdylib, recipe)?;
-    let dir = artifact.parent().expect("artifact has a directory");
-    if let Some(package) = &recipe.python_package {
-        let top = recipe.module.split('.').next().unwrap_or_default();
-        let root = artifact.ancestors().nth(recipe.module.split('.').count()).expect("artifact under its root");
-        copy_package(package, &root.join(top))?;
-    } else if recipe.module.contains('.') {
-        generated_packages(artifact, recipe)?;
-    }
-    std::fs::create_dir_all(dir)?;
-    let tmp = tempfile::NamedTempFile::new_in(dir)?;
-    std::fs::copy(&cdylib, tmp.path())?;
-    tmp.persist(artifact)?;
-    Ok(())
+    cdylib.with_context(|| format!("cargo reported no {lib_target} cdylib"))
 }
 
 /// The module's import name must match an entry point of the library, or no import finds it.
