@@ -1,20 +1,22 @@
 //! Argument groups and value parsers that several subcommands share (the subcommands' own
 //! arguments live with them, in their modules).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
+use anyhow::Context;
 use clap::builder::{PossibleValuesParser, TypedValueParser};
 use clap::Args;
 
 use crate::analysis::plan::{Goal, Workload, PROFILES, STATEMENTS};
 use crate::export::formats::ExportFormat;
+use crate::model::io::check_writable;
 use crate::model::mode::Mode;
 use crate::model::results::Results;
 use crate::model::sampling::{Isolation, Level, Measure, Sampling};
 use crate::model::shard::Shard;
 use crate::model::system::{allowed_cpus, isolated_cpus, CpuList};
 use crate::model::version::{Selector, Target};
-use crate::setup::paths::workspace_root;
+use crate::setup::paths::{cache_root, workspace_root};
 use crate::setup::recipe::{resolve_crate, Recipe};
 use crate::setup::selection::Choice;
 
@@ -156,6 +158,28 @@ impl SelectArgs {
             modes: self.targets.modes(recipe),
         })
     }
+}
+
+/// `--out DIR`, checked before anything is built: writable (`check_writable` says what is in the
+/// way), and not inside abibench's cache, whose builds and interpreters abibench replaces and
+/// whose owner may clear it whole: results there would be lost with it.
+pub fn check_out(dir: &Path) -> anyhow::Result<()> {
+    // Where `dir` is, or would be, once symbolic links on the way are followed.
+    let resolved = |p: &Path| {
+        let existing = p.ancestors().find(|a| a.canonicalize().is_ok())?;
+        Some(existing.canonicalize().ok()?.join(p.strip_prefix(existing).ok()?))
+    };
+    let cache = cache_root()?;
+    if let (Some(out), Some(cache)) = (resolved(dir), resolved(&cache)) {
+        anyhow::ensure!(
+            !out.starts_with(&cache),
+            "--out {}: that is inside abibench's cache {}, which holds builds and interpreters and may be \
+             cleared whole; keep results elsewhere (the default is results/)",
+            dir.display(),
+            cache.display()
+        );
+    }
+    check_writable(dir).context("--out")
 }
 
 /// Where results go: `out` if given, else results/, or results/crates/<name>/ for a crate of the

@@ -11,7 +11,7 @@ use crate::analysis::cells::{analyse, Analysis};
 use crate::analysis::compat;
 use crate::analysis::floors;
 use crate::analysis::plan::Goal;
-use crate::commands::args::results_dir;
+use crate::commands::args::{check_out, results_dir};
 use crate::commands::check::gate_and_record;
 use crate::commands::cli::CompareArgs;
 use crate::commands::interrupt;
@@ -26,7 +26,7 @@ use crate::model::baseline;
 use crate::model::build::failure_headline;
 use crate::model::history;
 use crate::model::host::{git_state, Host, SourceInfo};
-use crate::model::io::{check_writable, create_run_file, now_rfc3339};
+use crate::model::io::{create_run_file, now_rfc3339};
 use crate::model::native::NativeSection;
 use crate::model::results::{Results, RunInfo, RunStatus};
 use crate::model::sampling::{Measure, Sampling};
@@ -193,7 +193,7 @@ fn check_flags(args: &CompareArgs, out: &Path) -> Result<(Sampling, Option<Resul
     if args.native.is_some() && args.measure == Measure::Instructions {
         bail!("--native: native floors are criterion times and cannot sit beside instruction counts; drop --native or --measure instructions");
     }
-    check_writable(out).context("--out")?;
+    check_out(out)?;
     let mut sampling = args.level.sampling(args.measure);
     if let Some(t) = args.timeout {
         sampling.timeout_s = t;

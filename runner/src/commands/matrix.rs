@@ -7,14 +7,14 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result};
 use clap::Args;
 
-use crate::commands::args::{parse_seconds, results_dir, BuildArgs, StyleArgs, TargetArgs};
+use crate::commands::args::{check_out, parse_seconds, results_dir, BuildArgs, StyleArgs, TargetArgs};
 use crate::commands::ascii;
 use crate::commands::progress::{build_with_progress, Progress};
 use crate::export::format::printable;
 use crate::export::matrix_table;
 use crate::measure::matrix::{check_all, link_check_main};
 use crate::model::host::{git_state, Host, SourceInfo};
-use crate::model::io::{check_writable, create_run_file, now_rfc3339};
+use crate::model::io::{create_run_file, now_rfc3339};
 use crate::model::matrix::{Matrix, MatrixRun, MATRIX_PREFIX, SCHEMA, SCHEMA_VERSION};
 use crate::setup::audit::StableAbi;
 use crate::setup::builds::{requests, source_hash};
@@ -46,7 +46,7 @@ pub fn run(args: &MatrixArgs) -> Result<i32> {
     let started_at = now_rfc3339();
     let recipe = args.targets.recipe()?;
     let out = results_dir(args.out.as_deref(), &recipe);
-    check_writable(&out).context("--out")?;
+    check_out(&out)?;
     let interpreters = interpreters::discover(&args.targets.python)?;
     let modes = args.targets.modes(&recipe);
     let workspace = workspace_root();
