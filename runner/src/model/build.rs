@@ -146,7 +146,7 @@ impl BuildRecord {
         let mut outside: Vec<String> = a.not_stable.iter().map(|n| format!("{n} (not in the Stable ABI)")).collect();
         outside.extend(a.too_new.iter().map(|(n, v)| format!("{n} ({}.{})", v.0, v.1)));
         let error = format!(
-            "refused as {}: it imports {} symbol(s) outside the Stable ABI of {}.{}, so it is not a {} build: {}",
+            "refused as {}: it imports {} symbol(s) outside the Stable ABI of {}.{}, so it is not a build of {}: {}",
             self.mode,
             outside.len(),
             a.floor.0,
@@ -191,5 +191,64 @@ impl Audit {
     /// True if every checked symbol is in the Stable ABI at `floor`.
     pub fn passed(&self) -> bool {
         self.not_stable.is_empty() && self.too_new.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::version::PyVersion;
+
+    const ABI3_PY38: Mode = Mode::Abi3(PyVersion(3, 8));
+
+    fn id(mode: Mode, abi_tag: &str, source_hash: &str, layout: u32) -> Identity {
+        Identity { mode, abi_tag: abi_tag.into(), source_hash: source_hash.into(), layout, sha256: "s".into(), size: 1 }
+    }
+
+    #[test]
+    fn a_cache_entry_is_the_build_asked_for_only_if_its_identity_says_so() {
+        let wanted = id(ABI3_PY38, "abi3-py38", "h1", 0);
+        assert_eq!(id(ABI3_PY38, "abi3-py38", "h1", 0).mismatch(&wanted), None);
+        // The digest is checked against the file, not here.
+        assert_eq!(Identity { sha256: "other".into(), ..wanted.clone() }.mismatch(&wanted), None);
+        for other in [
+            id(Mode::Unlimited, "cpython-38-x86_64-linux-gnu", "h1", 0),
+            id(ABI3_PY38, "abi3-py38", "h0", 0),
+            id(ABI3_PY38, "abi3-py38", "h1", 2),
+        ] {
+            let why = other.mismatch(&wanted).expect("a different build");
+            assert!(why.ends_with("not abi3-py38 for abi3-py38 from source h1, layout 0"), "{why}");
+        }
+        assert_eq!(
+            Identity::path(Path::new("/c/abi3-py38-h1/pkg/_core.abi3.so")),
+            Path::new("/c/abi3-py38-h1/pkg/_core.abi3.so.identity.json")
+        );
+    }
+
+    #[test]
+    fn a_stable_abi_build_outside_its_floor_is_refused_as_that_mode() {
+        let outcome = BuildOutcome::Ok { artifact: "x.abi3.so".into(), cached: true, sha256: "s".into(), size: 1 };
+        let mut b = BuildRecord {
+            mode: ABI3_PY38,
+            abi_tag: "abi3-py38".into(),
+            interpreter: None,
+            source_hash: "h".into(),
+            layout: 0,
+            layout_seed: None,
+            seconds: 0.0,
+            outcome,
+            audit: Some(Audit { floor: (3, 8), checked: 40, not_stable: vec![], too_new: vec![] }),
+            rebuilt: None,
+        };
+        assert!(!b.refuse_outside_floor() && b.artifact().is_some(), "a clean audit is kept");
+        b.audit.as_mut().unwrap().too_new = vec![("PyObject_Vectorcall".into(), (3, 12))];
+        b.audit.as_mut().unwrap().not_stable = vec!["_PyObject_GetDictPtr".into()];
+        assert!(b.refuse_outside_floor());
+        assert_eq!(
+            failure_headline(b.failure().unwrap()),
+            "refused as abi3-py38: it imports 2 symbol(s) outside the Stable ABI of 3.8, so it is not a build of \
+             abi3-py38: _PyObject_GetDictPtr (not in the Stable ABI), PyObject_Vectorcall (3.12)"
+        );
+        assert!(b.audit.is_some() && !b.refuse_outside_floor(), "refused once, audit kept");
     }
 }

@@ -263,20 +263,25 @@ fn reuse(r: &BuildRequest, hash: &str, artifact: &Path) -> std::result::Result<O
     let recorded: Identity = match std::fs::read(Identity::path(artifact)).map(|b| serde_json::from_slice(&b)) {
         Ok(Ok(id)) => id,
         Ok(Err(e)) => return Err(format!("the cached build's identity record is unreadable ({e})")),
-        Err(_) => return Err("the cached build has no identity record (not made by this abibench)".into()),
+        Err(_) => {
+            return Err(
+                "the cached build has no identity record (made before abibench kept one, or not by abibench)".into()
+            )
+        }
     };
-    let rec = record(r, hash, 0.0, artifact, true).map_err(|e| format!("the cached build is unusable: {e:#}"))?;
-    let BuildOutcome::Ok { sha256, size, .. } = &rec.outcome else { unreachable!("`record` gives an artifact") };
-    if let Some(why) = recorded.mismatch(&identity(r, hash, sha256.clone(), *size)) {
+    let bytes = std::fs::read(artifact).map_err(|e| format!("the cached build cannot be read: {e}"))?;
+    let sha256 = sha256_hex(&bytes);
+    if let Some(why) = recorded.mismatch(&identity(r, hash, sha256.clone(), bytes.len() as u64)) {
         return Err(format!("the cached build is not the one asked for: {why}"));
     }
-    if recorded.sha256 != *sha256 {
+    if recorded.sha256 != sha256 {
         return Err(format!(
             "the cached file's SHA-256 {} is not the {} recorded when it was built: it was replaced or damaged",
-            short(sha256),
+            short(&sha256),
             short(&recorded.sha256)
         ));
     }
+    let rec = record(r, hash, 0.0, artifact, true).map_err(|e| format!("the cached build is unusable: {e:#}"))?;
     if let Some(a) = rec.audit.as_ref().filter(|a| !a.passed()) {
         return Err(format!(
             "the cached build imports {} symbol(s) outside the Stable ABI of {}.{}",
