@@ -222,7 +222,8 @@ pub struct CompareArgs {
     pub jobs: usize,
     /// Kill a worker that makes no progress for this long (what the timed code prints does not
     /// count), recording its current cell as hung. A timed value is a hang sooner: at 50x what
-    /// loop sizing measured, and at least 10 s. Default: 120 (wall time), 900 (instructions).
+    /// loop sizing measured, and at least 10 s; never before twice a step's planned length, so a
+    /// value longer than this is not a hang. Default: 120 (wall time), 900 (instructions).
     #[arg(long, value_name = "SECONDS", value_parser = parse_seconds)]
     pub timeout: Option<f64>,
     /// Seed for the interleaving order and the bootstrap (default: from the clock, recorded).
