@@ -1,53 +1,10 @@
-//! Who wrote a results file, so that a run still going can be told from one whose abibench was
-//! killed and left it "running" for good: the next run in the directory marks it abandoned.
+//! Runs whose abibench was killed and left their results file "running" for good: the next run
+//! in the directory tells them from live ones by their writer (`results::Writer`) and marks them
+//! abandoned.
 
 use std::path::{Path, PathBuf};
 
-use serde::{Deserialize, Serialize};
-
-use crate::model::results::{Results, RunStatus};
-
-/// A process, named so that it cannot be mistaken for a later one with the same pid: the host,
-/// its boot, the pid and the process's start time (clock ticks after boot).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Writer {
-    pub hostname: String,
-    pub boot_id: String,
-    pub pid: u32,
-    pub start_ticks: u64,
-}
-
-fn read_trim(path: &str) -> Option<String> {
-    std::fs::read_to_string(path).ok().map(|s| s.trim().to_string())
-}
-
-/// The start time of process `pid` (field 22 of /proc/PID/stat), if it runs.
-fn start_ticks(pid: &str) -> Option<u64> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    // Fields after the command name (which may hold spaces and parentheses) start at field 3.
-    stat.rsplit_once(')')?.1.split_whitespace().nth(19)?.parse().ok()
-}
-
-impl Writer {
-    /// This process, where /proc says who it is.
-    pub fn current() -> Option<Writer> {
-        Some(Writer {
-            hostname: read_trim("/proc/sys/kernel/hostname")?,
-            boot_id: read_trim("/proc/sys/kernel/random/boot_id")?,
-            pid: std::process::id(),
-            start_ticks: start_ticks("self")?,
-        })
-    }
-
-    /// Whether this writer has certainly ended: it ran on this host since its last boot, and no
-    /// process with its pid and start time runs now. A writer on another host (a shared
-    /// directory) cannot be told from here, and is not gone.
-    pub fn is_gone(&self) -> bool {
-        let here = (read_trim("/proc/sys/kernel/hostname"), read_trim("/proc/sys/kernel/random/boot_id"));
-        here == (Some(self.hostname.clone()), Some(self.boot_id.clone()))
-            && start_ticks(&self.pid.to_string()) != Some(self.start_ticks)
-    }
-}
+use crate::model::results::{Results, RunStatus, Writer};
 
 /// Marks every results file directly in `dir` whose run is "running" but whose writer is gone
 /// as "abandoned", so that no one waits for it or reads it as live. Returns each such file and
