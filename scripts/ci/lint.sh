@@ -1,8 +1,7 @@
 #!/usr/bin/env bash
 # CI's lint job, the same here: formatting, clippy with warnings as errors over every package and
-# target, ruff over the repository's Python, zizmor and actionlint over the workflows and
-# shellcheck over the scripts (the `workflows` test; it installs them into target/tmp/ on its first
-# run).
+# target, ruff over the repository's Python, and the `workflows` test: zizmor and actionlint over
+# the workflows, ShellCheck over the scripts (installed into target/tmp/ on its first run).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 

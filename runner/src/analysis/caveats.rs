@@ -24,6 +24,9 @@ pub fn run_caveats(r: &Results, a: &Analysis) -> Vec<String> {
         RunStatus::Running => {
             caveats.push("The run never finished (killed?): cells it did not reach are missing.".into())
         }
+        RunStatus::Abandoned => {
+            caveats.push("The run was abandoned (its abibench was killed): cells it did not reach are missing.".into())
+        }
     }
     // The terminal's noise lines, word for word: one judgement of the run, wherever it is read.
     caveats.extend(noise_warnings(r, a).into_iter().map(|w| format!("Noise: {w}.")));

@@ -117,6 +117,7 @@ mod tests {
             outcome: BuildOutcome::Ok { artifact: PathBuf::from("x.so"), cached: true, sha256: sha256.into(), size: 1 },
             audit: None,
             note: None,
+            rebuilt: None,
         }
     }
 

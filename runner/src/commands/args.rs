@@ -1,8 +1,9 @@
 //! Argument groups and value parsers that several subcommands share (the subcommands' own
 //! arguments live with them, in their modules).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
+use anyhow::Context;
 use clap::builder::{PossibleValuesParser, TypedValueParser};
 use clap::Args;
 
@@ -10,6 +11,7 @@ use crate::analysis::costs::operations;
 use crate::analysis::plan::Goal;
 use crate::analysis::shapes::{Workload, STATEMENTS};
 use crate::export::formats::ExportFormat;
+use crate::model::io::check_writable;
 use crate::model::mode::Mode;
 use crate::model::results::Results;
 use crate::model::sampling::{Isolation, Level, Measure, Sampling};
@@ -18,7 +20,7 @@ use crate::model::shard::Shard;
 use crate::model::system::{allowed_cpus, isolated_cpus, CpuList};
 use crate::model::version::{Selector, Target};
 use crate::setup::krate::resolve_crate;
-use crate::setup::paths::workspace_root;
+use crate::setup::paths::{cache_root, workspace_root};
 use crate::setup::recipe::Recipe;
 use crate::setup::selection::Choice;
 
@@ -54,6 +56,21 @@ pub struct SelectArgs {
     /// PATH/benches/abibench/.
     #[arg(long, value_name = "DIR")]
     pub scenarios_dir: Option<PathBuf>,
+}
+
+/// How long a build may take.
+#[derive(Args, Debug, Clone)]
+pub struct BuildArgs {
+    /// Kill a build (cargo with its compilers and build scripts) that has not finished after this
+    /// long, recording it as failed; the rest goes on.
+    #[arg(long, value_name = "SECONDS", default_value_t = 1800.0, value_parser = parse_seconds)]
+    pub build_timeout: f64,
+}
+
+impl BuildArgs {
+    pub fn limit(&self) -> std::time::Duration {
+        std::time::Duration::from_secs_f64(self.build_timeout)
+    }
 }
 
 /// How much to measure per cell.
@@ -146,6 +163,28 @@ impl SelectArgs {
             subject: &recipe.subject,
         })
     }
+}
+
+/// `--out DIR`, checked before anything is built: writable (`check_writable` says what is in the
+/// way), and not inside abibench's cache, whose builds and interpreters abibench replaces and
+/// whose owner may clear it whole: results there would be lost with it.
+pub fn check_out(dir: &Path) -> anyhow::Result<()> {
+    // Where `dir` is, or would be, once symbolic links on the way are followed.
+    let resolved = |p: &Path| {
+        let existing = p.ancestors().find(|a| a.canonicalize().is_ok())?;
+        Some(existing.canonicalize().ok()?.join(p.strip_prefix(existing).ok()?))
+    };
+    let cache = cache_root()?;
+    if let (Some(out), Some(cache)) = (resolved(dir), resolved(&cache)) {
+        anyhow::ensure!(
+            !out.starts_with(&cache),
+            "--out {}: that is inside abibench's cache {}, which holds builds and interpreters and may be \
+             cleared whole; keep results elsewhere (the default is results/)",
+            dir.display(),
+            cache.display()
+        );
+    }
+    check_writable(dir).context("--out")
 }
 
 /// Where results go: `out` if given, else where the subject's runs go (`Subject::results_dir`).

@@ -8,10 +8,11 @@ use anyhow::{bail, Context, Result};
 use clap::Args;
 
 use crate::analysis::aa;
-use crate::commands::args::{LevelArgs, SelectArgs};
+use crate::commands::args::{BuildArgs, LevelArgs, SelectArgs};
 use crate::commands::ascii;
 use crate::commands::progress::Progress;
 use crate::commands::system;
+use crate::export::format::printable;
 use crate::export::table::render_aa;
 use crate::measure::driver;
 use crate::measure::plan::{Plan, PlannedBuild};
@@ -30,6 +31,8 @@ pub struct CalibrateArgs {
     pub select: SelectArgs,
     #[command(flatten)]
     pub level: LevelArgs,
+    #[command(flatten)]
+    pub build: BuildArgs,
     /// Seed for the interleaving order.
     #[arg(long)]
     pub seed: Option<u64>,
@@ -69,7 +72,7 @@ pub fn run(args: &CalibrateArgs) -> Result<i32> {
             variants.iter().map(|&layout| BuildRequest { mode: Mode::Unlimited, interpreter: Some(i.clone()), layout })
         })
         .collect();
-    let records = build_all(&requests, &toolchain::probe()?, &recipe, &cache_root()?, &|_| {})?;
+    let records = build_all(&requests, &toolchain::probe()?, &recipe, &cache_root()?, args.build.limit(), &|_| {})?;
     // After the builds, which load the machine themselves.
     system::warn(&Readings::current().judge());
     let scratch = tempfile::tempdir()?;
@@ -82,11 +85,11 @@ pub fn run(args: &CalibrateArgs) -> Result<i32> {
         let mut planned = Vec::new();
         for (cell, layouts) in [("A", &a), ("B", &b)] {
             for &layout in layouts {
-                let artifact = records
+                let record = records
                     .iter()
                     .find(|r| r.abi_tag == interp.soabi && r.layout == layout)
-                    .context("no build record")?
-                    .artifact();
+                    .context("no build record")?;
+                let artifact = record.artifact();
                 let Some(artifact) = artifact else {
                     progress.note(format!("  {}: build failed, skipped", interp.name));
                     continue 'interpreters;
@@ -96,7 +99,8 @@ pub fn run(args: &CalibrateArgs) -> Result<i32> {
                 std::fs::create_dir_all(&dir)?;
                 let path = dir.join(artifact.file_name().context("artifact has a file name")?);
                 std::fs::copy(artifact, &path)?;
-                planned.push(PlannedBuild::new(cell.into(), Mode::Unlimited, layout, path));
+                let sha256 = record.sha256().map(String::from);
+                planned.push(PlannedBuild::new(cell.into(), Mode::Unlimited, layout, (path, sha256)));
             }
         }
         let plan = Plan {
@@ -113,6 +117,6 @@ pub fn run(args: &CalibrateArgs) -> Result<i32> {
         results.extend(aa::judge(&interp.name, &scenarios, &m.cells));
     }
     progress.finish();
-    print!("{}", render_aa(&results, &sampling, args.across_layouts, ascii(false)));
+    print!("{}", printable(&render_aa(&results, &sampling, args.across_layouts, ascii(false))));
     Ok(0)
 }

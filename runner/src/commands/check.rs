@@ -5,6 +5,7 @@ use anyhow::{Context, Result};
 use crate::analysis::gate::judge;
 use crate::commands::cli::{CheckArgs, GateArgs};
 use crate::commands::{read_results, results_file};
+use crate::export::format::printable;
 use crate::export::verdict;
 use crate::model::baseline;
 use crate::model::history;
@@ -36,7 +37,7 @@ fn first_night(run: &Results, name: &str, g: &GateArgs) -> Result<i32> {
 /// history if asked, and returns the exit code.
 pub fn gate_and_record(run: &Results, base: &Results, g: &GateArgs) -> Result<i32> {
     let report = judge(base, run, g.thresholds())?;
-    print!("{}", verdict::render(&report, g.all));
+    print!("{}", printable(&verdict::render(&report, g.all)));
     if let Some(dir) = &g.history {
         history::add(dir, run, Some(report.record()))?;
         eprintln!("history: run {} recorded in {}", run.run.id, dir.display());

@@ -14,8 +14,8 @@ use crate::model::sampling::Measure;
 use crate::model::shard::Shard;
 
 use super::args::{
-    default_jobs, export_parser, measure_parser, parse_percent, parse_seconds, parse_shard, GoalArgs, LevelArgs,
-    SelectArgs, StyleArgs,
+    default_jobs, export_parser, measure_parser, parse_percent, parse_seconds, parse_shard, BuildArgs, GoalArgs,
+    LevelArgs, SelectArgs, StyleArgs,
 };
 use super::calibrate::CalibrateArgs;
 use super::export::ExportArgs;
@@ -208,6 +208,8 @@ pub struct CompareArgs {
     pub no_provision: bool,
     #[command(flatten)]
     pub level: LevelArgs,
+    #[command(flatten)]
+    pub build: BuildArgs,
     /// What to measure: wall time, or instructions counted by callgrind (deterministic: identical
     /// counts run to run, immune to a noisy machine; needs valgrind; ~50x slower per value).
     #[arg(long, default_value = "wall-time", value_parser = measure_parser())]
@@ -221,7 +223,8 @@ pub struct CompareArgs {
     pub jobs: usize,
     /// Kill a worker that makes no progress for this long (what the timed code prints does not
     /// count), recording its current cell as hung. A timed value is a hang sooner: at 50x what
-    /// loop sizing measured, and at least 10 s. Default: 120 (wall time), 900 (instructions).
+    /// loop sizing measured, and at least 10 s; never before twice a step's planned length, so a
+    /// value longer than this is not a hang. Default: 120 (wall time), 900 (instructions).
     #[arg(long, value_name = "SECONDS", value_parser = parse_seconds)]
     pub timeout: Option<f64>,
     /// Seed for the interleaving order and the bootstrap (default: from the clock, recorded).

@@ -10,7 +10,7 @@ use anyhow::{bail, Context, Result};
 use crate::analysis::cells::analyse;
 use crate::analysis::compat;
 use crate::analysis::floors;
-use crate::commands::args::results_dir;
+use crate::commands::args::{check_out, results_dir};
 use crate::commands::check::gate_and_record;
 use crate::commands::cli::CompareArgs;
 use crate::commands::interrupt;
@@ -18,18 +18,21 @@ use crate::commands::progress::{build_with_progress, Progress};
 use crate::commands::report::print_answer;
 use crate::commands::show::print_tables;
 use crate::commands::{export, system};
-use crate::export::format::pinning;
+use crate::export::format::{pinning, printable};
 use crate::export::page::Report;
 use crate::export::report;
 use crate::measure::session::{Note, Session, Store};
 use crate::model::baseline;
+use crate::model::build::failure_headline;
 use crate::model::history;
 use crate::model::host::{git_state, Host, SourceInfo};
-use crate::model::io::{check_writable, create_run_file, now_rfc3339};
+use crate::model::io::{create_run_file, now_rfc3339};
 use crate::model::native::NativeSection;
+use crate::model::results::Writer;
 use crate::model::results::{Results, RunInfo, RunStatus};
 use crate::model::sampling::{Measure, Sampling};
 use crate::model::shard::ShardRecord;
+use crate::model::writer::mark_abandoned;
 use crate::setup::builds::source_hash;
 use crate::setup::paths::{cache_root, workspace_root};
 use crate::setup::recipe::Recipe;
@@ -73,6 +76,13 @@ pub fn run(args: &CompareArgs) -> Result<i32> {
     // Until now a signal leaves at once (nothing is measured); from here the first one stops the
     // measurement and saves what is done.
     let stop = interrupt::graceful();
+    for (file, id) in mark_abandoned(&out) {
+        eprintln!(
+            "note: {}: run {} was left running by an abibench that is gone: marked abandoned",
+            file.display(),
+            printable(&id)
+        );
+    }
     let (_, path) = create_run_file(&out, "", |id| {
         res.run.id = id.into();
         Ok(serde_json::to_vec_pretty(&res)?)
@@ -101,7 +111,13 @@ fn build_and_record(
     let build_start = Instant::now();
     let toolchain = toolchain::probe()?;
     let requests = selection::build_requests(sel, sampling.layouts, &|l| eprintln!("{l}"));
-    let builds = build_with_progress(&requests, &toolchain, recipe, &cache_root()?)?;
+    let mut builds = build_with_progress(&requests, &toolchain, recipe, &cache_root()?, args.build.limit())?;
+    for b in &mut builds {
+        if b.refuse_outside_floor() {
+            let why = failure_headline(b.failure().unwrap_or_default());
+            eprintln!("  REFUSED {}: {}", printable(&b.label()), printable(why));
+        }
+    }
     let build_seconds = build_start.elapsed().as_secs_f64();
     eprintln!("builds: {build_seconds:.1} s");
 
@@ -124,6 +140,7 @@ fn build_and_record(
             load_average_at_end: None,
             shard,
             merged_from: Vec::new(),
+            writer: Writer::current(),
         },
         Host::current(),
         SourceInfo { git_revision, git_dirty, ext_source_hash: source_hash(recipe)? },
@@ -186,7 +203,7 @@ fn check_flags(args: &CompareArgs, out: &Path) -> Result<(Sampling, Option<Resul
     if args.native.is_some() && args.measure == Measure::Instructions {
         bail!("--native: native floors are criterion times and cannot sit beside instruction counts; drop --native or --measure instructions");
     }
-    check_writable(out).context("--out")?;
+    check_out(out)?;
     let mut sampling = args.level.sampling(args.measure);
     if let Some(t) = args.timeout {
         sampling.timeout_s = t;

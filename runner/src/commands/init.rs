@@ -6,8 +6,9 @@ use std::path::PathBuf;
 use anyhow::{bail, Context, Result};
 use clap::Args;
 
-use crate::commands::args::{parse_selector, CRATE_SCENARIOS};
+use crate::commands::args::{parse_selector, BuildArgs, CRATE_SCENARIOS};
 use crate::commands::progress::build_with_progress;
+use crate::export::format::printable;
 use crate::model::build::failure_headline;
 use crate::model::scenario::starter::{self, Entry};
 use crate::model::version::Selector;
@@ -31,6 +32,8 @@ pub struct InitArgs {
     /// never replaced.
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
+    #[command(flatten)]
+    pub build: BuildArgs,
 }
 
 pub fn run(args: &InitArgs) -> Result<()> {
@@ -64,7 +67,7 @@ pub fn run(args: &InitArgs) -> Result<()> {
             recipe.module
         );
         let request = BuildRequest { mode, interpreter: Some(interp.clone()), layout: 0 };
-        let build = build_with_progress(&[request], &tc, &recipe, &cache_root()?)?.remove(0);
+        let build = build_with_progress(&[request], &tc, &recipe, &cache_root()?, args.build.limit())?.remove(0);
         match build.artifact() {
             Some(artifact) => {
                 let root = artifact.ancestors().nth(recipe.module.split('.').count()).expect("under its root");
@@ -97,7 +100,7 @@ pub fn run(args: &InitArgs) -> Result<()> {
         recipe.module
     );
     for c in &found {
-        println!("  {}{}", c.name, if c.class { " (class)" } else { "" });
+        println!("  {}{}", printable(&c.name), if c.class { " (class)" } else { "" });
     }
     println!(
         "Now fill in, for each scenario: `stmt` (a call your users make, with real arguments; replace the TODO), \

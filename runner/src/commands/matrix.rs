@@ -7,13 +7,14 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result};
 use clap::Args;
 
-use crate::commands::args::{parse_seconds, results_dir, StyleArgs, TargetArgs};
+use crate::commands::args::{check_out, parse_seconds, results_dir, BuildArgs, StyleArgs, TargetArgs};
 use crate::commands::ascii;
 use crate::commands::progress::{build_with_progress, Progress};
+use crate::export::format::printable;
 use crate::export::matrix_table;
 use crate::measure::matrix::{check_all, link_check_main};
 use crate::model::host::{git_state, Host, SourceInfo};
-use crate::model::io::{check_writable, create_run_file, now_rfc3339};
+use crate::model::io::{create_run_file, now_rfc3339};
 use crate::model::matrix::{Matrix, MatrixRun, MATRIX_PREFIX, SCHEMA, SCHEMA_VERSION};
 use crate::setup::audit::StableAbi;
 use crate::setup::builds::{requests, source_hash};
@@ -33,6 +34,8 @@ pub struct MatrixArgs {
     #[arg(long, value_name = "SECONDS", default_value_t = 60.0, value_parser = parse_seconds)]
     pub timeout: f64,
     #[command(flatten)]
+    pub build: BuildArgs,
+    #[command(flatten)]
     pub style: StyleArgs,
 }
 
@@ -43,7 +46,7 @@ pub fn run(args: &MatrixArgs) -> Result<i32> {
     let started_at = now_rfc3339();
     let recipe = args.targets.recipe()?;
     let out = results_dir(args.out.as_deref(), &recipe);
-    check_writable(&out).context("--out")?;
+    check_out(&out)?;
     let interpreters = interpreters::discover(&args.targets.python)?;
     let modes = args.targets.modes(&recipe);
     let workspace = workspace_root();
@@ -58,7 +61,7 @@ pub fn run(args: &MatrixArgs) -> Result<i32> {
     let build_start = Instant::now();
     // One layout: the matrix is about what loads, not about timing.
     let requests = requests(&modes, &interpreters, 1);
-    let mut builds = build_with_progress(&requests, &toolchain::probe()?, &recipe, &cache_root()?)?;
+    let mut builds = build_with_progress(&requests, &toolchain::probe()?, &recipe, &cache_root()?, args.build.limit())?;
     // Unlimited rows in interpreter order: by tag text, cpython-310 would come before cpython-38.
     builds
         .sort_by_key(|b| (b.mode, b.interpreter.as_ref().and_then(|n| interpreters.iter().position(|i| &i.name == n))));
@@ -106,7 +109,7 @@ pub fn run(args: &MatrixArgs) -> Result<i32> {
         matrix.run.id = id.into();
         Ok(serde_json::to_vec_pretty(&matrix)?)
     })?;
-    print!("{}", matrix_table::render(&matrix, ascii(args.style.ascii)));
+    print!("{}", printable(&matrix_table::render(&matrix, ascii(args.style.ascii))));
     eprintln!(
         "matrix: builds {:.1} s, checks {:.1} s; saved {}",
         matrix.run.build_seconds,

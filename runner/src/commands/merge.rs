@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Result;
 
 use crate::analysis::provenance;
+use crate::export::format::printable;
 use crate::model::io::create_run_file;
 use crate::model::merge::merge;
 use crate::model::results::Results;
@@ -14,7 +15,7 @@ pub fn run(files: &[PathBuf], out_dir: &Path) -> Result<()> {
         files.iter().map(|p| Ok((p.clone(), Results::read(p)?))).collect::<Result<_>>()?;
     let (mut merged, warnings) = merge(&inputs)?;
     for w in warnings {
-        eprintln!("warning: {w}");
+        eprintln!("warning: {}", printable(&w));
     }
     // Shards on unlike machines or binaries merge, but their figures do not compare as equals.
     let (first_path, first) = &inputs[0];

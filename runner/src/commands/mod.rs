@@ -26,6 +26,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Result;
 
+use crate::export::format::printable;
 use crate::model::io::latest;
 use crate::model::results::{Results, RunStatus};
 use cli::{Cli, Command, HistoryCommand};
@@ -77,12 +78,14 @@ fn read_results(path: &Path) -> Result<Results> {
         RunStatus::Complete => return Ok(r),
         RunStatus::Interrupted => "was interrupted",
         RunStatus::Running => "never finished (it is still running, or was killed)",
+        RunStatus::Abandoned => "was abandoned (its abibench was killed)",
     };
-    eprintln!(
+    let note = format!(
         "note: {}: run {} {why}; status \"{}\": cells it did not reach are missing",
         path.display(),
         r.run.id,
         r.run.status.name()
     );
+    eprintln!("{}", printable(&note));
     Ok(r)
 }

@@ -9,13 +9,14 @@ use anyhow::{bail, Context, Result};
 use clap::Args;
 
 use crate::analysis::floors::{by_floor, floors};
-use crate::commands::args::{default_scenarios_dir, StyleArgs};
+use crate::commands::args::{check_out, default_scenarios_dir, StyleArgs};
 use crate::commands::ascii;
 use crate::commands::progress::Progress;
+use crate::export::format::printable;
 use crate::export::table;
 use crate::measure::native::{criterion_home, list_benches, read_bench, run_benches, BenchEvent};
 use crate::model::host::{git_state, Host};
-use crate::model::io::{check_writable, create_run_file, now_rfc3339};
+use crate::model::io::{create_run_file, now_rfc3339};
 use crate::model::native::{NativeRun, FILE_PREFIX, SCHEMA, SCHEMA_VERSION};
 use crate::model::scenario;
 use crate::setup::paths::workspace_root;
@@ -50,7 +51,7 @@ pub fn run(args: &NativeArgs) -> Result<()> {
     if wanted.is_empty() {
         bail!("no scenario in {} names a native floor (`native = \"<bench id>\"`)", args.scenarios_dir.display());
     }
-    check_writable(&args.out).context("--out")?;
+    check_out(&args.out)?;
     let workspace = workspace_root();
     let home = criterion_home(&workspace)?;
     let command = if args.existing {
@@ -113,7 +114,7 @@ pub fn run(args: &NativeArgs) -> Result<()> {
         run.id = id.into();
         Ok(serde_json::to_vec_pretty(&run)?)
     })?;
-    print!("{}", table::render_native(&run, &groups, ascii(args.style.ascii)));
+    print!("{}", printable(&table::render_native(&run, &groups, ascii(args.style.ascii))));
     eprintln!("native floors: {}", path.display());
     Ok(())
 }

@@ -10,6 +10,7 @@ use std::time::Duration;
 use anyhow::Result;
 use indicatif::{HumanDuration, ProgressBar, ProgressState, ProgressStyle};
 
+use crate::export::format::printable;
 use crate::model::build::{failure_headline, BuildOutcome, BuildRecord, Toolchain};
 use crate::setup::builds::{build_all, BuildRequest};
 use crate::setup::recipe::Recipe;
@@ -58,7 +59,7 @@ impl Progress {
 
     /// What is happening now (shown on the bar only).
     pub fn set_message(&self, msg: String) {
-        self.bar.set_message(msg);
+        self.bar.set_message(printable(&msg).into_owned());
     }
 
     pub fn inc(&self) {
@@ -67,6 +68,7 @@ impl Progress {
 
     /// A line worth keeping: above the bar on a terminal, on stderr otherwise.
     pub fn note(&self, line: String) {
+        let line = printable(&line);
         if self.bar.is_hidden() {
             eprintln!("{line}");
         } else {
@@ -88,25 +90,30 @@ fn eta(elapsed: Duration, pos: u64, len: u64, instant: u64) -> Option<Duration> 
     Some(elapsed.mul_f64(len.saturating_sub(pos) as f64 / timed as f64))
 }
 
-/// `build_all` with a progress bar and one line per finished build (and per failed audit).
+/// `build_all` (each build at most `limit`) with a progress bar and one line per finished
+/// build (and per cache entry rebuilt, and per failed audit).
 pub fn build_with_progress(
     requests: &[BuildRequest],
     tc: &Toolchain,
     recipe: &Recipe,
     cache: &Path,
+    limit: Duration,
 ) -> Result<Vec<BuildRecord>> {
     let progress = Progress::new(requests.len() as u64, "building");
-    let builds = build_all(requests, tc, recipe, cache, &|b| {
+    let builds = build_all(requests, tc, recipe, cache, limit, &|b| {
         if b.seconds == 0.0 {
             progress.inc_instant();
         } else {
             progress.inc();
         }
-        let what = b.label();
+        let what = printable(&b.label()).into_owned();
+        if let Some(why) = &b.rebuilt {
+            progress.note(format!("  REBUILD {what}: {}", printable(why)));
+        }
         progress.note(match &b.outcome {
             BuildOutcome::Ok { cached: true, .. } => format!("  cached  {what}"),
             BuildOutcome::Ok { .. } => format!("  built   {what} in {:.1} s", b.seconds),
-            BuildOutcome::Failed { error } => format!("  FAILED  {what}: {}", failure_headline(error)),
+            BuildOutcome::Failed { error } => format!("  FAILED  {what}: {}", printable(failure_headline(error))),
         });
         if let Some(a) = b.audit.as_ref().filter(|a| !a.passed()) {
             progress.note(format!(

@@ -10,6 +10,7 @@ use crate::analysis::cells::analyse;
 use crate::analysis::compat;
 use crate::commands::args::GoalArgs;
 use crate::commands::{latest, read_results, results_file};
+use crate::export::format::printable;
 use crate::export::page::Report;
 use crate::export::{report, sections, text};
 use crate::setup::krate::Project;
@@ -90,6 +91,6 @@ fn newest_of_crate(path: &Path) -> Result<PathBuf> {
 pub fn print_answer(rep: &Report) {
     println!();
     for l in text::lines(&sections::answer(rep)) {
-        println!("{l}");
+        println!("{}", printable(&l));
     }
 }

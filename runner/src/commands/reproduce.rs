@@ -18,6 +18,7 @@ use crate::commands::args::{parse_percent, GoalArgs, StyleArgs};
 use crate::commands::ascii;
 use crate::export::agreement;
 use crate::export::answer::{plans_side_by_side, threshold};
+use crate::export::format::printable;
 use crate::model::results::Results;
 
 #[derive(Args, Debug)]
@@ -48,7 +49,10 @@ pub fn run(args: &ReproduceArgs) -> Result<()> {
         let agreement = Agreement::of(&analyses[0], &analyses[k], &runs[0].groups);
         let differences = provenance::differences(&runs[0], &runs[k]);
         let pair = [(&runs[0].run.id, runs[0].run.sampling.measure), (&runs[k].run.id, runs[k].run.sampling.measure)];
-        print!("{}", agreement::render(pair, &agreement, &differences, args.worst, ascii(args.style.ascii)));
+        print!(
+            "{}",
+            printable(&agreement::render(pair, &agreement, &differences, args.worst, ascii(args.style.ascii)))
+        );
         println!();
     }
     let goal = args.goal.checked_goal(&runs[0])?;
@@ -69,7 +73,7 @@ pub fn run(args: &ReproduceArgs) -> Result<()> {
             row.workload,
             threshold(row.threshold)
         );
-        print!("{}", plans_side_by_side(&ids, &row.runs));
+        print!("{}", printable(&plans_side_by_side(&ids, &row.runs)));
         let d = row.differences();
         differ += !d.is_empty() as usize;
         unmarked += d.iter().filter(|(_, marked)| !marked).count();

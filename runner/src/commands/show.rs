@@ -6,6 +6,7 @@ use anyhow::Result;
 
 use crate::analysis::cells::{analyse, Analysis};
 use crate::commands::{ascii, read_results, results_file};
+use crate::export::format::printable;
 use crate::export::grid::wrap;
 use crate::export::summary::build_failures;
 use crate::export::table;
@@ -24,10 +25,10 @@ pub fn print_tables(r: &Results, a: &Analysis, ascii_asked: bool) {
     if let Some(w) = build_flags::warning(&r.interpreters) {
         for line in w.lines() {
             let indent = line.len() - line.trim_start().len();
-            print!("{}", wrap(line, indent + 2));
+            print!("{}", printable(&wrap(line, indent + 2)));
         }
     }
-    print!("{}", table::render(r, a, ascii(ascii_asked)));
+    print!("{}", printable(&table::render(r, a, ascii(ascii_asked))));
     for line in build_failures(r) {
         let indent = line.len() - line.trim_start().len();
         print!("{}", wrap(&line, indent + 2));

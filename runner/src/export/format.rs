@@ -1,6 +1,7 @@
 //! How values read in every output: a time or count with three significant digits, an interval's
 //! half-width, a ratio, and the notes that explain a cell without values.
 
+use std::borrow::Cow;
 use std::collections::BTreeSet;
 
 use crate::export::idle::idle;
@@ -59,6 +60,53 @@ pub fn notes(r: &Results, g: &Group) -> BTreeSet<Note> {
         .collect()
 }
 
+/// `text` with every control character but newline and tab made visible: C0 controls as their
+/// Unicode control pictures (ESC as ␛, CR as ␍), DEL as ␡, and C1 controls and the non-characters
+/// U+FFFE/U+FFFF (which XML forbids) as U+FFFD. What a results file, an exception or a scenario
+/// file says then cannot move a terminal's cursor, retitle its window, or make an SVG invalid.
+pub fn printable(text: &str) -> Cow<'_, str> {
+    let unsafe_char = |c: char| match c {
+        '\n' | '\t' => false,
+        c => c.is_control() || c == '\u{fffe}' || c == '\u{ffff}',
+    };
+    if !text.contains(unsafe_char) {
+        return Cow::Borrowed(text);
+    }
+    let shown = |c: char| match c {
+        c if !unsafe_char(c) => c,
+        '\u{7f}' => '\u{2421}',
+        c if (c as u32) < 0x20 => char::from_u32(0x2400 + c as u32).unwrap_or('\u{fffd}'),
+        _ => '\u{fffd}',
+    };
+    Cow::Owned(text.chars().map(shown).collect())
+}
+
+/// `text` in ASCII where abibench's own glyphs are concerned (`×` as `x`, `±` as `+-`, `—` as `-`,
+/// `µ` as `u`), for `--ascii` output: a log, a CI job or a terminal without UTF-8 counts every
+/// byte as a column, and these glyphs took up to 7 columns more than a table's width.
+pub fn ascii_glyphs(text: &str) -> Cow<'_, str> {
+    const GLYPHS: [(char, &str); 4] = [('×', "x"), ('±', "+-"), ('—', "-"), ('µ', "u")];
+    if !text.contains(|c| GLYPHS.iter().any(|(g, _)| *g == c)) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match GLYPHS.iter().find(|(g, _)| *g == c) {
+            Some((_, ascii)) => out.push_str(ascii),
+            None => out.push(c),
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// `text` for a spreadsheet cell: printable (`printable`), and, as OWASP's CSV injection rule
+/// says, with a `'` before a leading `=`, `+`, `-`, `@`, tab or carriage return, so that a name
+/// like `=HYPERLINK(…)` stays text instead of becoming a formula.
+pub fn spreadsheet_text(text: &str) -> String {
+    let formula = text.starts_with(['=', '+', '-', '@', '\t', '\r']);
+    format!("{}{}", if formula { "'" } else { "" }, printable(text))
+}
+
 /// `, workers pinned to CPUs 1-2` when they are, for the line that says how a run samples.
 pub fn pinning(affinity: &[usize]) -> String {
     match affinity {
@@ -70,6 +118,31 @@ pub fn pinning(affinity: &[usize]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn control_characters_are_shown_not_obeyed() {
+        assert_eq!(printable("plain ünï ✓\nnext\tcol"), "plain ünï ✓\nnext\tcol");
+        assert!(matches!(printable("plain"), Cow::Borrowed(_)));
+        assert_eq!(printable("\u{1b}[2J\u{1b}]0;title\u{7}"), "\u{241b}[2J\u{241b}]0;title\u{2407}");
+        assert_eq!(printable("a\rb\0c\u{7f}d\u{9b}e\u{fffe}"), "a\u{240d}b\u{2400}c\u{2421}d\u{fffd}e\u{fffd}");
+    }
+
+    #[test]
+    fn spreadsheet_cells_never_start_a_formula() {
+        for (name, cell) in [
+            ("=HYPERLINK(\"x\")", "'=HYPERLINK(\"x\")"),
+            ("+1", "'+1"),
+            ("-cmd", "'-cmd"),
+            ("@SUM(A1)", "'@SUM(A1)"),
+            ("\t=1", "'\t=1"),
+            ("\r=1", "'\u{240d}=1"),
+            ("list_sum", "list_sum"),
+            ("a=b", "a=b"),
+            ("\u{1b}[31m", "\u{241b}[31m"),
+        ] {
+            assert_eq!(spreadsheet_text(name), cell, "{name:?}");
+        }
+    }
 
     #[test]
     fn times_and_ratios_format_compactly() {

@@ -6,7 +6,7 @@
 use comfy_table::{presets, Cell as TCell, CellAlignment, Table};
 
 use crate::analysis::cells::Analysis;
-use crate::export::format::{format_estimate, format_ratio};
+use crate::export::format::{ascii_glyphs, format_estimate, format_ratio, printable};
 use crate::export::idle::idle;
 use crate::model::mode::Mode;
 use crate::model::results::{CellStatus, Results};
@@ -22,7 +22,7 @@ const NONE: &str = "—";
 pub fn new_table(header: Vec<String>, ascii: bool) -> Table {
     let mut t = Table::new();
     t.load_preset(if ascii { presets::ASCII_BORDERS_ONLY_CONDENSED } else { presets::UTF8_BORDERS_ONLY });
-    t.set_header(header);
+    t.set_header(header.iter().map(|h| printable(h).into_owned()));
     t
 }
 
@@ -37,16 +37,24 @@ pub struct Grid {
 
 impl Grid {
     pub fn to_table(&self, ascii: bool) -> Table {
-        let mut t = new_table(self.header.clone(), ascii);
+        let glyphs = |text: &str| if ascii { ascii_glyphs(text).into_owned() } else { text.to_string() };
+        let mut t = new_table(self.header.iter().map(|h| glyphs(h)).collect(), ascii);
         for row in &self.rows {
             t.add_row(row.iter().enumerate().map(|(k, text)| {
-                let cell = TCell::new(text);
+                let cell = TCell::new(printable(&glyphs(text)));
                 if k < self.labels {
                     cell
                 } else {
                     cell.set_alignment(CellAlignment::Right)
                 }
             }));
+        }
+        if ascii {
+            // `±` becomes `+-`, one column more in a cell line at most: one column less of
+            // padding keeps an ASCII table within the width its parts were cut to.
+            t.column_iter_mut().for_each(|c| {
+                c.set_padding((0, 1));
+            });
         }
         t
     }

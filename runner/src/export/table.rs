@@ -9,7 +9,7 @@ use comfy_table::{Cell as TCell, CellAlignment};
 use crate::analysis::aa::{AaResult, TOLERANCE};
 use crate::analysis::caveats::noise_warnings;
 use crate::analysis::cells::Analysis;
-use crate::export::format::{format_estimate, notes, pinning};
+use crate::export::format::{ascii_glyphs, format_estimate, notes, pinning};
 use crate::export::grid::{comparison_grids, new_table, results_grids, wrap};
 use crate::export::idle::idle;
 use crate::model::mode::Mode;
@@ -25,12 +25,17 @@ fn right(text: String) -> TCell {
 /// Renders every group of `r`, each line within [`WIDTH`] columns. `ascii` avoids box-drawing
 /// characters (logs, CI).
 pub fn render(r: &Results, a: &Analysis, ascii: bool) -> String {
+    // In ASCII, abibench's glyphs too (`ascii_glyphs`), before the lines are measured.
+    let say = |text: String, indent: usize| match ascii {
+        true => wrap(&ascii_glyphs(&text), indent),
+        false => wrap(&text, indent),
+    };
     let what = match r.run.sampling.measure {
         Measure::WallTime => "Median time per operation",
         Measure::Instructions => "Instructions per operation (callgrind)",
     };
-    let mut out = wrap(
-        &format!(
+    let mut out = say(
+        format!(
             "{what} (empty-loop overhead subtracted), ± half-width of its 95 % bootstrap interval. Stable-ABI \
              columns add, below it, their ratio to `unlimited` on the same interpreter, paired value by value. \
              '—' = the mode does not fit that interpreter."
@@ -38,8 +43,8 @@ pub fn render(r: &Results, a: &Analysis, ascii: bool) -> String {
         0,
     );
     if let Some(n) = &r.native {
-        out.push_str(&wrap(
-            &format!(
+        out.push_str(&say(
+            format!(
                 "native (under a scenario's name) = the same work in pure Rust (criterion, `abibench native` of {}): \
                  the floor under every column; the rest of a time is the crossing.",
                 n.created_at
@@ -48,7 +53,7 @@ pub fn render(r: &Results, a: &Analysis, ascii: bool) -> String {
         ));
     }
     for (interp, why) in idle(r) {
-        out.push_str(&wrap(&format!("{interp}: {why}"), 2));
+        out.push_str(&say(format!("{interp}: {why}"), 2));
     }
     out.push('\n');
     for g in &r.groups {
@@ -60,7 +65,7 @@ pub fn render(r: &Results, a: &Analysis, ascii: bool) -> String {
         let unbuilt = CellStatus::BuildFailed.label();
         for (scenario, mode, interp, status, reason) in notes(r, g).into_iter().filter(|n| n.3 != unbuilt) {
             let on = interp.map_or(String::new(), |i| format!(" on {i}"));
-            out.push_str(&wrap(&format!("  {scenario} / {mode}{on}: {status}: {reason}"), 4));
+            out.push_str(&say(format!("  {scenario} / {mode}{on}: {status}: {reason}"), 4));
         }
         // Free-threaded times taken with the GIL back on are not free-threaded times.
         let with_gil: BTreeSet<(&str, Mode)> = r
@@ -71,8 +76,8 @@ pub fn render(r: &Results, a: &Analysis, ascii: bool) -> String {
             .map(|c| (c.interpreter.as_str(), c.mode))
             .collect();
         for (interp, mode) in with_gil {
-            out.push_str(&wrap(
-                &format!(
+            out.push_str(&say(
+                format!(
                     "  {mode} on {interp}: timed with the GIL on: CPython re-enabled it for a build that does not \
                      declare free-threading support"
                 ),
@@ -85,7 +90,7 @@ pub fn render(r: &Results, a: &Analysis, ascii: bool) -> String {
         out.push('\n');
     }
     for w in noise_warnings(r, a) {
-        out.push_str(&wrap(&format!("noise: {w}"), 2));
+        out.push_str(&say(format!("noise: {w}"), 2));
     }
     out
 }
@@ -176,6 +181,9 @@ mod tests {
             let text = render(&r, &a, ascii);
             for line in text.lines() {
                 assert!(line.chars().count() <= WIDTH, "{} characters:\n{line}", line.chars().count());
+                // In ASCII, a byte is a column wherever the output goes (the comparison tables
+                // once took 127 bytes: ±, × and — are two or three each).
+                assert!(!ascii || line.is_ascii(), "not ASCII:\n{line}");
             }
             assert_eq!(text.matches("3.13.5t: no mode ran").count(), 1, "{text}");
             assert!(!text.lines().any(|l| l.starts_with('|') && l.contains("3.13.5t")), "no table row of it");

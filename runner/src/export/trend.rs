@@ -7,6 +7,7 @@ use plotters::prelude::*;
 
 use crate::analysis::gate::Verdict;
 use crate::analysis::trends::{Series, Trends};
+use crate::export::format::printable;
 use crate::export::plots::{register_font, FAMILY};
 
 const SIZE: (u32, u32) = (960, 480);
@@ -91,5 +92,6 @@ pub fn svg(scenario: &str, t: &Trends, series: &[Series]) -> Result<String> {
             .draw()?;
         root.present()?;
     }
-    Ok(out)
+    // Scenario and interpreter names come from results files (see `plots::Figure::svg`).
+    Ok(printable(&out).into_owned())
 }

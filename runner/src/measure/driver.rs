@@ -14,6 +14,7 @@ use crate::model::build::{builds_for, BuildRecord};
 use crate::model::results::{Cell, CellStatus};
 use crate::model::sampling::{Isolation, Measure, Sampling};
 use crate::model::scenario::Scenario;
+use crate::setup::builds::check_unchanged;
 use crate::setup::recipe::Recipe;
 use crate::setup::selection::Selection;
 
@@ -42,7 +43,8 @@ pub fn plans<'a>(sel: &'a Selection, builds: &[BuildRecord], recipe: &'a Recipe)
                         c
                     })),
                     None => plan.builds.extend(layouts.iter().filter_map(|b| {
-                        Some(PlannedBuild::new(mode.name(), mode, b.layout, b.artifact()?.to_path_buf()))
+                        let verified = (b.artifact()?.to_path_buf(), b.sha256().map(String::from));
+                        Some(PlannedBuild::new(mode.name(), mode, b.layout, verified))
                     })),
                 }
             }
@@ -62,6 +64,12 @@ pub fn measure(
     on_cell: &dyn Fn(&str, &str),
 ) -> Result<Measured> {
     let mut m = Measurement::new(plan, sampling.processes, sampling.timeout_s);
+    // Each build is still the file that was built and verified, or it is not timed as that build.
+    for b in &plan.builds {
+        if let Some(Err(why)) = b.sha256.as_deref().filter(|s| !s.is_empty()).map(|s| check_unchanged(&b.path, s)) {
+            m.refuse(&b.label, &why);
+        }
+    }
     while let Some(next) = m.next_worker() {
         // Callgrind's profile parts go to a scratch directory the worker reads back.
         let callgrind_out = (sampling.measure == Measure::Instructions).then(tempfile::tempdir).transpose()?;

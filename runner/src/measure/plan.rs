@@ -29,12 +29,15 @@ pub struct PlannedBuild {
     pub mode: Mode,
     pub layout: u32,
     pub path: PathBuf,
+    /// The SHA-256 recorded when the build was made and verified, checked again before the
+    /// measurement uses it (`None` where no record has one).
+    pub sha256: Option<String>,
 }
 
 impl PlannedBuild {
-    pub fn new(cell: String, mode: Mode, layout: u32, path: PathBuf) -> PlannedBuild {
+    pub fn new(cell: String, mode: Mode, layout: u32, (path, sha256): (PathBuf, Option<String>)) -> PlannedBuild {
         let label = if layout == 0 { cell.clone() } else { format!("{cell}@L{layout}") };
-        PlannedBuild { label, cell, mode, layout, path }
+        PlannedBuild { label, cell, mode, layout, path, sha256 }
     }
 }
 
@@ -60,7 +63,7 @@ pub(crate) mod fixture {
             builds: builds
                 .iter()
                 .map(|&(cell, mode, layout)| {
-                    PlannedBuild::new(cell.into(), mode, layout, PathBuf::from("/nonexistent"))
+                    PlannedBuild::new(cell.into(), mode, layout, (PathBuf::from("/nonexistent"), None))
                 })
                 .collect(),
             scenarios: scenarios.iter().collect(),

@@ -26,10 +26,11 @@ pub enum Ending {
         status: ExitStatus,
         stderr: String,
     },
-    /// No progress for `waited`; `expected_s` is how long the step should have taken, when loop
-    /// sizing had timed it.
+    /// No progress for `waited`, past the step's allowance (`allowance`); `expected_s` is how long
+    /// the step should have taken, when it was known (timed by loop sizing, or planned).
     Hung {
         waited: Duration,
+        allowed: Duration,
         expected_s: Option<f64>,
         stderr: String,
     },
@@ -43,17 +44,61 @@ const TICK: Duration = Duration::from_millis(100);
 const GRACE: Duration = Duration::from_secs(1);
 
 /// A step that loop sizing has timed is a hang once it takes this many times its expected length
-/// (but never less than `HANG_FLOOR`, nor more than `--timeout`).
+/// (but never less than `HANG_FLOOR`).
 const HANG_FACTOR: f64 = 50.0;
 const HANG_FLOOR: Duration = Duration::from_secs(10);
 
-/// How long the step that `ev` announces may take before the worker counts as hung.
-fn allowance(ev: &Event, timeout: Duration) -> Duration {
-    match ev {
-        Event::At { expect_s: Some(e), .. } => {
-            Duration::try_from_secs_f64(e * HANG_FACTOR).map_or(timeout, |d| d.max(HANG_FLOOR).min(timeout))
+/// No step is a hang before it has taken this many times its expected length, whatever
+/// `--timeout` says: a value planned to take longer than the timeout is not a hang.
+const HANG_MARGIN: f64 = 2.0;
+
+/// How long a step should take, as far as the runner knows.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Expect {
+    /// Timed by loop sizing (the worker's `expect_s`): a value, the warm-up.
+    Measured(f64),
+    /// Planned from the sampling before anything was timed: the empty loop's values, loop sizing.
+    Planned(f64),
+    /// Start-up, loading a build, counting under callgrind.
+    Unknown,
+}
+
+impl Expect {
+    /// What the step that `ev` announces should take. Loop sizing ends once a run takes
+    /// `min_time` (each probe aims 20 % past it), the empty loop is sized so and then takes
+    /// `values` runs of it; instruction counting has no time to plan from.
+    pub fn of(ev: &Event, sampling: &Sampling) -> Expect {
+        let Event::At { phase, expect_s, .. } = ev else { return Expect::Unknown };
+        let min_time = sampling.min_time;
+        match (expect_s, phase.as_str(), sampling.measure) {
+            (Some(e), _, _) => Expect::Measured(*e),
+            (None, "loop sizing", Measure::WallTime) => Expect::Planned(3.0 * min_time),
+            (None, "overhead", Measure::WallTime) => Expect::Planned((sampling.values as f64 + 3.0) * min_time),
+            _ => Expect::Unknown,
         }
-        _ => timeout,
+    }
+
+    pub fn seconds(self) -> Option<f64> {
+        match self {
+            Expect::Measured(e) | Expect::Planned(e) => Some(e),
+            Expect::Unknown => None,
+        }
+    }
+}
+
+/// How long a step may go without progress before the worker counts as hung. A step timed by
+/// loop sizing is a hang past `HANG_FACTOR` times its length (at least `HANG_FLOOR`), sooner
+/// than `--timeout`; any step is given `--timeout`, or `HANG_MARGIN` times its length where that
+/// is longer, so a long planned value is never taken for a hang.
+pub fn allowance(expect: Expect, timeout: Duration) -> Duration {
+    let at_least = |e: f64| Duration::try_from_secs_f64(e * HANG_MARGIN).map_or(Duration::MAX, |d| d.max(timeout));
+    match expect {
+        Expect::Measured(e) => {
+            let early = Duration::try_from_secs_f64(e * HANG_FACTOR).map_or(Duration::MAX, |d| d.max(HANG_FLOOR));
+            early.min(at_least(e))
+        }
+        Expect::Planned(e) => at_least(e),
+        Expect::Unknown => timeout,
     }
 }
 
@@ -71,6 +116,8 @@ fn command(interp: &Interpreter, measure: Measure, job: &Job) -> Command {
                 // Interpreters behind a launcher script exec the real binary.
                 "--trace-children=yes",
             ])
+            // No gdbserver: it would leave its FIFOs (vgdb-pipe-*) in the temporary directory.
+            .arg("--vgdb=no")
             .arg(format!("--callgrind-out-file={}/cg.%p", out.display()))
             .args(&interp.argv)
             // Same hashes, same dict layouts, same instruction counts.
@@ -120,7 +167,7 @@ pub fn run(
         Measure::WallTime => format!("cannot start {}", interp.name),
     })?;
     let timeout = Duration::from_secs_f64(sampling.timeout_s);
-    let (mut last, mut allowed, mut expected_s) = (Instant::now(), timeout, None);
+    let (mut last, mut expect) = (Instant::now(), Expect::Unknown);
     let (mut closed, mut exited, mut ignored) = (false, None, 0);
     let ending = loop {
         if stop.load(Ordering::SeqCst) {
@@ -135,8 +182,13 @@ pub fn run(
                 break Ending::Died { status, stderr: child.stderr_tail(STDERR_TAIL) }
             }
             Some(_) => {}
-            None if last.elapsed() > allowed => {
-                break Ending::Hung { waited: last.elapsed(), expected_s, stderr: child.stderr_tail(STDERR_TAIL) }
+            None if last.elapsed() > allowance(expect, timeout) => {
+                break Ending::Hung {
+                    waited: last.elapsed(),
+                    allowed: allowance(expect, timeout),
+                    expected_s: expect.seconds(),
+                    stderr: child.stderr_tail(STDERR_TAIL),
+                };
             }
             None => {}
         }
@@ -149,11 +201,7 @@ pub fn run(
             Next::Line(Line::Out(line)) => match protocol::parse(&line, job.token) {
                 Some(Event::Done) => break Ending::Done,
                 Some(ev) => {
-                    (last, allowed) = (Instant::now(), allowance(&ev, timeout));
-                    expected_s = match &ev {
-                        Event::At { expect_s, .. } => *expect_s,
-                        _ => None,
-                    };
+                    (last, expect) = (Instant::now(), Expect::of(&ev, sampling));
                     on_event(ev);
                 }
                 None => ignored += 1,
@@ -169,6 +217,35 @@ pub fn run(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_hang_is_judged_against_the_steps_planned_length() {
+        let t = Duration::from_secs(120);
+        let secs = |e| allowance(e, t).as_secs_f64();
+        // A 2 ms value: a hang past 10 s, long before --timeout.
+        assert_eq!(secs(Expect::Measured(0.002)), 10.0);
+        // A 1 s value: 50 s.
+        assert_eq!(secs(Expect::Measured(1.0)), 50.0);
+        // A 3 s value: 150 s is past --timeout, which it gets.
+        assert_eq!(secs(Expect::Measured(3.0)), 120.0);
+        // A 100 s value (values × min-time above --timeout): twice its length, not --timeout.
+        assert_eq!(secs(Expect::Measured(100.0)), 200.0);
+        // Planned steps are never cut short of --timeout, and get twice their length past it.
+        assert_eq!(secs(Expect::Planned(0.01)), 120.0);
+        assert_eq!(secs(Expect::Planned(300.0)), 600.0);
+        assert_eq!(secs(Expect::Unknown), 120.0);
+        assert_eq!(allowance(Expect::Measured(f64::INFINITY), t), Duration::MAX);
+
+        let mut sampling = crate::model::sampling::Level::Quick.sampling(Measure::WallTime);
+        (sampling.values, sampling.min_time) = (5, 1.5);
+        let at = |phase: &str, expect_s| Event::At { scenario: None, build: None, phase: phase.into(), expect_s };
+        assert_eq!(Expect::of(&at("overhead", None), &sampling), Expect::Planned(12.0));
+        assert_eq!(Expect::of(&at("loop sizing", None), &sampling), Expect::Planned(4.5));
+        assert_eq!(Expect::of(&at("value", Some(1.6)), &sampling), Expect::Measured(1.6));
+        assert_eq!(Expect::of(&at("load", None), &sampling), Expect::Unknown);
+        sampling.measure = Measure::Instructions;
+        assert_eq!(Expect::of(&at("overhead", None), &sampling), Expect::Unknown);
+    }
 
     #[test]
     fn a_pinned_child_and_what_it_execs_run_on_the_given_cpu_only() {

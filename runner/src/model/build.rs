@@ -33,6 +33,41 @@ pub struct BuildRecord {
     /// `abi3` feature".
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+    /// Why the artifact in the cache was not reused, when it was there and failed its check.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rebuilt: Option<String>,
+}
+
+/// What a cached build was when abibench made it, kept beside it (`Identity::path`) and checked
+/// before every reuse: a file that is not what this records is rebuilt, never timed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Identity {
+    pub mode: Mode,
+    /// The interpreter ABI (`cpython-312-x86_64-linux-gnu`), or the mode's name for stable-ABI builds.
+    pub abi_tag: String,
+    pub source_hash: String,
+    pub layout: u32,
+    pub sha256: String,
+    pub size: u64,
+}
+
+impl Identity {
+    /// Where the identity of the artifact at `artifact` is kept.
+    pub fn path(artifact: &Path) -> PathBuf {
+        let mut name = artifact.file_name().unwrap_or_default().to_os_string();
+        name.push(".identity.json");
+        artifact.with_file_name(name)
+    }
+
+    /// Why an entry with this identity is not the build `wanted` asks for, if it is not. The
+    /// file's own SHA-256 is checked apart (`setup::builds`), since it needs the file read.
+    pub fn mismatch(&self, wanted: &Identity) -> Option<String> {
+        let what =
+            |i: &Identity| format!("{} for {} from source {}, layout {}", i.mode, i.abi_tag, i.source_hash, i.layout);
+        let same = (self.mode, &self.abi_tag, &self.source_hash, self.layout)
+            == (wanted.mode, &wanted.abi_tag, &wanted.source_hash, wanted.layout);
+        (!same).then(|| format!("it was recorded as {}, not {}", what(self), what(wanted)))
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -121,6 +156,36 @@ impl BuildRecord {
             BuildOutcome::Failed { .. } => None,
         }
     }
+
+    /// The artifact's SHA-256 as recorded when it was built (empty in files older than it).
+    pub fn sha256(&self) -> Option<&str> {
+        match &self.outcome {
+            BuildOutcome::Ok { sha256, .. } => Some(sha256),
+            BuildOutcome::Failed { .. } => None,
+        }
+    }
+
+    /// A stable-ABI build that imports symbols outside the Stable ABI of its floor is not a build
+    /// of that mode, and is not timed as one: its outcome becomes a failure that says why (its
+    /// audit stays on record). Whether it was refused.
+    pub fn refuse_outside_floor(&mut self) -> bool {
+        let Some(a) = self.audit.as_ref().filter(|a| !a.passed() && self.artifact().is_some()) else {
+            return false;
+        };
+        let mut outside: Vec<String> = a.not_stable.iter().map(|n| format!("{n} (not in the Stable ABI)")).collect();
+        outside.extend(a.too_new.iter().map(|(n, v)| format!("{n} ({}.{})", v.0, v.1)));
+        let error = format!(
+            "refused as {}: it imports {} symbol(s) outside the Stable ABI of {}.{}, so it is not a build of {}: {}",
+            self.mode,
+            outside.len(),
+            a.floor.0,
+            a.floor.1,
+            self.mode,
+            outside.join(", ")
+        );
+        self.outcome = BuildOutcome::Failed { error };
+        true
+    }
 }
 
 /// The build an installer would give `interp` for `mode`, if that mode fits it (its first layout).
@@ -179,6 +244,7 @@ mod tests {
             outcome,
             audit: None,
             note: None,
+            rebuilt: None,
         }
     }
 
@@ -202,5 +268,59 @@ mod tests {
             vec![build(Mode::Unlimited, "cpython-312", 0, Some("x")), build(py310, "abi3-py310", 0, Some("y"))];
         assert!(stable_abi_failed_throughout(&only_failures).is_none());
         assert!(stable_abi_failed_throughout(&builds[..2]).is_none(), "no stable-ABI build at all");
+    }
+
+    const ABI3_PY38: Mode = Mode::Abi3(PyVersion(3, 8));
+
+    fn id(mode: Mode, abi_tag: &str, source_hash: &str, layout: u32) -> Identity {
+        Identity { mode, abi_tag: abi_tag.into(), source_hash: source_hash.into(), layout, sha256: "s".into(), size: 1 }
+    }
+
+    #[test]
+    fn a_cache_entry_is_the_build_asked_for_only_if_its_identity_says_so() {
+        let wanted = id(ABI3_PY38, "abi3-py38", "h1", 0);
+        assert_eq!(id(ABI3_PY38, "abi3-py38", "h1", 0).mismatch(&wanted), None);
+        // The digest is checked against the file, not here.
+        assert_eq!(Identity { sha256: "other".into(), ..wanted.clone() }.mismatch(&wanted), None);
+        for other in [
+            id(Mode::Unlimited, "cpython-38-x86_64-linux-gnu", "h1", 0),
+            id(ABI3_PY38, "abi3-py38", "h0", 0),
+            id(ABI3_PY38, "abi3-py38", "h1", 2),
+        ] {
+            let why = other.mismatch(&wanted).expect("a different build");
+            assert!(why.ends_with("not abi3-py38 for abi3-py38 from source h1, layout 0"), "{why}");
+        }
+        assert_eq!(
+            Identity::path(Path::new("/c/abi3-py38-h1/pkg/_core.abi3.so")),
+            Path::new("/c/abi3-py38-h1/pkg/_core.abi3.so.identity.json")
+        );
+    }
+
+    #[test]
+    fn a_stable_abi_build_outside_its_floor_is_refused_as_that_mode() {
+        let outcome = BuildOutcome::Ok { artifact: "x.abi3.so".into(), cached: true, sha256: "s".into(), size: 1 };
+        let mut b = BuildRecord {
+            mode: ABI3_PY38,
+            abi_tag: "abi3-py38".into(),
+            interpreter: None,
+            source_hash: "h".into(),
+            layout: 0,
+            layout_seed: None,
+            seconds: 0.0,
+            outcome,
+            audit: Some(Audit { floor: (3, 8), checked: 40, not_stable: vec![], too_new: vec![] }),
+            note: None,
+            rebuilt: None,
+        };
+        assert!(!b.refuse_outside_floor() && b.artifact().is_some(), "a clean audit is kept");
+        b.audit.as_mut().unwrap().too_new = vec![("PyObject_Vectorcall".into(), (3, 12))];
+        b.audit.as_mut().unwrap().not_stable = vec!["_PyObject_GetDictPtr".into()];
+        assert!(b.refuse_outside_floor());
+        assert_eq!(
+            failure_headline(b.failure().unwrap()),
+            "refused as abi3-py38: it imports 2 symbol(s) outside the Stable ABI of 3.8, so it is not a build of \
+             abi3-py38: _PyObject_GetDictPtr (not in the Stable ABI), PyObject_Vectorcall (3.12)"
+        );
+        assert!(b.audit.is_some() && !b.refuse_outside_floor(), "refused once, audit kept");
     }
 }

@@ -2,13 +2,15 @@
 //! arrives line by line on a channel while the child runs, so a caller can show progress, notice
 //! silence, or give up at a deadline, and a grandchild that keeps a pipe open never holds it up.
 //! No child outlives abibench: every one is registered until reaped, and `kill_all` (on a signal
-//! or a panic) or dropping its `Running` kills it with its group.
+//! or a panic) or dropping its `Running` kills it with its group; a child in a group of its own
+//! also has a watchdog that kills the group when abibench dies without doing so (SIGKILL).
 
 use std::io::{BufRead, BufReader, Read, Write};
+use std::os::fd::RawFd;
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
-use std::sync::Mutex;
+use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
@@ -16,8 +18,16 @@ use anyhow::{Context, Result};
 /// How many trailing lines of a child's stderr an error or a record keeps.
 pub const STDERR_TAIL: usize = 30;
 
-/// The longest line handed over whole (a worker's longest event is a few kilobytes).
-const MAX_LINE: u64 = 1 << 20;
+/// The longest stdout line handed over whole: a worker's event, which carries every value of a
+/// cell (about 20 bytes each), so a long line must not cut a measured cell in pieces.
+const MAX_OUT_LINE: u64 = 64 << 20;
+
+/// The longest stderr line handed over whole.
+const MAX_ERR_LINE: u64 = 1 << 20;
+
+/// How much of each stderr line is kept for `stderr_tail`: a record quotes the tail, and a flood
+/// of output without newlines must not become megabytes of every failed cell.
+const KEPT_LINE: usize = 512;
 
 /// One line of a child's output, without its newline. Bytes that are not UTF-8 are replaced,
 /// so one bad byte spoils one line, not the stream.
@@ -102,6 +112,10 @@ pub fn spawn(mut cmd: Command, stdin: Option<&[u8]>, group: Group) -> Result<Run
         .stderr(Stdio::piped());
     if group == Group::Own {
         cmd.process_group(0);
+        let read = watch_pipe()?;
+        // SAFETY: `watchdog` makes only async-signal-safe calls (fork, close_range, read, kill,
+        // _exit), as the time between fork and exec requires.
+        unsafe { cmd.pre_exec(move || watchdog(read)) };
     }
     let mut child = {
         let mut live = live();
@@ -119,13 +133,13 @@ pub fn spawn(mut cmd: Command, stdin: Option<&[u8]>, group: Group) -> Result<Run
         std::thread::spawn(move || pipe.write_all(&input));
     }
     let (tx, lines) = mpsc::channel();
-    let forward = |pipe: Box<dyn Read + Send>, wrap: fn(String) -> Line| {
+    let forward = |pipe: Box<dyn Read + Send>, wrap: fn(String) -> Line, max_line: u64| {
         let tx = tx.clone();
         std::thread::spawn(move || {
             let mut reader = BufReader::new(pipe);
             let mut buf = Vec::new();
             // A longer line is handed over in pieces: output without newlines cannot grow without bound.
-            while matches!((&mut reader).take(MAX_LINE).read_until(b'\n', &mut buf), Ok(1..)) {
+            while matches!((&mut reader).take(max_line).read_until(b'\n', &mut buf), Ok(1..)) {
                 let text = String::from_utf8_lossy(&buf).trim_end_matches(['\n', '\r']).to_string();
                 if tx.send(wrap(text)).is_err() {
                     break;
@@ -134,8 +148,8 @@ pub fn spawn(mut cmd: Command, stdin: Option<&[u8]>, group: Group) -> Result<Run
             }
         });
     };
-    forward(Box::new(child.stdout.take().expect("piped")), Line::Out);
-    forward(Box::new(child.stderr.take().expect("piped")), Line::Err);
+    forward(Box::new(child.stdout.take().expect("piped")), Line::Out, MAX_OUT_LINE);
+    forward(Box::new(child.stderr.take().expect("piped")), Line::Err, MAX_ERR_LINE);
     Ok(Running { child, group, lines, open_pipes: 2, stderr: Vec::new(), reaped: false })
 }
 
@@ -148,7 +162,7 @@ impl Running {
         match self.lines.recv_timeout(wait) {
             Ok(line) => {
                 if let Line::Err(text) = &line {
-                    self.stderr.push(text.clone());
+                    self.stderr.push(shorten(text, KEPT_LINE));
                     if self.stderr.len() > 4 * STDERR_TAIL {
                         self.stderr.drain(..self.stderr.len() - STDERR_TAIL);
                     }
@@ -257,6 +271,79 @@ impl Drop for Running {
     }
 }
 
+/// The read end of the watchdogs' pipe. Nothing ever writes to it: abibench holds the write end
+/// (close-on-exec, so no child keeps it) until it dies, and the end of file then tells every
+/// watchdog that abibench is gone, however it went.
+fn watch_pipe() -> Result<RawFd> {
+    static PIPE: OnceLock<RawFd> = OnceLock::new();
+    if let Some(&read) = PIPE.get() {
+        return Ok(read);
+    }
+    let mut fds = [0; 2];
+    // SAFETY: pipe2 writes two descriptors into the array it is given.
+    if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
+        return Err(std::io::Error::last_os_error()).context("cannot create the children's watchdog pipe");
+    }
+    // Both ends stay open for abibench's life; a racing first spawn's pair is closed again.
+    let read = *PIPE.get_or_init(|| fds[0]);
+    if read != fds[0] {
+        // SAFETY: the pair was just created here and handed to no one.
+        unsafe {
+            libc::close(fds[0]);
+            libc::close(fds[1]);
+        }
+    }
+    Ok(read)
+}
+
+/// Runs in the child between fork and exec, in its new process group: forks a watchdog that
+/// keeps no descriptor but the pipe's read end, waits for its end of file (abibench has died
+/// without ending this group: `kill_all` and `Running::kill` end the watchdog with the group),
+/// then kills the whole group, itself included. A worker spinning in timed code, and whatever
+/// it started, so never outlives a SIGKILLed abibench. (PR_SET_PDEATHSIG would end the child
+/// alone, and only when the thread that started it ends.)
+///
+/// # Safety
+/// Only between fork and exec: the watchdog never returns into the forked copy of abibench.
+unsafe fn watchdog(read: RawFd) -> std::io::Result<()> {
+    match libc::fork() {
+        -1 => Err(std::io::Error::last_os_error()),
+        0 => {
+            // Another thread's child's pipes, abibench's files: held here, they would keep a
+            // pipe from closing or a file from being freed. Everything but the read end goes.
+            let (read, last) = (read as libc::c_uint, libc::c_uint::MAX);
+            if read > 0 {
+                libc::close_range(0, read - 1, 0);
+            }
+            libc::close_range(read + 1, last, 0);
+            let mut byte = 0u8;
+            loop {
+                // A stray byte or EINTR: keep waiting. End of file, or any other error, ends it.
+                match libc::read(read as RawFd, (&mut byte as *mut u8).cast(), 1) {
+                    0 => break,
+                    n if n < 0 && *libc::__errno_location() != libc::EINTR => break,
+                    _ => {}
+                }
+            }
+            libc::kill(0, libc::SIGKILL);
+            libc::_exit(0)
+        }
+        _ => Ok(()),
+    }
+}
+
+/// `text` cut to at most `max` bytes (at a character boundary), saying how much was cut.
+pub fn shorten(text: &str, max: usize) -> String {
+    if text.len() <= max {
+        return text.to_string();
+    }
+    let mut end = max;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{} … ({} more bytes cut)", &text[..end], text.len() - end)
+}
+
 /// A child run to its end: its status (`None` when killed at the deadline) and all it wrote.
 pub struct Finished {
     pub status: Option<ExitStatus>,
@@ -336,9 +423,11 @@ mod tests {
         assert_eq!(f.status.and_then(|s| s.code()), Some(3));
         assert_eq!(f.stdout, "a\n\u{fffd}b\n");
         assert_eq!(f.stderr, "err\n");
-        // 3 MiB without a newline: three lines of at most MAX_LINE bytes.
-        let f = run(sh("head -c 3145728 /dev/zero | tr '\\0' x"), Duration::from_secs(10)).unwrap();
-        assert_eq!(f.stdout.lines().map(str::len).collect::<Vec<_>>(), [MAX_LINE as usize; 3]);
+        // 3 MiB without a newline: one line on stdout (an event may be that long), three of at
+        // most MAX_ERR_LINE bytes on stderr.
+        let f = run(sh("head -c 3145728 /dev/zero | tr '\\0' x | tee /dev/stderr"), Duration::from_secs(10)).unwrap();
+        assert_eq!(f.stdout.lines().map(str::len).collect::<Vec<_>>(), [3 << 20]);
+        assert_eq!(f.stderr.lines().map(str::len).collect::<Vec<_>>(), [MAX_ERR_LINE as usize; 3]);
     }
 
     #[test]
@@ -365,6 +454,14 @@ mod tests {
         assert!(c.wait().unwrap().success());
         assert_eq!(out, ["got in"]);
         assert_eq!(c.stderr_tail(2), "e2\ne3");
+        // A flood without newlines keeps a bounded tail.
+        let mut c = spawn(sh("head -c 5000000 /dev/zero | tr '\\0' x >&2"), None, Group::Own).unwrap();
+        while !matches!(c.next(Duration::from_secs(10)), Next::Closed) {}
+        assert!(c.wait().unwrap().success());
+        assert!(c.stderr_tail(STDERR_TAIL).len() < STDERR_TAIL * (KEPT_LINE + 40), "{}", c.stderr_tail(1).len());
+        assert_eq!(shorten("abcdé", 4), "abcd … (2 more bytes cut)");
+        assert_eq!(shorten("abcdé", 5), "abcd … (2 more bytes cut)");
+        assert_eq!(shorten("abc", 5), "abc");
         assert_eq!(tail("1\n2\n3", 2), "2\n3");
     }
 

@@ -94,8 +94,8 @@ impl Index {
 /// Records `r` (and the gate's verdict on it, if any) in the history at `dir`. Recording a run
 /// again replaces its entry, keeping an earlier verdict when this call brings none.
 pub fn add(dir: &Path, r: &Results, gate: Option<GateRecord>) -> Result<()> {
-    if r.run.status == RunStatus::Running {
-        bail!("run {} is still running (or was killed): not recorded in {}", r.run.id, dir.display());
+    if matches!(r.run.status, RunStatus::Running | RunStatus::Abandoned) {
+        bail!("run {} never finished (status {}): not recorded in {}", r.run.id, r.run.status.name(), dir.display());
     }
     let mut index = Index::load(dir)?;
     let file = PathBuf::from("runs").join(format!("{}.json", r.run.id));

@@ -76,6 +76,9 @@ fn sweep_stale_temps(dir: &Path) {
 /// Checks that files can be written in `dir` (creating it): a run finds out before it spends
 /// minutes provisioning, building and measuring, not at its first save.
 pub fn check_writable(dir: &Path) -> Result<()> {
+    if let Some(why) = not_a_directory(dir) {
+        bail!("cannot write in {}: {why}", dir.display());
+    }
     let probe = || -> std::io::Result<()> {
         std::fs::create_dir_all(dir)?;
         let mut f = tempfile::Builder::new().prefix(TEMP_PREFIX).tempfile_in(dir)?;
@@ -83,6 +86,25 @@ pub fn check_writable(dir: &Path) -> Result<()> {
         f.as_file().sync_all()
     };
     probe().with_context(|| format!("cannot write in {}", dir.display()))
+}
+
+/// Why `dir` cannot be (or become) a directory, if the first part of it that exists says so: a
+/// file, or a symbolic link to nothing or to a file. (Creating it would fail with a bare "File
+/// exists".)
+fn not_a_directory(dir: &Path) -> Option<String> {
+    let first = dir.ancestors().find(|p| !p.as_os_str().is_empty() && std::fs::symlink_metadata(p).is_ok())?;
+    let link = std::fs::read_link(first).ok();
+    match (std::fs::metadata(first), link) {
+        (Ok(m), _) if m.is_dir() => None,
+        (Err(_), Some(to)) => {
+            Some(format!("{} is a symbolic link to {}, which does not exist", first.display(), to.display()))
+        }
+        (Ok(_), Some(to)) => {
+            Some(format!("{} is a symbolic link to {}, which is not a directory", first.display(), to.display()))
+        }
+        (Ok(_), None) => Some(format!("{} is a file, not a directory", first.display())),
+        (Err(e), None) => Some(format!("{} cannot be inspected: {e}", first.display())),
+    }
 }
 
 /// Writes a new run's file `<dir>/<prefix><run id>.json`, with `json(id)` as its content, under an
@@ -187,6 +209,27 @@ pub fn latest(dir: &Path, prefix: &str) -> Result<PathBuf> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_out_directory_that_cannot_be_is_said_why() {
+        let dir = tempfile::tempdir().unwrap();
+        let (file, dangling, to_file) = (dir.path().join("f"), dir.path().join("dangling"), dir.path().join("to_f"));
+        std::fs::write(&file, "x").unwrap();
+        std::os::unix::fs::symlink(dir.path().join("missing"), &dangling).unwrap();
+        std::os::unix::fs::symlink(&file, &to_file).unwrap();
+        let why = |p: &Path| format!("{:#}", check_writable(p).unwrap_err());
+        let missing =
+            format!("dangling is a symbolic link to {}, which does not exist", dir.path().join("missing").display());
+        assert!(why(&dangling).ends_with(&missing), "{}", why(&dangling));
+        assert!(
+            why(&dangling.join("sub")).contains("dangling is a symbolic link to"),
+            "{}",
+            why(&dangling.join("sub"))
+        );
+        assert!(why(&to_file).ends_with("which is not a directory"), "{}", why(&to_file));
+        assert!(why(&file.join("sub")).ends_with("f is a file, not a directory"), "{}", why(&file.join("sub")));
+        check_writable(&dir.path().join("new/deeper")).unwrap();
+    }
 
     #[test]
     fn latest_tells_results_from_native_files() {

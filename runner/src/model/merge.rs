@@ -144,6 +144,7 @@ pub fn merge(inputs: &[(PathBuf, Results)]) -> Result<(Results, Vec<String>)> {
         build_seconds: runs().map(|r| r.build_seconds).fold(0.0, f64::max),
         measure_seconds: runs().map(|r| r.measure_seconds).fold(0.0, f64::max),
         shard: None,
+        writer: None,
         merged_from: inputs
             .iter()
             .map(|(p, r)| MergedRun {

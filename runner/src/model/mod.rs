@@ -23,3 +23,4 @@ pub mod subject;
 pub mod supported;
 pub mod system;
 pub mod version;
+pub mod writer;

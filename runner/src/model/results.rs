@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::Result;
+use anyhow::{bail, Context, Result};
 use serde::{Deserialize, Serialize};
 
 use crate::model::build::{BuildRecord, Toolchain};
@@ -67,6 +67,10 @@ pub struct RunInfo {
     /// Set on a run written by `merge`: the runs it combines, in the order given.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub merged_from: Vec<MergedRun>,
+    /// The abibench process that wrote the run, so that a later run can tell a run still going
+    /// from one whose abibench was killed (`mark_abandoned`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub writer: Option<Writer>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -75,6 +79,9 @@ pub enum RunStatus {
     Running,
     Complete,
     Interrupted,
+    /// Left "running" by an abibench that was killed (SIGKILL, or a signal it cannot handle),
+    /// as a later run in the same directory found.
+    Abandoned,
 }
 
 /// Where a value was taken: two cells' values with the same `At` were timed side by side (the
@@ -93,7 +100,50 @@ impl RunStatus {
             RunStatus::Running => "running",
             RunStatus::Complete => "complete",
             RunStatus::Interrupted => "interrupted",
+            RunStatus::Abandoned => "abandoned",
         }
+    }
+}
+
+/// A process, named so that it cannot be mistaken for a later one with the same pid: the host,
+/// its boot, the pid and the process's start time (clock ticks after boot).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Writer {
+    pub hostname: String,
+    pub boot_id: String,
+    pub pid: u32,
+    pub start_ticks: u64,
+}
+
+fn read_trim(path: &str) -> Option<String> {
+    std::fs::read_to_string(path).ok().map(|s| s.trim().to_string())
+}
+
+/// The start time of process `pid` (field 22 of /proc/PID/stat), if it runs.
+fn start_ticks(pid: &str) -> Option<u64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // Fields after the command name (which may hold spaces and parentheses) start at field 3.
+    stat.rsplit_once(')')?.1.split_whitespace().nth(19)?.parse().ok()
+}
+
+impl Writer {
+    /// This process, where /proc says who it is.
+    pub fn current() -> Option<Writer> {
+        Some(Writer {
+            hostname: read_trim("/proc/sys/kernel/hostname")?,
+            boot_id: read_trim("/proc/sys/kernel/random/boot_id")?,
+            pid: std::process::id(),
+            start_ticks: start_ticks("self")?,
+        })
+    }
+
+    /// Whether this writer has certainly ended: it ran on this host since its last boot, and no
+    /// process with its pid and start time runs now. A writer on another host (a shared
+    /// directory) cannot be told from here, and is not gone.
+    pub fn is_gone(&self) -> bool {
+        let here = (read_trim("/proc/sys/kernel/hostname"), read_trim("/proc/sys/kernel/random/boot_id"));
+        here == (Some(self.hostname.clone()), Some(self.boot_id.clone()))
+            && start_ticks(&self.pid.to_string()) != Some(self.start_ticks)
     }
 }
 
@@ -300,8 +350,36 @@ impl Results {
         write_json_atomic(self, path)
     }
 
+    /// Reads a results file, refusing one whose values no analysis could use (`check_values`).
     pub fn read(path: &Path) -> Result<Results> {
-        read_json(path, SCHEMA, SCHEMA_VERSION)
+        let r: Results = read_json(path, SCHEMA, SCHEMA_VERSION)?;
+        r.check_values().with_context(|| format!("{}: malformed results", path.display()))?;
+        Ok(r)
+    }
+
+    /// Every measured cell has what its figures are computed from: an `n`, and in each process
+    /// values, a loop count and finite numbers. A hand-edited file, or one a bug wrote, is
+    /// refused here, naming the cell, rather than failing somewhere in the analysis.
+    pub fn check_values(&self) -> Result<()> {
+        for c in self.cells.iter().filter(|c| c.status == CellStatus::Ok) {
+            if c.n == 0 {
+                bail!("cell {}: status \"ok\" with n = 0 operations per statement", c.key());
+            }
+            for p in &c.processes {
+                let at = || format!("cell {}, process {} (layout {})", c.key(), p.process, p.layout);
+                if p.values_s.is_empty() {
+                    bail!("{}: status \"ok\" but no values", at());
+                }
+                if p.loops == 0 {
+                    bail!("{}: status \"ok\" but 0 loops per value", at());
+                }
+                let numbers = p.values_s.iter().chain(&p.warmups_s).chain([&p.overhead_per_loop_s]);
+                if let Some(x) = numbers.into_iter().find(|x| !x.is_finite()) {
+                    bail!("{}: a value is not a finite number ({x})", at());
+                }
+            }
+        }
+        Ok(())
     }
 
     pub fn cell(&self, interpreter: &str, mode: Mode, scenario: &str) -> Option<&Cell> {
@@ -357,6 +435,7 @@ pub(crate) mod fixture {
                 load_average_at_end: None,
                 shard: None,
                 merged_from: Vec::new(),
+                writer: None,
             },
             host: Host::current(),
             source: SourceInfo { git_revision: Some("abc123".into()), git_dirty: false, ext_source_hash: "h".into() },

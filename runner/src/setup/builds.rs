@@ -20,28 +20,19 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
 use rayon::prelude::*;
-use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
-use crate::model::build::{BuildOutcome, BuildRecord, Toolchain};
-use crate::model::child::{self, Group, Line, Next, STDERR_TAIL};
+use crate::model::build::{BuildOutcome, BuildRecord, Identity, Toolchain};
 use crate::model::interpreter::Interpreter;
 use crate::model::mode::Mode;
 use crate::setup::audit;
+use crate::setup::compile::{run_cargo, CompileError};
 use crate::setup::paths::cargo;
 use crate::setup::recipe::{hash_files, is_compiled_extension, Recipe};
 
 /// LLVM options for every crate of every build: functions and the targets of taken branches at
 /// 64-byte boundaries (2^6), as measured to remove placement artefacts (see the README).
 pub const ALIGN: [&str; 2] = ["-Cllvm-args=-align-all-functions=6", "-Cllvm-args=-align-all-nofallthru-blocks=6"];
-
-/// What PyO3's way around its version check would build, said where it offers it. abibench does
-/// not take it: the result is a stable-ABI build under a version-specific name, and timing it as
-/// `unlimited` would report a ratio of two stable-ABI builds as the stable ABI's cost.
-const FORWARD_COMPATIBILITY: &str = "PyO3 offers PYO3_USE_ABI3_FORWARD_COMPATIBILITY=1 for this: it would build the \
-    limited API for this interpreter under a version-specific name, not an unlimited build, so abibench does not \
-    use it; the stable-ABI modes run on this interpreter, and a PyO3 version that supports it gives the real \
-    unlimited build.\n";
 
 /// One build to make: a mode, for `unlimited` the interpreter whose ABI it targets, and its
 /// layout variant (0: the linker's own order; k > 0: functions shuffled with seed k).
@@ -142,13 +133,15 @@ pub fn source_hash(recipe: &Recipe) -> Result<String> {
     Ok(h.finalize().iter().take(8).map(|b| format!("{b:02x}")).collect())
 }
 
-/// Builds every request (deduplicated by cache key), reusing cached artifacts.
+/// Builds every request (deduplicated by cache key), reusing cached artifacts that pass their
+/// check (`reuse`) and rebuilding those that do not; each `cargo` gets at most `limit`.
 /// `on_done` is called once per finished build, for progress.
 pub fn build_all(
     requests: &[BuildRequest],
     tc: &Toolchain,
     recipe: &Recipe,
     cache: &Path,
+    limit: Duration,
     on_done: &(dyn Fn(&BuildRecord) + Sync),
 ) -> Result<Vec<BuildRecord>> {
     let hash = source_hash(recipe)?;
@@ -170,12 +163,15 @@ pub fn build_all(
             let rec = failed(r, &hash, 0.0, why);
             on_done(&rec);
             records.push(rec);
-        } else if artifact.is_file() {
-            let rec = record(r, &hash, 0.0, artifact, true);
-            on_done(&rec);
-            records.push(rec);
         } else {
-            to_build.push((r, artifact));
+            match reuse(r, &hash, &artifact) {
+                Ok(Some(rec)) => {
+                    on_done(&rec);
+                    records.push(rec);
+                }
+                Ok(None) => to_build.push((r, artifact, None)),
+                Err(why) => to_build.push((r, artifact, Some(why))),
+            }
         }
     }
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
@@ -187,17 +183,18 @@ pub fn build_all(
             let target = cache.join("target").join(format!("lane-{lane}"));
             let mine: Vec<_> = to_build.iter().skip(lane).step_by(lanes).collect();
             mine.into_iter()
-                .map(|(r, artifact)| {
+                .map(|(r, artifact, why)| {
                     let start = Instant::now();
-                    let built = cargo_build(r, tc, recipe, &target, jobs, artifact);
+                    let built = cargo_build(r, tc, recipe, (&target, jobs, limit), artifact);
                     let seconds = start.elapsed().as_secs_f64();
-                    let rec = match built {
-                        Ok(()) => record(r, &hash, seconds, artifact.clone(), false),
+                    let mut rec = match built.and_then(|()| fresh(r, &hash, seconds, artifact)) {
+                        Ok(rec) => rec,
                         Err(e) => {
                             let note = e.downcast_ref::<CompileError>().and_then(|c| c.note.clone());
                             BuildRecord { note, ..failed(r, &hash, seconds, format!("{e:#}")) }
                         }
                     };
+                    rec.rebuilt = why.clone();
                     on_done(&rec);
                     rec
                 })
@@ -209,22 +206,106 @@ pub fn build_all(
     Ok(records)
 }
 
-/// The record of an artifact: its hash and size, and for a stable-ABI build its audit (a build
-/// that cannot be audited is recorded as failed).
-fn record(r: &BuildRequest, hash: &str, seconds: f64, artifact: PathBuf, cached: bool) -> BuildRecord {
-    let bytes = match std::fs::read(&artifact) {
-        Ok(b) => b,
-        Err(e) => return failed(r, hash, seconds, format!("built, but {} cannot be read: {e}", artifact.display())),
+/// The identity a build of `r` from source `hash` has, given its bytes' digest and size.
+fn identity(r: &BuildRequest, hash: &str, sha256: String, size: u64) -> Identity {
+    Identity { mode: r.mode, abi_tag: r.abi_tag(), source_hash: hash.into(), layout: r.layout, sha256, size }
+}
+
+/// The SHA-256 of `bytes`, in hex.
+fn sha256_hex(bytes: &[u8]) -> String {
+    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The record of the artifact at `artifact`: its digest and size, and for a stable-ABI build its
+/// audit.
+fn record(r: &BuildRequest, hash: &str, seconds: f64, artifact: &Path, cached: bool) -> Result<BuildRecord> {
+    let bytes = std::fs::read(artifact).with_context(|| format!("{} cannot be read", artifact.display()))?;
+    let audit = r
+        .mode
+        .floor()
+        .map(|floor| audit::audit(artifact, (floor.0, floor.1)))
+        .transpose()
+        .with_context(|| format!("{} cannot be audited", artifact.display()))?;
+    let outcome = BuildOutcome::Ok {
+        artifact: artifact.to_path_buf(),
+        cached,
+        sha256: sha256_hex(&bytes),
+        size: bytes.len() as u64,
     };
-    let audit = match r.mode.floor().map(|floor| audit::audit(&artifact, (floor.0, floor.1))).transpose() {
-        Ok(a) => a,
-        Err(e) => {
-            return failed(r, hash, seconds, format!("built, but {} cannot be audited: {e:#}", artifact.display()))
+    Ok(BuildRecord { audit, ..of(r, hash, seconds, outcome) })
+}
+
+/// The record of a build just made, whose identity is written beside it for the next reuse.
+fn fresh(r: &BuildRequest, hash: &str, seconds: f64, artifact: &Path) -> Result<BuildRecord> {
+    let rec = record(r, hash, seconds, artifact, false).context("built, but")?;
+    let BuildOutcome::Ok { sha256, size, .. } = &rec.outcome else { unreachable!("`record` gives an artifact") };
+    let id = identity(r, hash, sha256.clone(), *size);
+    let path = Identity::path(artifact);
+    crate::model::io::write_json_atomic(&id, &path)
+        .with_context(|| format!("built, but its identity cannot be written to {}", path.display()))?;
+    Ok(rec)
+}
+
+/// The cached build of `r` at `artifact`, if there is one that is what its identity says it is:
+/// the mode, interpreter ABI, source hash and layout asked for, the SHA-256 recorded when it was
+/// built, and for a stable-ABI build an audit within its floor. `Ok(None)`: nothing cached;
+/// `Err`: why what is there must be rebuilt.
+fn reuse(r: &BuildRequest, hash: &str, artifact: &Path) -> std::result::Result<Option<BuildRecord>, String> {
+    if !artifact.exists() {
+        return Ok(None);
+    }
+    let recorded: Identity = match std::fs::read(Identity::path(artifact)).map(|b| serde_json::from_slice(&b)) {
+        Ok(Ok(id)) => id,
+        Ok(Err(e)) => return Err(format!("the cached build's identity record is unreadable ({e})")),
+        Err(_) => {
+            return Err(
+                "the cached build has no identity record (made before abibench kept one, or not by abibench)".into()
+            )
         }
     };
-    let sha256 = Sha256::digest(&bytes).iter().map(|b| format!("{b:02x}")).collect();
-    let outcome = BuildOutcome::Ok { artifact, cached, sha256, size: bytes.len() as u64 };
-    BuildRecord { audit, ..of(r, hash, seconds, outcome) }
+    let bytes = std::fs::read(artifact).map_err(|e| format!("the cached build cannot be read: {e}"))?;
+    let sha256 = sha256_hex(&bytes);
+    if let Some(why) = recorded.mismatch(&identity(r, hash, sha256.clone(), bytes.len() as u64)) {
+        return Err(format!("the cached build is not the one asked for: {why}"));
+    }
+    if recorded.sha256 != sha256 {
+        return Err(format!(
+            "the cached file's SHA-256 {} is not the {} recorded when it was built: it was replaced or damaged",
+            short(&sha256),
+            short(&recorded.sha256)
+        ));
+    }
+    let rec = record(r, hash, 0.0, artifact, true).map_err(|e| format!("the cached build is unusable: {e:#}"))?;
+    if let Some(a) = rec.audit.as_ref().filter(|a| !a.passed()) {
+        return Err(format!(
+            "the cached build imports {} symbol(s) outside the Stable ABI of {}.{}",
+            a.not_stable.len() + a.too_new.len(),
+            a.floor.0,
+            a.floor.1
+        ));
+    }
+    Ok(Some(rec))
+}
+
+/// The first 12 hex digits of a digest, enough to tell two apart in a message.
+fn short(sha256: &str) -> &str {
+    &sha256[..sha256.len().min(12)]
+}
+
+/// Whether the file at `path` is still the build whose SHA-256 was recorded (checked before each
+/// use: a file replaced after its build was verified must not be timed under its record).
+pub fn check_unchanged(path: &Path, sha256: &str) -> std::result::Result<(), String> {
+    let bytes = std::fs::read(path).map_err(|e| format!("{} cannot be read: {e}", path.display()))?;
+    let now = sha256_hex(&bytes);
+    if now != sha256 {
+        return Err(format!(
+            "{} changed after it was built and verified: SHA-256 {}, recorded {}",
+            path.display(),
+            short(&now),
+            short(sha256)
+        ));
+    }
+    Ok(())
 }
 
 fn failed(r: &BuildRequest, hash: &str, seconds: f64, error: String) -> BuildRecord {
@@ -243,51 +324,18 @@ fn of(r: &BuildRequest, hash: &str, seconds: f64, outcome: BuildOutcome) -> Buil
         outcome,
         audit: None,
         note: None,
+        rebuilt: None,
     }
 }
 
-/// A build cargo did not finish: its record's text, and the compiler's own note on its error.
-#[derive(Debug)]
-struct CompileError {
-    text: String,
-    note: Option<String>,
-}
-
-impl std::fmt::Display for CompileError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.text)
-    }
-}
-
-impl std::error::Error for CompileError {}
-
-/// The `= note:` and `= help:` lines rustc puts under the last report of `headline` in `stderr`
-/// (`subclassing native types requires Python >= 3.12 when using the `abi3` feature`): what the
-/// compiler says the error means, joined by `; `.
-fn compiler_note(stderr: &str, headline: &str) -> Option<String> {
-    let after = &stderr[stderr.rfind(headline)? + headline.len()..];
-    let mut notes: Vec<&str> = Vec::new();
-    // The diagnostic's own lines are indented or numbered; the next one starts with a word.
-    for line in after.lines().skip(1).take_while(|l| !l.starts_with(char::is_alphabetic)) {
-        let text = line.trim_start();
-        if let Some(note) = ["= note: ", "= help: "].iter().find_map(|p| text.strip_prefix(p)) {
-            if !notes.contains(&note) {
-                notes.push(note);
-            }
-        }
-    }
-    (!notes.is_empty()).then(|| notes.join("; "))
-}
-
-/// One `cargo build` of the extension; on success the cdylib is copied (atomically) to
-/// `artifact`, beside a copy of the module's Python package if it has one, and checked to be
-/// the module its import name says.
+/// One `cargo build` of the extension (`run_cargo`: at most `limit`); on success the cdylib is copied
+/// (atomically) to `artifact`, beside a copy of the module's Python package if it has one, and
+/// checked to be the module its import name says.
 fn cargo_build(
     r: &BuildRequest,
     tc: &Toolchain,
     recipe: &Recipe,
-    target: &Path,
-    jobs: usize,
+    (target, jobs, limit): (&Path, usize, Duration),
     artifact: &Path,
 ) -> Result<()> {
     let mut cmd = Command::new(cargo());
@@ -323,38 +371,7 @@ fn cargo_build(
         }
     }
     cmd.arg("--").args(link_args(tc, r.layout));
-    // Cargo's JSON messages (stdout) name the cdylib; its diagnostics (stderr) explain a failure.
-    let mut child = child::spawn(cmd, None, Group::Terminal).context("cannot start cargo")?;
-    let mut cdylib = None;
-    loop {
-        match child.next(Duration::from_secs(1)) {
-            Next::Line(Line::Out(line)) => {
-                if let Ok(msg) = serde_json::from_str::<CargoMessage>(&line) {
-                    if msg.reason == "compiler-artifact"
-                        && msg.target.as_ref().is_some_and(|t| t.name == recipe.lib_target)
-                    {
-                        cdylib = msg.filenames.into_iter().find(|f| f.extension().is_some_and(|x| x == "so"));
-                    }
-                }
-            }
-            Next::Line(Line::Err(_)) | Next::Quiet => {}
-            Next::Closed => break,
-        }
-    }
-    let status = child.wait()?;
-    if !status.success() {
-        // The last `error:` line is the most specific one (a build script's own message comes
-        // after cargo's "failed to run custom build command"), cargo's closing "could not compile"
-        // aside (the compiler's own error comes before it); it heads the record, which the
-        // table quotes by its first line.
-        let kept = child.stderr_tail(usize::MAX);
-        let specific = |l: &&str| l.starts_with("error") && !l.starts_with("error: could not compile");
-        let headline = kept.lines().rev().map(str::trim).find(specific).unwrap_or_default();
-        let offer = if kept.contains("PYO3_USE_ABI3_FORWARD_COMPATIBILITY") { FORWARD_COMPATIBILITY } else { "" };
-        let text = format!("cargo build {status}: {headline}\n{offer}{}", child.stderr_tail(STDERR_TAIL));
-        return Err(CompileError { text, note: compiler_note(&kept, headline) }.into());
-    }
-    let cdylib = cdylib.with_context(|| format!("cargo reported no {} cdylib", recipe.lib_target))?;
+    let cdylib = run_cargo(cmd, &recipe.lib_target, limit)?;
     check_module(&cdylib, recipe)?;
     let dir = artifact.parent().expect("artifact has a directory");
     if let Some(package) = &recipe.python_package {
@@ -415,62 +432,4 @@ fn generated_packages(artifact: &Path, recipe: &Recipe) -> Result<()> {
         std::fs::write(dir.join("__init__.py"), body)?;
     }
     Ok(())
-}
-
-#[derive(Deserialize)]
-struct CargoMessage {
-    reason: String,
-    target: Option<CargoTarget>,
-    #[serde(default)]
-    filenames: Vec<PathBuf>,
-}
-
-#[derive(Deserialize)]
-struct CargoTarget {
-    name: String,
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// rtoml 0.14.0 in abi3-py310 (PyO3 0.29.3), as cargo rendered it: the error twice, the
-    /// second time with rustc's notes.
-    const RTOML_ABI3: &str = "error[E0277]: pyclass `PyTzInfo` cannot be subclassed
-help: the trait `pyo3::impl_::pyclass::PyClassBaseType` is implemented for `pyo3::PyAny`
-    = note: this error originates in the attribute macro `pyclass`
-
-error[E0277]: pyclass `PyTzInfo` cannot be subclassed
-   --> src/datetime.rs:134:46
-    |
-134 | #[pyclass(module = \"rtoml._rtoml\", extends = PyTzInfo, frozen)]
-    |                                              ^^^^^^^^ required for `#[pyclass(extends=PyTzInfo)]`
-    |
-    = help: the trait `pyo3::impl_::pyclass::PyClassBaseType` is not implemented for `PyTzInfo`
-    = note: `PyTzInfo` must have `#[pyclass(subclass)]` to be eligible for subclassing
-    = note: subclassing native types requires Python >= 3.12 when using the `abi3` feature
-help: the trait `pyo3::impl_::pyclass::PyClassBaseType` is implemented for `pyo3::PyAny`
-    = note: not this one
-error: could not compile `rtoml` (lib) due to 3 previous errors";
-
-    #[test]
-    fn the_compilers_note_is_the_one_under_the_headline() {
-        let headline = "error[E0277]: pyclass `PyTzInfo` cannot be subclassed";
-        let note = compiler_note(RTOML_ABI3, headline).unwrap();
-        assert_eq!(
-            note,
-            "the trait `pyo3::impl_::pyclass::PyClassBaseType` is not implemented for `PyTzInfo`; `PyTzInfo` must \
-             have `#[pyclass(subclass)]` to be eligible for subclassing; subclassing native types requires Python \
-             >= 3.12 when using the `abi3` feature"
-        );
-        // An error without notes (or a headline not found) has none.
-        assert_eq!(
-            compiler_note(
-                "error[E0432]: unresolved import\n  --> src/lib.rs:1:5\nnote: elsewhere\n",
-                "error[E0432]: unresolved import"
-            ),
-            None
-        );
-        assert_eq!(compiler_note(RTOML_ABI3, "error: something else"), None);
-    }
 }

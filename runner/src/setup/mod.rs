@@ -5,6 +5,7 @@
 pub mod audit;
 pub mod build_flags;
 pub mod builds;
+pub mod compile;
 pub mod interpreters;
 pub mod introspect;
 pub mod krate;

@@ -1,5 +1,7 @@
 //! CSV for spreadsheets and dataframes: one row per cell, failed ones included (with their
-//! status and empty figures), quoted as RFC 4180 says (the `csv` crate), so any name survives.
+//! status and empty figures), quoted as RFC 4180 says (the `csv` crate). Names are text a
+//! spreadsheet shows, never runs: control characters made visible, and a leading `=`, `+`, `-`,
+//! `@`, tab or CR escaped with `'` (OWASP's rule against CSV injection: `spreadsheet_text`).
 
 use std::path::PathBuf;
 
@@ -7,6 +9,7 @@ use anyhow::Result;
 use serde::Serialize;
 
 use crate::analysis::cells::Analysis;
+use crate::export::format::spreadsheet_text;
 use crate::export::formats::Format;
 use crate::model::results::{CellStatus, Results};
 use crate::model::scenario::{Channel, Layer};
@@ -16,13 +19,13 @@ pub struct Csv;
 /// One row; the field names are the header. Figures are per operation in `unit`; the ratio is a
 /// stable-ABI mode's time over unlimited's on the same interpreter, paired.
 #[derive(Serialize)]
-struct Row<'a> {
-    interpreter: &'a str,
-    version: Option<&'a str>,
+struct Row {
+    interpreter: String,
+    version: Option<String>,
     /// Where the interpreter came from: pyenv, Debian packages, a source build...
     source: Option<String>,
     mode: String,
-    scenario: &'a str,
+    scenario: String,
     /// The scenario's cost channel and layer (`scenarios/README.md`), where declared.
     channel: Option<Channel>,
     layer: Option<Layer>,
@@ -46,11 +49,11 @@ impl Format for Csv {
             let ratio = a.mode_ratio(&c.interpreter, c.mode, &c.scenario).map(|x| x.ratio);
             let scenario = r.groups.iter().flat_map(|g| &g.scenarios).find(|s| s.name == c.scenario);
             out.serialize(Row {
-                interpreter: &c.interpreter,
-                version: interp.map(|i| i.release()),
-                source: interp.map(|i| i.provenance.to_string()),
+                interpreter: spreadsheet_text(&c.interpreter),
+                version: interp.map(|i| spreadsheet_text(i.release())),
+                source: interp.map(|i| spreadsheet_text(&i.provenance.to_string())),
                 mode: c.mode.name(),
-                scenario: &c.scenario,
+                scenario: spreadsheet_text(&c.scenario),
                 channel: scenario.and_then(|s| s.channel),
                 layer: scenario.and_then(|s| s.layer),
                 n: c.n,
@@ -89,5 +92,18 @@ mod tests {
         );
         assert!(text.contains(",unlimited,\"a,\"\"b\"\"\nc\",,,1,ok,2.0,2.0,2.0,,,,ns\n"), "{text}");
         assert!(text.ends_with(",unlimited,failed,,,1,pending,,,,,,,ns\n"), "{text}");
+    }
+
+    #[test]
+    fn names_reach_a_spreadsheet_as_text() {
+        let name = "=HYPERLINK(\"http://x\",\"\u{1b}[2Jclick\")";
+        let mut r = fixture::run("1", Measure::WallTime, &[("3.12", Mode::Unlimited, name, vec![2.0; 3])]);
+        r.cells[0].interpreter = "@SUM(1)".into();
+        let files = Csv.files(&r, &analyse(&r)).unwrap();
+        let text = String::from_utf8(files[0].1.clone()).unwrap();
+        let row = text.lines().nth(1).unwrap();
+        assert!(row.starts_with("'@SUM(1),"), "{row}");
+        assert!(row.contains(",\"'=HYPERLINK(\"\"http://x\"\",\"\"\u{241b}[2Jclick\"\")\","), "{row}");
+        assert!(!text.contains('\u{1b}'));
     }
 }

@@ -18,6 +18,7 @@ use resvg::{tiny_skia, usvg, usvg::fontdb};
 use crate::analysis::cells::Analysis;
 use crate::analysis::compat::CompatMatrix;
 use crate::analysis::decision::stable_modes;
+use crate::export::format::printable;
 use crate::model::io::write_atomic;
 use crate::model::mode::Mode;
 use crate::model::results::Results;
@@ -213,7 +214,9 @@ impl Figure<'_> {
             let root = SVGBackend::with_string(&mut buf, self.size(r)).into_drawing_area();
             self.draw(&root, r, a).and_then(|()| root.present()).map_err(|e| anyhow!("plot {}: {e}", self.name()))?;
         }
-        Ok(buf)
+        // Names and titles come from results files: a control character in one would make the
+        // whole SVG invalid XML (and so no report at all). The markup itself has none.
+        Ok(printable(&buf).into_owned())
     }
 
     /// Writes `<dir>/<name>.svg` and `.png`.

@@ -14,11 +14,22 @@ use std::time::Duration;
 use crate::measure::plan::{Plan, PlannedBuild};
 use crate::measure::protocol::Event;
 use crate::measure::worker::Ending;
-use crate::model::child::describe;
+use crate::model::child::{describe, shorten};
 use crate::model::estimate::median;
 use crate::model::io::now_rfc3339_millis;
 use crate::model::results::{Cell, CellStatus, ProcessSamples, WorkerRecord};
 use crate::model::scenario::Scenario;
+
+/// How much of one line of a reason a cell keeps, and of the whole reason: a 3 MiB exception
+/// message is recorded by its start, with a note of what was cut, not as 3 MiB in every output.
+const REASON_LINE: usize = 1024;
+const REASON: usize = 16 * 1024;
+
+/// `reason`, each line and the whole bounded (`REASON_LINE`, `REASON`).
+fn bounded(reason: &str) -> String {
+    let lines: Vec<String> = reason.lines().map(|l| shorten(l, REASON_LINE)).collect();
+    shorten(&lines.join("\n"), REASON)
+}
 
 /// What one interpreter's measurement produced: each cell with its label (`PlannedBuild::cell`).
 pub struct Measured {
@@ -179,10 +190,7 @@ impl<'a> Measurement<'a> {
         match ev {
             Event::At { scenario, build, phase, .. } => running.last_at = Some(At { scenario, build, phase }),
             Event::Loaded {} | Event::Done => {}
-            Event::LoadFailed { build, error } => {
-                self.fail_build(&build, &error);
-                self.broken.insert(build);
-            }
+            Event::LoadFailed { build, error } => self.refuse(&build, &error),
             Event::Overhead { loops, values } => {
                 self.overhead_per_loop = median(&values) / loops as f64;
                 running.record.overhead_loops = loops;
@@ -199,15 +207,24 @@ impl<'a> Measurement<'a> {
                 let recorded = self.cell_mut(&task).map(|c| {
                     c.gil_enabled = gil;
                     match (status, loops) {
-                        (CellStatus::Ok, Some(loops)) => c.add_process(ProcessSamples {
-                            process,
-                            layout,
-                            loops,
-                            overhead_per_loop_s,
-                            warmups_s: warmups,
-                            values_s: values,
-                        }),
-                        (status, _) => c.fail(status, reason.unwrap_or_default()),
+                        (CellStatus::Ok, Some(loops)) if loops > 0 && !values.is_empty() => {
+                            c.add_process(ProcessSamples {
+                                process,
+                                layout,
+                                loops,
+                                overhead_per_loop_s,
+                                warmups_s: warmups,
+                                values_s: values,
+                            })
+                        }
+                        // Nothing a table, a ratio or a gate could be computed from.
+                        (CellStatus::Ok, _) => c.fail(
+                            CellStatus::Error,
+                            format!(
+                                "worker {process} reported this cell measured, but with no values (loops {loops:?})"
+                            ),
+                        ),
+                        (status, _) => c.fail(status, bounded(reason.as_deref().unwrap_or_default())),
                     }
                 });
                 self.done.insert(task.clone());
@@ -224,7 +241,9 @@ impl<'a> Measurement<'a> {
         record.ending = match &ending {
             Ending::Done => "done".into(),
             Ending::Died { status, .. } => describe(status),
-            Ending::Hung { waited, expected_s, .. } => format!("{}, killed", self.hung(waited, expected_s)),
+            Ending::Hung { waited, allowed, expected_s, .. } => {
+                format!("{}, killed", self.hung(waited, allowed, expected_s))
+            }
             Ending::Interrupted => "interrupted".into(),
         };
         if ignored > 0 {
@@ -240,11 +259,16 @@ impl<'a> Measurement<'a> {
                 return Verdict::Interrupted;
             }
             Ending::Died { status, stderr } => (CellStatus::Crashed, describe(&status), stderr),
-            Ending::Hung { waited, expected_s, stderr } => {
-                (CellStatus::Timeout, self.hung(&waited, &expected_s), stderr)
+            Ending::Hung { waited, allowed, expected_s, stderr } => {
+                (CellStatus::Timeout, self.hung(&waited, &allowed, &expected_s), stderr)
             }
         };
-        let during = last_at.as_ref().map_or("start-up", |at| at.phase.as_str());
+        let during = match &last_at {
+            None => "start-up".to_string(),
+            Some(At { phase, scenario: Some(s), build: Some(b) }) => format!("{phase} of {s} [{b}]"),
+            Some(At { phase, scenario: None, build: Some(b) }) => format!("{phase} of build {b}"),
+            Some(At { phase, .. }) => phase.clone(),
+        };
         let reason = format!("worker {why} during {during}; stderr tail:\n{stderr}");
         self.restarts += 1;
         match last_at {
@@ -252,8 +276,7 @@ impl<'a> Measurement<'a> {
                 self.blame(Task { scenario, build }, status, reason)
             }
             Some(At { scenario: None, build: Some(build), .. }) => {
-                self.fail_build(&build, &reason);
-                self.broken.insert(build.clone());
+                self.refuse(&build, &reason);
                 Verdict::Unloadable(build)
             }
             _ => {
@@ -262,6 +285,13 @@ impl<'a> Measurement<'a> {
                 Verdict::GaveUp
             }
         }
+    }
+
+    /// A build this interpreter cannot use (it failed to load, or is not the file that was
+    /// built): its cells still to do fail as not loadable, and no later worker gets it.
+    pub fn refuse(&mut self, label: &str, why: &str) {
+        self.fail_build(label, &bounded(why));
+        self.broken.insert(label.to_string());
     }
 
     /// Every cell under its label (`PlannedBuild::cell`), and every worker's record.
@@ -352,9 +382,14 @@ impl<'a> Measurement<'a> {
         self.cells.get_mut(&key)
     }
 
-    fn hung(&self, waited: &Duration, expected_s: &Option<f64>) -> String {
-        let expected = expected_s.map_or(String::new(), |e| format!("the step should take {:.1} ms; ", e * 1e3));
-        format!("made no progress for {:.1} s ({expected}--timeout {} s)", waited.as_secs_f64(), self.timeout_s)
+    fn hung(&self, waited: &Duration, allowed: &Duration, expected_s: &Option<f64>) -> String {
+        let expected = expected_s.map_or(String::new(), |e| format!("the step should take {:.1} ms, ", e * 1e3));
+        format!(
+            "made no progress for {:.1} s ({expected}a hang past {:.1} s; --timeout {} s)",
+            waited.as_secs_f64(),
+            allowed.as_secs_f64(),
+            self.timeout_s
+        )
     }
 }
 

@@ -114,7 +114,10 @@ fn a_crash_mid_cell_fails_the_announced_cell_and_a_fresh_worker_resumes_with_the
     let measured = m.finish();
     let (status, reason, _) = status_of(&measured, "s1", "abi3-py38");
     assert_eq!(status, CellStatus::Crashed);
-    assert_eq!(reason, format!("worker killed by signal 11 (SIGSEGV) during value; stderr tail:\n{STDERR}"));
+    assert_eq!(
+        reason,
+        format!("worker killed by signal 11 (SIGSEGV) during value of s1 [abi3-py38]; stderr tail:\n{STDERR}")
+    );
     for (s, c) in [("s1", "unlimited"), ("s2", "unlimited"), ("s2", "abi3-py38")] {
         assert_eq!(status_of(&measured, s, c).0, CellStatus::Ok, "{s} {c}");
     }
@@ -143,7 +146,12 @@ fn a_hang_fails_the_announced_cell_as_a_timeout_and_the_rest_resumes() {
             },
         ],
     );
-    let hung = Ending::Hung { waited: Duration::from_millis(5100), expected_s: Some(0.002), stderr: "tail".into() };
+    let hung = Ending::Hung {
+        waited: Duration::from_millis(5100),
+        allowed: Duration::from_secs(5),
+        expected_s: Some(0.002),
+        stderr: "tail".into(),
+    };
     assert_eq!(m.on_end(hung, 0), Verdict::Blamed(task("s1", "unlimited")));
     let next = m.next_worker().unwrap();
     assert_eq!(names(&next), ["s1", "s2"], "s1 still has abi3-py38 to do");
@@ -153,9 +161,12 @@ fn a_hang_fails_the_announced_cell_as_a_timeout_and_the_rest_resumes() {
     assert!(m.next_worker().is_none());
 
     let measured = m.finish();
-    let said = "made no progress for 5.1 s (the step should take 2.0 ms; --timeout 5 s)";
+    let said = "made no progress for 5.1 s (the step should take 2.0 ms, a hang past 5.0 s; --timeout 5 s)";
     assert_eq!(status_of(&measured, "s1", "unlimited").0, CellStatus::Timeout);
-    assert_eq!(status_of(&measured, "s1", "unlimited").1, format!("worker {said} during warmup; stderr tail:\ntail"));
+    assert_eq!(
+        status_of(&measured, "s1", "unlimited").1,
+        format!("worker {said} during warmup of s1 [unlimited]; stderr tail:\ntail")
+    );
     assert_eq!(measured.workers[0].ending, format!("{said}, killed"));
     assert_eq!(status_of(&measured, "s1", "abi3-py38").0, CellStatus::Ok);
 }
@@ -187,7 +198,7 @@ fn a_value_after_a_crash_or_a_second_outcome_is_not_counted() {
     let measured = m.finish();
     let (status, reason, values) = status_of(&measured, "s1", "unlimited");
     assert_eq!((status, values), (CellStatus::Crashed, 0));
-    assert!(reason.starts_with("worker killed by signal 9 (SIGKILL) during value;"), "{reason}");
+    assert!(reason.starts_with("worker killed by signal 9 (SIGKILL) during value of s1 [unlimited];"), "{reason}");
     assert_eq!(status_of(&measured, "s2", "unlimited"), (CellStatus::Ok, String::new(), 1));
 }
 
@@ -313,7 +324,7 @@ fn a_crash_while_loading_makes_the_build_unusable_and_the_rest_resumes_without_i
     let measured = m.finish();
     let (status, reason, _) = status_of(&measured, "s2", "abi3-py38");
     assert_eq!(status, CellStatus::NotLoadable);
-    assert!(reason.starts_with("worker killed by signal 6 (SIGABRT) during load; stderr tail:"), "{reason}");
+    assert!(reason.starts_with("worker killed by signal 6 (SIGABRT) during load of build "), "{reason}");
 }
 
 #[test]
@@ -382,4 +393,38 @@ fn each_process_measures_again_but_never_retries_a_failed_cell() {
     let measured = m.finish();
     assert_eq!(status_of(&measured, "s1", "unlimited"), (CellStatus::Error, "ValueError".into(), 0));
     assert_eq!(status_of(&measured, "s2", "abi3-py38").2, 2, "one set of values per process");
+}
+
+#[test]
+fn an_ok_cell_without_values_is_an_error_and_a_long_reason_is_bounded() {
+    let w = World::two_modes();
+    let plan = w.plan();
+    let mut m = Measurement::new(&plan, 1, 60.0);
+    m.next_worker().unwrap();
+    let empty = Event::Cell {
+        scenario: "s1".into(),
+        build: "unlimited".into(),
+        status: CellStatus::Ok,
+        reason: None,
+        loops: Some(10),
+        warmups: vec![],
+        values: vec![],
+        gil: Some(true),
+    };
+    let huge = format!("Exception: {}\nTraceback tail", "x".repeat(3 << 20));
+    feed(&mut m, vec![empty, cell("s2", "unlimited", CellStatus::Error, Some(&huge))]);
+    m.refuse("abi3-py38", "its file changed after it was built");
+    m.on_end(Ending::Done, 0);
+    let measured = m.finish();
+    let (status, reason, _) = status_of(&measured, "s1", "unlimited");
+    assert_eq!(status, CellStatus::Error);
+    assert!(reason.contains("measured, but with no values"), "{reason}");
+    let (status, reason, _) = status_of(&measured, "s2", "unlimited");
+    assert_eq!(status, CellStatus::Error);
+    assert!(reason.len() < 2048 && reason.starts_with("Exception: xxx"), "{}", reason.len());
+    assert!(reason.contains("more bytes cut)\nTraceback tail"), "{}", &reason[reason.len() - 60..]);
+    for s in ["s1", "s2"] {
+        let refused = (CellStatus::NotLoadable, "its file changed after it was built".into(), 0);
+        assert_eq!(status_of(&measured, s, "abi3-py38"), refused, "{s}");
+    }
 }

@@ -2,9 +2,15 @@
 //! forges, hangs or closes its output; signals at bad moments; a full disk; runs started together;
 //! bad flags and old interpreters; no HOME. Each test asserts that nothing measured is lost and that
 //! the message names the culprit. Real builds and interpreters (the first of ABIBENCH_TEST_PYTHONS),
-//! `--quick`, one mode, scenarios from a temporary TOML.
+//! `--quick`, one mode, scenarios from a temporary TOML. Round three (issue 26), one test per case
+//! named after it: builds (`builds`), what a run reads and writes (`runs`), and what reaches a
+//! terminal, an SVG or a spreadsheet (`outputs`).
 
+mod builds;
+#[path = "../common/mod.rs"]
 mod common;
+mod outputs;
+mod runs;
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
