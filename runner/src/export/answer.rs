@@ -32,6 +32,17 @@ pub fn added(x: f64, measure: Measure) -> String {
     }
 }
 
+/// `added`, with a time under the display's 0.1 ns to its first significant digit, for figures
+/// claimed beyond the noise floor, which must not read `±0`.
+pub fn added_fine(x: f64, measure: Measure) -> String {
+    if !matches!(measure, Measure::WallTime) || x == 0.0 || x.abs() >= 0.05 {
+        return added(x, measure);
+    }
+    let decimals = (-x.abs().log10().floor()) as usize;
+    let sign = if x < 0.0 { "−" } else { "+" };
+    format!("{sign}{:.decimals$} {}", x.abs(), measure.unit())
+}
+
 /// A threshold as the user gave it: `5 %`, `7.5 %`.
 pub fn threshold(fraction: f64) -> String {
     let p = 100.0 * fraction;
@@ -54,7 +65,7 @@ pub fn percent(fraction: f64) -> String {
 
 /// `a…b` of formatted values (`+5.1…+9.6 ns`: a unit both share said once), or one value where
 /// both read alike.
-fn span(lo: String, hi: String) -> String {
+pub fn span(lo: String, hi: String) -> String {
     if lo == hi {
         return lo;
     }
@@ -152,32 +163,53 @@ pub fn workload_name(w: &WorkloadCosts) -> String {
     }
 }
 
-/// Where one of the calls makes most of what they add: per floor, that call and its share (range
-/// over interpreters), so a total driven by one statement is not read as all of them.
+/// Where one operation makes most of what the stable ABI adds to the plan's calls: that
+/// operation and, per floor, its share (range over interpreters), so a total driven by one part is
+/// not read as all of them. One line per operation that does so under some floor.
 pub fn dominant_lines(d: &Decision) -> Vec<String> {
     let w = d.goal_costs();
-    let modes = stable_modes(d.fleet.primary().results);
-    modes
+    let mut by_op: Vec<(&str, Vec<String>)> = Vec::new();
+    for m in stable_modes(d.fleet.primary().results) {
+        let tops: Vec<(&str, f64)> = w
+            .mix
+            .iter()
+            .filter(|(_, c)| c.mode == m)
+            .filter_map(|(_, c)| c.dominant())
+            .map(|(p, f)| (p.op.as_str(), f))
+            .collect();
+        let Some(&(op, _)) = tops.first() else { continue };
+        // Said only where one part makes most of the total on every interpreter.
+        if tops.iter().any(|(o, f)| *o != op || *f <= 0.5) {
+            continue;
+        }
+        let (lo, hi) = tops.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), (_, f)| (l.min(*f), h.max(*f)));
+        let entry = format!("{} under {m}", span(pct(lo), pct(hi)));
+        match by_op.iter_mut().find(|(o, _)| *o == op) {
+            Some((_, v)) => v.push(entry),
+            None => by_op.push((op, vec![entry])),
+        }
+    }
+    by_op
+        .into_iter()
+        .map(|(op, entries)| {
+            format!(
+                "In {} (the plan's calls), {op} makes most of the time the stable ABI adds, of the parts that add \
+                 any, on every interpreter measured: {}.",
+                w.workload.name,
+                entries.join(", ")
+            )
+        })
+        .collect()
+}
+
+/// What each mix among the workloads is made of: its calls and their share of all calls.
+pub fn mix_lines(d: &Decision) -> Vec<String> {
+    d.workloads
         .iter()
-        .filter_map(|m| {
-            let tops: Vec<(&str, f64)> = w
-                .mix
-                .iter()
-                .filter(|(_, c)| c.mode == *m)
-                .filter_map(|(_, c)| c.dominant())
-                .map(|(p, f)| (p.op.as_str(), f))
-                .collect();
-            let (op, _) = *tops.first()?;
-            // Said only where one call makes most of the total on every interpreter.
-            if tops.iter().any(|(o, f)| *o != op || *f <= 0.5) {
-                return None;
-            }
-            let (lo, hi) =
-                tops.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), (_, f)| (l.min(*f), h.max(*f)));
-            Some(format!(
-                "Under {m}, {op} makes {} of the time the calls that cost anything add, on every interpreter measured.",
-                span(pct(lo), pct(hi))
-            ))
+        .filter(|w| w.shapes.len() > 1 && !w.workload.statements)
+        .map(|w| {
+            let parts: Vec<String> = w.shapes.iter().map(|s| format!("{} {s}", pct(s.share))).collect();
+            format!("{}, {}, in shares of its calls: {}.", w.workload.name, w.workload.description, parts.join("; "))
         })
         .collect()
 }

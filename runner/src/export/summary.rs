@@ -35,7 +35,7 @@ fn evidence_line(e: &Evidence) -> String {
     let costs: Vec<&_> = e.here.iter().filter(|m| m.costs).collect();
     let rest: Vec<&_> = e.here.iter().filter(|m| !m.costs).collect();
     let elsewhere = e.elsewhere.map_or(String::new(), |(lo, hi, n)| {
-        format!(" (the same on the run's other interpreters: {lo:.2}–{hi:.2}×, {n} ratios)")
+        format!(" (the same comparison on the run's other interpreters: {lo:.2}–{hi:.2}×, {n} ratios)")
     });
     let context = match (&f.context, &f.link) {
         (Some(c), Some(l)) => format!(" Why: {c} ({l})"),

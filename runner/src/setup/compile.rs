@@ -20,19 +20,12 @@ const FORWARD_COMPATIBILITY: &str = "PyO3 offers PYO3_USE_ABI3_FORWARD_COMPATIBI
     unlimited build.\n";
 
 /// A build cargo did not finish: its record's text, and the compiler's own note on its error.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
+#[error("{text}")]
 pub struct CompileError {
     text: String,
     pub note: Option<String>,
 }
-
-impl std::fmt::Display for CompileError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.text)
-    }
-}
-
-impl std::error::Error for CompileError {}
 
 /// The `= note:` and `= help:` lines rustc puts under the last report of `headline` in `stderr`
 /// (`subclassing native types requires Python >= 3.12 when using the `abi3` feature`): what the

@@ -3,7 +3,7 @@
 //! thresholds. The terminal prints this section too.
 
 use crate::export::answer::{
-    channel_table, ci_snippet, dominant_lines, op_table, op_terms, plan_words, sweep_table, workload_table,
+    channel_table, ci_snippet, dominant_lines, mix_lines, op_table, op_terms, plan_words, sweep_table, workload_table,
 };
 use crate::export::doc::{Block, List, Section, Table};
 use crate::export::page::Report;
@@ -42,9 +42,9 @@ pub fn answer(rep: &Report) -> Section {
     blocks.push(Block::Heading { id: Some("calls"), text: "What calls cost".into() });
     blocks.push(Block::note(CALLS_NOTE));
     blocks.extend(Table::plain("call-costs", workload_table(d)).map(Block::Table));
-    let dominant = dominant_lines(d);
-    if !dominant.is_empty() {
-        blocks.push(Block::list(Some("summary"), dominant));
+    let lines: Vec<String> = mix_lines(d).into_iter().chain(dominant_lines(d)).collect();
+    if !lines.is_empty() {
+        blocks.push(Block::list(Some("summary"), lines));
     }
     if let Some(table) = Table::plain("channel-shares", channel_table(d)) {
         blocks.push(Block::note(

@@ -7,7 +7,7 @@ use crate::analysis::decision::{ordered_interpreters, stable_modes, Decision};
 use crate::analysis::fleet::RunFigures;
 use crate::analysis::plan::Reason;
 use crate::analysis::pricing::CallCost;
-use crate::export::answer::{added, judged_cost, percent};
+use crate::export::answer::{added, added_fine, judged_cost, percent, span};
 use crate::export::doc::{Block, Cell, Inline, RowGroup, Span, Table};
 use crate::model::estimate::Estimate;
 use crate::model::mode::Mode;
@@ -146,7 +146,7 @@ pub fn step_lines(d: &Decision) -> Vec<String> {
         .map(|(op, from, to)| {
             let here: Vec<_> = d.steps.iter().filter(|s| s.op == op && s.from == from && s.to == to).collect();
             let on: Vec<String> =
-                here.iter().map(|s| format!("{} {}", s.interpreter, added(s.change.point, measure))).collect();
+                here.iter().map(|s| format!("{} {}", s.interpreter, added_fine(s.change.point, measure))).collect();
             let verb = if here.iter().all(|s| s.is_loss()) {
                 "loses"
             } else if here.iter().all(|s| !s.is_loss()) {
@@ -176,8 +176,13 @@ pub fn unavailable_lines(d: &Decision) -> Vec<String> {
                 .filter(|c| c.mode == m)
                 .map(|c| format!("{} {}", c.interpreter, added(c.added.point, measure)))
                 .collect();
-            let why =
-                p.results.cell(&vias[0].interpreter, m, &o.path).and_then(|c| c.reason.clone()).unwrap_or_default();
+            // The mode's reason, from any interpreter it ran on.
+            let why = vias
+                .iter()
+                .filter(|c| c.mode == m)
+                .find_map(|c| p.results.cell(&c.interpreter, m, &o.path).and_then(|c| c.reason.clone()))
+                .map(|r| format!(": {r}"))
+                .unwrap_or_default();
             lines.push(format!(
                 "{} under {m}: {} is not available{why}; its user takes {} instead, which adds per operation: {}.",
                 o.key,
@@ -206,17 +211,16 @@ pub fn pyo3_lines(d: &Decision) -> Vec<String> {
             let first = here.first()?.split.as_ref()?;
             let pts: Vec<f64> = here.iter().filter_map(|c| c.split.as_ref()).map(|s| s.pyo3.point).collect();
             let (lo, hi) = pts.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), x| (l.min(*x), h.max(*x)));
-            let mut modes: Vec<String> = here.iter().map(|c| c.mode.name()).collect();
-            modes.dedup();
+            let mut modes: Vec<Mode> = here.iter().map(|c| c.mode).collect();
             modes.sort();
             modes.dedup();
+            let modes: Vec<String> = modes.iter().map(|m| m.name()).collect();
             Some(format!(
-                "{}: PyO3's path ({}) adds {}…{} per operation to the cheapest stable path ({}), beyond its distance from \
+                "{}: PyO3's path ({}) adds {} per operation to the cheapest stable path ({}), beyond its distance from \
                  it in unlimited builds, in {} of {} (floor, interpreter) cells: {}.",
                 o.key,
                 o.path,
-                added(lo, measure),
-                added(hi, measure),
+                span(added_fine(lo, measure), added_fine(hi, measure)),
                 first.stable_path,
                 here.len(),
                 p.costs.iter().filter(|c| c.op == o.key && c.split.is_some()).count(),
