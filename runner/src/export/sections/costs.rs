@@ -121,6 +121,40 @@ pub fn derivation(c: &CallCost, measure: Measure) -> String {
     )
 }
 
+/// The plan's calls under each floor on each interpreter (and machine): their cost relative to the
+/// same calls in the unlimited build [95 % interval]; (parentheses): not beyond the noise floor.
+pub fn mix_table(d: &Decision) -> (Vec<String>, Vec<Vec<String>>) {
+    let w = d.goal_costs();
+    let mut header = vec!["interpreter".to_string()];
+    let modes = stable_modes(d.fleet.primary().results);
+    header.extend(modes.iter().map(|m| m.name()));
+    let mut rows = Vec::new();
+    for (k, run) in d.fleet.runs.iter().enumerate() {
+        for i in ordered_interpreters(run.results) {
+            let of = |m: Mode| w.mix.iter().find(|(at, c)| *at == k && c.interpreter == i.name && c.mode == m);
+            if modes.iter().all(|m| of(*m).is_none()) {
+                continue;
+            }
+            let mut row = vec![format!("{}{}", i.name, machine_suffix(d, run))];
+            row.extend(modes.iter().map(|m| {
+                of(*m).map_or_else(
+                    || "—".to_string(),
+                    |(_, c)| {
+                        let e = c.relative;
+                        let text = format!("{} [{}]", percent(e.point), span(percent(e.low), percent(e.high)));
+                        match Claim::of(&e, d.noise_floor) {
+                            Claim::NotMeasurable => format!("({text})"),
+                            _ => text,
+                        }
+                    },
+                )
+            }));
+            rows.push(row);
+        }
+    }
+    (header, rows)
+}
+
 /// For each Python the plan judged, the deciding interpreter's cost, added up term by term.
 pub fn derivations(d: &Decision) -> Vec<String> {
     let measure = d.fleet.primary().results.run.sampling.measure;

@@ -8,7 +8,8 @@ use crate::export::doc::{Block, Inline, Section, Table};
 use crate::export::measures;
 use crate::export::page::Report;
 use crate::export::sections::costs::{
-    cpu_dependent_lines, derivations, interpreter_tables, pyo3_lines, step_lines, unavailable_lines, TABLE_NOTE,
+    cpu_dependent_lines, derivations, interpreter_tables, mix_table, pyo3_lines, step_lines, unavailable_lines,
+    TABLE_NOTE,
 };
 use crate::export::summary::{build_failures, compute_lines, controls_line, evidence_lines, layout_line};
 
@@ -38,6 +39,14 @@ pub fn evidence(rep: &Report) -> Section {
     ];
     for w in &d.fleet.warnings {
         blocks.push(Block::note(w.clone()));
+    }
+    if let Some(table) = Table::plain("mix-costs", mix_table(d)) {
+        blocks.push(Block::heading(format!("What {} costs on each interpreter", d.goal_costs().workload.name)));
+        blocks.push(Block::note(
+            "Its calls under each floor, relative to the same calls in the unlimited build [95 % interval]; \
+             (parentheses): not beyond the noise floor; —: the floor does not run there or an operation has no figure.",
+        ));
+        blocks.push(Block::Table(table));
     }
     listed(&mut blocks, "How the plan's costs add up", derivations(d));
     let failures = build_failures(rep.results);
