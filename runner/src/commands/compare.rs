@@ -164,7 +164,7 @@ fn deliver(
     let a = analyse(res);
     print_tables(res, &a, args.style.ascii);
     let rep = Report::new(res, &a, &args.goal.checked_goal(res)?);
-    print_answer(&rep);
+    print_answer(&rep, args.style.ascii);
     let path = store.path().to_path_buf();
     if let Some(lost) = store.rescue(res) {
         // The tables are out and the data is safe elsewhere, or said lost: nothing else may

@@ -63,7 +63,7 @@ pub fn run(args: &ReportArgs) -> Result<()> {
     });
     let other = args.other_pass.as_deref().map(read_results).transpose()?;
     let rep = Report { matrix: matrix.as_ref(), ..rep };
-    print_answer(&rep);
+    print_answer(&rep, false);
     let html = report::write(rep, file, &out, other.as_ref())?;
     eprintln!("report: {} (and report.md, plots/) in {:.1} s", html.display(), start.elapsed().as_secs_f64());
     Ok(())
@@ -87,10 +87,10 @@ fn newest_of_crate(path: &Path) -> Result<PathBuf> {
 }
 
 /// The answer and the wheel plan, at the end of `compare` and `report`: the report's answer
-/// section, from the run's one decision and plan.
-pub fn print_answer(rep: &Report) {
+/// section, from the run's one decision and plan; `ascii`: in ASCII (`--ascii`).
+pub fn print_answer(rep: &Report, ascii: bool) {
     println!();
-    for l in text::lines(&sections::answer(rep)) {
+    for l in text::lines(&sections::answer(rep), ascii) {
         println!("{}", printable(&l));
     }
 }

@@ -81,11 +81,21 @@ pub fn printable(text: &str) -> Cow<'_, str> {
     Cow::Owned(text.chars().map(shown).collect())
 }
 
-/// `text` in ASCII where abibench's own glyphs are concerned (`×` as `x`, `±` as `+-`, `—` as `-`,
-/// `µ` as `u`), for `--ascii` output: a log, a CI job or a terminal without UTF-8 counts every
+/// `text` in ASCII where abibench's own glyphs are concerned (`×` as `x`, `±` as `+-`, `—` and `−`
+/// as `-`, `…` as `..`, `µ` as `u`, `†` as `+`, `→` as `->`, `≥` as `>=`), for `--ascii` output: a log, a CI job or a terminal without UTF-8 counts every
 /// byte as a column, and these glyphs took up to 7 columns more than a table's width.
 pub fn ascii_glyphs(text: &str) -> Cow<'_, str> {
-    const GLYPHS: [(char, &str); 4] = [('×', "x"), ('±', "+-"), ('—', "-"), ('µ', "u")];
+    const GLYPHS: [(char, &str); 9] = [
+        ('×', "x"),
+        ('±', "+-"),
+        ('—', "-"),
+        ('−', "-"),
+        ('…', ".."),
+        ('µ', "u"),
+        ('†', "+"),
+        ('→', "->"),
+        ('≥', ">="),
+    ];
     if !text.contains(|c| GLYPHS.iter().any(|(g, _)| *g == c)) {
         return Cow::Borrowed(text);
     }

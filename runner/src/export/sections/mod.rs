@@ -40,7 +40,10 @@ pub fn document(rep: &Report, results_link: &str) -> Document {
                 class: Some("meta"),
                 id: None,
                 runs: vec![
-                    Inline::Text(format!("{} Raw data: ", run_line(r))),
+                    Inline::Text(match others_line(rep) {
+                        Some(others) => format!("{}{others} ", run_line(r)),
+                        None => format!("{} Raw data: ", run_line(r)),
+                    }),
                     results(results_link, Some("raw-json")),
                     Inline::text("."),
                 ],
@@ -52,6 +55,15 @@ pub fn document(rep: &Report, results_link: &str) -> Document {
         ],
         sections: sections.into_iter().flatten().collect(),
     }
+}
+
+/// The other machines' runs a plan of several is made with, said after the first's (whose raw data
+/// the line links).
+fn others_line(rep: &Report) -> Option<String> {
+    let others: Vec<String> = rep.decision.fleet.runs.iter().skip(1).map(|f| run_line(f.results)).collect();
+    let whose = if others.len() == 1 { "the run of another machine" } else { "the runs of other machines" };
+    (!others.is_empty())
+        .then(|| format!(" Planned together with {whose}: {} Raw data of the first run:", others.join(" ")))
 }
 
 /// A section of the summary, with no navigation entry.
