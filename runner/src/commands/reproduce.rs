@@ -109,7 +109,10 @@ fn together(
         println!("note: {w}");
     }
     let rows = plan_rows(std::slice::from_ref(&fleet), workloads, thresholds, supported);
-    println!("\nOne plan for all {} runs together (a Python is served only where every run serves it):", fleet.runs.len());
+    println!(
+        "\nOne plan for all {} runs together (a Python is served only where every run serves it):",
+        fleet.runs.len()
+    );
     for row in &rows {
         let cells: Vec<String> =
             row.runs[0].iter().map(|(t, w, m)| format!("{t} {w}{}", if *m { " *" } else { "" })).collect();

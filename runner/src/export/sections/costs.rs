@@ -266,7 +266,9 @@ pub fn pyo3_lines(d: &Decision) -> Vec<String> {
 
 /// Operations whose cost differs between machines on one Python and floor: relative to each
 /// machine's unlimited build, intervals apart by more than the noise floor (one machine measuring
-/// more precisely, or running faster, is not a difference).
+/// more precisely, or running faster, is not a difference). One line per operation: how many of
+/// its (floor, Python) figures differ, and the widest gap; every figure is in the per-interpreter
+/// tables of each machine.
 pub fn cpu_dependent_lines(d: &Decision) -> Vec<String> {
     if !d.fleet.several() {
         return Vec::new();
@@ -274,56 +276,61 @@ pub fn cpu_dependent_lines(d: &Decision) -> Vec<String> {
     let measure = d.fleet.primary().results.run.sampling.measure;
     let mut lines = Vec::new();
     for o in &d.fleet.primary().ops {
+        let (mut compared, mut differ) = (0, 0);
+        let mut widest: Option<(f64, String)> = None;
         for m in stable_modes(d.fleet.primary().results) {
-            let mut versions: Vec<String> = Vec::new();
-            for run in &d.fleet.runs {
-                for c in run.costs.iter().filter(|c| c.op == o.key && c.mode == m) {
-                    let v = run
-                        .results
-                        .interpreters
-                        .iter()
-                        .find(|i| i.name == c.interpreter)
-                        .map(|i| i.version.to_string());
-                    versions.extend(v.filter(|v| !versions.contains(v)));
+            for (v, per) in by_interpreter(d, &o.key, m) {
+                if per.iter().map(|(machine, _)| machine).collect::<std::collections::BTreeSet<_>>().len() < 2 {
+                    continue;
                 }
-            }
-            for v in versions {
-                let per: Vec<(String, &OpCost)> = d
-                    .fleet
-                    .runs
-                    .iter()
-                    .flat_map(|run| {
-                        run.costs
-                            .iter()
-                            .filter(|c| c.op == o.key && c.mode == m)
-                            .filter(|c| {
-                                run.results
-                                    .interpreters
-                                    .iter()
-                                    .any(|i| i.name == c.interpreter && i.version.to_string() == v)
-                            })
-                            .map(move |c| (run.machine.clone(), c))
-                    })
-                    .collect();
-                // Different costs, not different precision or clock speed: each machine's cost
-                // relative to its own unlimited build, intervals apart by more than the noise floor.
-                let apart = |a: &(String, &OpCost), b: &(String, &OpCost)| {
+                compared += 1;
+                let gap = |a: &(String, &OpCost), b: &(String, &OpCost)| {
                     let (x, y) = (a.1.relative, b.1.relative);
-                    a.0 != b.0 && (x.low - y.high).max(y.low - x.high) > d.noise_floor
+                    if a.0 == b.0 {
+                        0.0
+                    } else {
+                        (x.low - y.high).max(y.low - x.high)
+                    }
                 };
-                if per.iter().enumerate().any(|(k, a)| per[k + 1..].iter().any(|b| apart(a, b))) {
-                    let on: Vec<String> = per
-                        .iter()
-                        .map(|(machine, c)| {
-                            let r = c.relative;
-                            let pct = format!("{} [{}…{}]", percent(r.point), percent(r.low), percent(r.high));
-                            format!("{} ({pct}) on {machine} ({})", interval(&c.added, measure, c.claim), c.interpreter)
-                        })
-                        .collect();
-                    lines.push(format!("{} under {m} on {v}: {}.", o.key, on.join("; ")));
+                let pairs = per.iter().enumerate().flat_map(|(k, a)| per[k + 1..].iter().map(move |b| (a, b)));
+                let Some((g, (a, b))) = pairs.map(|(a, b)| (gap(a, b), (a, b))).max_by(|x, y| x.0.total_cmp(&y.0))
+                else {
+                    continue;
+                };
+                if g <= d.noise_floor {
+                    continue;
+                }
+                differ += 1;
+                if widest.as_ref().is_none_or(|(w, _)| g > *w) {
+                    let on = |(machine, c): &(String, &OpCost)| {
+                        format!("{} ({}) on {machine}", interval(&c.added, measure, c.claim), percent(c.relative.point))
+                    };
+                    widest = Some((g, format!("{m} on {v}: {} vs {}", on(a), on(b))));
                 }
             }
         }
+        if let Some((_, example)) = widest {
+            lines.push(format!(
+                "{}: {differ} of {compared} (floor, interpreter) figures differ between the machines; the widest, {example}.",
+                o.key
+            ));
+        }
     }
     lines
+}
+
+/// Each interpreter's figures of `op` under `m`, with the machine each is from: one interpreter
+/// (3.11.7, not 3.11.7 on one machine and Debian's 3.11.2 on the other), so a difference is the CPU's.
+fn by_interpreter<'d>(d: &'d Decision, op: &str, m: Mode) -> Vec<(String, Vec<(String, &'d OpCost)>)> {
+    let mut out: Vec<(String, Vec<(String, &OpCost)>)> = Vec::new();
+    for run in &d.fleet.runs {
+        for c in run.costs.iter().filter(|c| c.op == op && c.mode == m) {
+            let v = c.interpreter.clone();
+            match out.iter_mut().find(|(x, _)| *x == v) {
+                Some((_, per)) => per.push((run.machine.clone(), c)),
+                None => out.push((v, vec![(run.machine.clone(), c)])),
+            }
+        }
+    }
+    out
 }

@@ -54,7 +54,17 @@ pub fn evidence(rep: &Report) -> Section {
         blocks.push(Block::heading(title.trim_end_matches(':')));
         blocks.push(Block::list(Some("summary"), lines.iter().map(|l| l.trim().to_string())));
     }
-    listed(&mut blocks, "Where the machines disagree", cpu_dependent_lines(d));
+    let disagree = cpu_dependent_lines(d);
+    if !disagree.is_empty() {
+        blocks.push(Block::heading("Where the machines disagree"));
+        blocks.push(Block::note(
+            "Per operation: the (floor, interpreter) figures whose cost relative to each machine's own unlimited build \
+             lies apart by more than the noise floor, and the widest. Two runs of one machine can differ too \
+             (`abibench reproduce` shows how much), so a difference here is the CPU's or the run's; every figure is in \
+             each machine's tables below.",
+        ));
+        blocks.push(Block::list(Some("summary"), disagree));
+    }
     listed(&mut blocks, "Compute-bound calls", compute_lines(d));
     listed(&mut blocks, "Raising the floor: gains and losses", step_lines(d));
     listed(&mut blocks, "Paths the stable ABI cannot express, and the path taken instead", unavailable_lines(d));
