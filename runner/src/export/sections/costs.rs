@@ -334,3 +334,38 @@ fn by_interpreter<'d>(d: &'d Decision, op: &str, m: Mode) -> Vec<(String, Vec<(S
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analysis::cells::analyse;
+    use crate::analysis::fleet::Fleet;
+    use crate::analysis::plan::Goal;
+    use crate::analysis::shapes::Workload;
+    use crate::analysis::testdata::results;
+
+    #[test]
+    fn machines_disagree_per_operation_only_beyond_the_noise_floor() {
+        let r = results();
+        let mut other = results();
+        other.run.id = "20260102T000000Z".into();
+        other.host.cpu_model = "Intel(R) Xeon(R) CPU @ 2.20GHz".into();
+        let goal = Goal { workload: Workload::parse("list_get=1").unwrap(), threshold: 0.15 };
+        let lines = |other: &crate::model::results::Results| {
+            let (a, b) = (analyse(&r), analyse(other));
+            cpu_dependent_lines(&Decision::new(Fleet::new(&[(&r, &a), (other, &b)]).unwrap(), &goal, vec![], &[]))
+        };
+        // The same figures on both machines: nothing to say.
+        assert_eq!(lines(&other), Vec::<String>::new());
+        // abi3-py312's list_get 30 % slower on the other machine: one figure of that operation differs.
+        for c in other.cells.iter_mut().filter(|c| c.mode.name() == "abi3-py312" && c.scenario == "list_get") {
+            for p in &mut c.processes {
+                p.values_s.iter_mut().for_each(|v| *v *= 1.3);
+            }
+        }
+        let said = lines(&other);
+        assert_eq!(said.len(), 1, "{said:?}");
+        assert!(said[0].starts_with("list_get: 1 of "), "{said:?}");
+        assert!(said[0].contains("abi3-py312") && said[0].contains("on Intel Xeon"), "{said:?}");
+    }
+}
