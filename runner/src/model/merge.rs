@@ -41,7 +41,17 @@ pub fn merge(inputs: &[(PathBuf, Results)]) -> Result<(Results, Vec<String>)> {
         let s = &r.run.sampling;
         (s.processes, s.values, s.warmups, s.min_time.to_bits(), s.target_instructions, s.isolation)
     })?;
+    let warnings = check_shards(inputs)?;
+    let mut out = combine(inputs, first)?;
+    // Discovery order (version, then free-threading), as a single run would list them.
+    out.interpreters.sort_by(|a, b| (a.version, a.gil_disabled, &a.name).cmp(&(b.version, b.gil_disabled, &b.name)));
+    out.run = merged_run(inputs, first);
+    Ok((out, warnings))
+}
 
+/// Shards of one job: the same interpreters and modes, each index once; the ones not given, as a
+/// warning.
+fn check_shards(inputs: &[(PathBuf, Results)]) -> Result<Vec<String>> {
     let mut warnings = Vec::new();
     let shards: Vec<(&PathBuf, &ShardRecord)> =
         inputs.iter().filter_map(|(p, r)| r.run.shard.as_ref().map(|s| (p, s))).collect();
@@ -77,7 +87,12 @@ pub fn merge(inputs: &[(PathBuf, Results)]) -> Result<(Results, Vec<String>)> {
             warnings.push(format!("shard(s) {} not given: their cells will be missing", missing.join(", ")));
         }
     }
+    Ok(warnings)
+}
 
+/// The inputs' cells (each measured once), workers, builds, interpreters and groups (the same
+/// definition wherever they appear), in a copy of the first.
+fn combine(inputs: &[(PathBuf, Results)], first: &Results) -> Result<Results> {
     // Cells: each measured once; groups: the same definition wherever they appear.
     let mut out = first.clone();
     out.cells.clear();
@@ -127,12 +142,14 @@ pub fn merge(inputs: &[(PathBuf, Results)]) -> Result<(Results, Vec<String>)> {
             }
         }
     }
-    // Discovery order (version, then free-threading), as a single run would list them.
-    out.interpreters.sort_by(|a, b| (a.version, a.gil_disabled, &a.name).cmp(&(b.version, b.gil_disabled, &b.name)));
+    Ok(out)
+}
 
+/// The merged run's record: its inputs' span and status, and where each came from.
+fn merged_run(inputs: &[(PathBuf, Results)], first: &Results) -> RunInfo {
     let runs = || inputs.iter().map(|(_, r)| &r.run);
     let all_done = runs().all(|r| r.status == RunStatus::Complete);
-    out.run = RunInfo {
+    RunInfo {
         // A new id, given when the merged file is written (`io::create_run_file`): it sorts after
         // its inputs and replaces no file.
         id: String::new(),
@@ -158,11 +175,9 @@ pub fn merge(inputs: &[(PathBuf, Results)]) -> Result<(Results, Vec<String>)> {
             })
             .collect(),
         ..first.run.clone()
-    };
-    Ok((out, warnings))
+    }
 }
 
-/// `abibench merge FILE... --out DIR`: prints the merged file's path.
 #[cfg(test)]
 mod tests {
     use super::*;
