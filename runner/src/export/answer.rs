@@ -195,7 +195,7 @@ pub fn dominant_lines(d: &Decision) -> Vec<String> {
             format!(
                 "In {} (the plan's calls), {op} makes most of the time the stable ABI adds, of the parts that add \
                  any, on every interpreter measured: {}.",
-                w.workload.name,
+                if w.workload.statements { "your calls" } else { w.workload.name.as_str() },
                 entries.join(", ")
             )
         })

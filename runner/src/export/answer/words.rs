@@ -174,14 +174,20 @@ fn to_decide(d: &Decision) -> Vec<String> {
 /// The plan at each threshold of the sweep: how many wheels, which abi3 wheel, what it serves,
 /// and what is marked; the goal's own threshold among them.
 pub fn sweep_table(d: &Decision) -> (Vec<String>, Vec<Vec<String>>) {
-    let header =
-        ["threshold", "wheels", "abi3 wheel", "serves", "version-specific", "marked"].map(String::from).to_vec();
+    let header = ["threshold", "wheels", "abi3 wheel", "abi3 wheel for", "version-specific", "marked"]
+        .map(String::from)
+        .to_vec();
+    // Pythons no run measured are listed apart, so every supported Python is in its wheel's column.
     let targets = |p: &WheelPlan, f: &dyn Fn(&TargetPlan) -> bool| {
-        let v: Vec<String> = p.targets.iter().filter(|t| f(t)).map(|t| t.target.to_string()).collect();
-        if v.is_empty() {
-            "—".to_string()
-        } else {
-            v.join(", ")
+        let unmeasured = |t: &&TargetPlan| matches!(t.reason, Reason::NotInRun | Reason::Unmeasured(_));
+        let (not, measured): (Vec<&TargetPlan>, Vec<&TargetPlan>) =
+            p.targets.iter().filter(|t| f(t)).partition(unmeasured);
+        let list = |v: &[&TargetPlan]| v.iter().map(|t| t.target.to_string()).collect::<Vec<_>>().join(", ");
+        match (measured.is_empty(), not.is_empty()) {
+            (true, true) => "—".to_string(),
+            (false, true) => list(&measured),
+            (true, false) => format!("not measured: {}", list(&not)),
+            (false, false) => format!("{}; not measured: {}", list(&measured), list(&not)),
         }
     };
     let rows = d
@@ -193,7 +199,7 @@ pub fn sweep_table(d: &Decision) -> (Vec<String>, Vec<Vec<String>>) {
                 format!("{}{}", threshold(p.goal.threshold), if own { " (yours)" } else { "" }),
                 p.wheels().to_string(),
                 p.stable.map_or("—".into(), |m| m.name()),
-                targets(p, &|t| t.reason == Reason::Served),
+                targets(p, &|t| matches!(t.wheel, Wheel::Stable(_))),
                 targets(p, &|t| t.wheel == Wheel::Specific),
                 targets(p, &|t| t.marked()),
             ]
