@@ -39,6 +39,8 @@ pub struct ComputeCheck {
     /// Ratios measurably slower / faster beyond the noise floor.
     pub slower: usize,
     pub faster: usize,
+    /// The scenarios measurably slower somewhere, each with its highest ratio, highest first.
+    pub slowest: Vec<(String, f64)>,
 }
 
 /// Scenarios a stable-ABI mode cannot express at all (their cells are `not_available`).
@@ -102,12 +104,20 @@ fn compute_checks(r: &Results, a: &crate::analysis::cells::Analysis, floor: f64)
     };
     let mut out = Vec::new();
     for mode in r.modes().into_iter().filter(|m| *m != Mode::Unlimited) {
-        let ratios: Vec<_> =
-            a.mode_ratios.iter().filter(|x| x.mode == mode && compute(&x.scenario)).map(|x| x.ratio).collect();
+        let here: Vec<_> = a.mode_ratios.iter().filter(|x| x.mode == mode && compute(&x.scenario)).collect();
+        let ratios: Vec<_> = here.iter().map(|x| x.ratio).collect();
         if ratios.is_empty() {
             continue;
         }
         let claims: Vec<Claim> = ratios.iter().map(|e| Claim::of(&e.shifted(-1.0), floor)).collect();
+        let mut slowest: Vec<(String, f64)> = Vec::new();
+        for (x, _) in here.iter().zip(&claims).filter(|(_, c)| **c == Claim::Slower) {
+            match slowest.iter_mut().find(|(s, _)| *s == x.scenario) {
+                Some((_, hi)) => *hi = hi.max(x.ratio.point),
+                None => slowest.push((x.scenario.clone(), x.ratio.point)),
+            }
+        }
+        slowest.sort_by(|a, b| b.1.total_cmp(&a.1));
         out.push(ComputeCheck {
             mode,
             min: ratios.iter().map(|e| e.point).fold(f64::INFINITY, f64::min),
@@ -115,6 +125,7 @@ fn compute_checks(r: &Results, a: &crate::analysis::cells::Analysis, floor: f64)
             count: ratios.len(),
             slower: claims.iter().filter(|c| **c == Claim::Slower).count(),
             faster: claims.iter().filter(|c| **c == Claim::Faster).count(),
+            slowest,
         });
     }
     out

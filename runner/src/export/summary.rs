@@ -71,9 +71,11 @@ pub fn compute_lines(d: &Decision) -> Vec<String> {
     d.compute
         .iter()
         .map(|c| {
+            let which: Vec<String> = c.slowest.iter().map(|(s, r)| format!("{s} up to {r:.2}×")).collect();
             let claims = match (c.slower, c.faster) {
                 (0, 0) => "none beyond the noise floor".to_string(),
-                (s, f) => format!("{s} measurably slower and {f} faster beyond the noise floor"),
+                (0, f) => format!("0 measurably slower and {f} faster beyond the noise floor"),
+                (s, f) => format!("{s} measurably slower ({}) and {f} faster beyond the noise floor", which.join(", ")),
             };
             format!("{}: {} ratios of compute-bound scenarios, {:.2}–{:.2}×, {claims}.", c.mode, c.count, c.min, c.max)
         })
