@@ -7,6 +7,10 @@
 //! more (`report --crate` runs nothing else); `resolve_crate` then asks cargo (`read_cargo`),
 //! checks the module (`module_of`), lists the sources, builds from a copy without forced abi3
 //! features (`unforce`, into the cache), reads git and the supported Python versions.
+//!
+//! Nothing is written into the user's crate: cargo writes a `Cargo.lock` where there is none (and
+//! updates a stale one) when it resolves, so it reads and builds a verbatim copy in the cache
+//! (`copy_of`), found first with a `cargo metadata --no-deps`, which resolves nothing.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -23,7 +27,7 @@ use crate::model::version::PyVersion;
 use crate::setup::paths::cache_root;
 use crate::setup::pyo3_range::pyo3_range;
 use crate::setup::recipe::{hash_files, walk, Recipe};
-use crate::setup::unforce::copy_without_abi3;
+use crate::setup::unforce::copy_tree;
 
 #[derive(Deserialize, Default)]
 struct Pyproject {
@@ -218,11 +222,12 @@ struct CargoSide {
 }
 
 /// What `cargo metadata` says of the crate at `manifest` (which resolves, and may download, its
-/// dependencies), checked: a cdylib that depends on pyo3.
-fn read_cargo(manifest: &Path) -> Result<CargoSide> {
-    let meta = metadata(manifest)?;
+/// dependencies), checked: a cdylib that depends on pyo3. Errors name `shown`, the user's own
+/// manifest, of which `manifest` is the cache's copy.
+fn read_cargo(manifest: &Path, shown: &Path) -> Result<CargoSide> {
+    let meta = metadata(manifest).with_context(|| format!("cannot resolve {}", shown.display()))?;
     let package = root_package(&meta, manifest)?;
-    let no = |what: &str| format!("{}: crate {} {what}", manifest.display(), package.name);
+    let no = |what: &str| format!("{}: crate {} {what}", shown.display(), package.name);
     let lib = package
         .targets
         .iter()
@@ -257,7 +262,11 @@ fn read_cargo(manifest: &Path) -> Result<CargoSide> {
 /// The recipe of the crate or maturin project at `path` (see the module docs).
 pub fn resolve_crate(path: &Path) -> Result<Recipe> {
     let project = Project::locate(path)?;
-    let cargo = read_cargo(&project.manifest)?;
+    let (root, package) = workspace_of(&project.manifest)?;
+    let cache_dir = format!("crates/{package}");
+    let copied = copy_of(&project.manifest, &root, &cache_dir)?;
+    let shown = project.manifest.canonicalize().unwrap_or_else(|_| project.manifest.clone());
+    let cargo = read_cargo(&copied, &shown)?;
     let (module, python_package) = project.module_of(&cargo.lib)?;
     let supported = project.supported(&cargo.pyo3_range)?;
     // A stable-ABI feature in maturin's list (directly, or through one of the crate's features)
@@ -267,14 +276,14 @@ pub fn resolve_crate(path: &Path) -> Result<Recipe> {
         direct || cargo.features.get(f).is_some_and(|on| on.iter().any(|x| x.contains("/abi3")))
     };
     let features: Vec<String> = project.maturin.features.iter().filter(|f| !sets_abi(f)).cloned().collect();
-    let mut sources = walk(&cargo.workspace_root, &[])?;
-    if let Some(p) = python_package.as_ref().filter(|p| !p.starts_with(&cargo.workspace_root)) {
+    // The copy's files (named relative to it, so the hash does not depend on where the crate is
+    // checked out), and the module's Python package where it lies outside the workspace.
+    let copied_files = walk(&cargo.workspace_root, &[])?;
+    let built = unforce(&cargo, &copied_files, &cache_dir)?;
+    let mut sources = copied_files;
+    if let Some(p) = python_package.as_ref().filter(|p| !p.starts_with(&root)) {
         sources.extend(walk(p, &[])?);
     }
-    // One cache per crate name, wherever it is checked out: artifacts are keyed by source hash,
-    // and copies of one crate in several places (a test's temporary directories) share one target.
-    let cache_dir = format!("crates/{}", cargo.package);
-    let built = unforce(&cargo, &sources, &cache_dir)?;
     let (git_revision, git_dirty) = project.git_state();
     let floors: Vec<Mode> =
         Mode::ALL.into_iter().filter(|m| m.floor().is_some() && cargo.pyo3_features.contains(&m.name())).collect();
@@ -330,7 +339,7 @@ fn unforce(cargo: &CargoSide, sources: &[PathBuf], cache_dir: &str) -> Result<Bu
         return Ok(own);
     }
     let copy = cache_root()?.join(cache_dir).join(format!("unforced-{}", hash_files(sources, root)?));
-    let removed = copy_without_abi3(root, sources, &copy.join("src"), &cargo.pyo3_name)?;
+    let removed = copy_tree(root, sources, &copy.join("src"), Some(&cargo.pyo3_name))?;
     let copied_manifest = copy.join("src").join(cargo.manifest.strip_prefix(root).unwrap_or(&cargo.manifest));
     let copied = metadata(&copied_manifest)?;
     // Still forced (a way of turning the feature on that abibench does not edit): refused per mode.
@@ -338,6 +347,29 @@ fn unforce(cargo: &CargoSide, sources: &[PathBuf], cache_dir: &str) -> Result<Bu
         return Ok(own);
     }
     Ok(Built { manifest: copied_manifest, source_base: copy.join("src"), unforced: removed })
+}
+
+/// The workspace root of the crate at `manifest` and its package's name, from a `cargo metadata
+/// --no-deps` (which writes nothing); a virtual manifest is refused here, naming its members.
+fn workspace_of(manifest: &Path) -> Result<(PathBuf, String)> {
+    let meta = MetadataCommand::new()
+        .manifest_path(manifest)
+        .no_deps()
+        .exec()
+        .map_err(|e| anyhow::anyhow!("cargo metadata failed for {}: {e}", manifest.display()))?;
+    let package = root_package(&meta, manifest)?.name.to_string();
+    Ok((PathBuf::from(meta.workspace_root.as_std_path()), package))
+}
+
+/// A verbatim copy of the workspace at `root` in the cache (one per source hash; one cache per
+/// crate name, wherever it is checked out, so copies of one crate in several places share one
+/// target), and the path of `manifest` in it.
+fn copy_of(manifest: &Path, root: &Path, cache_dir: &str) -> Result<PathBuf> {
+    let files = walk(root, &[])?;
+    let copy = cache_root()?.join(cache_dir).join(format!("copy-{}", hash_files(&files, root)?));
+    copy_tree(root, &files, &copy, None)?;
+    let manifest = manifest.canonicalize().unwrap_or_else(|_| manifest.to_path_buf());
+    Ok(copy.join(manifest.strip_prefix(root).unwrap_or(&manifest)))
 }
 
 fn metadata(manifest: &Path) -> Result<Metadata> {

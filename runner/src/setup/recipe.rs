@@ -81,7 +81,8 @@ impl Recipe {
 }
 
 /// Files under `dir`, recursively, in no particular order, skipping build output, VCS metadata,
-/// caches and compiled extensions (a stale one there is not source, and must not be shipped).
+/// caches and compiled extensions (a stale one there is not source, and must not be shipped), but
+/// keeping `.cargo/` (its config can change a build).
 pub(crate) fn walk(dir: &Path, skip_dirs: &[&Path]) -> Result<Vec<PathBuf>> {
     let mut files = Vec::new();
     let mut stack = vec![dir.to_path_buf()];
@@ -90,8 +91,8 @@ pub(crate) fn walk(dir: &Path, skip_dirs: &[&Path]) -> Result<Vec<PathBuf>> {
             let p = e?.path();
             let name = p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
             if p.is_dir() {
-                let skipped =
-                    name.starts_with('.') || ["target", "__pycache__", "node_modules"].contains(&name.as_str());
+                let skipped = (name.starts_with('.') && name != ".cargo")
+                    || ["target", "__pycache__", "node_modules"].contains(&name.as_str());
                 if !skipped && !skip_dirs.contains(&p.as_path()) {
                     stack.push(p);
                 }

@@ -9,10 +9,11 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 use toml_edit::{DocumentMut, Item, Value};
 
-/// Copies `files` (all under `root`) to `to` and removes PyO3's stable-ABI features from every
-/// manifest among them; returns what was removed, as `Cargo.toml: pyo3 feature abi3-py310`. A
-/// copy made before is kept (new mtimes would make cargo rebuild the crate).
-pub fn copy_without_abi3(root: &Path, files: &[PathBuf], to: &Path, pyo3: &str) -> Result<Vec<String>> {
+/// Copies `files` (all under `root`) to `to`, with `strip` the name of the PyO3 dependency whose
+/// stable-ABI features are removed from every manifest among them (none: a verbatim copy); returns
+/// what was removed, as `Cargo.toml: pyo3 feature abi3-py310`. A copy made before is kept (new
+/// mtimes would make cargo rebuild the crate).
+pub fn copy_tree(root: &Path, files: &[PathBuf], to: &Path, strip_pyo3: Option<&str>) -> Result<Vec<String>> {
     let record = to.with_extension("removed.json");
     if let Some(removed) = std::fs::read(&record).ok().and_then(|b| serde_json::from_slice(&b).ok()) {
         if to.is_dir() {
@@ -27,7 +28,7 @@ pub fn copy_without_abi3(root: &Path, files: &[PathBuf], to: &Path, pyo3: &str) 
         let rel = f.strip_prefix(root).with_context(|| format!("{} is outside {}", f.display(), root.display()))?;
         let dest = partial.join(rel);
         std::fs::create_dir_all(dest.parent().expect("a file in a directory"))?;
-        if f.file_name().is_some_and(|n| n == "Cargo.toml") {
+        if let Some(pyo3) = strip_pyo3.filter(|_| f.file_name().is_some_and(|n| n == "Cargo.toml")) {
             let text = std::fs::read_to_string(f).with_context(|| format!("cannot read {}", f.display()))?;
             let (patched, gone) = strip(&text, pyo3).with_context(|| format!("{}: cannot edit", f.display()))?;
             removed.extend(gone.into_iter().map(|g| format!("{}: {g}", rel.display())));

@@ -198,3 +198,55 @@ fn case_05_a_build_script_that_never_ends_is_bounded_and_killed() {
         wait_until("the build script to die", Duration::from_secs(5), || !running(script));
     }
 }
+
+/// Every file under `dir`, relative, with its bytes and modification time.
+fn snapshot(dir: &Path) -> Vec<(PathBuf, Vec<u8>, std::time::SystemTime)> {
+    let mut files = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                let modified = p.metadata().unwrap().modified().unwrap();
+                files.push((p.strip_prefix(dir).unwrap().to_path_buf(), std::fs::read(&p).unwrap(), modified));
+            }
+        }
+    }
+    files.sort();
+    files
+}
+
+/// Case 11: nothing is written into a user's crate, neither when it is refused (no pyo3) nor when
+/// it is built and measured without a Cargo.lock of its own (cargo writes one where it resolves).
+#[test]
+fn case_11_nothing_is_written_into_the_users_crate() {
+    let plain = tempfile::tempdir().unwrap();
+    std::fs::write(
+        plain.path().join("Cargo.toml"),
+        "[package]\nname = \"nopyo3\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n\
+         [lib]\ncrate-type = [\"cdylib\"]\n\n[dependencies]\nlibc = \"0.2\"\n\n[workspace]\n",
+    )
+    .unwrap();
+    std::fs::create_dir(plain.path().join("src")).unwrap();
+    std::fs::write(plain.path().join("src/lib.rs"), "pub fn answer() -> u32 { 42 }\n").unwrap();
+    let before = snapshot(plain.path());
+    let out = tempfile::tempdir().unwrap();
+    let (code, _, err) = output(compare(out.path(), &[Mode::Unlimited], &["--crate", plain.path().to_str().unwrap()]));
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("nopyo3 does not depend on pyo3"), "{err}");
+    assert_eq!(snapshot(plain.path()), before, "the refused crate is as it was");
+
+    let krate = fixture_copy("no-lock", &[]);
+    let _ = std::fs::remove_file(krate.join("Cargo.lock"));
+    let _ = std::fs::remove_dir_all(krate.join("target"));
+    let before = snapshot(&krate);
+    let out = tempfile::tempdir().unwrap();
+    let (code, _, err) = output(compare(out.path(), &[Mode::Unlimited], &["--crate", krate.to_str().unwrap()]));
+    assert_eq!(code, 0, "{err}");
+    let r = only_results_file(out.path());
+    let c = r.cell(&r.interpreters[0].name, Mode::Unlimited, "oldfix_add").unwrap();
+    assert_eq!(c.status, CellStatus::Ok, "{:?}", c.reason);
+    assert_eq!(snapshot(&krate), before, "no Cargo.lock, target/ or anything else appeared in the crate");
+}
