@@ -62,11 +62,14 @@ pub fn notes(r: &Results, g: &Group) -> BTreeSet<Note> {
 
 /// `text` with every control character but newline and tab made visible: C0 controls as their
 /// Unicode control pictures (ESC as ␛, CR as ␍), DEL as ␡, and C1 controls and the non-characters
-/// U+FFFE/U+FFFF (which XML forbids) as U+FFFD. What a results file, an exception or a scenario
-/// file says then cannot move a terminal's cursor, retitle its window, or make an SVG invalid.
+/// U+FFFE/U+FFFF (which XML forbids) and the bidirectional overrides and isolates (which reorder
+/// what a reader sees) as U+FFFD. What a results file, an exception or a scenario file says then
+/// cannot move a terminal's cursor, retitle its window, make an SVG invalid or a page read other
+/// than it is.
 pub fn printable(text: &str) -> Cow<'_, str> {
     let unsafe_char = |c: char| match c {
         '\n' | '\t' => false,
+        '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' => true,
         c => c.is_control() || c == '\u{fffe}' || c == '\u{ffff}',
     };
     if !text.contains(unsafe_char) {

@@ -10,6 +10,7 @@
 use maud::{html, Markup, PreEscaped, DOCTYPE};
 
 use crate::export::doc::{Block, Cell, Document, Figure, Inline, Section, Table};
+use crate::export::format::printable;
 use crate::export::page::percent_encode;
 
 /// The page's file name.
@@ -46,7 +47,8 @@ dt { font-weight: 600; }
 dd { margin: 0; }
 ";
 
-/// The self-contained HTML page.
+/// The self-contained HTML page; maud escapes markup, and `printable` shows what data holds of
+/// control characters instead of passing them on.
 pub fn render(doc: &Document) -> String {
     let page = html! {
         (DOCTYPE) "\n"
@@ -66,7 +68,7 @@ pub fn render(doc: &Document) -> String {
             } }
         }
     };
-    page.into_string() + "\n"
+    printable(&page.into_string()).into_owned() + "\n"
 }
 
 fn section(s: &Section) -> Markup {
@@ -159,7 +161,7 @@ mod tests {
     use crate::analysis::plan::Goal;
     use crate::analysis::testdata;
     use crate::export::page::Report;
-    use crate::export::sections::{document, tests::hostile_document};
+    use crate::export::sections::{document, tests::hostile_document, tests::obeys_controls};
     use crate::export::testwide;
 
     #[test]
@@ -169,6 +171,7 @@ mod tests {
         assert!(html.contains("<section id=\"agreement\">") && html.contains("href=\"#agreement\""));
         assert!(!html.contains("<script") && !html.contains("<img src=x"), "raw markup leaked");
         assert!(!html.contains("'&<"), "raw quote/ampersand leaked");
+        assert!(!obeys_controls(&html) && html.contains("␛[2J␇"), "control characters leaked");
         // maud escapes `&<>"`; a `'` is inert where every attribute is double-quoted.
         assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;&quot;'&amp;"), "escaped text missing");
         assert!(html.contains("href=\"../%3Cscript%3E"), "link not encoded");

@@ -3,7 +3,13 @@
 //! the whole would not fit a PR comment, the appendix goes to a second file the first links to.
 
 use crate::export::doc::{Block, Document, Inline, RowGroup, Section, Table};
+use crate::export::format::printable;
 use crate::export::grid::Grid;
+
+/// The pages, with what data holds of control characters shown, not passed on (`printable`).
+pub fn pages(doc: &Document) -> Vec<(String, String)> {
+    assembled(doc).into_iter().map(|(name, text)| (name, printable(&text).into_owned())).collect()
+}
 
 /// The summary's file name.
 pub const FILE: &str = "report.md";
@@ -84,7 +90,7 @@ fn escape_in(s: &str, cell: bool, strict: bool) -> String {
 }
 
 /// The Markdown pages, `(file name, text)`: one, or the summary and [`TABLES_FILE`].
-pub fn pages(doc: &Document) -> Vec<(String, String)> {
+fn assembled(doc: &Document) -> Vec<(String, String)> {
     let mut summary = Page::default();
     summary.out.push_str(&format!("# {}\n\n", escape(&doc.title)));
     for b in &doc.intro {
@@ -288,7 +294,7 @@ mod tests {
     use crate::analysis::plan::Goal;
     use crate::analysis::testdata;
     use crate::export::page::Report;
-    use crate::export::sections::{document, tests::hostile_document, tests::EVIL};
+    use crate::export::sections::{document, tests::hostile_document, tests::obeys_controls, tests::EVIL};
     use crate::export::testwide;
     use crate::model::results::Results;
 
@@ -384,6 +390,7 @@ mod tests {
         let (doc, _dir) = hostile_document();
         let mut text = String::new();
         for (name, page) in pages(&doc) {
+            assert!(!obeys_controls(&page) && page.contains("␛[2J␇"), "{name}: control characters leaked");
             for event in Parser::new_ext(&page, Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH) {
                 match event {
                     Event::Html(h) | Event::InlineHtml(h) => assert!(

@@ -141,15 +141,24 @@ pub(crate) mod tests {
     use crate::analysis::plan::Goal;
     use crate::analysis::testdata;
     use crate::export::doc::{Block, Document};
+    use crate::export::format::printable;
     use crate::export::{markdown, plots};
 
     pub const EVIL: &str = "<script>alert(1)</script>\"'&<img src=x onerror=alert(2)>";
+    /// What a terminal or a reader would obey: clear the screen, ring, reverse the text's direction.
+    pub const CONTROL: &str = "\u{1b}[2J\u{7}\u{202e}desrever";
+
+    /// Whether `page` holds a character of `CONTROL`'s kinds, raw (newline and tab are text).
+    pub fn obeys_controls(page: &str) -> bool {
+        let bidi = |c: char| ('\u{202a}'..='\u{202e}').contains(&c) || ('\u{2066}'..='\u{2069}').contains(&c);
+        page.chars().any(|c| (c.is_control() && c != '\n' && c != '\t') || bidi(c))
+    }
 
     /// The test run's document with markup in every string a user or a machine supplies, with its
     /// plots, a matrix and the other pass (the plots' directory goes with it).
     pub fn hostile_document() -> (Document, tempfile::TempDir) {
         let mut r = testdata::results();
-        r.groups[0].title = EVIL.into();
+        r.groups[0].title = format!("{EVIL}{CONTROL}");
         r.groups[0].description = EVIL.into();
         r.groups[0].comparisons[0].label = EVIL.into();
         r.groups[0].scenarios[0].description = EVIL.into();
@@ -159,7 +168,7 @@ pub(crate) mod tests {
         r.interpreters[0].build.config_args = EVIL.into();
         r.interpreters[0].argv = vec![EVIL.into()];
         for c in r.cells.iter_mut().filter(|c| c.reason.is_some()) {
-            c.reason = Some(EVIL.into());
+            c.reason = Some(format!("{EVIL}{CONTROL}"));
         }
         let a = analyse(&r);
         let m = CompatMatrix {
@@ -195,11 +204,13 @@ pub(crate) mod tests {
         let (doc, _dir) = hostile_document();
         let page = html::render(&doc);
         let md: String = markdown::pages(&doc).into_iter().map(|(_, text)| text).collect();
-        let esc = |s: &str| maud::html! { (s) }.into_string();
+        // As the pages show data: escaped, and its control characters made visible.
+        let esc = |s: &str| printable(&maud::html! { (s) }.into_string()).into_owned();
+        let md_escape = |s: &str| printable(&markdown::escape(s)).into_owned();
         assert!(doc.sections.len() >= 9, "{:?}", doc.sections.iter().map(|s| s.id).collect::<Vec<_>>());
         for s in &doc.sections {
             assert!(page.contains(&format!("<section id=\"{}\"><h2>{}</h2>", s.id, esc(&s.title))), "{}", s.id);
-            assert!(md.contains(&format!("\n## {}\n", markdown::escape(&s.title))), "{}", s.id);
+            assert!(md.contains(&format!("\n## {}\n", md_escape(&s.title))), "{}", s.id);
             let hs = headings(&s.blocks);
             assert!(!hs.is_empty() || s.blocks.iter().all(|b| !matches!(b, Block::Heading { .. })));
             for h in hs {
@@ -207,7 +218,7 @@ pub(crate) mod tests {
                     page.contains(&format!("{}</h3>", esc(&h))) || page.contains(&format!(">{} <span", esc(&h))),
                     "HTML lacks {h}"
                 );
-                assert!(md.contains(&format!("### {}\n", markdown::escape(&h))), "Markdown lacks {h}");
+                assert!(md.contains(&format!("### {}\n", md_escape(&h))), "Markdown lacks {h}");
             }
         }
         // Every list item and name: value pair of the model is one in each page.
