@@ -438,7 +438,26 @@ class Remote:
         # stderr is shared: a crash's traceback reaches the runner's tail as this process's would.
         self.proc = subprocess.Popen(list(job.python) + ["-s", "-B", "-c", job.worker_source],
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE)
-        self.send(sub.to_json())
+        self.dead = not self.started(sub.to_json(), builds)
+
+    def started(self, job_line: str, builds: Tuple[Build, ...]) -> bool:
+        """Sends the job and waits for the process to have loaded its builds. A process that dies
+        doing so (a build that crashes at import) fails its builds as a load failure would, and the
+        other builds are measured without it; once loaded, a death is the cell's (`call`)."""
+        try:
+            self.send(job_line)
+            self.send(json.dumps({"cmd": "ready"}))
+        except BrokenPipeError:
+            pass  # it died already; what it said before is still read below
+        for line in self.proc.stdout:
+            if json.loads(line)["ev"] == "reply":
+                return True
+            self.channel.write(line)
+        code = self.proc.wait()
+        how = "killed by %s" % signal.Signals(-code).name if code < 0 else "exit status %d" % code
+        for b in builds:
+            self.channel.emit("load_failed", build=b.label, error="its process died while loading it (%s)" % how)
+        return False
 
     def send(self, line: str) -> None:
         self.proc.stdin.write((line + "\n").encode())
@@ -478,7 +497,10 @@ class Remote:
     def close(self) -> None:
         """Ends the process (its command loop ends with its input) and waits for it to go, so
         that nothing of it runs while other values are taken."""
-        self.proc.stdin.close()
+        try:
+            self.proc.stdin.close()
+        except BrokenPipeError:
+            pass  # a process that died at import
         self.proc.wait()
 
 
@@ -492,7 +514,9 @@ def serve(local: Local, job: Job, channel: Channel, commands: Iterable[str]) -> 
     for line in commands:
         command = json.loads(line)
         kind = command["cmd"]
-        if kind == "overhead":
+        if kind == "ready":  # the builds are loaded (Local's start)
+            channel.emit("reply")
+        elif kind == "overhead":
             local.overhead()
             channel.emit("reply")
         elif kind == "prepare":
@@ -548,9 +572,10 @@ def run(job: Job, sessions: List[Session], channel: Channel) -> None:
         for sc in (sc for sc in batch if sc.isolate):
             for builds in ([(b,) for b in job.builds] if job.isolation == "process" else [job.builds]):
                 own.append(Remote(job, builds, channel, (sc,)))
-                owner.update((key, own[-1]) for key in own[-1].prepare([sc]))
+                if not own[-1].dead:
+                    owner.update((key, own[-1]) for key in own[-1].prepare([sc]))
         failed = interleave(owner, job.sampling.values, rng)
-        for session in sessions + own:
+        for session in sessions + [r for r in own if not r.dead]:
             session.finish(failed)
         for remote in own:
             remote.close()
@@ -567,7 +592,8 @@ def main(stdin: IO[str] = sys.stdin) -> None:
     if job.serve:
         serve(Local(job, channel), job, channel, stdin)
     elif job.isolation == "process":
-        run(job, [Remote(job, (b,), channel) for b in job.builds], channel)
+        remotes = [Remote(job, (b,), channel) for b in job.builds]
+        run(job, [r for r in remotes if not r.dead], channel)
     else:
         run(job, [Local(job, channel)], channel)
 

@@ -108,6 +108,21 @@ class Crashes(unittest.TestCase):
                 self.assert_pinned(events, "loop sizing")
                 self.assertEqual(events[-1]["build"], "unlimited")
 
+    def test_under_process_isolation_a_build_that_dies_at_import_fails_alone(self) -> None:
+        b = Builds(self)
+        crashes = "import os\nos.kill(os.getpid(), %d)\n" % signal.SIGSEGV
+        builds = [b.builtin("unlimited"), b.builtin("abi3-py38", crashes)]
+        code, events, stderr = run_worker(quick(builds=builds, scenarios=[scenario("s1"), scenario("s2")],
+                                                isolation="process"))
+        self.assertEqual(code, 0, stderr)
+        failed = [e for e in events if e["ev"] == "load_failed"]
+        self.assertEqual([(e["build"], e["error"]) for e in failed],
+                         [("abi3-py38", "its process died while loading it (killed by SIGSEGV)")])
+        found = cells(events)
+        self.assertEqual({k: c["status"] for k, c in found.items()},
+                         {("s1", "unlimited"): "ok", ("s2", "unlimited"): "ok"})
+        self.assertEqual(events[-1], {"ev": "done"})
+
     def test_an_exit_status_is_passed_on_too(self) -> None:
         b = Builds(self)
         job = quick(builds=[b.builtin("unlimited")], scenarios=[crash("os._exit(5)")], isolation="process")
