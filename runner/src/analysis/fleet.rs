@@ -125,23 +125,30 @@ fn source_warning(a: &Results, b: &Results, ops: &[Operation]) -> Option<String>
     Some(w)
 }
 
-/// `AMD EPYC` / `Intel Xeon`, made unique with the run id where two runs share a CPU name.
+/// `AMD EPYC` / `Intel Xeon`, or the name the run was given (`ubuntu-24.04-arm (Neoverse-N1)`),
+/// made unique with the run id where two runs share one.
 fn machine_labels<'r>(runs: impl Iterator<Item = &'r Results>) -> Vec<String> {
     let runs: Vec<&Results> = runs.collect();
-    let cpu = |r: &Results| {
-        let name = r.host.cpu_model.replace("(R)", "").replace("(TM)", "").replace(" Processor", "");
-        let name = name.split_whitespace().collect::<Vec<_>>().join(" ");
-        let name = name.split(" CPU").next().unwrap_or(&name).trim().to_string();
-        match &r.host.cpu {
-            Some(c) => format!("{name} ({}/{}/{})", c.family, c.model, c.stepping),
-            None => name,
-        }
+    let cpu = |r: &Results| match &r.host.label {
+        Some(label) => format!("{label} ({})", processor(r)),
+        None => processor(r),
     };
     let mut seen: BTreeMap<String, usize> = BTreeMap::new();
     for r in &runs {
         *seen.entry(cpu(r)).or_default() += 1;
     }
     runs.iter().map(|r| if seen[&cpu(r)] > 1 { format!("{} run {}", cpu(r), r.run.id) } else { cpu(r) }).collect()
+}
+
+/// The processor's name without its trademarks, and its family/model/stepping where known.
+fn processor(r: &Results) -> String {
+    let name = r.host.cpu_model.replace("(R)", "").replace("(TM)", "").replace(" Processor", "");
+    let name = name.split_whitespace().collect::<Vec<_>>().join(" ");
+    let name = name.split(" CPU").next().unwrap_or(&name).trim().to_string();
+    match &r.host.cpu {
+        Some(c) => format!("{name} ({}/{}/{})", c.family, c.model, c.stepping),
+        None => name,
+    }
 }
 
 #[cfg(test)]
@@ -160,10 +167,15 @@ mod tests {
         let fleet = Fleet::new(&[(&a, &aa), (&b, &ab)]).unwrap();
         assert_eq!(fleet.runs.iter().map(|r| r.machine.as_str()).collect::<Vec<_>>(), ["CPU", "Intel Xeon"]);
         assert!(fleet.warnings.is_empty() && fleet.several());
-        // The same CPU twice: told apart by run.
+        // The same CPU twice: told apart by run, or by the names the runs were given.
         b.host.cpu_model = "CPU".into();
         let fleet = Fleet::new(&[(&a, &aa), (&b, &ab)]).unwrap();
         assert_eq!(fleet.runs[1].machine, "CPU run 20260102T000000Z");
+        let (mut a2, mut b2) = (a.clone(), b.clone());
+        a2.host.label = Some("ubuntu-24.04".into());
+        b2.host.label = Some("ubuntu-24.04-arm".into());
+        let fleet = Fleet::new(&[(&a2, &aa), (&b2, &ab)]).unwrap();
+        assert_eq!(fleet.runs[1].machine, "ubuntu-24.04-arm (CPU)");
         // Another source: combined, with a warning naming both.
         b.source.ext_source_hash = "other".into();
         let fleet = Fleet::new(&[(&a, &aa), (&b, &ab)]).unwrap();

@@ -140,12 +140,13 @@ pub fn run_line(r: &Results) -> String {
         format!("{}, module {}{rev}{features}, from {}. ", s.title(), s.module, s.path.display())
     });
     format!(
-        "{subject}Run {}, {} level, {}: {} interpreter(s) ({}) on {} ({} logical CPUs).",
+        "{subject}Run {}, {} level, {}: {} interpreter(s) ({}) on {}{} ({} logical CPUs).",
         r.run.id,
         format!("{:?}", r.run.level).to_lowercase(),
         format!("{:?}", r.run.status).to_lowercase(),
         names.len(),
         names.join(", "),
+        r.host.label.as_ref().map_or(String::new(), |l| format!("{l}, ")),
         r.host.cpu_model,
         r.host.logical_cpus
     )

@@ -29,6 +29,10 @@ pub struct Host {
     /// additive like `native`: no schema bump.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub system: Vec<Finding>,
+    /// What the run's machine is called where runs of several are combined (`ABIBENCH_MACHINE`:
+    /// a CI runner's label), when it was given. Optional and additive: no schema bump.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
 }
 
 /// The processor as `/proc/cpuinfo` identifies it.
@@ -133,6 +137,7 @@ impl Host {
             cpu: Cpu::of(&cpuinfo),
             aslr: read_trim("/proc/sys/kernel/randomize_va_space"),
             system: Readings::current().judge(),
+            label: std::env::var("ABIBENCH_MACHINE").ok().filter(|l| !l.trim().is_empty()),
         }
     }
 }
