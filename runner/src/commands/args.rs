@@ -337,9 +337,19 @@ impl GoalArgs {
             };
             anyhow::bail!("--workload: {e}{hint}");
         }
+        // What `statements` can price: operations whose scenarios all ran.
+        let timed = |s: &String| r.cells.iter().any(|c| &c.scenario == s);
+        let whole =
+            operations(&r.groups).iter().filter(|o| timed(&o.path) && o.minus.as_ref().is_none_or(timed)).count();
+        let instead = if whole == 0 {
+            "this run timed no operation whole, so nothing is priced and every Python gets a version-specific wheel; \
+             time the operations' scenarios (abibench list) or give --workload"
+                .to_string()
+        } else {
+            format!("the plan prices each of its {whole} operations called once (--workload {STATEMENTS}); give --workload to choose another")
+        };
         eprintln!(
-            "note: the default workload, {}, counts operations this run did not time; the plan prices each of its \
-             scenarios called once (--workload {STATEMENTS}); give --workload to choose another",
+            "note: the default workload, {}, counts operations this run did not time; {instead}",
             goal.workload.name
         );
         Ok(Goal { workload: Workload::parse(STATEMENTS).map_err(anyhow::Error::msg)?, ..goal })

@@ -138,7 +138,7 @@ pub fn workload_table(d: &Decision) -> (Vec<String>, Vec<Vec<String>>) {
         .workloads
         .iter()
         .map(|w| {
-            let mut row = vec![workload_name(w)];
+            let mut row = vec![workload_name(d, w)];
             row.extend(modes.iter().map(|m| {
                 let pts: Vec<(f64, Claim)> = w
                     .mix
@@ -154,11 +154,19 @@ pub fn workload_table(d: &Decision) -> (Vec<String>, Vec<Vec<String>>) {
     (header, rows)
 }
 
-/// `getter: getter + 50 ns of work`, or for a mix its name and how many kinds of call.
-pub fn workload_name(w: &WorkloadCosts) -> String {
+/// `getter: getter + 50 ns of work`, or for a mix its name and how many kinds of call; for
+/// `statements`, a crate's calls (its scenarios) or abibench's operations, each once.
+pub fn workload_name(d: &Decision, w: &WorkloadCosts) -> String {
     match w.shapes.as_slice() {
         [one] if !w.workload.statements => format!("{}: {one}", w.workload.name),
-        shapes if w.workload.statements => format!("your calls, each once ({} scenarios)", shapes[0].counts.len()),
+        shapes if w.workload.statements => {
+            let n = shapes.first().map_or(0, |s| s.counts.len());
+            match (d.fleet.primary().results.subject.is_bench_ext(), n) {
+                (false, _) => format!("your calls, each once ({n} scenarios)"),
+                (true, 0) => "each operation once (none timed whole in this run)".to_string(),
+                (true, _) => format!("each operation once ({n} operations)"),
+            }
+        }
         shapes => format!("{}: a mix of {} kinds of call", w.workload.name, shapes.len()),
     }
 }
@@ -296,7 +304,15 @@ pub fn judged_cost(d: &Decision, j: &Judged) -> String {
             let mut ops: Vec<&str> = j.unpriced.iter().flat_map(|(_, u)| u.ops.iter().map(String::as_str)).collect();
             ops.sort();
             ops.dedup();
-            format!("{} cannot express {} there", j.mode, ops.join(", "))
+            if ops.is_empty() {
+                // A run of part of the scenarios: no operation of the workload was timed whole.
+                format!(
+                    "{}: this run prices none of the workload's calls there (no operation had all its scenarios timed)",
+                    j.mode
+                )
+            } else {
+                format!("{} cannot express {} there", j.mode, ops.join(", "))
+            }
         }
     }
 }

@@ -23,7 +23,7 @@ pub fn plan_words(d: &Decision) -> PlanWords {
     let heading = format!(
         "Wheel plan{} for {} within {}: {} wheel(s) per platform{}.",
         r.subject.krate().map_or(String::new(), |s| format!(" for {}", s.title())),
-        workload_name(d.goal_costs()),
+        workload_name(d, d.goal_costs()),
         threshold(p.goal.threshold),
         p.wheels(),
         if unmeasured > 0 { format!(" ({unmeasured} of them for Pythons not measured here)") } else { String::new() }
