@@ -9,8 +9,9 @@
 //! features (`unforce`, into the cache), reads git and the supported Python versions.
 //!
 //! Nothing is written into the user's crate: cargo writes a `Cargo.lock` where there is none (and
-//! updates a stale one) when it resolves, so it reads and builds a verbatim copy in the cache
-//! (`copy_of`), found first with a `cargo metadata --no-deps`, which resolves nothing.
+//! updates a stale one) when it resolves, so it reads and builds a copy in the cache (`copy_of`;
+//! verbatim but for path dependencies outside the crate, made absolute), found first with a
+//! `cargo metadata --no-deps`, which resolves nothing.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -338,7 +339,7 @@ fn unforce(cargo: &CargoSide, sources: &[PathBuf], cache_dir: &str) -> Result<Bu
     if cargo.forced_floor.is_none() {
         return Ok(own);
     }
-    let copy = cache_root()?.join(cache_dir).join(format!("unforced-{}", hash_files(sources, root)?));
+    let copy = copy_dir(cache_dir, "unforced", &hash_files(sources, root)?)?;
     let removed = copy_tree(root, sources, &copy.join("src"), Some(&cargo.pyo3_name))?;
     let copied_manifest = copy.join("src").join(cargo.manifest.strip_prefix(root).unwrap_or(&cargo.manifest));
     let copied = metadata(&copied_manifest)?;
@@ -361,15 +362,22 @@ fn workspace_of(manifest: &Path) -> Result<(PathBuf, String)> {
     Ok((PathBuf::from(meta.workspace_root.as_std_path()), package))
 }
 
-/// A verbatim copy of the workspace at `root` in the cache (one per source hash; one cache per
+/// A copy of the workspace at `root` in the cache (one per source hash; one cache per
 /// crate name, wherever it is checked out, so copies of one crate in several places share one
 /// target), and the path of `manifest` in it.
 fn copy_of(manifest: &Path, root: &Path, cache_dir: &str) -> Result<PathBuf> {
     let files = walk(root, &[])?;
-    let copy = cache_root()?.join(cache_dir).join(format!("copy-{}", hash_files(&files, root)?));
+    let copy = copy_dir(cache_dir, "copy", &hash_files(&files, root)?)?;
     copy_tree(root, &files, &copy, None)?;
     let manifest = manifest.canonicalize().unwrap_or_else(|_| manifest.to_path_buf());
     Ok(copy.join(manifest.strip_prefix(root).unwrap_or(&manifest)))
+}
+
+/// Where a copy of the crate (`kind`: verbatim or unforced) of source hash `hash` is kept. The
+/// `2`: copies made before path dependencies outside the crate were made absolute lead nowhere,
+/// and are not reused.
+fn copy_dir(cache_dir: &str, kind: &str, hash: &str) -> Result<PathBuf> {
+    Ok(cache_root()?.join(cache_dir).join(format!("{kind}2-{hash}")))
 }
 
 fn metadata(manifest: &Path) -> Result<Metadata> {

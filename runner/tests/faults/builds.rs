@@ -21,25 +21,31 @@ fn private_cache() -> PathBuf {
     Path::new(env!("CARGO_TARGET_TMPDIR")).join("faults-cache")
 }
 
+/// Writes `bytes` to `path` unless it holds them already: an unchanged file keeps its mtime, so
+/// cargo rebuilds nothing on the next run.
+fn put(path: &Path, bytes: &[u8]) {
+    if std::fs::read(path).is_ok_and(|old| old == bytes) {
+        return;
+    }
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, bytes).unwrap();
+}
+
+/// A fixed place for a crate of these tests.
+fn crate_dir(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_TARGET_TMPDIR")).join("faults-crates").join(name)
+}
+
 /// A copy of the oldpyo3 fixture (crate `oldfix`, PyO3 0.23) at a fixed place, with `extra`
-/// files (relative path, contents) added; an unchanged file keeps its mtime, so cargo rebuilds
-/// nothing on the next run.
+/// files (relative path, contents) added.
 fn fixture_copy(name: &str, extra: &[(&str, &str)]) -> PathBuf {
     let from = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/oldpyo3");
-    let to = Path::new(env!("CARGO_TARGET_TMPDIR")).join("faults-crates").join(name);
-    let put = |rel: &Path, bytes: &[u8]| {
-        let path = to.join(rel);
-        if std::fs::read(&path).is_ok_and(|old| old == bytes) {
-            return;
-        }
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(&path, bytes).unwrap();
-    };
+    let to = crate_dir(name);
     for rel in ["Cargo.toml", "Cargo.lock", "src/lib.rs", "benches/abibench/oldfix.toml"] {
-        put(Path::new(rel), &std::fs::read(from.join(rel)).unwrap());
+        put(&to.join(rel), &std::fs::read(from.join(rel)).unwrap());
     }
     for (rel, text) in extra {
-        put(Path::new(rel), text.as_bytes());
+        put(&to.join(rel), text.as_bytes());
     }
     to
 }
@@ -218,8 +224,23 @@ fn snapshot(dir: &Path) -> Vec<(PathBuf, Vec<u8>, std::time::SystemTime)> {
     files
 }
 
+/// `compare --crate krate` measures `oldfix_add` in unlimited mode, and leaves every one of
+/// `dirs` (the crate's among them) as it was.
+fn measured_leaving_as_it_was(krate: &Path, dirs: &[&Path]) {
+    let before: Vec<_> = dirs.iter().map(|d| snapshot(d)).collect();
+    let out = tempfile::tempdir().unwrap();
+    let (code, _, err) = output(compare(out.path(), &[Mode::Unlimited], &["--crate", krate.to_str().unwrap()]));
+    assert_eq!(code, 0, "{err}");
+    let r = only_results_file(out.path());
+    let c = r.cell(&r.interpreters[0].name, Mode::Unlimited, "oldfix_add").unwrap();
+    assert_eq!(c.status, CellStatus::Ok, "{:?}", c.reason);
+    let after: Vec<_> = dirs.iter().map(|d| snapshot(d)).collect();
+    assert!(after == before, "no Cargo.lock, target/ or anything else appeared in {dirs:?}");
+}
+
 /// Case 11: nothing is written into a user's crate, neither when it is refused (no pyo3) nor when
-/// it is built and measured without a Cargo.lock of its own (cargo writes one where it resolves).
+/// it is built and measured without a Cargo.lock of its own (cargo writes one where it resolves);
+/// the copy cargo reads instead still finds a path dependency that lies outside the crate.
 #[test]
 fn case_11_nothing_is_written_into_the_users_crate() {
     let plain = tempfile::tempdir().unwrap();
@@ -241,12 +262,15 @@ fn case_11_nothing_is_written_into_the_users_crate() {
     let krate = fixture_copy("no-lock", &[]);
     let _ = std::fs::remove_file(krate.join("Cargo.lock"));
     let _ = std::fs::remove_dir_all(krate.join("target"));
-    let before = snapshot(&krate);
-    let out = tempfile::tempdir().unwrap();
-    let (code, _, err) = output(compare(out.path(), &[Mode::Unlimited], &["--crate", krate.to_str().unwrap()]));
-    assert_eq!(code, 0, "{err}");
-    let r = only_results_file(out.path());
-    let c = r.cell(&r.interpreters[0].name, Mode::Unlimited, "oldfix_add").unwrap();
-    assert_eq!(c.status, CellStatus::Ok, "{:?}", c.reason);
-    assert_eq!(snapshot(&krate), before, "no Cargo.lock, target/ or anything else appeared in the crate");
+    measured_leaving_as_it_was(&krate, &[&krate]);
+
+    let outside = crate_dir("outside-dep");
+    let manifest = "[package]\nname = \"outside\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[workspace]\n";
+    put(&outside.join("Cargo.toml"), manifest.as_bytes());
+    put(&outside.join("src/lib.rs"), b"pub const ANSWER: u32 = 42;\n");
+    let manifest = std::fs::read_to_string(fixture_copy("oldpyo3", &[]).join("Cargo.toml")).unwrap();
+    let with_dep = manifest.replace("[dependencies]\n", "[dependencies]\noutside = { path = \"../outside-dep\" }\n");
+    assert_ne!(with_dep, manifest);
+    let krate = fixture_copy("path-dep", &[("Cargo.toml", &with_dep)]);
+    measured_leaving_as_it_was(&krate, &[&krate, &outside]);
 }
