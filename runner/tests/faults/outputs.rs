@@ -65,17 +65,72 @@ fn case_07_empty_values_are_an_error_naming_the_cell() {
     }
 }
 
-/// Issue 26 case 8: an ESC in a group title and in an interpreter's name: the report is written
-/// and every SVG plot is well-formed XML, showing the character instead of holding it.
+/// Markup, a link, a table's separator, a lone backtick and a blank line, as data might hold them.
+const MARKUP: &str = "| <script>alert(1)</script> [x](javascript:alert(2)) `\n\n# not a heading";
+
+/// Whether `text` holds a control character but newline and tab.
+fn has_controls(text: &str) -> bool {
+    text.chars().any(|c| c.is_control() && c != '\n' && c != '\t')
+}
+
+/// The HTML page's elements that run code: a `<script>`, or an attribute that is a
+/// `javascript:` URL (as Python's HTML parser reads the page).
+fn code_in_html(page: &Path) -> String {
+    let script = "import sys, html.parser\n\
+                  class P(html.parser.HTMLParser):\n    \
+                  def handle_starttag(self, tag, attrs):\n        \
+                  if tag == 'script' or any((v or '').strip().lower().startswith('javascript:') for _, v in attrs):\n            \
+                  print(tag, attrs)\n\
+                  P().feed(open(sys.argv[1]).read())";
+    let out = Command::new("python3").args(["-c", script]).arg(page).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// What a CommonMark parser (GitHub's Markdown is CommonMark) reads in `md` as markup the data
+/// could have made: raw HTML but the pages' own `<details>` wrappers, and `javascript:` links.
+fn markup_in_markdown(md: &str) -> Vec<String> {
+    use pulldown_cmark::{Event, Parser, Tag};
+    let own = |h: &str| (h.starts_with("<details><summary>") && !h.contains("<script")) || h.trim() == "</details>";
+    let mut found = Vec::new();
+    for event in Parser::new_ext(md, pulldown_cmark::Options::ENABLE_TABLES) {
+        match event {
+            Event::Html(h) | Event::InlineHtml(h) if !own(&h) => found.push(format!("HTML {h:?}")),
+            Event::Start(Tag::Link { dest_url, .. }) if dest_url.to_lowercase().contains("javascript:") => {
+                found.push(format!("link to {dest_url}"))
+            }
+            _ => {}
+        }
+    }
+    found
+}
+
+/// The `|` that separate cells in a Markdown table row (not those after a backslash). A parser
+/// would not tell: GitHub drops the cells a row has beyond its header's.
+fn cell_bars(row: &str) -> usize {
+    let (mut bars, mut escaped) = (0, false);
+    for c in row.chars() {
+        bars += usize::from(c == '|' && !escaped);
+        escaped = c == '\\' && !escaped;
+    }
+    bars
+}
+
+/// Issue 26 case 8: control characters, markup, a link, `|` and a blank line in a group title, an
+/// interpreter's name and an error message: the report is written, every SVG plot is well-formed
+/// XML showing the characters instead of holding them, the HTML page runs nothing of the data's,
+/// and the Markdown page's tables keep their columns and its text stays text.
 #[test]
-fn case_08_control_characters_in_names_keep_the_svg_valid() {
+fn case_08_hostile_names_keep_the_svg_valid_and_the_pages_inert() {
     let dir = tempfile::tempdir().unwrap();
     let hostile = edited(dir.path(), |r| {
         let old = r.interpreters[0].name.clone();
-        let name = format!("{old}\u{1b}[31m");
+        let name = format!("{old}\u{1b}[31m{MARKUP}");
         r.interpreters[0].name = name.clone();
         r.cells.iter_mut().filter(|c| c.interpreter == old).for_each(|c| c.interpreter = name.clone());
-        r.groups[0].title = format!("Faults {ESCAPES}");
+        r.groups[0].title = format!("Faults {ESCAPES}{MARKUP}");
+        let raised = r.cells.iter_mut().find(|c| c.scenario == "raises").unwrap();
+        raised.reason = Some(format!("ValueError: {ESCAPES}{MARKUP}"));
     });
     let out = dir.path().join("report");
     let (code, _, stderr) = run_code(&["report", hostile.to_str().unwrap(), "--out", out.to_str().unwrap()]);
@@ -96,6 +151,22 @@ fn case_08_control_characters_in_names_keep_the_svg_valid() {
         assert!(!std::fs::read_to_string(svg).unwrap().contains('\u{1b}'), "{}", svg.display());
     }
     assert!(svgs.iter().any(|s| std::fs::read_to_string(s).unwrap().contains("Faults \u{241b}[2J")), "shown");
+
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(!has_controls(&html) && html.contains("ValueError: \u{241b}[2J"), "control characters in the HTML");
+    assert_eq!(code_in_html(&out.join("report.html")), "", "the data's code in the HTML");
+    let md = std::fs::read_to_string(out.join("report.md")).unwrap();
+    assert!(!has_controls(&md) && md.contains("ValueError: \u{241b}[2J"), "control characters in the Markdown");
+    assert_eq!(markup_in_markdown(&md), Vec::<String>::new(), "the data's markup in the Markdown");
+    assert!(!md.lines().any(|l| l.trim_start().starts_with("# not a heading")), "a heading from the data");
+    let tables: Vec<&str> = md.split("\n\n").filter(|b| b.starts_with('|')).collect();
+    assert!(!tables.is_empty(), "the Markdown has tables");
+    for table in tables {
+        let head = cell_bars(table.lines().next().unwrap());
+        for row in table.lines() {
+            assert!(row.starts_with('|') && cell_bars(row) == head, "a broken row: {row}\nin\n{table}");
+        }
+    }
 }
 
 /// Issue 26 case 9: escape sequences in a group title, an exception message and a scenario's

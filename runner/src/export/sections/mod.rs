@@ -147,6 +147,8 @@ pub(crate) mod tests {
     pub const EVIL: &str = "<script>alert(1)</script>\"'&<img src=x onerror=alert(2)>";
     /// What a terminal or a reader would obey: clear the screen, ring, reverse the text's direction.
     pub const CONTROL: &str = "\u{1b}[2J\u{7}\u{202e}desrever";
+    /// What Markdown would take for markup, or for the end of a table cell, line or HTML block.
+    pub const MARKDOWN: &str = "| [x](javascript:alert(3)) `\n\n# heading";
 
     /// Whether `page` holds a character of `CONTROL`'s kinds, raw (newline and tab are text).
     pub fn obeys_controls(page: &str) -> bool {
@@ -158,7 +160,7 @@ pub(crate) mod tests {
     /// plots, a matrix and the other pass (the plots' directory goes with it).
     pub fn hostile_document() -> (Document, tempfile::TempDir) {
         let mut r = testdata::results();
-        r.groups[0].title = format!("{EVIL}{CONTROL}");
+        r.groups[0].title = format!("{EVIL}{CONTROL}{MARKDOWN}");
         r.groups[0].description = EVIL.into();
         r.groups[0].comparisons[0].label = EVIL.into();
         r.groups[0].scenarios[0].description = EVIL.into();
@@ -168,7 +170,7 @@ pub(crate) mod tests {
         r.interpreters[0].build.config_args = EVIL.into();
         r.interpreters[0].argv = vec![EVIL.into()];
         for c in r.cells.iter_mut().filter(|c| c.reason.is_some()) {
-            c.reason = Some(format!("{EVIL}{CONTROL}"));
+            c.reason = Some(format!("{EVIL}{CONTROL}{MARKDOWN}"));
         }
         let a = analyse(&r);
         let m = CompatMatrix {
