@@ -1,14 +1,51 @@
-//! Issue 26, what a run reads and writes: long events, long planned values, a SIGKILLed
-//! abibench, valgrind's leftovers, floods of output, and `--out` paths that cannot be.
+//! Issue 26, what a run reads and writes: a build that dies at import, long events, long planned
+//! values, a SIGKILLed abibench, valgrind's leftovers, floods of output, and `--out` paths that
+//! cannot be.
 
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use abibench::model::mode::Mode;
 use abibench::model::results::{CellStatus, Results, RunStatus};
+use abibench::model::version::PyVersion;
 
 use crate::common::{only_results_file, only_results_path, results_paths, run_code};
 use crate::{assert_measured, compare_cmd, output, reason, running, scenarios, wait_until, FINE, GROUP, SPIN};
+
+/// A `sitecustomize` that makes every process that imports an `.abi3.so` die of SIGSEGV, as a
+/// build that crashes in its module's initialisation would.
+const SEGV_AT_ABI3_IMPORT: &str = "import importlib.machinery, os, signal
+create = importlib.machinery.ExtensionFileLoader.create_module
+def crash_on_abi3(self, spec):
+    if spec.origin.endswith('.abi3.so'):
+        os.kill(os.getpid(), signal.SIGSEGV)
+    return create(self, spec)
+importlib.machinery.ExtensionFileLoader.create_module = crash_on_abi3
+";
+
+/// Issue 26 case 2: under process isolation, the abi3-py38 build's process dies of SIGSEGV while
+/// it imports the build: its cells say so, and the unlimited build's are measured (they were
+/// recorded crashed with a BrokenPipeError).
+#[test]
+fn case_02_a_build_that_dies_at_import_fails_only_its_own_cells() {
+    let scen = scenarios(&format!("{FINE}{}", FINE.replace("\"fine\"", "\"fine_too\"")));
+    let site = tempfile::tempdir().unwrap();
+    std::fs::write(site.path().join("sitecustomize.py"), SEGV_AT_ABI3_IMPORT).unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let extra = ["--mode", "abi3-py38", "--isolation", "process", "--no-report"];
+    let mut cmd = compare_cmd(out.path(), scen.path(), &extra);
+    cmd.env("PYTHONPATH", site.path());
+    let (code, _, stderr) = output(cmd);
+    assert_eq!(code, 0, "{stderr}");
+    let r = only_results_file(out.path());
+    for s in ["fine", "fine_too"] {
+        assert_measured(&r, s);
+        let c = r.cell(&r.interpreters[0].name, Mode::Abi3(PyVersion(3, 8)), s).unwrap();
+        let why = c.reason.as_deref().unwrap_or_default();
+        assert_eq!(c.status, CellStatus::NotLoadable, "{s}: {why}");
+        assert!(why.contains("its process died while loading it (killed by SIGSEGV)"), "{s}: {why}");
+    }
+}
 
 /// Issue 26 case 3 (the runner's side): an event longer than 1 MiB — a cell of 50 000 values, an
 /// exception with a 3 MiB message — is read whole. The values are all kept; the message is kept
