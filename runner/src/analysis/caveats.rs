@@ -13,10 +13,7 @@ pub fn run_caveats(r: &Results, a: &Analysis) -> Vec<String> {
     let mut caveats = build_flags::caveats(&r.interpreters);
     let s = &r.run.sampling;
     if r.run.level == Level::Quick {
-        caveats.push(format!(
-            "Quick run: {} values per cell from {} process(es); ratios are indicative only.",
-            s.values, s.processes
-        ));
+        caveats.push(format!("Quick run: {}; ratios are indicative only.", s.design()));
     }
     match r.run.status {
         RunStatus::Complete => {}
@@ -106,8 +103,9 @@ pub fn noise_warnings(r: &Results, a: &Analysis) -> Vec<String> {
             shown.join(", ")
         ));
     }
-    let values_per_cell = r.run.sampling.values * r.run.sampling.processes;
-    if r.run.sampling.measure == Measure::WallTime && values_per_cell < 10 {
+    let s = &r.run.sampling;
+    let values_per_cell = s.values * s.until.as_ref().map_or(s.processes, |u| u.min_processes);
+    if s.measure == Measure::WallTime && values_per_cell < 10 {
         out.push(format!(
             "only {values_per_cell} values per cell: intervals are rough; use the default level or --thorough"
         ));

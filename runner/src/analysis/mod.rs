@@ -25,6 +25,7 @@ pub mod plan;
 pub mod pricing;
 pub mod provenance;
 pub mod reproduce;
+pub mod settle;
 pub mod shapes;
 pub mod stability;
 pub mod stats;

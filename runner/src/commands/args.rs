@@ -76,18 +76,21 @@ impl BuildArgs {
 /// How much to measure per cell.
 #[derive(Args, Debug, Clone)]
 pub struct LevelArgs {
-    /// Smoke test: 5 short values per cell in one process. Ratios are indicative only.
+    /// Smoke test: 2 to 3 processes per scenario, until its ratios are within ±3 % (or clear of
+    /// the thresholds). Ratios are indicative only.
     #[arg(long, conflicts_with = "thorough")]
     pub quick: bool,
-    /// Nightly depth: 2 layouts x 8 processes x 25 values of >= 5 ms per cell (default: one
-    /// layout, 4 processes x 20 values of >= 2.5 ms).
+    /// Nightly depth: 2 layouts, 8 to 24 processes x 8 values of >= 2 ms per scenario, until its
+    /// ratios are within ±0.5 %. The default: 6 to 16 processes x 5 values of >= 1 ms, until
+    /// within ±1 % or clear of the 5/10/15/25 % thresholds and the run's --threshold.
     #[arg(long)]
     pub thorough: bool,
-    /// Override the level: worker processes per interpreter (wall time).
+    /// A fixed design instead of measuring until settled: worker processes per interpreter, each
+    /// measuring every cell (wall time).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     pub processes: Option<u32>,
-    /// Override the level: values per cell per process (wall time), or (L, 2L) region pairs per
-    /// cell (instructions).
+    /// A fixed design instead of measuring until settled: values per cell per process (wall
+    /// time), or (L, 2L) region pairs per cell (instructions).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     pub values: Option<u32>,
     /// Override the level: the shortest a value may last, in milliseconds (wall time).
@@ -204,15 +207,18 @@ impl LevelArgs {
         }
     }
 
-    /// The level's sampling for `measure`, with any explicit overrides.
+    /// The level's sampling for `measure`, with any explicit overrides; `--processes` or
+    /// `--values` ask for a fixed design (every cell gets all processes).
     pub fn sampling(&self, measure: Measure) -> Sampling {
         let mut s = self.level().sampling(measure);
         if let Some(n) = self.values {
             s.values = n as usize;
+            s.until = None;
         }
         if measure == Measure::WallTime {
             if let Some(n) = self.processes {
                 s.processes = n as usize;
+                s.until = None;
             }
             if let Some(ms) = self.min_time {
                 s.min_time = ms / 1e3;

@@ -8,6 +8,7 @@ use anyhow::{bail, Context, Result};
 use clap::Args;
 
 use crate::analysis::aa;
+use crate::analysis::settle::Ratios;
 use crate::commands::args::{BuildArgs, LevelArgs, SelectArgs};
 use crate::commands::ascii;
 use crate::commands::progress::Progress;
@@ -74,8 +75,10 @@ pub fn run(args: &CalibrateArgs) -> Result<i32> {
         .collect();
     let records = build_all(&requests, &toolchain::probe()?, &recipe, &cache_root()?, args.build.limit(), &|_| {})?;
     // After the builds, which load the machine themselves.
-    system::warn(&Readings::current().judge());
+    system::warn(&Readings::sampled(std::time::Duration::from_secs(1)).judge());
     let scratch = tempfile::tempdir()?;
+    // B measured against A until settled, as `compare` measures modes against unlimited.
+    let settle = Ratios::of(&sampling);
     let scenarios: Vec<_> = sel.groups.iter().flat_map(|g| &g.scenarios).collect();
     let stop = AtomicBool::new(false);
     let per_interpreter = scenarios.len() * (a.len() + b.len()) * sampling.processes;
@@ -110,7 +113,7 @@ pub fn run(args: &CalibrateArgs) -> Result<i32> {
             builds: planned,
             scenarios: scenarios.clone(),
         };
-        let m = driver::measure(&plan, &sampling, args.seed.unwrap_or(1), &stop, &|s, b| {
+        let m = driver::measure(&plan, (&sampling, &settle), args.seed.unwrap_or(1), &stop, &|s, b| {
             progress.inc();
             progress.set_message(format!("{}: {s} [{b}]", interp.name));
         })?;

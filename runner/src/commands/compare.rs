@@ -3,13 +3,14 @@
 //! gate, the history and the baseline.
 
 use std::path::{Path, PathBuf};
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::{bail, Context, Result};
 
 use crate::analysis::cells::analyse;
 use crate::analysis::compat;
 use crate::analysis::floors;
+use crate::analysis::settle::Ratios;
 use crate::commands::args::{check_out, results_dir};
 use crate::commands::check::gate_and_record;
 use crate::commands::cli::CompareArgs;
@@ -32,6 +33,7 @@ use crate::model::results::Writer;
 use crate::model::results::{Results, RunInfo, RunStatus};
 use crate::model::sampling::{Measure, Sampling};
 use crate::model::shard::ShardRecord;
+use crate::model::system::Readings;
 use crate::model::writer::mark_abandoned;
 use crate::setup::builds::source_hash;
 use crate::setup::paths::{cache_root, workspace_root};
@@ -72,6 +74,9 @@ pub fn run(args: &CompareArgs) -> Result<i32> {
 
     let mut res = build_and_record(args, (&sel, &recipe), &sampling, seed, (shard, native))?;
     res.subject = recipe.subject.clone();
+    // Judged now, from a second of the machine's own business: the load average still
+    // remembers the builds of the minute before.
+    res.host.system = Readings::sampled(Duration::from_secs(1)).judge();
     system::warn(&res.host.system);
     // Until now a signal leaves at once (nothing is measured); from here the first one stops the
     // measurement and saves what is done.
@@ -90,7 +95,8 @@ pub fn run(args: &CompareArgs) -> Result<i32> {
     .context("--out: cannot save the results file (nothing is measured yet)")?;
     let mut store = Store::new(path);
 
-    let session = Session::new((&sel, &recipe), &res.builds, &sampling, (seed, args.jobs));
+    let settle = Ratios::of(&sampling);
+    let session = Session::new((&sel, &recipe), &res.builds, (&sampling, &settle), (seed, args.jobs));
     let progress = Progress::new(session.steps() as u64, "measuring");
     let interrupted = session.run(&mut res, stop, &mut store, &|note| show(&progress, note))?;
     progress.finish();
@@ -208,6 +214,13 @@ fn check_flags(args: &CompareArgs, out: &Path) -> Result<(Sampling, Option<Resul
     if let Some(t) = args.timeout {
         sampling.timeout_s = t;
     }
+    // Measured until clear of the plan's own threshold too.
+    if let Some(u) =
+        sampling.until.as_mut().filter(|u| !u.thresholds.iter().any(|t| (t - args.goal.threshold).abs() < 1e-9))
+    {
+        u.thresholds.push(args.goal.threshold);
+        u.thresholds.sort_by(f64::total_cmp);
+    }
     let baseline = args.baseline.as_deref().map(|b| baseline::load(b, &args.gate.baselines_dir)).transpose()?;
     if let Some(base) = baseline.as_ref().filter(|b| b.run.sampling.measure != args.measure) {
         bail!(
@@ -252,27 +265,18 @@ fn gate_record_save(args: &CompareArgs, res: &Results, baseline: Option<&Results
 /// One line saying what the run covers and how much it samples.
 fn banner(sel: &Selection, sampling: &Sampling, shard: Option<String>) -> String {
     format!(
-        "abibench compare{}: {} interpreter(s) [{}], {} mode(s), {} scenario(s); {}",
+        "abibench compare{}: {} interpreter(s) [{}], {} mode(s), {} scenario(s); {}{}{}",
         shard.map_or(String::new(), |s| format!(" (shard {s})")),
         sel.interpreters.len(),
         sel.interpreters.iter().map(|i| i.name.as_str()).collect::<Vec<_>>().join(", "),
         sel.modes.len(),
         sel.groups.iter().map(|g| g.scenarios.len()).sum::<usize>(),
         match sampling.measure {
-            Measure::WallTime => format!(
-                "wall time: {} process(es) x {} interleaved values of >= {} ms per cell{}",
-                sampling.processes,
-                sampling.values,
-                sampling.min_time * 1e3,
-                pinning(&sampling.affinity)
-            ),
-            Measure::Instructions => format!(
-                "instructions (callgrind): {} (L, 2L) region pair(s) of ~{} instructions per cell{}",
-                sampling.values,
-                sampling.target_instructions,
-                pinning(&sampling.affinity)
-            ),
+            Measure::WallTime => "wall time: ",
+            Measure::Instructions => "instructions (callgrind): ",
         },
+        sampling.design(),
+        pinning(&sampling.affinity)
     )
 }
 
@@ -283,10 +287,13 @@ fn show(progress: &Progress, note: Note) {
             progress.inc();
             progress.set_message(format!("{interpreter}: {scenario} [{build}]"));
         }
-        Note::Interpreter { name, cells, failed } => progress.note(format!(
-            "  {name}: {cells} cells{}",
-            if failed > 0 { format!(", {failed} failed (see table notes)") } else { String::new() }
-        )),
+        Note::Interpreter { name, cells, failed, unneeded } => {
+            (0..unneeded).for_each(|_| progress.inc_instant());
+            progress.note(format!(
+                "  {name}: {cells} cells{}",
+                if failed > 0 { format!(", {failed} failed (see table notes)") } else { String::new() }
+            ))
+        }
         Note::SaveFailed { error, measured, kept } => progress.note(format!(
             "warning: {error:#}; measuring on with everything kept in memory ({measured} cells measured, {kept} in that file)"
         )),

@@ -20,6 +20,7 @@ use crate::setup::audit::StableAbi;
 use crate::setup::builds::{requests, source_hash};
 use crate::setup::interpreters;
 use crate::setup::paths::{cache_root, workspace_root};
+use crate::setup::provision;
 use crate::setup::toolchain;
 
 #[derive(Args, Debug)]
@@ -37,6 +38,10 @@ pub struct MatrixArgs {
     pub build: BuildArgs,
     #[command(flatten)]
     pub style: StyleArgs,
+    /// Do not provision what the range lacks (by default `matrix` first gets the versions of its
+    /// range, 3.8 to 3.15 and 3.13t, or those given with --python, like `abibench provision`).
+    #[arg(long)]
+    pub no_provision: bool,
 }
 
 /// Runs the matrix: builds (cached), every cell's checks, the table, and the JSON file.
@@ -47,6 +52,11 @@ pub fn run(args: &MatrixArgs) -> Result<i32> {
     let recipe = args.targets.recipe()?;
     let out = results_dir(args.out.as_deref(), &recipe);
     check_out(&out)?;
+    if !args.no_provision {
+        // The load check wants every interpreter of the range, 3.13t included, whatever builds for it.
+        let range = provision::range_of(&args.targets.python);
+        provision::for_targets(&range, &cache_root()?, &|l| eprintln!("provision: {l}"));
+    }
     let interpreters = interpreters::discover(&args.targets.python)?;
     let modes = args.targets.modes(&recipe);
     let workspace = workspace_root();

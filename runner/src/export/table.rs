@@ -146,7 +146,7 @@ pub fn render_aa(results: &[AaResult], sampling: &Sampling, across_layouts: bool
     let widest = results.iter().map(|r| r.ratio.rel_half_width()).fold(0.0, f64::max);
     format!(
         "A/A test: {}, measured as `compare` measures modes \
-         ({} layout(s) x {} process(es) x {} interleaved values of >= {} ms{}).\n{t}\n\
+         ({}{}).\n{t}\n\
          false differences (interval excludes 1.0): {false_diffs} of {n} ({:.1} %)\n\
          |ratio - 1| > {:.0} %: {outside} of {n}; largest |ratio - 1|: {:.2} %; widest interval: ±{:.2} %\n",
         if across_layouts {
@@ -154,10 +154,7 @@ pub fn render_aa(results: &[AaResult], sampling: &Sampling, across_layouts: bool
         } else {
             "one build loaded twice"
         },
-        sampling.layouts,
-        sampling.processes,
-        sampling.values,
-        sampling.min_time * 1e3,
+        sampling.design(),
         pinning(&sampling.affinity),
         100.0 * false_diffs as f64 / n.max(1) as f64,
         TOLERANCE * 100.0,

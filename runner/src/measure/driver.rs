@@ -6,7 +6,7 @@ use std::sync::atomic::AtomicBool;
 
 use anyhow::Result;
 
-use crate::measure::measurement::{Measured, Measurement, Verdict};
+use crate::measure::measurement::{Measured, Measurement, Settle, Verdict};
 use crate::measure::plan::{Plan, PlannedBuild};
 use crate::measure::protocol::{Job, JobBuild, JobSampling, JobScenario};
 use crate::measure::worker;
@@ -55,15 +55,19 @@ pub fn plans<'a>(sel: &'a Selection, builds: &[BuildRecord], recipe: &'a Recipe)
 
 /// Runs the plan: `processes` workers in turn, each resumed after a crash until every cell has
 /// an outcome (`Measurement` decides; this starts the workers and hands it what they do).
+/// With `sampling.until`, a scenario `settle` finds settled is left out of later processes.
 /// `on_cell` sees each finished (scenario, build label) of each process, for progress.
 pub fn measure(
     plan: &Plan,
-    sampling: &Sampling,
+    (sampling, settle): (&Sampling, &dyn Settle),
     seed: u64,
     stop: &AtomicBool,
     on_cell: &dyn Fn(&str, &str),
 ) -> Result<Measured> {
     let mut m = Measurement::new(plan, sampling.processes, sampling.timeout_s);
+    if let Some(u) = &sampling.until {
+        m = m.until(u.min_processes, settle);
+    }
     // Each build is still the file that was built and verified, or it is not timed as that build.
     for b in &plan.builds {
         if let Some(Err(why)) = b.sha256.as_deref().filter(|s| !s.is_empty()).map(|s| check_unchanged(&b.path, s)) {

@@ -11,7 +11,7 @@ use crate::model::interpreter::Interpreter;
 use crate::model::io::{now_rfc3339_millis, read_json, write_json_atomic};
 use crate::model::mode::Mode;
 use crate::model::native::NativeSection;
-use crate::model::sampling::{Level, Sampling};
+use crate::model::sampling::{Level, Sampling, Stop};
 use crate::model::scenario::Group;
 use crate::model::shard::{Shard, ShardRecord};
 use crate::model::subject::Subject;
@@ -183,6 +183,10 @@ pub struct Cell {
     /// Raw values, per worker process (values within a process are in round order).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub processes: Vec<ProcessSamples>,
+    /// Why its scenario was measured no further (sequential sampling, `Sampling::until`); none
+    /// in a fixed design.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stop: Option<Stop>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -248,6 +252,7 @@ impl Cell {
             reason: None,
             gil_enabled: None,
             processes: Vec::new(),
+            stop: None,
         }
     }
 

@@ -76,8 +76,13 @@ pub struct Sampling {
     /// Instructions: aim for regions of about this many instructions per L loops.
     pub target_instructions: u64,
     pub warmups: usize,
-    /// Worker processes per interpreter, run one after another (never in parallel).
+    /// Worker processes per interpreter, run one after another (never in parallel); with
+    /// `until`, the most a scenario gets.
     pub processes: usize,
+    /// Measure in stages until each scenario's answer is settled; `None`: every cell gets all
+    /// `processes` (a fixed design, as `--processes`/`--values` ask, and every run before this).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub until: Option<Until>,
     /// Layout variants of every build, timed interleaved in each worker; 1: the linker's own
     /// layout (see `setup::builds`). Values per cell are `layouts × processes × values`.
     #[serde(default = "one")]
@@ -98,6 +103,72 @@ pub struct Sampling {
     /// driven round by round (`--isolation`).
     #[serde(default)]
     pub isolation: Isolation,
+}
+
+/// When a scenario has been measured enough (sequential sampling): after `min_processes`
+/// processes, and after each one more, each of its ratios to the interpreter's first build
+/// (`unlimited`; A in an A/A test) is judged, and the scenario is left out of later processes
+/// once every ratio is settled (`Stop`). Processes are the stages because they are the
+/// bootstrap's independent units: a look after every round would judge values that share a
+/// process as if they were independent.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Until {
+    pub min_processes: usize,
+    /// Settled when the ratio's 95 % interval is within this of its point (relative: 0.01 = ±1 %).
+    pub half_width: f64,
+    /// ... or when the interval is clear of every one of these cost thresholds (0.05 = +5 %) and
+    /// of the band within the smallest of them around 1 (see `analysis::settle`).
+    pub thresholds: Vec<f64>,
+}
+
+/// Why a scenario's cells were no longer measured (in order: a scenario is as settled as its
+/// least settled ratio).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Stop {
+    /// Every ratio's interval was as narrow as `Until::half_width`.
+    Precise,
+    /// Every ratio was precise or clear of the thresholds: more values could not change a plan.
+    Clear,
+    /// Neither, after `processes` processes (the cap).
+    Cap,
+}
+
+impl Stop {
+    pub const ALL: [Stop; 3] = [Stop::Precise, Stop::Clear, Stop::Cap];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Stop::Precise => "precise",
+            Stop::Clear => "clear of the thresholds",
+            Stop::Cap => "at the cap",
+        }
+    }
+}
+
+impl Sampling {
+    /// How much is measured per cell, in words (the banner, the page, the A/A table).
+    pub fn design(&self) -> String {
+        if self.measure == Measure::Instructions {
+            return format!(
+                "{} (L, 2L) region pair(s) of ~{} instructions per cell",
+                self.values, self.target_instructions
+            );
+        }
+        let layouts = if self.layouts > 1 { format!("{} layouts x ", self.layouts) } else { String::new() };
+        let values = format!("{} interleaved values of >= {} ms", self.values, self.min_time * 1e3);
+        match &self.until {
+            None => format!("{layouts}{} process(es) x {values} per cell", self.processes),
+            Some(u) => format!(
+                "{layouts}{} to {} processes x {values} per scenario, until its ratios are within ±{}% or clear of \
+                 the {} thresholds",
+                u.min_processes,
+                self.processes,
+                u.half_width * 100.0,
+                u.thresholds.iter().map(|t| format!("{}%", t * 100.0)).collect::<Vec<_>>().join("/")
+            ),
+        }
+    }
 }
 
 /// How the builds of one interpreter are kept apart while they are timed interleaved.
@@ -124,6 +195,10 @@ impl Isolation {
     }
 }
 
+/// The cost thresholds a maintainer usually plans at (`--threshold`'s usual values): a scenario
+/// is measured until its ratios are precise or clear of them (and of the run's `--threshold`).
+pub const THRESHOLDS: [f64; 4] = [0.05, 0.10, 0.15, 0.25];
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Level {
@@ -146,11 +221,18 @@ impl Level {
         // is aligned, which alone brought identical-code floors into agreement in most cells; the
         // nightly depth also times two shuffled layouts of each build (the same total of values),
         // so its intervals include what placement still moves (see the README's layout control).
-        let (min_time, values, warmups, processes, layouts) = match self {
-            Level::Quick => (0.002, 5, 1, 1, 1),
-            Level::Default => (0.0025, 20, 1, 4, 1),
-            Level::Thorough => (0.005, 25, 2, 8, 2),
+        // Sequential sampling (issue 25): short values, and stages of processes until each
+        // scenario's ratios are settled, not a fixed count. A 1 ms value is still thousands of
+        // loops of a chatty call, and its pair (the other modes' values of the same round) follows
+        // it sooner, so drift cancels better; the values a cell needs depend on its noise, so the
+        // quiet ones stop after the minimum and the time goes to those that are not settled.
+        // See the README's "How long a run takes" for the design comparison and the A/A check.
+        let (min_time, values, warmups, layouts, (min_processes, processes, half_width)) = match self {
+            Level::Quick => (0.001, 5, 1, 1, (2, 3, 0.03)),
+            Level::Default => (0.001, 5, 1, 1, (6, 16, 0.01)),
+            Level::Thorough => (0.002, 8, 2, 2, (8, 24, 0.005)),
         };
+        let until = Until { min_processes, half_width, thresholds: THRESHOLDS.to_vec() };
         // Counts are deterministic, so extra pairs and longer regions buy little: on 3.12's 190
         // stable-ABI ratios, regions of 1M instructions moved no ratio by more than 0.05 % from 4M,
         // and a cell's pairs differ by 0.01 % (median); each pair costs two profile dumps.
@@ -166,6 +248,7 @@ impl Level {
                 values,
                 warmups,
                 processes,
+                until: Some(until),
                 layouts,
                 target_instructions: 0,
                 timeout_s: 120.0,
@@ -180,6 +263,7 @@ impl Level {
                 values: pairs,
                 warmups: 0,
                 processes: 1,
+                until: None,
                 layouts: 1,
                 target_instructions,
                 timeout_s: 900.0,

@@ -188,20 +188,49 @@ impl Subject {
         self.krate().and_then(|c| c.supported.as_ref())
     }
 
+    /// The oldest free-threaded CPython its PyO3 builds for; `None`: none.
+    pub fn free_threaded_from(&self) -> Option<PyVersion> {
+        match self {
+            Subject::BenchExt => Some(BENCH_EXT_FREE_THREADED_FROM),
+            Subject::Crate(c) => c.supported.as_ref().and_then(|s| s.free_threaded_from),
+        }
+    }
+
+    /// Why no mode of it can be built for a free-threaded CPython `version`, if none can (its
+    /// PyO3 refuses it: a version-specific build, and no stable ABI before abi3t's 3.15, loads).
+    pub fn refuses_free_threaded(&self, version: PyVersion) -> Option<String> {
+        let pyo3 = match self {
+            Subject::BenchExt => "abibench's bench-ext (PyO3 0.29)".to_string(),
+            Subject::Crate(c) => format!("{} (PyO3 {})", c.distribution, c.pyo3_version),
+        };
+        match self.free_threaded_from() {
+            Some(from) if version >= from => None,
+            Some(from) => Some(format!("{pyo3} builds for no free-threaded CPython below {from}")),
+            None => Some(format!("{pyo3} builds for no free-threaded CPython")),
+        }
+    }
+
     /// The Pythons a wheel plan must cover, measured or not: a crate's supported versions; for
     /// abibench's own extension the range abibench compares (3.8 to the newest, and the
-    /// free-threaded builds PyO3 0.29 builds for, 3.14 up).
+    /// free-threaded builds its PyO3 builds for).
     pub fn plan_targets(&self) -> Vec<Target> {
         let gil = |v: &PyVersion| Target { version: *v, free_threaded: false };
         match self {
             Subject::BenchExt => (OLDEST.1..=NEWEST.1)
                 .map(|m| gil(&PyVersion(3, m)))
-                .chain((14..=NEWEST.1).map(|m| Target { version: PyVersion(3, m), free_threaded: true }))
+                .chain(
+                    (BENCH_EXT_FREE_THREADED_FROM.1..=NEWEST.1)
+                        .map(|m| Target { version: PyVersion(3, m), free_threaded: true }),
+                )
                 .collect(),
             Subject::Crate(_) => self.supported().map_or_else(Vec::new, |s| s.minors.iter().map(gil).collect()),
         }
     }
 }
+
+/// The oldest free-threaded CPython bench-ext's PyO3 (`=0.29.3` in bench-ext/Cargo.toml) builds
+/// for: pyo3-ffi's `MIN_FREE_THREADED_VERSION` (`setup::pyo3_range` checks it stays so).
+pub const BENCH_EXT_FREE_THREADED_FROM: PyVersion = PyVersion(3, 14);
 
 impl CrateInfo {
     /// The module's own name, the last part of its import name (what `PyInit_<name>` carries).
@@ -308,7 +337,8 @@ mod tests {
 
     #[test]
     fn floors_below_the_oldest_supported_python_are_not_modes() {
-        let pyo3 = Pyo3Range { oldest: PyVersion(3, 8), newest: Some(PyVersion(3, 13)), source: "PyO3".into() };
+        let (oldest, newest) = (PyVersion(3, 8), Some(PyVersion(3, 13)));
+        let pyo3 = Pyo3Range { oldest, newest, free_threaded_from: None, source: "PyO3".into() };
         let supported = Supported::new(Some(">=3.10"), &pyo3).unwrap();
         let c = CrateInfo { supported: Some(supported), ..krate() };
         let why = c.below_minimum(Mode::Abi3(PyVersion(3, 9))).expect("abi3-py39 is below 3.10");

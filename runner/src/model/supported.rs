@@ -16,6 +16,8 @@ pub struct Pyo3Range {
     pub oldest: PyVersion,
     /// `None` for PyO3 lines that check no maximum (before 0.20).
     pub newest: Option<PyVersion>,
+    /// The oldest free-threaded CPython it builds for; `None`: it builds for none.
+    pub free_threaded_from: Option<PyVersion>,
     /// `PyO3 0.30.1 (SUPPORTED_VERSIONS_CPYTHON in pyo3-ffi 0.30.1's build.rs)`.
     pub source: String,
 }
@@ -32,6 +34,9 @@ pub struct Supported {
     /// pyproject's `requires-python`, as written.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub requires_python: Option<String>,
+    /// The oldest free-threaded CPython its PyO3 builds for (`Pyo3Range::free_threaded_from`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub free_threaded_from: Option<PyVersion>,
 }
 
 impl Supported {
@@ -61,6 +66,7 @@ impl Supported {
             newest_from: if last == newest { pyo3_newest } else { from_spec() },
             minors,
             requires_python: requires_python.map(String::from),
+            free_threaded_from: pyo3.free_threaded_from,
         })
     }
 
@@ -116,7 +122,8 @@ mod tests {
     use super::*;
 
     fn pyo3(oldest: u8, newest: Option<u8>) -> Pyo3Range {
-        Pyo3Range { oldest: PyVersion(3, oldest), newest: newest.map(|n| PyVersion(3, n)), source: "PyO3 X".into() }
+        let newest = newest.map(|n| PyVersion(3, n));
+        Pyo3Range { oldest: PyVersion(3, oldest), newest, free_threaded_from: None, source: "PyO3 X".into() }
     }
 
     fn minors(s: &Supported) -> Vec<String> {

@@ -9,6 +9,20 @@ use nix::sched::{sched_getaffinity, CpuSet};
 use nix::unistd::Pid;
 use serde::{Deserialize, Serialize};
 
+/// (busy, all) jiffies of every CPU so far, from /proc/stat's first line (idle and iowait are
+/// not busy; guest time is already inside user time).
+fn cpu_times() -> Option<(u64, u64)> {
+    let stat = std::fs::read_to_string("/proc/stat").ok()?;
+    parse_cpu_times(stat.lines().next()?)
+}
+
+fn parse_cpu_times(line: &str) -> Option<(u64, u64)> {
+    let f: Vec<u64> =
+        line.strip_prefix("cpu ")?.split_whitespace().take(8).map(|x| x.parse().ok()).collect::<Option<_>>()?;
+    let all: u64 = f.iter().sum();
+    Some((all - f.get(3)? - f.get(4).unwrap_or(&0), all))
+}
+
 /// One check of the machine.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Finding {
@@ -41,6 +55,9 @@ pub struct Readings {
     pub turbo: Option<bool>,
     pub aslr: Option<u8>,
     pub load_1min: Option<f64>,
+    /// CPUs' worth of time other work took over a short window (`Readings::sampled`): unlike
+    /// the load average, it does not remember the builds of the minute before.
+    pub busy: Option<f64>,
     pub isolated: CpuList,
     pub perf_event_paranoid: Option<i32>,
 }
@@ -60,9 +77,23 @@ impl Readings {
             turbo,
             aslr: read("/proc/sys/kernel/randomize_va_space").and_then(|v| v.parse().ok()),
             load_1min: read("/proc/loadavg").and_then(|v| v.split_whitespace().next()?.parse().ok()),
+            busy: None,
             isolated: isolated_cpus(),
             perf_event_paranoid: read("/proc/sys/kernel/perf_event_paranoid").and_then(|v| v.parse().ok()),
         }
+    }
+
+    /// `current`, with how busy other work keeps the CPUs over `window`, during which this
+    /// thread sleeps (the moment before measuring: abibench's own builds are over).
+    pub fn sampled(window: std::time::Duration) -> Readings {
+        let before = cpu_times();
+        std::thread::sleep(window);
+        let busy = before.zip(cpu_times()).and_then(|((busy0, all0), (busy1, all1))| {
+            let all = all1.checked_sub(all0).filter(|&t| t > 0)?;
+            Some(busy1.saturating_sub(busy0) as f64 / all as f64)
+        });
+        let r = Readings::current();
+        Readings { busy: busy.map(|f| f * r.cpus as f64), ..r }
     }
 
     /// Every check, in the order `abibench system` shows them.
@@ -110,16 +141,29 @@ impl Readings {
                 Some("sudo sysctl kernel.randomize_va_space=2"),
             ),
         });
-        out.push(match self.load_1min {
-            None => finding("load", not_exposed(), Verdict::Ok, None),
-            // A worker needs a CPU of its own: beyond cpus - 1 it shares one.
-            Some(l) if l + 1.0 > self.cpus as f64 => finding(
+        // A worker needs a CPU of its own: beyond cpus - 1 it shares one.
+        let fix = Some("run when the machine is idle, or pin workers to a CPU kept free (--affinity, isolcpus)");
+        out.push(match (self.busy, self.load_1min) {
+            (Some(b), _) if b + 1.0 > self.cpus as f64 => finding(
+                "load",
+                format!(
+                    "other work kept {b:.1} of {} CPUs busy just before measuring: it shares the worker's CPU",
+                    self.cpus
+                ),
+                Verdict::Skews,
+                fix,
+            ),
+            (Some(b), _) => {
+                finding("load", format!("other work kept {b:.1} of {} CPUs busy", self.cpus), Verdict::Ok, None)
+            }
+            (None, None) => finding("load", not_exposed(), Verdict::Ok, None),
+            (None, Some(l)) if l + 1.0 > self.cpus as f64 => finding(
                 "load",
                 format!("{l:.2} on {} CPUs: other work shares the worker's CPU", self.cpus),
                 Verdict::Skews,
-                Some("run when the machine is idle, or pin workers to a CPU kept free (--affinity, isolcpus)"),
+                fix,
             ),
-            Some(l) => finding("load", format!("{l:.2} on {} CPUs", self.cpus), Verdict::Ok, None),
+            (None, Some(l)) => finding("load", format!("{l:.2} on {} CPUs", self.cpus), Verdict::Ok, None),
         });
         out.push(if !self.isolated.0.is_empty() {
             finding(
@@ -233,6 +277,7 @@ mod tests {
             turbo: Some(false),
             aslr: Some(2),
             load_1min: Some(0.5),
+            busy: None,
             isolated: CpuList(vec![3]),
             perf_event_paranoid: Some(2),
         };
@@ -243,6 +288,7 @@ mod tests {
             turbo: Some(true),
             aslr: Some(0),
             load_1min: Some(1.5),
+            busy: None,
             isolated: CpuList::default(),
             perf_event_paranoid: Some(4),
         };
@@ -254,5 +300,18 @@ mod tests {
         // A VM that exposes nothing is not blamed for it.
         let vm = Readings { cpus: 2, ..Readings::default() };
         assert!(vm.judge().iter().all(|f| f.verdict != Verdict::Skews));
+    }
+
+    #[test]
+    fn the_cpus_other_work_keeps_busy_outweigh_a_load_average_our_builds_raised() {
+        let load = |r: &Readings| r.judge().into_iter().find(|f| f.check == "load").unwrap();
+        let after_builds = Readings { cpus: 2, load_1min: Some(3.4), busy: Some(0.05), ..Readings::default() };
+        assert_eq!(load(&after_builds).verdict, Verdict::Ok, "{:?}", load(&after_builds));
+        let busy = Readings { cpus: 2, load_1min: Some(0.2), busy: Some(1.6), ..Readings::default() };
+        assert_eq!(load(&busy).verdict, Verdict::Skews);
+        assert!(load(&busy).state.contains("1.6 of 2 CPUs"), "{}", load(&busy).state);
+        // user nice system idle iowait irq softirq steal
+        assert_eq!(parse_cpu_times("cpu  100 0 50 800 50 0 0 0 0 0"), Some((150, 1000)));
+        assert_eq!(parse_cpu_times("intr 1 2 3"), None);
     }
 }

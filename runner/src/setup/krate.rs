@@ -460,7 +460,8 @@ mod tests {
         assert!(e.contains("Cargo.toml has no [package]"), "{e}");
         let spec =
             project(&[("Cargo.toml", MANIFEST), ("pyproject.toml", "[project]\nrequires-python = \">=3.99\"\n")]);
-        let pyo3 = Pyo3Range { oldest: PyVersion(3, 8), newest: Some(PyVersion(3, 15)), source: "PyO3 0.29.3".into() };
+        let (oldest, newest, free_threaded_from) = (PyVersion(3, 8), Some(PyVersion(3, 15)), Some(PyVersion(3, 14)));
+        let pyo3 = Pyo3Range { oldest, newest, free_threaded_from, source: "PyO3 0.29.3".into() };
         let e = Project::locate(spec.path()).unwrap().supported(&pyo3).unwrap_err().to_string();
         assert!(e.contains("pyproject.toml: requires-python >=3.99 allows none"), "{e}");
     }

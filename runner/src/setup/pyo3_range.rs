@@ -10,31 +10,38 @@ use crate::model::version::PyVersion;
 
 /// (PyO3 version from which, oldest CPython, newest CPython), as pyo3-ffi's build.rs says at each
 /// release tag from 0.16.0 to 0.29.2, and in the 0.30.1 crate (0.20.0–0.20.2 check no maximum).
-const RELEASES: [((u64, u64), PyVersion, Option<PyVersion>); 6] = [
-    ((16, 0), PyVersion(3, 7), None),
-    ((20, 3), PyVersion(3, 7), Some(PyVersion(3, 12))),
-    ((22, 0), PyVersion(3, 7), Some(PyVersion(3, 13))),
-    ((25, 0), PyVersion(3, 7), Some(PyVersion(3, 14))),
-    ((29, 0), PyVersion(3, 8), Some(PyVersion(3, 15))),
-    ((30, 0), PyVersion(3, 9), Some(PyVersion(3, 15))),
+/// The last column is the oldest free-threaded CPython it builds for: none before 0.23 (which
+/// refuses a build with the GIL disabled), 3.13 from 0.23, 3.14 from 0.29
+/// (`MIN_FREE_THREADED_VERSION`).
+type Release = ((u64, u64), PyVersion, Option<PyVersion>, Option<PyVersion>);
+const RELEASES: [Release; 7] = [
+    ((16, 0), PyVersion(3, 7), None, None),
+    ((20, 3), PyVersion(3, 7), Some(PyVersion(3, 12)), None),
+    ((22, 0), PyVersion(3, 7), Some(PyVersion(3, 13)), None),
+    ((23, 0), PyVersion(3, 7), Some(PyVersion(3, 13)), Some(PyVersion(3, 13))),
+    ((25, 0), PyVersion(3, 7), Some(PyVersion(3, 14)), Some(PyVersion(3, 13))),
+    ((29, 0), PyVersion(3, 8), Some(PyVersion(3, 15)), Some(PyVersion(3, 14))),
+    ((30, 0), PyVersion(3, 9), Some(PyVersion(3, 15)), Some(PyVersion(3, 14))),
 ];
 
 /// The range of PyO3 `pyo3_version` (`0.30.1`), from `ffi_build_rs` (the resolved pyo3-ffi's
 /// build.rs, of version `ffi_version`) if it can be read there, else from `RELEASES`.
 pub fn pyo3_range(pyo3_version: &str, ffi_build_rs: Option<(&Path, &str)>) -> Pyo3Range {
     let read = ffi_build_rs.and_then(|(path, ffi_version)| {
-        let (oldest, newest) = parse_build_rs(&std::fs::read_to_string(path).ok()?)?;
+        let text = std::fs::read_to_string(path).ok()?;
+        let (oldest, newest) = parse_build_rs(&text)?;
         let what = if newest.is_some() { "SUPPORTED_VERSIONS_CPYTHON" } else { "MINIMUM_SUPPORTED_VERSION" };
         Some(Pyo3Range {
             oldest,
             newest,
+            free_threaded_from: free_threaded_from(&text),
             source: format!("PyO3 {pyo3_version} ({what} in pyo3-ffi {ffi_version}'s build.rs)"),
         })
     });
     read.unwrap_or_else(|| {
         let part = |i: usize| pyo3_version.split('.').nth(i).and_then(|m| m.parse::<u64>().ok()).unwrap_or(0);
         let version = (part(1), part(2));
-        let ((from, _), oldest, newest) =
+        let ((from, _), oldest, newest, free_threaded_from) =
             RELEASES.iter().rev().find(|(from, ..)| *from <= version).unwrap_or(&RELEASES[0]);
         let ((newest_known, _), ..) = RELEASES[RELEASES.len() - 1];
         let caveat = match version.0 {
@@ -45,6 +52,7 @@ pub fn pyo3_range(pyo3_version: &str, ffi_build_rs: Option<(&Path, &str)>) -> Py
         Pyo3Range {
             oldest: *oldest,
             newest: *newest,
+            free_threaded_from: *free_threaded_from,
             source: format!("PyO3 {pyo3_version} (abibench's table of PyO3 releases{caveat})"),
         }
     })
@@ -62,6 +70,18 @@ fn parse_build_rs(text: &str) -> Option<(PyVersion, Option<PyVersion>)> {
     }
     let i = code.find("MINIMUM_SUPPORTED_VERSION:PythonVersion=")?;
     Some((version(&code, field(&code[i..], "=")?)?, None))
+}
+
+/// The oldest free-threaded CPython pyo3-ffi's build.rs (`text`) lets through: its
+/// `MIN_FREE_THREADED_VERSION` (0.29 on); 3.13, the first there was, where it checks the GIL but
+/// names no minimum (0.23–0.28); none where it refuses a build with the GIL disabled.
+fn free_threaded_from(text: &str) -> Option<PyVersion> {
+    let code: String = text.chars().filter(|c| !c.is_whitespace()).collect();
+    match code.find("MIN_FREE_THREADED_VERSION:PythonVersion=") {
+        Some(i) => version(&code, field(&code[i..], "=")?),
+        None if text.contains("is_free_threaded") && !text.contains("GIL disabled") => Some(PyVersion(3, 13)),
+        None => None,
+    }
 }
 
 /// The expression after `key` in `text`, up to the `,`, `;` or `}` that ends it.
@@ -118,6 +138,33 @@ mod tests {
             ),
             None
         );
+    }
+
+    #[test]
+    fn reads_the_oldest_free_threaded_python_each_line_builds_for() {
+        let v029 =
+            "const MIN_FREE_THREADED_VERSION: PythonVersion = PythonVersion {\n    major: 3,\n    minor: 14,\n};";
+        assert_eq!(free_threaded_from(v029), Some(PyVersion(3, 14)));
+        let v030 = "const PY_3_14: PythonVersion = PythonVersion { major: 3, minor: 14 };\n\
+                    const MIN_FREE_THREADED_VERSION: PythonVersion = PY_3_14;";
+        assert_eq!(free_threaded_from(v030), Some(PyVersion(3, 14)));
+        assert_eq!(free_threaded_from("if interpreter_config.is_free_threaded() {"), Some(PyVersion(3, 13)));
+        let v022 = "ensure!(!config.is_free_threaded(), \"the Python interpreter was built with the GIL disabled, \
+                    which is not yet supported by PyO3\")";
+        assert_eq!(free_threaded_from(v022), None);
+        assert_eq!(pyo3_range("0.22.6", None).free_threaded_from, None);
+        assert_eq!(pyo3_range("0.23.5", None).free_threaded_from, Some(PyVersion(3, 13)));
+        assert_eq!(pyo3_range("0.29.3", None).free_threaded_from, Some(PyVersion(3, 14)));
+    }
+
+    #[test]
+    fn bench_ext_is_said_to_build_for_the_free_threaded_pythons_its_pyo3_does() {
+        let manifest =
+            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../bench-ext/Cargo.toml")).unwrap();
+        let line = manifest.lines().find(|l| l.starts_with("pyo3 = ")).unwrap();
+        let version = line.trim_start_matches("pyo3 = ").trim_matches(|c| c == '"' || c == '=');
+        let from = pyo3_range(version, None).free_threaded_from;
+        assert_eq!(from, Some(crate::model::subject::BENCH_EXT_FREE_THREADED_FROM), "bench-ext's PyO3 {version}");
     }
 
     #[test]

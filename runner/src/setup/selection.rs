@@ -11,7 +11,7 @@ use crate::model::mode::Mode;
 use crate::model::scenario::{self, Group};
 use crate::model::shard::{self, Shard, ShardRecord};
 use crate::model::subject::Subject;
-use crate::model::version::Selector;
+use crate::model::version::{Selector, Target};
 use crate::setup::builds::{self, BuildRequest};
 use crate::setup::interpreters;
 use crate::setup::paths::cache_root;
@@ -80,13 +80,41 @@ pub struct Choice<'a> {
 /// for a crate leaves out the interpreters and floors below what it supports (said in the notes).
 pub fn select(choice: &Choice, provision: Option<&dyn Fn(String)>) -> Result<Selection> {
     let groups = scenario::filter(scenario::load_dir(&choice.scenarios_dir)?, choice.scenarios)?;
+    // Nothing is provisioned that nothing could be built for (PyO3 0.29 and 3.13t: a source
+    // build of minutes for a column of "not measured").
+    let (targets, refused): (Vec<Target>, Vec<Target>) = provision::range_of(choice.python)
+        .into_iter()
+        .partition(|t| !t.free_threaded || choice.subject.refuses_free_threaded(t.version).is_none());
     if let Some(note) = provision {
-        provision::for_selection(choice.python, &cache_root()?, note);
+        provision::for_targets(&targets, &cache_root()?, note);
     }
     let interpreters = interpreters::discover(choice.python)?;
     let mut notes = interpreters::several_per_version(choice.python, &interpreters);
+    let interpreters = buildable_only(choice.subject, interpreters, &mut notes)?;
+    // Said once: by `buildable_only` if it is here, else here.
+    let all = if provision.is_some() && !refused.is_empty() { interpreters::discover_all()? } else { Vec::new() };
+    for t in refused.iter().filter(|t| provision.is_some() && !all.iter().any(|i| i.is(t))) {
+        let why = choice.subject.refuses_free_threaded(t.version).unwrap_or_default();
+        notes.push(format!("{t}: not provisioned, {why} (`abibench matrix` provisions it for its load check)"));
+    }
     let (interpreters, modes) = supported_only(choice, interpreters, &mut notes)?;
     Ok(Selection { groups, interpreters, modes, shard: None, notes })
+}
+
+/// The interpreters something can be built for: a free-threaded one below what the subject's
+/// PyO3 builds for is left out, in one line (an error if nothing is left).
+fn buildable_only(subject: &Subject, found: Vec<Interpreter>, notes: &mut Vec<String>) -> Result<Vec<Interpreter>> {
+    let refused = |i: &Interpreter| i.gil_disabled.then(|| subject.refuses_free_threaded(i.version)).flatten();
+    let (kept, left): (Vec<Interpreter>, Vec<Interpreter>) = found.into_iter().partition(|i| refused(i).is_none());
+    if let Some(why) = left.first().and_then(refused) {
+        let names: Vec<&str> = left.iter().map(|i| i.name.as_str()).collect();
+        let line = format!("{}: left out, {why}", names.join(", "));
+        if kept.is_empty() {
+            bail!("{line}; no interpreter is left to compare");
+        }
+        notes.push(line);
+    }
+    Ok(kept)
 }
 
 /// For a crate: the interpreters and modes of `choice` within the Python versions it supports,

@@ -1,12 +1,13 @@
 //! The closing sections: the methodology and the environment (host, interpreters, builds).
 
 use crate::analysis::decision::ordered_interpreters;
+use crate::analysis::settle::stopping;
 use crate::analysis::stats::RESAMPLES;
 use crate::export::doc::{Block, Inline, List, Section, Table};
 use crate::export::page::Report;
 use crate::model::build::{failure_headline, BuildOutcome};
 use crate::model::results::Results;
-use crate::model::sampling::Measure;
+use crate::model::sampling::{Measure, Stop};
 use crate::setup::build_flags;
 
 fn text(s: &str) -> Inline {
@@ -37,11 +38,9 @@ fn this_run(r: &Results) -> [Vec<Inline>; 2] {
                 )),
             ],
             per_op(&format!(
-                "This run: {} values per cell from each of {} process(es), each value at least {} ms of loops sized to \
-                 last that long, after {} warm-up(s); the empty-loop cost measured in the same process is subtracted; \
-                 times are per operation",
-                s.values,
-                s.processes,
+                "This run: {}, each value at least {} ms of loops sized to last that long, after {} warm-up(s); the \
+                 empty-loop cost measured in the same process is subtracted; times are per operation",
+                stages(r),
                 s.min_time * 1e3,
                 s.warmups
             )),
@@ -60,6 +59,42 @@ fn this_run(r: &Results) -> [Vec<Inline>; 2] {
             per_op(&format!("This run: {} (L, 2L) pair(s) per cell; counts are per operation", s.values)),
         ],
     }
+}
+
+/// How many values each cell got, and, for a run in stages, why its scenarios stopped.
+fn stages(r: &Results) -> String {
+    let s = &r.run.sampling;
+    let Some((u, st)) = s.until.as_ref().zip(stopping(r)) else {
+        return format!("{} values per cell from each of {} process(es)", s.values, s.processes);
+    };
+    let reasons: Vec<String> = st
+        .reasons
+        .iter()
+        .filter(|(_, n)| *n > 0)
+        .map(|(stop, n)| {
+            let why = match stop {
+                Stop::Precise => format!("within ±{}%", u.half_width * 100.0),
+                Stop::Clear => "clear of the thresholds".into(),
+                Stop::Cap => format!("at the cap of {} processes", s.processes),
+            };
+            format!("{n} {why}")
+        })
+        .collect();
+    let (low, median, high) = st.values;
+    format!(
+        "{} values per cell from each worker process, in stages: every scenario got {} processes, then one more at a \
+         time until each of its stable-ABI ratios was within ±{}% or clear of the {} thresholds, at most {}. Of the \
+         scenarios measured on each interpreter, {} ({} to {} values per cell, median {})",
+        s.values,
+        u.min_processes,
+        u.half_width * 100.0,
+        u.thresholds.iter().map(|t| format!("{}%", t * 100.0)).collect::<Vec<_>>().join("/"),
+        s.processes,
+        reasons.join(", "),
+        low,
+        high,
+        median
+    )
 }
 
 pub fn methodology(r: &Results) -> Section {

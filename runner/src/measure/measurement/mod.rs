@@ -18,6 +18,7 @@ use crate::model::child::{describe, shorten};
 use crate::model::estimate::median;
 use crate::model::io::now_rfc3339_millis;
 use crate::model::results::{Cell, CellStatus, ProcessSamples, WorkerRecord};
+use crate::model::sampling::Stop;
 use crate::model::scenario::Scenario;
 
 /// How much of one line of a reason a cell keeps, and of the whole reason: a 3 MiB exception
@@ -36,6 +37,8 @@ pub struct Measured {
     pub cells: Vec<(String, Cell)>,
     pub workers: Vec<WorkerRecord>,
     pub interrupted: bool,
+    /// How many (scenario, build label) outcomes of a process it counted: what progress saw.
+    pub outcomes: usize,
 }
 
 /// A cell of the results: a scenario in a cell label (`PlannedBuild::cell`), all its layouts.
@@ -91,6 +94,14 @@ pub enum Verdict {
     Interrupted,
 }
 
+/// Judges whether a scenario has been measured enough (sequential sampling, `Sampling::until`).
+/// The analysis implements it (`analysis::settle`); this layer only asks.
+pub trait Settle: Sync {
+    /// Why one scenario's cells need no more values, if they do not: `cells` in the plan's
+    /// order of builds, so the first is the one the others are compared with.
+    fn settled(&self, cells: &[&Cell]) -> Option<Stop>;
+}
+
 /// Where the running worker was, from its last "at" event.
 struct At {
     scenario: Option<String>,
@@ -124,6 +135,11 @@ pub struct Measurement<'a> {
     overhead_per_loop: f64,
     restarts: usize,
     running: Option<Running>,
+    /// Sequential sampling: from this many processes on, scenarios the rule finds settled are
+    /// measured no further; `None`: every process measures every cell.
+    stages: Option<(usize, &'a dyn Settle)>,
+    settled: BTreeSet<String>,
+    outcomes: usize,
 }
 
 impl<'a> Measurement<'a> {
@@ -150,7 +166,17 @@ impl<'a> Measurement<'a> {
             overhead_per_loop: f64::NAN,
             restarts: 0,
             running: None,
+            stages: None,
+            settled: BTreeSet::new(),
+            outcomes: 0,
         }
+    }
+
+    /// Measures in stages: after `min_processes` processes and each one more, the scenarios
+    /// `rule` finds settled are left out of later processes (and what settled them recorded).
+    pub fn until(mut self, min_processes: usize, rule: &'a dyn Settle) -> Measurement<'a> {
+        self.stages = Some((min_processes, rule));
+        self
     }
 
     /// The job of the next worker to start, or `None` once every process is done (or the run
@@ -228,6 +254,7 @@ impl<'a> Measurement<'a> {
                     }
                 });
                 self.done.insert(task.clone());
+                self.outcomes += usize::from(recorded.is_some());
                 return recorded.map(|_| task);
             }
         }
@@ -294,12 +321,20 @@ impl<'a> Measurement<'a> {
         self.broken.insert(label.to_string());
     }
 
-    /// Every cell under its label (`PlannedBuild::cell`), and every worker's record.
-    pub fn finish(self) -> Measured {
+    /// Every cell under its label (`PlannedBuild::cell`), and every worker's record. With
+    /// stages, the cells of a scenario that all processes measured without settling it are
+    /// recorded as stopped at the cap.
+    pub fn finish(mut self) -> Measured {
+        if self.stages.is_some() && !self.interrupted {
+            for c in self.cells.values_mut().filter(|c| c.status == CellStatus::Ok && c.stop.is_none()) {
+                c.stop = Some(Stop::Cap);
+            }
+        }
         Measured {
             cells: self.cells.into_iter().map(|(k, c)| (k.cell, c)).collect(),
             workers: self.workers,
             interrupted: self.interrupted,
+            outcomes: self.outcomes,
         }
     }
 
@@ -326,6 +361,7 @@ impl<'a> Measurement<'a> {
         let layouts = self.plan.builds.iter().filter(|b| b.cell == cell);
         self.done.extend(layouts.map(|b| Task::new(&task.scenario, &b.label)));
         if recorded {
+            self.outcomes += 1;
             Verdict::Blamed(task)
         } else {
             Verdict::Stray(task)
@@ -333,12 +369,13 @@ impl<'a> Measurement<'a> {
     }
 
     /// The next process starts afresh, but cells that failed for good are not retried, in any
-    /// layout.
+    /// layout, nor are settled scenarios measured again.
     fn next_process(&mut self) {
         self.process += 1;
         self.overhead_per_loop = f64::NAN;
         self.restarts = 0;
-        let cells = &self.cells;
+        self.settle();
+        let (cells, settled) = (&self.cells, &self.settled);
         self.done = self
             .plan
             .builds
@@ -346,10 +383,36 @@ impl<'a> Measurement<'a> {
             .flat_map(|b| self.plan.scenarios.iter().map(move |s| (s, b)))
             .filter(|(s, b)| {
                 let key = CellKey { scenario: s.name.clone(), cell: b.cell.clone() };
-                cells.get(&key).is_some_and(|c| c.status.is_final_failure())
+                settled.contains(&s.name) || cells.get(&key).is_some_and(|c| c.status.is_final_failure())
             })
             .map(|(s, b)| Task::new(&s.name, &b.label))
             .collect();
+    }
+
+    /// After a process, from the stages' minimum on: asks the rule about each scenario not yet
+    /// settled, and records why those that are stopped.
+    fn settle(&mut self) {
+        let Some((_, rule)) = self.stages.filter(|(min, _)| self.process >= *min) else { return };
+        let mut labels: Vec<&str> = Vec::new();
+        for b in &self.plan.builds {
+            if !labels.contains(&b.cell.as_str()) {
+                labels.push(&b.cell);
+            }
+        }
+        for s in &self.plan.scenarios {
+            if self.settled.contains(&s.name) {
+                continue;
+            }
+            let key = |cell: &str| CellKey { scenario: s.name.clone(), cell: cell.to_string() };
+            let cells: Vec<&Cell> = labels.iter().filter_map(|l| self.cells.get(&key(l))).collect();
+            let Some(stop) = rule.settled(&cells) else { continue };
+            for l in &labels {
+                if let Some(c) = self.cells.get_mut(&key(l)).filter(|c| c.status == CellStatus::Ok) {
+                    c.stop = Some(stop);
+                }
+            }
+            self.settled.insert(s.name.clone());
+        }
     }
 
     /// A build that cannot be loaded fails its cell label's cells still to do.

@@ -8,6 +8,7 @@ use crate::measure::plan::fixture;
 use crate::model::interpreter::Interpreter;
 use crate::model::mode::Mode;
 use crate::model::results::fixture::interpreter;
+use crate::model::sampling::Stop;
 use crate::model::version::PyVersion;
 
 const STDERR: &str = "Fatal Python error: Segmentation fault\nCurrent thread 0x1 (most recent call first):";
@@ -427,4 +428,73 @@ fn an_ok_cell_without_values_is_an_error_and_a_long_reason_is_bounded() {
         let refused = (CellStatus::NotLoadable, "its file changed after it was built".into(), 0);
         assert_eq!(status_of(&measured, s, "abi3-py38"), refused, "{s}");
     }
+}
+
+/// Settles s1 once it has `after` processes, never s2; records what it was shown.
+struct SettlesS1 {
+    after: usize,
+    seen: std::sync::Mutex<Vec<Vec<String>>>,
+}
+
+impl Settle for SettlesS1 {
+    fn settled(&self, cells: &[&Cell]) -> Option<Stop> {
+        self.seen.lock().unwrap().push(cells.iter().map(|c| format!("{} {}", c.scenario, c.mode.name())).collect());
+        (cells[0].scenario == "s1" && cells[0].processes.len() >= self.after).then_some(Stop::Precise)
+    }
+}
+
+/// Runs workers that measure every cell they are given, until the measurement has no more.
+fn run_all(m: &mut Measurement) -> Vec<Vec<String>> {
+    let mut jobs = Vec::new();
+    while let Some(job) = m.next_worker() {
+        jobs.push(names(&job));
+        let (builds, scenarios) = (job.builds.clone(), job.scenarios.clone());
+        feed(m, scenarios.iter().flat_map(|s| builds.iter().map(|b| ok(&s.name, &b.label))).collect());
+        assert_eq!(m.on_end(Ending::Done, 0), Verdict::Finished);
+    }
+    jobs
+}
+
+#[test]
+fn in_stages_a_settled_scenario_is_measured_no_further_and_says_why() {
+    let w = World::two_modes();
+    let plan = w.plan();
+    let rule = SettlesS1 { after: 3, seen: Default::default() };
+    let mut m = Measurement::new(&plan, 5, 60.0).until(2, &rule);
+    let jobs = run_all(&mut m);
+    // Judged from the second process on: s1 settles after its third, s2 runs to the cap.
+    assert_eq!(jobs, [vec!["s1", "s2"], vec!["s1", "s2"], vec!["s1", "s2"], vec!["s2"], vec!["s2"]]);
+    let seen = rule.seen.lock().unwrap();
+    assert_eq!(seen[0], ["s1 unlimited", "s1 abi3-py38"], "the first build's cell first");
+    assert_eq!(seen.len(), 2 + 2 + 1 + 1, "s1 and s2 after processes 2 and 3, s2 after 4 and 5");
+    let measured = m.finish();
+    assert_eq!(measured.outcomes, 3 * 4 + 2 * 2);
+    for (scenario, processes, stop) in [("s1", 3, Stop::Precise), ("s2", 5, Stop::Cap)] {
+        for (_, c) in measured.cells.iter().filter(|(_, c)| c.scenario == scenario) {
+            assert_eq!((c.processes.len(), c.stop), (processes, Some(stop)), "{scenario}");
+        }
+    }
+}
+
+#[test]
+fn a_fixed_design_measures_every_cell_in_every_process_and_records_no_stop() {
+    let w = World::two_modes();
+    let plan = w.plan();
+    let mut m = Measurement::new(&plan, 3, 60.0);
+    assert_eq!(run_all(&mut m).len(), 3);
+    let measured = m.finish();
+    assert!(measured.cells.iter().all(|(_, c)| c.processes.len() == 3 && c.stop.is_none()));
+}
+
+#[test]
+fn an_interrupted_run_in_stages_stops_no_cell_at_the_cap() {
+    let w = World::two_modes();
+    let plan = w.plan();
+    let rule = SettlesS1 { after: 9, seen: Default::default() };
+    let mut m = Measurement::new(&plan, 3, 60.0).until(1, &rule);
+    m.next_worker().unwrap();
+    feed(&mut m, vec![ok("s1", "unlimited")]);
+    assert_eq!(m.on_end(Ending::Interrupted, 0), Verdict::Interrupted);
+    let measured = m.finish();
+    assert!(measured.cells.iter().all(|(_, c)| c.stop.is_none()));
 }

@@ -12,7 +12,7 @@ use std::time::Instant;
 use anyhow::Result;
 
 use crate::measure::driver;
-use crate::measure::measurement::Measured;
+use crate::measure::measurement::{Measured, Settle};
 use crate::measure::plan::Plan;
 use crate::model::build::BuildRecord;
 use crate::model::host::load_average;
@@ -27,8 +27,9 @@ use crate::setup::selection::Selection;
 pub enum Note<'a> {
     /// A (scenario, build label) of an interpreter has its outcome, in one process.
     Cell { interpreter: &'a str, scenario: &'a str, build: &'a str },
-    /// An interpreter is measured: its cells, and how many of them failed (n/a cells aside).
-    Interpreter { name: &'a str, cells: usize, failed: usize },
+    /// An interpreter is measured: its cells, how many of them failed (n/a cells aside), and
+    /// how many of `steps` it did not need (scenarios settled before the last process).
+    Interpreter { name: &'a str, cells: usize, failed: usize, unneeded: usize },
     /// Saving the results failed, after the last save had not: measuring goes on with everything
     /// in memory; `measured` cells have values, `kept` of them are in the last good file.
     SaveFailed { error: &'a anyhow::Error, measured: usize, kept: usize },
@@ -39,6 +40,8 @@ pub struct Session<'a> {
     /// Each interpreter's plan, with the cells of its builds that failed.
     plans: Vec<(Plan<'a>, Vec<Cell>)>,
     sampling: &'a Sampling,
+    /// When a scenario is measured enough (with `sampling.until`).
+    settle: &'a dyn Settle,
     seed: u64,
     /// How many interpreters are measured at once.
     jobs: usize,
@@ -48,22 +51,31 @@ impl<'a> Session<'a> {
     pub fn new(
         (sel, recipe): (&'a Selection, &'a Recipe),
         builds: &[BuildRecord],
-        sampling: &'a Sampling,
+        design: (&'a Sampling, &'a dyn Settle),
         (seed, jobs): (u64, usize),
     ) -> Session<'a> {
-        Session::of(driver::plans(sel, builds, recipe), sampling, (seed, jobs))
+        Session::of(driver::plans(sel, builds, recipe), design, (seed, jobs))
     }
 
-    fn of(plans: Vec<(Plan<'a>, Vec<Cell>)>, sampling: &'a Sampling, (seed, jobs): (u64, usize)) -> Session<'a> {
+    fn of(
+        plans: Vec<(Plan<'a>, Vec<Cell>)>,
+        (sampling, settle): (&'a Sampling, &'a dyn Settle),
+        (seed, jobs): (u64, usize),
+    ) -> Session<'a> {
         // Wall time: one at a time, never in parallel (the cores are the instrument). Instruction
         // counts do not depend on what else runs.
         let jobs = if sampling.measure == Measure::Instructions { jobs.max(1) } else { 1 };
-        Session { plans, sampling, seed, jobs }
+        Session { plans, sampling, settle, seed, jobs }
     }
 
-    /// How many (scenario, build) outcomes the run will count, at most: progress's length.
+    /// How many (scenario, build) outcomes the run will count, at most: progress's length (a
+    /// scenario settled early counts its outcomes it did not need at its interpreter's end).
     pub fn steps(&self) -> usize {
-        self.plans.iter().map(|(p, _)| p.builds.len() * p.scenarios.len() * self.sampling.processes).sum()
+        self.plans.iter().map(|(p, _)| self.steps_of(p)).sum()
+    }
+
+    fn steps_of(&self, plan: &Plan) -> usize {
+        plan.builds.len() * plan.scenarios.len() * self.sampling.processes
     }
 
     /// Measures every interpreter into `res`'s cells and workers, saving it in `store` after each,
@@ -77,7 +89,7 @@ impl<'a> Session<'a> {
         observe: &(dyn Fn(Note) + Sync),
     ) -> Result<bool> {
         self.run_with(res, store, observe, |plan, on_cell| {
-            driver::measure(plan, self.sampling, self.seed, stop, on_cell)
+            driver::measure(plan, (self.sampling, self.settle), self.seed, stop, on_cell)
         })
     }
 
@@ -103,7 +115,9 @@ impl<'a> Session<'a> {
                 .iter()
                 .filter(|(_, c)| c.status.is_final_failure() && c.status != CellStatus::NotAvailable)
                 .count();
-            observe(Note::Interpreter { name: &self.plans[k].0.interpreter.name, cells: m.cells.len(), failed });
+            let plan = &self.plans[k].0;
+            let unneeded = self.steps_of(plan).saturating_sub(m.outcomes);
+            observe(Note::Interpreter { name: &plan.interpreter.name, cells: m.cells.len(), failed, unneeded });
             interrupted |= m.interrupted;
             measured[k] = Some(m);
             // Saved after each interpreter, in interpreter order, whatever order they finish in.

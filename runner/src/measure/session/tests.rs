@@ -58,6 +58,15 @@ impl World {
     }
 }
 
+/// A rule that never finds a scenario settled: every process measures every cell.
+struct Never;
+
+impl crate::measure::measurement::Settle for Never {
+    fn settled(&self, _: &[&Cell]) -> Option<crate::model::sampling::Stop> {
+        None
+    }
+}
+
 fn sampling(measure: Measure) -> Sampling {
     crate::model::sampling::Level::Quick.sampling(measure)
 }
@@ -79,7 +88,12 @@ fn measured(plan: &Plan) -> Measured {
             (b.cell.clone(), c)
         })
     });
-    Measured { cells: cells.collect(), workers: vec![WorkerRecord::new(&plan.interpreter.name, 0)], interrupted: false }
+    Measured {
+        cells: cells.collect(),
+        workers: vec![WorkerRecord::new(&plan.interpreter.name, 0)],
+        interrupted: false,
+        outcomes: 0,
+    }
 }
 
 fn results() -> Results {
@@ -135,7 +149,7 @@ fn interpreters_start_in_order_or_with_several_jobs_largest_first() {
     assert_eq!(order(&plans, 1), [0, 2, 3], "the one with nothing built is not measured");
     assert_eq!(order(&plans, 2), [2, 3, 0]);
     // Only instruction counts run at once: wall time's instrument is the cores.
-    let jobs = |measure, jobs| Session::of(w.plans(), &sampling(measure), (0, jobs)).jobs;
+    let jobs = |measure, jobs| Session::of(w.plans(), (&sampling(measure), &Never), (0, jobs)).jobs;
     assert_eq!((jobs(Measure::WallTime, 4), jobs(Measure::Instructions, 4), jobs(Measure::Instructions, 0)), (1, 4, 1));
 }
 
@@ -172,7 +186,7 @@ fn several_jobs_measure_at_once_and_one_job_one_at_a_time() {
 fn cells_are_saved_after_each_interpreter_in_interpreter_order_whatever_finishes_first() {
     let w = World::new(&[1, 0, 3], 2);
     let sampling = sampling(Measure::Instructions);
-    let session = Session::of(w.plans(), &sampling, (0, 2));
+    let session = Session::of(w.plans(), (&sampling, &Never), (0, 2));
     assert_eq!(session.steps(), 8);
     let dir = tempfile::tempdir().unwrap();
     let (mut store, _, written) = filling_store(dir.path(), ROOMY, vec![]);
@@ -191,7 +205,7 @@ fn cells_are_saved_after_each_interpreter_in_interpreter_order_whatever_finishes
         Ok(m)
     };
     let observe = |note: Note| match note {
-        Note::Interpreter { name, cells, failed } => {
+        Note::Interpreter { name, cells, failed, .. } => {
             notes.lock().unwrap().push(format!("{name}: {cells}, {failed}"));
             *small_done.0.lock().unwrap() = true;
             small_done.1.notify_all();
@@ -222,7 +236,7 @@ fn cells_are_saved_after_each_interpreter_in_interpreter_order_whatever_finishes
 fn a_full_disk_keeps_the_last_good_file_warns_once_and_measuring_goes_on() {
     let w = World::new(&[1, 1, 1], 1);
     let sampling = sampling(Measure::WallTime);
-    let session = Session::of(w.plans(), &sampling, (0, 1));
+    let session = Session::of(w.plans(), (&sampling, &Never), (0, 1));
     let (dir, rescue) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     // The disk fills once the first interpreter is saved.
     let (mut store, _, _) = filling_store(dir.path(), 1, vec![rescue.path().to_path_buf()]);
@@ -297,7 +311,7 @@ fn a_rescue_tries_each_place_and_says_what_is_lost_when_none_takes_it() {
 fn an_interrupted_interpreter_starts_no_other_and_a_failure_is_returned() {
     let w = World::new(&[1, 1], 1);
     let sampling = sampling(Measure::WallTime);
-    let session = Session::of(w.plans(), &sampling, (0, 1));
+    let session = Session::of(w.plans(), (&sampling, &Never), (0, 1));
     let dir = tempfile::tempdir().unwrap();
     let (mut store, _, _) = filling_store(dir.path(), ROOMY, vec![]);
     let calls = Mutex::new(0);

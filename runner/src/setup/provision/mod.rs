@@ -175,10 +175,11 @@ pub fn provision(targets: &[Target], cache: &Path, note: &dyn Fn(String)) -> Res
     Ok(outcomes)
 }
 
-/// `compare`'s step before discovery: provisions what the `--python` selection (or the default
-/// range) lacks. Failures are reported and the comparison goes on with what there is.
-pub fn for_selection(selectors: &[Selector], cache: &Path, note: &dyn Fn(String)) {
-    if let Err(e) = provision(&range_of(selectors), cache, note) {
+/// The step before discovery (`compare`, `matrix`): provisions what of `targets` (`range_of` a
+/// `--python` selection) this machine lacks. Failures are reported and the command goes on with
+/// what there is.
+pub fn for_targets(targets: &[Target], cache: &Path, note: &dyn Fn(String)) {
+    if let Err(e) = provision(targets, cache, note) {
         note(format!("{e:#}"));
     }
 }
@@ -209,7 +210,11 @@ fn provision_one(t: Target, ctx: &mut Ctx) -> Result<(Interpreter, bool), Vec<St
             Ok(i) => return Ok((i, true)),
             Err(e) => {
                 let reason = format!("{name}: {e:#}");
-                (ctx.note)(format!("{t}: {reason}"));
+                // One line here; the tool's whole output stays in a log of the cache.
+                let log = ctx.root.join(format!("{t}-{}.log", name.replace(' ', "-")));
+                let kept =
+                    std::fs::write(&log, &reason).map_or(String::new(), |()| format!(" (log: {})", log.display()));
+                (ctx.note)(format!("{t}: {}{kept}", condensed(std::slice::from_ref(&reason))));
                 reasons.push(reason);
             }
         }
@@ -236,7 +241,7 @@ fn finish(t: Target, dir: &Path, install: Install) -> Result<Interpreter> {
 }
 
 /// The reasons of a failed target on one line each route: a tool's quoted output shortened to
-/// its first and last lines (the full text was shown when the route failed).
+/// its first and last lines (the full text is in the route's log in the cache).
 pub fn condensed(reasons: &[String]) -> String {
     let short: Vec<String> = reasons
         .iter()
