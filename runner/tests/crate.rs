@@ -196,7 +196,7 @@ fn fixture_crate_on_pyo3_0_23_every_cell_recorded() {
             assert_eq!(c.status, status, "{interp} {mode} {s}: {:?}", c.reason);
             match status {
                 CellStatus::Ok => assert!(
-                    c.processes.len() == r.run.sampling.processes
+                    (r.run.sampling.min_processes()..=r.run.sampling.processes).contains(&c.processes.len())
                         && c.processes.iter().all(|p| p.values_s.len() == r.run.sampling.values),
                     "{interp} {mode} {s}: {:?}",
                     c.processes

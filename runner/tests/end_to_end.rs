@@ -39,7 +39,8 @@ fn compare_two_interpreters_every_cell_recorded_and_audited() {
                 let c = r.cell(&i.name, mode, s).unwrap_or_else(|| panic!("no cell {} {mode} {s}", i.name));
                 match c.status {
                     CellStatus::Ok => {
-                        assert_eq!(c.processes.len(), r.run.sampling.processes);
+                        let s = &r.run.sampling;
+                        assert!((s.min_processes()..=s.processes).contains(&c.processes.len()), "{:?}", c.processes);
                         assert!(c.processes.iter().all(|p| p.values_s.len() == r.run.sampling.values && p.loops >= 1));
                     }
                     CellStatus::NotAvailable => {

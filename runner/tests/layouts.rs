@@ -71,7 +71,10 @@ fn two_layouts_per_build_are_distinct_binaries_timed_side_by_side() {
     }
     let a = analyse(&r);
     let ratio = a.mode_ratio(&r.interpreters[0].name, "abi3-py310".parse().unwrap(), "size_fn").unwrap();
-    assert_eq!(ratio.pairs, 2 * 5, "2 layouts x 5 values");
+    let cell = r.cell(&r.interpreters[0].name, "abi3-py310".parse().unwrap(), "size_fn").unwrap();
+    let values: usize = cell.processes.iter().map(|p| p.values_s.len()).sum();
+    assert_eq!(ratio.pairs, values, "every value of both layouts in every process is paired");
+    assert!(values >= 2 * 5 * r.run.sampling.min_processes(), "2 layouts x 5 values x the first stage's processes");
     // size_fn runs the same code in both modes: a negative control, so the run has a noise floor.
     assert!(a.noise.ratios.iter().any(|c| c.scenario == "size_fn"), "{:?}", a.noise.ratios);
 

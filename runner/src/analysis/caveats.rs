@@ -104,7 +104,7 @@ pub fn noise_warnings(r: &Results, a: &Analysis) -> Vec<String> {
         ));
     }
     let s = &r.run.sampling;
-    let values_per_cell = s.values * s.until.as_ref().map_or(s.processes, |u| u.min_processes);
+    let values_per_cell = s.values * s.min_processes();
     if s.measure == Measure::WallTime && values_per_cell < 10 {
         out.push(format!(
             "only {values_per_cell} values per cell: intervals are rough; use the default level or --thorough"

@@ -147,6 +147,12 @@ impl Stop {
 }
 
 impl Sampling {
+    /// The processes every cell measured in full gets: all of them in a fixed design, the first
+    /// stage in stages (a settled scenario gets no more).
+    pub fn min_processes(&self) -> usize {
+        self.until.as_ref().map_or(self.processes, |u| u.min_processes)
+    }
+
     /// How much is measured per cell, in words (the banner, the page, the A/A table).
     pub fn design(&self) -> String {
         if self.measure == Measure::Instructions {

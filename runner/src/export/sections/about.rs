@@ -38,7 +38,7 @@ fn this_run(r: &Results) -> [Vec<Inline>; 2] {
                 )),
             ],
             per_op(&format!(
-                "This run: {}, each value at least {} ms of loops sized to last that long, after {} warm-up(s); the \
+                "This run: {} Each value lasted at least {} ms of loops sized to last that long, after {} warm-up(s); the \
                  empty-loop cost measured in the same process is subtracted; times are per operation",
                 stages(r),
                 s.min_time * 1e3,
@@ -65,7 +65,7 @@ fn this_run(r: &Results) -> [Vec<Inline>; 2] {
 fn stages(r: &Results) -> String {
     let s = &r.run.sampling;
     let Some((u, st)) = s.until.as_ref().zip(stopping(r)) else {
-        return format!("{} values per cell from each of {} process(es)", s.values, s.processes);
+        return format!("{} values per cell from each of {} process(es).", s.values, s.processes);
     };
     let reasons: Vec<String> = st
         .reasons
@@ -73,24 +73,29 @@ fn stages(r: &Results) -> String {
         .filter(|(_, n)| *n > 0)
         .map(|(stop, n)| {
             let why = match stop {
-                Stop::Precise => format!("within ±{}%", u.half_width * 100.0),
+                Stop::Precise => format!("stopped within ±{}%", u.half_width * 100.0),
                 Stop::Clear => "clear of the thresholds".into(),
-                Stop::Cap => format!("at the cap of {} processes", s.processes),
+                Stop::Cap => "at the cap".into(),
             };
             format!("{n} {why}")
         })
         .collect();
+    let reasons = match reasons.split_last() {
+        Some((last, rest)) if !rest.is_empty() => format!("{} and {last}", rest.join(", ")),
+        _ => reasons.join(""),
+    };
     let (low, median, high) = st.values;
+    let judged: usize = st.reasons.iter().map(|(_, n)| n).sum();
     format!(
         "{} values per cell from each worker process, in stages: every scenario got {} processes, then one more at a \
-         time until each of its stable-ABI ratios was within ±{}% or clear of the {} thresholds, at most {}. Of the \
-         scenarios measured on each interpreter, {} ({} to {} values per cell, median {})",
+         time until each of its stable-ABI ratios was within ±{}% or clear of the {} thresholds, at most {}. Of its \
+         {judged} scenarios (counted once per interpreter), {}; cells got {} to {} values (median {}).",
         s.values,
         u.min_processes,
         u.half_width * 100.0,
         u.thresholds.iter().map(|t| format!("{}%", t * 100.0)).collect::<Vec<_>>().join("/"),
         s.processes,
-        reasons.join(", "),
+        reasons,
         low,
         high,
         median
