@@ -203,7 +203,8 @@ pub struct CompareArgs {
     #[command(flatten)]
     pub select: SelectArgs,
     /// Do not provision what the selection lacks (by default `compare` first gets the versions
-    /// of its range, 3.8 to 3.15 and 3.13t or those given with --python, like `abibench provision`).
+    /// of its range, 3.8 to 3.15 and the free-threaded ones its PyO3 builds for, or those given
+    /// with --python, like `abibench provision`).
     #[arg(long)]
     pub no_provision: bool,
     #[command(flatten)]

@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 import os
 import random
+import shutil
+import tempfile
 import threading
 import unittest
 from pathlib import Path
@@ -218,6 +220,17 @@ class LocalSession(unittest.TestCase):
         self.assertEqual(found[("missing", "unlimited")]["reason"],
                          "bench_ext has no 'nowhere' and does not list it in NOT_AVAILABLE")
         self.assertEqual(set(found), {("only", "unlimited"), ("missing", "unlimited"), ("missing", "abi3-py38")})
+
+    def test_an_extension_is_loaded_from_a_copy_of_this_process_own(self) -> None:
+        original = Path(tempfile.mkdtemp()) / "bench_ext.so"
+        self.addCleanup(shutil.rmtree, str(original.parent))
+        original.write_bytes(bytes(range(256)) * 4099)
+        copy = worker.private_copy(str(original))
+        if not hasattr(os, "memfd_create"):
+            self.assertEqual(copy, str(original))
+            return
+        self.assertNotEqual(os.path.realpath(copy), os.path.realpath(original))
+        self.assertEqual(Path(copy).read_bytes(), original.read_bytes())
 
     def test_a_stale_module_found_before_the_build_is_refused(self) -> None:
         b = Builds(self)
