@@ -10,6 +10,16 @@
 //! 5. `export`: tables, HTML, Markdown, plots — leaves that take data and write it;
 //! 6. `commands`: one module per subcommand, the only place that prints and knows clap.
 
+// abibench measures with Linux's facilities: /proc (the CPU's identity, the machine's business,
+// a process's start time), sched_setaffinity (pinning), memfd (each worker's private copies of
+// the builds), process groups with a watchdog, valgrind, and Debian's packages for provisioning.
+// Elsewhere it would build and then measure less than it says, so it does not build.
+#[cfg(not(target_os = "linux"))]
+compile_error!(
+    "abibench runs on Linux only (x86-64 and aarch64): it measures with /proc, sched_setaffinity, memfd and \
+     valgrind. On macOS or Windows, run it in a Linux VM or container, or on a Linux CI runner."
+);
+
 pub mod analysis;
 pub mod commands;
 pub mod export;

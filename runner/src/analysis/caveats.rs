@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use crate::analysis::cells::Analysis;
 use crate::model::results::{CellStatus, Results, RunStatus};
 use crate::model::sampling::{Level, Measure};
+use crate::model::system::Verdict;
 use crate::setup::build_flags;
 
 /// What about this run limits how far its figures can be trusted.
@@ -79,15 +80,13 @@ pub const NOISY_IQR: f64 = 0.10;
 /// Why this run's figures may be less precise than they look, each with the evidence.
 pub fn noise_warnings(r: &Results, a: &Analysis) -> Vec<String> {
     let mut out = Vec::new();
-    let cores = r.host.logical_cpus as f64;
-    let busy = |l: Option<[f64; 3]>| l.filter(|l| l[0] > 0.5 * cores).map(|l| l[0]);
-    if let Some(load) = busy(r.host.load_average_at_start).or(busy(r.run.load_average_at_end)) {
+    // The machine's own check before measuring (`model::system`): the load average at either
+    // end would count abibench's builds, or its worker, as other work.
+    if let Some(load) = r.host.system.iter().find(|f| f.check == "load" && f.verdict == Verdict::Skews) {
         out.push(format!(
-            "the machine was busy: 1-minute load average {load:.1} on {} cores (start {}, end {}); \
-             other work steals time from single values, widening intervals",
-            r.host.logical_cpus,
-            r.host.load_average_at_start.map_or("?".into(), |l| format!("{:.1}", l[0])),
-            r.run.load_average_at_end.map_or("?".into(), |l| format!("{:.1}", l[0])),
+            "the machine was busy when measuring began ({}); other work steals time from single values, widening \
+             intervals",
+            load.state
         ));
     }
     let mut noisy: Vec<(&String, f64)> =
@@ -116,4 +115,26 @@ pub fn noise_warnings(r: &Results, a: &Analysis) -> Vec<String> {
         out.push(format!("{outliers} of {values} values lie outside Tukey's fences (kept: medians resist them)"));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analysis::cells::analyse;
+    use crate::analysis::testdata::results;
+    use crate::model::system::Readings;
+
+    #[test]
+    fn the_machine_is_called_busy_from_its_check_before_measuring_not_the_load_average() {
+        let mut r = results();
+        // Our own builds raised the load average; a second before measuring, other work was idle.
+        r.host.load_average_at_start = Some([3.4, 1.0, 0.5]);
+        r.host.system = Readings { cpus: 2, load_1min: Some(3.4), busy: Some(0.1), ..Readings::default() }.judge();
+        let a = analyse(&r);
+        assert!(!noise_warnings(&r, &a).iter().any(|w| w.contains("busy")), "{:?}", noise_warnings(&r, &a));
+        r.host.system = Readings { cpus: 2, load_1min: Some(0.3), busy: Some(1.7), ..Readings::default() }.judge();
+        let busy: Vec<String> = noise_warnings(&r, &a).into_iter().filter(|w| w.contains("busy")).collect();
+        assert_eq!(busy.len(), 1);
+        assert!(busy[0].contains("1.7 of 2 CPUs"), "{}", busy[0]);
+    }
 }

@@ -46,23 +46,69 @@ pub struct Cpu {
     pub flags: Vec<String>,
 }
 
+/// The first `key: value` line of `/proc/cpuinfo` text (the first CPU's).
+fn cpuinfo_field(cpuinfo: &str, key: &str) -> Option<String> {
+    cpuinfo
+        .lines()
+        .find(|l| l.split(':').next().is_some_and(|k| k.trim() == key))
+        .and_then(|l| l.split_once(':'))
+        .map(|(_, v)| v.trim().to_string())
+}
+
+/// Arm's MIDR implementer codes and the server cores CI runners and clouds use (part numbers as
+/// Linux's arch/arm64/include/asm/cputype.h has them); any other is named by its numbers.
+const IMPLEMENTERS: [(u32, &str); 8] = [
+    (0x41, "Arm"),
+    (0x42, "Broadcom"),
+    (0x43, "Cavium"),
+    (0x48, "HiSilicon"),
+    (0x4e, "NVIDIA"),
+    (0x51, "Qualcomm"),
+    (0x61, "Apple"),
+    (0xc0, "Ampere"),
+];
+const ARM_PARTS: [(u32, &str); 4] =
+    [(0xd0c, "Neoverse-N1"), (0xd40, "Neoverse-V1"), (0xd49, "Neoverse-N2"), (0xd4f, "Neoverse-V2")];
+
 impl Cpu {
+    /// x86's vendor, family, model, stepping and microcode; on aarch64, which has none of these
+    /// lines, the MIDR's implementer, architecture, part and variant/revision (`r1p0`).
     fn of(cpuinfo: &str) -> Option<Cpu> {
-        let field = |key: &str| {
-            cpuinfo
-                .lines()
-                .find(|l| l.split(':').next().is_some_and(|k| k.trim() == key))
-                .and_then(|l| l.split_once(':'))
-                .map(|(_, v)| v.trim().to_string())
-        };
+        let field = |key: &str| cpuinfo_field(cpuinfo, key);
+        if let Some(vendor) = field("vendor_id") {
+            return Some(Cpu {
+                vendor,
+                family: field("cpu family").unwrap_or_default(),
+                model: field("model").unwrap_or_default(),
+                stepping: field("stepping").unwrap_or_default(),
+                microcode: field("microcode").unwrap_or_default(),
+                flags: field("flags").unwrap_or_default().split_whitespace().map(String::from).collect(),
+            });
+        }
+        let hex = |key: &str| field(key).and_then(|v| u32::from_str_radix(v.trim_start_matches("0x"), 16).ok());
+        let implementer = hex("CPU implementer")?;
+        let vendor = IMPLEMENTERS
+            .iter()
+            .find(|(k, _)| *k == implementer)
+            .map_or(format!("{implementer:#x}"), |(_, n)| n.to_string());
         Some(Cpu {
-            vendor: field("vendor_id")?,
-            family: field("cpu family").unwrap_or_default(),
-            model: field("model").unwrap_or_default(),
-            stepping: field("stepping").unwrap_or_default(),
-            microcode: field("microcode").unwrap_or_default(),
-            flags: field("flags").unwrap_or_default().split_whitespace().map(String::from).collect(),
+            vendor,
+            family: format!("ARMv{}", field("CPU architecture").unwrap_or_default()),
+            model: hex("CPU part").map_or_else(String::new, |p| format!("{p:#x}")),
+            stepping: format!("r{}p{}", hex("CPU variant").unwrap_or(0), field("CPU revision").unwrap_or_default()),
+            microcode: String::new(),
+            flags: field("Features").unwrap_or_default().split_whitespace().map(String::from).collect(),
         })
+    }
+
+    /// What the processor is called where /proc/cpuinfo has no model name (aarch64): `Arm
+    /// Neoverse-N2`, or `Ampere part 0xac3` for a part not in the table.
+    fn name(&self) -> String {
+        let part = u32::from_str_radix(self.model.trim_start_matches("0x"), 16).ok();
+        match ARM_PARTS.iter().find(|(p, _)| self.vendor == "Arm" && Some(*p) == part) {
+            Some((_, name)) => format!("Arm {name}"),
+            None => format!("{} part {}", self.vendor, self.model),
+        }
     }
 
     /// `AuthenticAMD family 26 model 2 stepping 1, microcode 0x1000065`.
@@ -117,6 +163,7 @@ impl Host {
         let field = |text: &str, key: &str| {
             text.lines().find(|l| l.starts_with(key)).and_then(|l| l.split_once(':')).map(|(_, v)| v.trim().to_string())
         };
+        let cpu = Cpu::of(&cpuinfo);
         let os = std::fs::read_to_string("/etc/os-release")
             .ok()
             .and_then(|t| {
@@ -127,14 +174,14 @@ impl Host {
             hostname: read_trim("/proc/sys/kernel/hostname").unwrap_or_default(),
             os,
             kernel: read_trim("/proc/sys/kernel/osrelease").unwrap_or_default(),
-            cpu_model: field(&cpuinfo, "model name").unwrap_or_default(),
+            cpu_model: field(&cpuinfo, "model name").or_else(|| cpu.as_ref().map(Cpu::name)).unwrap_or_default(),
             logical_cpus: std::thread::available_parallelism().map_or(1, |n| n.get()),
             memory_bytes: field(&meminfo, "MemTotal")
                 .and_then(|v| v.trim_end_matches(" kB").parse::<u64>().ok())
                 .map_or(0, |kb| kb * 1024),
             load_average_at_start: load_average(),
             cpu_governor: read_trim("/sys/devices/system/cpu/cpu0/cpufreq/scaling_governor"),
-            cpu: Cpu::of(&cpuinfo),
+            cpu,
             aslr: read_trim("/proc/sys/kernel/randomize_va_space"),
             system: Readings::current().judge(),
             label: std::env::var("ABIBENCH_MACHINE").ok().filter(|l| !l.trim().is_empty()),
@@ -156,4 +203,31 @@ pub fn git_state(workspace: &Path) -> (Option<String>, bool) {
     let rev = git(&["rev-parse", "HEAD"]).map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string());
     let dirty = git(&["status", "--porcelain"]).is_some_and(|o| !o.stdout.is_empty());
     (rev, dirty)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const X86: &str = "processor\t: 0\nvendor_id\t: AuthenticAMD\ncpu family\t: 25\nmodel\t\t: 1\n\
+                       model name\t: AMD EPYC 7B13\nstepping\t: 0\nmicrocode\t: 0xffffffff\nflags\t\t: fpu avx2\n";
+    // A GitHub ubuntu-24.04-arm runner's first core, as Linux prints it (Azure Cobalt 100).
+    const ARM: &str = "processor\t: 0\nBogoMIPS\t: 2000.00\nFeatures\t: fp asimd evtstrm aes sve2\n\
+                       CPU implementer\t: 0x41\nCPU architecture: 8\nCPU variant\t: 0x0\nCPU part\t: 0xd49\n\
+                       CPU revision\t: 0\n\nprocessor\t: 1\n";
+
+    #[test]
+    fn both_architectures_identify_their_processor() {
+        let x86 = Cpu::of(X86).unwrap();
+        assert_eq!(x86.id(), "AuthenticAMD family 25 model 1 stepping 0, microcode 0xffffffff");
+        assert_eq!(x86.flags, ["fpu", "avx2"]);
+        let arm = Cpu::of(ARM).unwrap();
+        assert_eq!((arm.vendor.as_str(), arm.family.as_str(), arm.model.as_str()), ("Arm", "ARMv8", "0xd49"));
+        assert_eq!(arm.stepping, "r0p0");
+        assert_eq!(arm.name(), "Arm Neoverse-N2");
+        assert!(arm.flags.contains(&"sve2".to_string()));
+        let other = Cpu::of(&ARM.replace("0x41", "0xc0").replace("0xd49", "0xac3")).unwrap();
+        assert_eq!(other.name(), "Ampere part 0xac3");
+        assert_eq!(Cpu::of("processor\t: 0\n"), None);
+    }
 }

@@ -21,8 +21,23 @@ const DEFAULT_KEYRING: &str = "/usr/share/keyrings/debian-archive-keyring.gpg";
 /// Indexes younger than this are reused: a provisioning run rarely needs a fresher archive, and a
 /// second run must not fetch ~35 MB of indexes again.
 const FRESH_FOR: Duration = Duration::from_secs(6 * 3600);
-/// The Debian architecture the binary route supports (its loader name is amd64's).
-pub const ARCH: &str = "amd64";
+/// This machine as Debian names it, with its dynamic loader and multiarch directory: the binary
+/// route's packages and how their interpreter is started (`None`: no route for this machine).
+pub struct Arch {
+    pub debian: &'static str,
+    pub loader: &'static str,
+    pub multiarch: &'static str,
+}
+
+pub const ARCHES: [(&str, Arch); 2] = [
+    ("x86_64", Arch { debian: "amd64", loader: "ld-linux-x86-64.so.2", multiarch: "x86_64-linux-gnu" }),
+    ("aarch64", Arch { debian: "arm64", loader: "ld-linux-aarch64.so.1", multiarch: "aarch64-linux-gnu" }),
+];
+
+/// The `Arch` of the machine abibench was built for.
+pub fn arch() -> Option<&'static Arch> {
+    ARCHES.iter().find(|(rust, _)| *rust == std::env::consts::ARCH).map(|(_, a)| a)
+}
 
 /// The system's Debian archive, as its apt configuration names it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -222,14 +237,15 @@ impl Apt {
             std::fs::write(&status, "")?;
         }
         let d = dir.display();
+        let arch = arch().map_or("amd64", |a| a.debian);
         let conf = format!(
             "// Written by `abibench provision`: apt reads only this, never /etc/apt.\n\
              Dir::Etc \"{d}/etc/\";\n\
              Dir::State \"{d}/state/\";\n\
              Dir::State::status \"{d}/state/status\";\n\
              Dir::Cache \"{d}/cache/\";\n\
-             APT::Architecture \"{ARCH}\";\n\
-             APT::Architectures {{ \"{ARCH}\"; }};\n\
+             APT::Architecture \"{arch}\";\n\
+             APT::Architectures {{ \"{arch}\"; }};\n\
              Acquire::Languages \"none\";\n\
              // Downloads go to the user's cache, which apt's _apt sandbox user may not reach.\n\
              APT::Sandbox::User \"root\";\n"

@@ -1,7 +1,7 @@
 //! Debian sid binary packages for a GIL interpreter (3.14, 3.15): fetched with apt under the
 //! private configuration, unpacked with `dpkg-deb -x` into `<dir>/root`, and started by a launcher
 //! script. The binary needs sid's libc, newer than the system's, and only sid's own loader can
-//! bring that in: the launcher runs `<root>/…/ld-linux-x86-64.so.2 --library-path <root libs>`.
+//! bring that in: the launcher runs `<root>/…/ld-linux-x86-64.so.2 --library-path <root libs>` (on arm64, ld-linux-aarch64.so.1).
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
@@ -9,12 +9,9 @@ use std::process::Command;
 
 use anyhow::{bail, Context, Result};
 
-use super::apt::BINARY_SUITE;
+use super::apt::{self, BINARY_SUITE};
 use super::{run, sh_quote, Ctx, Install, Target};
 use crate::model::interpreter::Provenance;
-
-const LOADER: &str = "ld-linux-x86-64.so.2";
-const MULTIARCH: &str = "x86_64-linux-gnu";
 
 pub(super) fn install(t: Target, dir: &Path, ctx: &mut Ctx) -> Result<Install> {
     let v = t.version;
@@ -86,14 +83,14 @@ impl RootLoader {
 }
 
 pub fn root_loader(root: &Path) -> Result<RootLoader> {
+    let arch = apt::arch().context("the Debian route knows no loader for this architecture")?;
     // Merged-/usr packages put libraries in usr/lib; older ones may still use lib.
     let lib_dirs: Vec<PathBuf> =
-        ["usr/lib", "lib"].iter().map(|d| root.join(d).join(MULTIARCH)).filter(|d| d.is_dir()).collect();
-    let loader = lib_dirs
-        .iter()
-        .map(|d| d.join(LOADER))
-        .find(|p| p.exists())
-        .with_context(|| format!("no {LOADER} under {} (libc6 was not among the packages)", root.display()))?;
+        ["usr/lib", "lib"].iter().map(|d| root.join(d).join(arch.multiarch)).filter(|d| d.is_dir()).collect();
+    let loader =
+        lib_dirs.iter().map(|d| d.join(arch.loader)).find(|p| p.exists()).with_context(|| {
+            format!("no {} under {} (libc6 was not among the packages)", arch.loader, root.display())
+        })?;
     let library_path: Vec<String> = lib_dirs.iter().map(|d| d.display().to_string()).collect();
     Ok(RootLoader { loader, library_path: library_path.join(":") })
 }

@@ -95,8 +95,15 @@ impl Ctx<'_> {
     fn apt(&mut self) -> Result<&mut apt::Apt> {
         if self.apt.is_none() {
             let arch = run(Command::new("dpkg").arg("--print-architecture"), "dpkg --print-architecture")?;
-            if arch.trim() != apt::ARCH {
-                bail!("the Debian route supports {} only (this machine is {})", apt::ARCH, arch.trim());
+            let ours = apt::arch().map(|a| a.debian);
+            if ours != Some(arch.trim()) {
+                let known: Vec<&str> = apt::ARCHES.iter().map(|(_, a)| a.debian).collect();
+                bail!(
+                    "the Debian route supports {} only (dpkg says this machine is {}, abibench was built for {})",
+                    known.join(" and "),
+                    arch.trim(),
+                    std::env::consts::ARCH
+                );
             }
             // A non-Debian system (an Ubuntu CI runner) names a Debian mirror itself.
             let archive = match std::env::var_os(apt::MIRROR_ENV) {
