@@ -210,9 +210,9 @@ impl Subject {
         }
     }
 
-    /// The Pythons a wheel plan must cover, measured or not: a crate's supported versions; for
-    /// abibench's own extension the range abibench compares (3.8 to the newest, and the
-    /// free-threaded builds its PyO3 builds for).
+    /// The Pythons a wheel plan must cover, measured or not: a crate's supported versions and
+    /// their free-threaded builds its PyO3 builds for; for abibench's own extension the range
+    /// abibench compares (3.8 to the newest, and the free-threaded builds its PyO3 builds for).
     pub fn plan_targets(&self) -> Vec<Target> {
         let gil = |v: &PyVersion| Target { version: *v, free_threaded: false };
         match self {
@@ -223,7 +223,17 @@ impl Subject {
                         .map(|m| Target { version: PyVersion(3, m), free_threaded: true }),
                 )
                 .collect(),
-            Subject::Crate(_) => self.supported().map_or_else(Vec::new, |s| s.minors.iter().map(gil).collect()),
+            // Its free-threaded builds too, from the oldest its PyO3 builds for: an abi3 wheel
+            // serves none of them, so the plan must say what does, or that they were not measured.
+            Subject::Crate(_) => self.supported().map_or_else(Vec::new, |s| {
+                let ft = |v: &PyVersion| Target { version: *v, free_threaded: true };
+                let from = s.free_threaded_from;
+                s.minors
+                    .iter()
+                    .map(gil)
+                    .chain(s.minors.iter().filter(|v| from.is_some_and(|f| **v >= f)).map(ft))
+                    .collect()
+            }),
         }
     }
 }
@@ -346,6 +356,27 @@ mod tests {
         assert!(c.below_minimum(Mode::Abi3(PyVersion(3, 10))).is_none() && c.below_minimum(Mode::Unlimited).is_none());
         let modes: Vec<String> = Subject::Crate(c).modes().into_iter().map(Mode::name).collect();
         assert_eq!(modes, ["unlimited", "abi3-py310", "abi3-py311"]);
+    }
+
+    #[test]
+    fn a_crates_plan_covers_the_free_threaded_pythons_its_pyo3_builds_for() {
+        let plan = |free_threaded_from| {
+            let pyo3 = Pyo3Range {
+                oldest: PyVersion(3, 8),
+                newest: Some(PyVersion(3, 15)),
+                free_threaded_from,
+                source: "PyO3".into(),
+            };
+            let supported = Supported::new(Some(">=3.12"), &pyo3).unwrap();
+            let s = Subject::Crate(CrateInfo { supported: Some(supported), ..krate() });
+            s.plan_targets().iter().map(|t| t.to_string()).collect::<Vec<_>>()
+        };
+        assert_eq!(plan(Some(PyVersion(3, 14))), ["3.12", "3.13", "3.14", "3.15", "3.14t", "3.15t"]);
+        assert_eq!(plan(None), ["3.12", "3.13", "3.14", "3.15"], "a PyO3 that builds no free-threaded Python");
+        let refused = Subject::Crate(krate());
+        assert!(refused
+            .refuses_free_threaded(PyVersion(3, 14))
+            .is_some_and(|w| w.contains("no free-threaded CPython")));
     }
 
     #[test]
