@@ -112,6 +112,7 @@ pub fn run(args: &CalibrateArgs) -> Result<i32> {
             builtin: true,
             builds: planned,
             scenarios: scenarios.clone(),
+            marker: None,
         };
         let m = driver::measure(&plan, (&sampling, &settle), args.seed.unwrap_or(1), &stop, &|s, b| {
             progress.inc();

@@ -28,14 +28,16 @@ use crate::model::build::failure_headline;
 use crate::model::history;
 use crate::model::host::{git_state, Host, SourceInfo};
 use crate::model::io::{create_run_file, now_rfc3339};
+use crate::model::mode::Mode;
 use crate::model::native::NativeSection;
 use crate::model::results::Writer;
 use crate::model::results::{Results, RunInfo, RunStatus};
 use crate::model::sampling::{Measure, Sampling};
 use crate::model::shard::ShardRecord;
 use crate::model::system::Readings;
+use crate::model::version::PyVersion;
 use crate::model::writer::mark_abandoned;
-use crate::setup::builds::source_hash;
+use crate::setup::builds::{source_hash, BuildRequest};
 use crate::setup::paths::{cache_root, workspace_root};
 use crate::setup::recipe::Recipe;
 use crate::setup::selection::{self, Selection};
@@ -46,9 +48,6 @@ pub fn run(args: &CompareArgs) -> Result<i32> {
     let out = results_dir(args.out.as_deref(), &recipe);
     let (mut sampling, baseline) = check_flags(args, &out)?;
     let provision_note = |l: String| eprintln!("provision: {l}");
-    if !recipe.subject.counts_instructions() && args.measure == Measure::Instructions {
-        bail!("--measure instructions: counting needs abibench's region marker inside the extension, which a crate of your own lacks; time it with wall time (the default)");
-    }
     sampling.isolation = args.level.isolation.unwrap_or_else(|| recipe.subject.default_isolation());
     let choice = args.select.choice(&recipe)?;
     // A workload that counts an operation these scenarios do not time is refused before anything
@@ -95,14 +94,42 @@ pub fn run(args: &CompareArgs) -> Result<i32> {
     .context("--out: cannot save the results file (nothing is measured yet)")?;
     let mut store = Store::new(path);
 
+    let marker = region_marker(args, &sel, &recipe)?;
     let settle = Ratios::of(&sampling);
-    let session = Session::new((&sel, &recipe), &res.builds, (&sampling, &settle), (seed, args.jobs));
+    let session =
+        Session::new((&sel, &recipe, marker.as_deref()), &res.builds, (&sampling, &settle), (seed, args.jobs));
     let progress = Progress::new(session.steps() as u64, "measuring");
     let interrupted = session.run(&mut res, stop, &mut store, &|note| show(&progress, note))?;
     progress.finish();
     interrupt::saved();
 
     deliver(args, &res, &store, &out, interrupted, baseline.as_ref())
+}
+
+/// Counting a crate's module: the build of bench-ext whose region function marks what callgrind
+/// counts (abi3-py38, which every GIL interpreter loads; a crate's own module has no such
+/// symbol). `None` for wall time, or for bench-ext itself, which is its own marker.
+fn region_marker(args: &CompareArgs, sel: &Selection, recipe: &Recipe) -> Result<Option<PathBuf>> {
+    if args.measure != Measure::Instructions || recipe.subject.is_bench_ext() {
+        return Ok(None);
+    }
+    if let Some(ft) = sel.interpreters.iter().find(|i| i.gil_disabled) {
+        bail!(
+            "--measure instructions on {}: a crate's counts are marked by an abi3 build of abibench's own extension, \
+             which a free-threaded interpreter cannot load; leave it out (--python) or time it (wall time)",
+            ft.name
+        );
+    }
+    let request = BuildRequest { mode: Mode::Abi3(PyVersion(3, 8)), interpreter: None, layout: 0 };
+    let bench_ext = Recipe::bench_ext(&workspace_root())?;
+    let built = build_with_progress(&[request], &toolchain::probe()?, &bench_ext, &cache_root()?, args.build.limit())?;
+    match built.first().map(|b| (b.artifact(), b.failure())) {
+        Some((Some(path), _)) => Ok(Some(path.to_path_buf())),
+        Some((None, Some(why))) => {
+            bail!("--measure instructions: the region marker (bench-ext abi3-py38) did not build: {why}")
+        }
+        _ => bail!("--measure instructions: the region marker (bench-ext abi3-py38) did not build"),
+    }
 }
 
 /// Builds every mode the selection needs, and the results of the run to measure: everything

@@ -2,6 +2,7 @@
 //! interpreter can take and times them interleaved (see `worker.py`). This starts the workers,
 //! feeds them their jobs and hands what they do to `Measurement`, which decides what it means.
 
+use std::path::Path;
 use std::sync::atomic::AtomicBool;
 
 use anyhow::Result;
@@ -19,8 +20,13 @@ use crate::setup::recipe::Recipe;
 use crate::setup::selection::Selection;
 
 /// Each selected interpreter's plan: every build of its modes that built, and the cells of the
-/// builds that failed, recorded as such (there is nothing to load for them).
-pub fn plans<'a>(sel: &'a Selection, builds: &[BuildRecord], recipe: &'a Recipe) -> Vec<(Plan<'a>, Vec<Cell>)> {
+/// builds that failed, recorded as such (there is nothing to load for them); `marker` marks
+/// callgrind's region when counting a crate's module.
+pub fn plans<'a>(
+    sel: &'a Selection,
+    builds: &[BuildRecord],
+    (recipe, marker): (&'a Recipe, Option<&'a Path>),
+) -> Vec<(Plan<'a>, Vec<Cell>)> {
     let scenarios: Vec<&Scenario> = sel.groups.iter().flat_map(|g| &g.scenarios).collect();
     sel.interpreters
         .iter()
@@ -31,6 +37,7 @@ pub fn plans<'a>(sel: &'a Selection, builds: &[BuildRecord], recipe: &'a Recipe)
                 builtin: recipe.subject.is_bench_ext(),
                 builds: Vec::new(),
                 scenarios: scenarios.clone(),
+                marker,
             };
             let mut unbuilt = Vec::new();
             for mode in sel.modes.iter().copied().filter(|&m| sel.runs(interp, m)) {
@@ -109,6 +116,7 @@ pub fn measure(
                 seed: seed.wrapping_add(next.seed_offset),
                 target_instructions: sampling.target_instructions,
                 callgrind_out: callgrind_out.as_ref().map(|d| d.path()),
+                callgrind_marker: plan.marker,
             },
             overhead: next.overhead,
         };

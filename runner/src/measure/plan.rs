@@ -1,7 +1,7 @@
 //! What one interpreter's measurement is to do: its builds, under the labels the worker knows
 //! them by and the cells their values go to, and its scenarios.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use crate::model::interpreter::Interpreter;
 use crate::model::mode::Mode;
@@ -16,6 +16,8 @@ pub struct Plan<'a> {
     /// Each build this interpreter should load, under a label unique in this plan.
     pub builds: Vec<PlannedBuild>,
     pub scenarios: Vec<&'a Scenario>,
+    /// Counting a crate's module: the bench-ext build that marks callgrind's region.
+    pub marker: Option<&'a Path>,
 }
 
 /// One build in a plan, and the cell its values go to. The cell is normally the mode's name (an
@@ -67,6 +69,7 @@ pub(crate) mod fixture {
                 })
                 .collect(),
             scenarios: scenarios.iter().collect(),
+            marker: None,
         }
     }
 }

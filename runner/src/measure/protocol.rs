@@ -71,6 +71,9 @@ pub struct JobSampling<'a> {
     pub target_instructions: u64,
     /// Instructions only: where callgrind writes its profile parts, which the worker reads back.
     pub callgrind_out: Option<&'a Path>,
+    /// Instructions, for a module that is not bench-ext: a bench-ext build whose region function
+    /// (`callgrind_region`, the symbol callgrind toggles on) runs the timed loop.
+    pub callgrind_marker: Option<&'a Path>,
 }
 
 /// What the worker reports. An `at` precedes every step, so a crash or hang is pinned to a cell.
@@ -197,6 +200,7 @@ mod tests {
                 seed: 42,
                 target_instructions: 0,
                 callgrind_out: None,
+                callgrind_marker: None,
             },
             overhead: true,
         };

@@ -140,6 +140,8 @@ class Sampling:
     seed: int = field(COUNT)
     target_instructions: int = field(COUNT)
     callgrind_out: Optional[str] = field(nullable(TEXT))  # counting instructions: callgrind's parts
+    # Counting a module that is not bench-ext: a bench-ext build whose region function marks it.
+    callgrind_marker: Optional[str] = field(nullable(TEXT))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -266,6 +268,17 @@ def load(job: Job, build: Build) -> Tuple[Any, Optional[Entries]]:
     return module, {k: v for k, v in sys.modules.items() if k == top or k.startswith(top + ".")}
 
 
+def region_marker(path: Optional[str]) -> Any:
+    """The bench-ext build at `path`, loaded only for its `callgrind_region` (the function whose
+    calls callgrind counts), beside a user's module that has none."""
+    if path is None:
+        raise JobError("job.sampling.callgrind_marker: counting a module other than bench_ext needs a marker")
+    spec = importlib.util.spec_from_file_location("bench_ext", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 def size_loops(timer: timeit.Timer, min_time: float) -> Tuple[int, float]:
     """Smallest loop count (roughly) whose value takes at least min_time seconds, and how long
     a value of that many loops took."""
@@ -362,7 +375,8 @@ class Local:
         self.entries = {label: entries for label, _, entries in self.builds}
         self.counter: Optional[Callgrind] = None
         if self.sampling.callgrind_out and self.builds:
-            self.counter = Callgrind(self.builds[0][1], self.sampling.callgrind_out, self.sampling.target_instructions)
+            marker = self.builds[0][1] if job.builtin else region_marker(self.sampling.callgrind_marker)
+            self.counter = Callgrind(marker, self.sampling.callgrind_out, self.sampling.target_instructions)
         self.cells: Dict[Key, Cell] = {}
 
     def activate(self, build: str) -> None:

@@ -121,12 +121,6 @@ impl Subject {
         }
     }
 
-    /// Whether instruction counts can be taken: they need bench-ext's region marker
-    /// (`abibench_callgrind_region`) inside the extension.
-    pub fn counts_instructions(&self) -> bool {
-        self.is_bench_ext()
-    }
-
     /// The modes it can be asked for: every mode for bench-ext; for a crate, unlimited and the
     /// floors its PyO3 offers from its oldest supported Python up.
     pub fn modes(&self) -> Vec<Mode> {
@@ -334,7 +328,6 @@ mod tests {
             [Isolation::InProcess, Isolation::InProcess, Isolation::Process]
         );
         assert_eq!([&bench, &top].map(Subject::default_workload), ["balanced", "statements"]);
-        assert_eq!([&bench, &top].map(Subject::counts_instructions), [true, false]);
         assert_eq!([&bench, &packaged].map(Subject::module), ["bench_ext", "my_pkg._core"]);
         assert_eq!(bench.results_dir(), PathBuf::from("results"));
         assert_eq!((bench.wheel_name("cp38-cp38"), bench.crate_flag()), ("cp38-cp38".to_string(), String::new()));

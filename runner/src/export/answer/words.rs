@@ -149,12 +149,6 @@ fn to_decide(d: &Decision) -> Vec<String> {
             None => by_mode.push((j.mode, vec![t.target])),
         }
     }
-    // Counting needs bench-ext's region marker: a crate of the user's own has only more time.
-    let counts = if r.subject.counts_instructions() {
-        ", or `--measure instructions` (counts, immune to noise, not to stalls)"
-    } else {
-        ""
-    };
     let krate = r.subject.crate_flag();
     by_mode
         .into_iter()
@@ -163,7 +157,7 @@ fn to_decide(d: &Decision) -> Vec<String> {
             let pythons: Vec<String> = names.iter().map(|t| format!("--python {t}")).collect();
             format!(
                 "To settle {mode} on {}: `abibench compare{krate} --thorough {} --mode unlimited --mode {mode}` \
-                 (narrower intervals){counts}.",
+                 (narrower intervals), or `--measure instructions` (counts, immune to noise, not to stalls).",
                 names.join(", "),
                 pythons.join(" ")
             )

@@ -49,12 +49,12 @@ pub struct Session<'a> {
 
 impl<'a> Session<'a> {
     pub fn new(
-        (sel, recipe): (&'a Selection, &'a Recipe),
+        (sel, recipe, marker): (&'a Selection, &'a Recipe, Option<&'a Path>),
         builds: &[BuildRecord],
         design: (&'a Sampling, &'a dyn Settle),
         (seed, jobs): (u64, usize),
     ) -> Session<'a> {
-        Session::of(driver::plans(sel, builds, recipe), design, (seed, jobs))
+        Session::of(driver::plans(sel, builds, (recipe, marker)), design, (seed, jobs))
     }
 
     fn of(
