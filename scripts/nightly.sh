@@ -16,8 +16,7 @@
 #                  tables, verdicts and plots, DIR/baselines/ and DIR/history/ across nights.
 #   --baseline N   baseline name (default nightly; the instruction pass uses N-instructions).
 #   --python, --scenario  passed to compare (default: every interpreter, every scenario).
-#   --crate PATH   your own crate instead of abibench's extension (see `compare --crate`); its
-#                  night has the wall-time pass only: counting needs abibench's region marker.
+#   --crate PATH   your own crate instead of abibench's extension (see `compare --crate`).
 #   --scenarios-dir DIR   passed to compare (with --crate, default PATH/benches/abibench).
 # Environment: ABIBENCH=path/to/abibench to skip building the runner.
 # Exit code: the gate's, worst over the passes: 0 no regression, 1 a cell regressed or is missing,
@@ -124,9 +123,7 @@ pass() {
 }
 
 say "2. instruction-count pass"
-if ((krate)); then
-    echo "skipped: --crate: instruction counts need abibench's region marker in the extension" >&2
-elif ((quick)); then
+if ((quick)); then
     pass instructions "$base-instructions" --measure instructions --quick
 else
     pass instructions "$base-instructions" --measure instructions
@@ -136,17 +133,12 @@ say "3. wall-time pass (${level[*]})"
 pass wall-time "$base" "${level[@]}"
 
 say "4. report and trend plots"
-# The report of the wall-time pass, with the counts beside it (where the two disagree, and why);
-# a --crate night has no count pass.
-counts=()
-if ((!krate)); then counts=(--other-pass "$(only_json "$night/instructions")"); fi
-"$ab" report "$(only_json "$night/wall-time")" "${counts[@]}" --out "$night/report"
+# The report of the wall-time pass, with the counts beside it (where the two disagree, and why).
+"$ab" report "$(only_json "$night/wall-time")" --other-pass "$(only_json "$night/instructions")" --out "$night/report"
 "$ab" history plot --dir "$history" --out "$night/trends"
 # Where the two passes disagree, by group: what a count-based gate cannot see.
-if ((!krate)); then
-    "$ab" reproduce "$(only_json "$night/wall-time")" "$(only_json "$night/instructions")" --ascii \
-        >"$night/agreement.txt"
-fi
+"$ab" reproduce "$(only_json "$night/wall-time")" "$(only_json "$night/instructions")" --ascii \
+    >"$night/agreement.txt"
 
 # One page for the CI summary: every verdict of tonight.
 for v in "$night"/*.verdict.md; do

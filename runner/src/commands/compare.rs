@@ -69,6 +69,7 @@ pub fn run(args: &CompareArgs) -> Result<i32> {
         Measure::Instructions => 0,
         Measure::WallTime => SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_nanos() as u64),
     });
+    let marker = region_marker(args, &mut sel, &recipe)?;
     eprintln!("{}", banner(&sel, &sampling, shard.as_ref().map(|s| s.shard.to_string())));
 
     let mut res = build_and_record(args, (&sel, &recipe), &sampling, seed, (shard, native))?;
@@ -94,7 +95,6 @@ pub fn run(args: &CompareArgs) -> Result<i32> {
     .context("--out: cannot save the results file (nothing is measured yet)")?;
     let mut store = Store::new(path);
 
-    let marker = region_marker(args, &sel, &recipe)?;
     let settle = Ratios::of(&sampling);
     let session =
         Session::new((&sel, &recipe, marker.as_deref()), &res.builds, (&sampling, &settle), (seed, args.jobs));
@@ -109,15 +109,21 @@ pub fn run(args: &CompareArgs) -> Result<i32> {
 /// Counting a crate's module: the build of bench-ext whose region function marks what callgrind
 /// counts (abi3-py38, which every GIL interpreter loads; a crate's own module has no such
 /// symbol). `None` for wall time, or for bench-ext itself, which is its own marker.
-fn region_marker(args: &CompareArgs, sel: &Selection, recipe: &Recipe) -> Result<Option<PathBuf>> {
+fn region_marker(args: &CompareArgs, sel: &mut Selection, recipe: &Recipe) -> Result<Option<PathBuf>> {
     if args.measure != Measure::Instructions || recipe.subject.is_bench_ext() {
         return Ok(None);
     }
-    if let Some(ft) = sel.interpreters.iter().find(|i| i.gil_disabled) {
-        bail!(
-            "--measure instructions on {}: a crate's counts are marked by an abi3 build of abibench's own extension, \
-             which a free-threaded interpreter cannot load; leave it out (--python) or time it (wall time)",
-            ft.name
+    let free_threaded: Vec<String> =
+        sel.interpreters.iter().filter(|i| i.gil_disabled).map(|i| i.name.clone()).collect();
+    if !free_threaded.is_empty() {
+        sel.interpreters.retain(|i| !i.gil_disabled);
+        if sel.interpreters.is_empty() {
+            bail!("--measure instructions: a crate's counts are marked by an abi3 build of abibench's own extension, which a free-threaded interpreter ({}) cannot load; time it instead (wall time)", free_threaded.join(", "));
+        }
+        eprintln!(
+            "{}: left out of the count, which an abi3 build of abibench's extension marks and a free-threaded \
+             interpreter cannot load (time it instead)",
+            free_threaded.join(", ")
         );
     }
     let request = BuildRequest { mode: Mode::Abi3(PyVersion(3, 8)), interpreter: None, layout: 0 };
