@@ -168,3 +168,48 @@ pub fn measured_targets(r: &Results) -> Vec<Target> {
     v.dedup();
     v
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analysis::cells::analyse;
+    use crate::analysis::plan::{Reason, Wheel};
+    use crate::analysis::testdata::free_threaded_results;
+    use crate::model::version::PyVersion;
+
+    /// PEP 803's case: on 3.15t the abi3t wheel against the cp315t one, and 3.14t, where no
+    /// stable ABI loads, with a version-specific wheel of its own.
+    #[test]
+    fn a_plan_over_free_threaded_pythons_weighs_abi3t_against_cp315t() {
+        let target = |minor, free_threaded| Target { version: PyVersion(3, minor), free_threaded };
+        let supported = vec![target(14, true), target(15, false), target(15, true)];
+        let goal = Goal { workload: Workload::parse("list_get=1").unwrap(), threshold: 0.15 };
+        let decide = |ft_ns: f64| {
+            let r = free_threaded_results(ft_ns);
+            assert!(r.cells.iter().filter(|c| c.interpreter.ends_with('t')).all(|c| c.gil_enabled == Some(false)));
+            let a = analyse(&r);
+            let d = Decision::new(Fleet::single(&r, &a), &goal, supported.clone(), &[]);
+            let reasons: Vec<_> = d.plan.targets.iter().map(|t| (t.wheel, t.reason.clone())).collect();
+            (d.plan.decisions(), reasons, d.plan.wheels())
+        };
+        let abi3t = Wheel::Stable(Mode::Abi3t(PyVersion(3, 15)));
+        // abi3t-py315 adds 5 % on 3.15t and 10 % on 3.15: one abi3t wheel serves both.
+        let (decisions, reasons, wheels) = decide(10.5);
+        assert_eq!(
+            decisions,
+            [
+                ("3.14t".into(), "version-specific".into()),
+                ("3.15".into(), "abi3t-py315".into()),
+                ("3.15t".into(), "abi3t-py315".into())
+            ]
+        );
+        assert_eq!(reasons[0], (Wheel::Specific, Reason::FreeThreaded));
+        assert_eq!(reasons[2], (abi3t, Reason::Served));
+        assert_eq!(wheels, 2, "cp314t and one abi3t-py315");
+        // It adds 50 % on 3.15t: 3.15t gets its cp315t wheel, the abi3t wheel still serves 3.15.
+        let (decisions, reasons, wheels) = decide(15.0);
+        assert_eq!(decisions[2], ("3.15t".into(), "version-specific".into()));
+        assert_eq!(reasons[2], (Wheel::Specific, Reason::Over));
+        assert_eq!((reasons[1].0, wheels), (abi3t, 3));
+    }
+}

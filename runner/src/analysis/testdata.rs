@@ -146,3 +146,47 @@ pub fn counts(item: f64, kernel: f64) -> Results {
     }
     r
 }
+
+/// A run with the free-threaded interpreters setup-python gives a GitHub runner and this machine
+/// cannot have (3.14t, 3.15t), beside 3.15: version-specific builds on each (cp314t, cp315t,
+/// cp315) and abi3t-py315 on 3.15 and 3.15t, every free-threaded cell timed with the GIL off.
+/// `list_get` takes 10 ns unlimited everywhere, 11 ns under abi3t-py315 on 3.15 and `ft_ns` on
+/// 3.15t; `kernel` costs the same in every build.
+pub fn free_threaded_results(ft_ns: f64) -> Results {
+    let mut v = serde_json::to_value(results()).expect("results serialize");
+    let ft = |name: &str, minor: u8| {
+        let mut i = interpreter(name, minor);
+        i["gil_disabled"] = json!(true);
+        i["soabi"] = json!(format!("cpython-3{minor}t-x86_64-linux-gnu"));
+        i["ext_suffix"] = json!(format!(".cpython-3{minor}t-x86_64-linux-gnu.so"));
+        i["extension_suffixes"] = json!([".so"]);
+        i
+    };
+    v["interpreters"] = json!([ft("3.14.0t", 14), interpreter("3.15.0", 15), ft("3.15.0t", 15)]);
+    let times = [
+        ("3.14.0t", "unlimited", "list_get", 10.0),
+        ("3.14.0t", "unlimited", "kernel", 1000.0),
+        ("3.15.0", "unlimited", "list_get", 10.0),
+        ("3.15.0", "abi3t-py315", "list_get", 11.0),
+        ("3.15.0", "unlimited", "kernel", 1000.0),
+        ("3.15.0", "abi3t-py315", "kernel", 1000.0),
+        ("3.15.0t", "unlimited", "list_get", 10.0),
+        ("3.15.0t", "abi3t-py315", "list_get", ft_ns),
+        ("3.15.0t", "unlimited", "kernel", 1000.0),
+        ("3.15.0t", "abi3t-py315", "kernel", 1000.0),
+    ];
+    v["cells"] = times
+        .iter()
+        .enumerate()
+        .map(|(k, (interp, mode, scenario, ns))| {
+            json!({
+                "interpreter": interp, "mode": mode, "scenario": scenario, "n": 1, "status": "ok",
+                "gil_enabled": if interp.ends_with('t') { Some(false) } else { None },
+                "processes": [{"process": 0, "loops": 1, "overhead_per_loop_s": 0.0, "warmups_s": [],
+                               "values_s": values(*ns, k % 3)}]
+            })
+        })
+        .collect();
+    v["builds"] = json!([]);
+    serde_json::from_value(v).expect("the fixture matches the results schema")
+}

@@ -163,3 +163,42 @@ pub fn build_requests(sel: &Selection, layouts: u32, note: &dyn Fn(String)) -> V
     }
     requests
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::results::fixture::interpreter;
+
+    /// With 3.14t and 3.15t given (`--python PATH`, or setup-python on a runner), each gets its
+    /// version-specific build (cp314t, cp315t) and abi3t-py315 is built for 3.15t; no abi3 floor
+    /// is, as no free-threaded interpreter loads one.
+    #[test]
+    fn free_threaded_interpreters_get_their_own_builds_and_abi3t_from_315() {
+        let interpreters: Vec<Interpreter> = ["3.14t", "3.15t"]
+            .iter()
+            .map(|n| {
+                let mut i = interpreter(n);
+                i.soabi = format!("cpython-3{}t-x86_64-linux-gnu", &n[2..4]);
+                i
+            })
+            .collect();
+        let sel =
+            Selection { groups: Vec::new(), interpreters, modes: Mode::ALL.to_vec(), shard: None, notes: Vec::new() };
+        let notes = std::cell::RefCell::new(Vec::new());
+        let built: Vec<String> = build_requests(&sel, 1, &|n| notes.borrow_mut().push(n))
+            .iter()
+            .map(|r| format!("{} {}", r.mode, r.abi_tag()))
+            .collect();
+        assert_eq!(
+            built,
+            [
+                "unlimited cpython-314t-x86_64-linux-gnu",
+                "unlimited cpython-315t-x86_64-linux-gnu",
+                "abi3t-py315 abi3t-py315"
+            ]
+        );
+        let notes = notes.into_inner();
+        assert!(notes.iter().any(|n| n == "abi3-py38: no selected interpreter can load it; not built"), "{notes:?}");
+        assert!(!sel.runs(&sel.interpreters[0], Mode::Abi3t(crate::model::version::PyVersion(3, 15))), "3.14t");
+    }
+}
