@@ -97,7 +97,7 @@ pub struct Toolchain {
     pub llvm: String,
     pub cargo: String,
     pub sysroot: PathBuf,
-    /// `RUSTFLAGS` as set by the user (abibench adds its layout flags, `setup::builds::ALIGN`).
+    /// `RUSTFLAGS` as set by the user (abibench adds its layout flags, `setup::align`).
     pub rustflags: String,
 }
 

@@ -7,7 +7,7 @@
 //! Layout control. Where the linker happens to place a function can move a tight call loop by
 //! several percent (fetch blocks, cache sets, branch predictor aliasing: Mytkowicz et al., ASPLOS
 //! 2009), which a ratio of two builds would report as a cost of the ABI. So every build aligns
-//! functions and branch targets to 64 bytes (`ALIGN`), and a run may ask for several layout
+//! functions and branch targets to a cache line (`align`), and a run may ask for several layout
 //! variants per build, each linked by rust-lld with its functions shuffled by a fixed seed
 //! (`--shuffle-sections`), so that placement becomes a random effect the intervals include
 //! (Curtsinger & Berger, Stabilizer, ASPLOS 2013). Paths are remapped, so a build's bytes do not
@@ -25,14 +25,10 @@ use sha2::{Digest, Sha256};
 use crate::model::build::{BuildOutcome, BuildRecord, Identity, Toolchain};
 use crate::model::interpreter::Interpreter;
 use crate::model::mode::Mode;
-use crate::setup::audit;
 use crate::setup::compile::{run_cargo, CompileError};
 use crate::setup::paths::cargo;
 use crate::setup::recipe::{hash_files, is_compiled_extension, Recipe};
-
-/// LLVM options for every crate of every build: functions and the targets of taken branches at
-/// 64-byte boundaries (2^6), as measured to remove placement artefacts (see the README).
-pub const ALIGN: [&str; 2] = ["-Cllvm-args=-align-all-functions=6", "-Cllvm-args=-align-all-nofallthru-blocks=6"];
+use crate::setup::{align, audit};
 
 /// One build to make: a mode, for `unlimited` the interpreter whose ABI it targets, and its
 /// layout variant (0: the linker's own order; k > 0: functions shuffled with seed k).
@@ -88,16 +84,16 @@ pub fn requests(modes: &[Mode], interpreters: &[Interpreter], layouts: u32) -> V
 }
 
 /// The flags every crate of a build gets: the user's own (`RUSTFLAGS`), the alignment of layout
-/// control, and path remapping so the bytes do not depend on where the checkout or cargo's
-/// registry lives.
-pub fn rustflags(tc: &Toolchain, workspace: &Path) -> Vec<String> {
+/// control for the build's architecture (`align`), and path remapping so the bytes do not depend
+/// on where the checkout or cargo's registry lives.
+pub fn rustflags(tc: &Toolchain, workspace: &Path) -> Result<Vec<String>> {
     let mut flags: Vec<String> = tc.rustflags.split_whitespace().map(String::from).collect();
-    flags.extend(ALIGN.map(String::from));
+    flags.extend(align::flags(&tc.host)?);
     flags.push(format!("--remap-path-prefix={}=/abibench", workspace.display()));
     if let Some(home) = cargo_home() {
         flags.push(format!("--remap-path-prefix={}=/cargo", home.display()));
     }
-    flags
+    Ok(flags)
 }
 
 /// The link arguments of layout variant `layout`: none for 0 (the platform linker, as a wheel
@@ -126,9 +122,12 @@ pub fn source_hash(recipe: &Recipe) -> Result<String> {
     let mut h = Sha256::new();
     h.update(hash_files(&recipe.sources, &recipe.source_base)?);
     let rustc = Command::new(std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into())).arg("-vV").output();
-    h.update(rustc.map(|o| o.stdout).unwrap_or_default());
+    let rustc = String::from_utf8_lossy(&rustc.map(|o| o.stdout).unwrap_or_default()).into_owned();
+    let host = rustc.lines().find_map(|l| l.strip_prefix("host:")).unwrap_or_default().trim();
+    h.update(&rustc);
     h.update(std::env::var("RUSTFLAGS").unwrap_or_default());
-    h.update(ALIGN.concat());
+    // The same bytes as the flags it builds with: x86-64 builds cached before keep their hash.
+    h.update(align::flags(host).map(|a| a.concat()).unwrap_or_default());
     h.update(recipe.features.join(","));
     Ok(h.finalize().iter().take(8).map(|b| format!("{b:02x}")).collect())
 }
@@ -348,7 +347,7 @@ fn cargo_build(
         .arg("--target-dir")
         .arg(target)
         .arg(format!("--jobs={jobs}"))
-        .env("CARGO_ENCODED_RUSTFLAGS", rustflags(tc, &recipe.source_base).join("\x1f"))
+        .env("CARGO_ENCODED_RUSTFLAGS", rustflags(tc, &recipe.source_base)?.join("\x1f"))
         .env_remove("RUSTFLAGS")
         // An extension module must not link libpython; this is what maturin sets.
         .env("PYO3_BUILD_EXTENSION_MODULE", "1")

@@ -2,6 +2,7 @@
 //! the cache), the selection of interpreters × modes × scenarios, the builds (one per mode and
 //! interpreter ABI, cached), their stable-ABI audit, and how the interpreters were built.
 
+pub mod align;
 pub mod audit;
 pub mod build_flags;
 pub mod builds;
