@@ -67,8 +67,14 @@ const IMPLEMENTERS: [(u32, &str); 8] = [
     (0x61, "Apple"),
     (0xc0, "Ampere"),
 ];
-const ARM_PARTS: [(u32, &str); 4] =
-    [(0xd0c, "Neoverse-N1"), (0xd40, "Neoverse-V1"), (0xd49, "Neoverse-N2"), (0xd4f, "Neoverse-V2")];
+const ARM_PARTS: [(u32, &str); 6] = [
+    (0xd0c, "Neoverse-N1"),
+    (0xd40, "Neoverse-V1"),
+    (0xd49, "Neoverse-N2"),
+    (0xd4f, "Neoverse-V2"),
+    (0xd84, "Neoverse-V3"),
+    (0xd8e, "Neoverse-N3"),
+];
 
 impl Cpu {
     /// x86's vendor, family, model, stepping and microcode; on aarch64, which has none of these
@@ -111,12 +117,14 @@ impl Cpu {
         }
     }
 
-    /// `AuthenticAMD family 26 model 2 stepping 1, microcode 0x1000065`.
+    /// `AuthenticAMD family 26 model 2 stepping 1, microcode 0x1000065`; on aarch64, which has no
+    /// microcode line, `Arm family ARMv8 model 0xd49 stepping r0p0`.
     pub fn id(&self) -> String {
-        format!(
-            "{} family {} model {} stepping {}, microcode {}",
-            self.vendor, self.family, self.model, self.stepping, self.microcode
-        )
+        let id = format!("{} family {} model {} stepping {}", self.vendor, self.family, self.model, self.stepping);
+        match self.microcode.as_str() {
+            "" => id,
+            microcode => format!("{id}, microcode {microcode}"),
+        }
     }
 }
 
@@ -225,6 +233,9 @@ mod tests {
         assert_eq!((arm.vendor.as_str(), arm.family.as_str(), arm.model.as_str()), ("Arm", "ARMv8", "0xd49"));
         assert_eq!(arm.stepping, "r0p0");
         assert_eq!(arm.name(), "Arm Neoverse-N2");
+        assert_eq!(arm.id(), "Arm family ARMv8 model 0xd49 stepping r0p0");
+        let newer = |part: &str| Cpu::of(&ARM.replace("0xd49", part)).unwrap().name();
+        assert_eq!((newer("0xd84"), newer("0xd8e")), ("Arm Neoverse-V3".into(), "Arm Neoverse-N3".into()));
         assert!(arm.flags.contains(&"sve2".to_string()));
         let other = Cpu::of(&ARM.replace("0x41", "0xc0").replace("0xd49", "0xac3")).unwrap();
         assert_eq!(other.name(), "Ampere part 0xac3");
