@@ -35,7 +35,7 @@ impl Calls {
 /// in statically.
 fn is_python(object: &str) -> bool {
     let base = object.rsplit('/').next().unwrap_or(object);
-    base.starts_with("libpython") || base.starts_with("python")
+    base.starts_with("libpython") || (base.starts_with("python") && !base.contains(".so"))
 }
 
 /// `(id) name`, `(id)` or `name`: callgrind's compressed names, each defined at its first use in
@@ -126,6 +126,8 @@ mod tests {
     fn the_python_executable_is_the_interpreter_too() {
         assert!(is_python("/opt/py/bin/python3.12") && is_python("/usr/lib/libpython3.11.so.1.0"));
         assert!(!is_python("/cache/unlimited/bench_ext.cpython-312-x86_64-linux-gnu.so") && !is_python("???"));
+        // An extension module is not the interpreter, whatever its name.
+        assert!(!is_python("/site-packages/python_ext.cpython-312-x86_64-linux-gnu.so"));
     }
 
     #[test]
