@@ -236,7 +236,7 @@ fn bad_input_gets_a_clear_error() {
     check(&["compare", "--scenarios-dir", bad.path().to_str().unwrap()], "line 9");
 }
 
-/// Instruction mode counts the same instructions on every run: two runs, identical values, whether
+/// Instruction mode counts the same instructions and calls on every run: two runs, identical values, whether
 /// the interpreters are counted one after another or at once (`--jobs`).
 #[test]
 fn instruction_counts_are_reproducible() {
@@ -272,18 +272,25 @@ fn instruction_counts_are_reproducible() {
         let cells = r
             .cells
             .iter()
-            .map(|c| (c.interpreter.clone(), c.mode, c.scenario.clone(), c.per_op(1.0)))
+            .map(|c| (c.interpreter.clone(), c.mode, c.scenario.clone(), c.per_op(1.0), c.calls.clone()))
             .collect::<Vec<_>>();
+        // Each cell's calls into the interpreter: list_sum_get_item_fn calls PyList_GetItem once
+        // per item, in every mode.
+        for c in r.cells.iter().filter(|c| c.scenario == "list_sum_get_item_fn") {
+            let calls = c.calls.as_ref().unwrap_or_else(|| panic!("{} {}: no calls", c.interpreter, c.mode));
+            let per_item = calls.counts.get("PyList_GetItem").copied().unwrap_or(0) as f64 / (calls.loops * c.n) as f64;
+            assert_eq!(per_item, 1.0, "{} {}: {calls:?}", c.interpreter, c.mode);
+        }
         (cells, overlap)
     };
     let ((a, one_at_a_time), (b, at_once)) = (counts("1"), counts("2"));
     assert!(!one_at_a_time && at_once, "--jobs 1 must count one interpreter at a time, --jobs 2 two at once");
     assert_eq!(a.len(), 8);
-    assert!(a.iter().all(|(_, _, _, v)| !v.is_empty() && v.iter().all(|(_, x)| *x > 10.0)), "{a:?}");
-    assert_eq!(a, b, "instruction counts differ between a sequential and a parallel run");
+    assert!(a.iter().all(|(_, _, _, v, _)| !v.is_empty() && v.iter().all(|(_, x)| *x > 10.0)), "{a:?}");
+    assert_eq!(a, b, "instruction counts or calls differ between a sequential and a parallel run");
     // The stable-ABI penalty of keyword calls below abi3-py310 shows in instructions too.
     let per_op = |mode: Mode| {
-        a.iter().find(|(i, m, s, _)| *i == a[0].0 && *m == mode && s == "call_three_ints_keywords").unwrap().3[0].1
+        a.iter().find(|(i, m, s, _, _)| *i == a[0].0 && *m == mode && s == "call_three_ints_keywords").unwrap().3[0].1
     };
     assert!(per_op(Mode::Abi3(PyVersion(3, 8))) > 1.2 * per_op(Mode::Unlimited));
 }

@@ -13,6 +13,7 @@ use std::collections::BTreeMap;
 
 use anyhow::{bail, Result};
 
+use crate::analysis::calls::{self, CallDifference};
 use crate::analysis::cells::Analysis;
 use crate::analysis::decision::ordered_interpreters;
 use crate::analysis::provenance;
@@ -112,6 +113,8 @@ pub struct MeasureAgreement {
     pub only_counts: usize,
     /// What differs between the passes' binaries, toolchain, layouts or processor.
     pub differences: Vec<String>,
+    /// The calls each floor makes beyond unlimited (from the counts), beside the time it adds.
+    pub calls: Vec<CallDifference>,
 }
 
 impl MeasureAgreement {
@@ -186,6 +189,7 @@ impl MeasureAgreement {
             only_time: pairs.only_a,
             only_counts: pairs.only_b,
             differences: provenance::differences(tr, cr),
+            calls: calls::timed(calls::differences(cr, ca), ta),
         })
     }
 

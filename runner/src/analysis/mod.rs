@@ -8,6 +8,7 @@
 //! prints or writes.
 
 pub mod aa;
+pub mod calls;
 pub mod caveats;
 pub mod cells;
 pub mod compat;

@@ -3,8 +3,10 @@
 
 use serde_json::{json, Value};
 
+use crate::model::callgrind::Calls;
 use crate::model::estimate::Estimate;
-use crate::model::results::Results;
+use crate::model::mode::Mode;
+use crate::model::results::{Cell, CellStatus, ProcessSamples, Results};
 
 /// Per-operation times in ns: (interpreter, mode, scenario, ns). abi3-py38 costs 1.5x on the chatty
 /// path everywhere; abi3-py312 (3.12 only) costs 1.1x; the compute kernel costs the same in every mode.
@@ -189,4 +191,20 @@ pub fn free_threaded_results(ft_ns: f64) -> Results {
         .collect();
     v["builds"] = json!([]);
     serde_json::from_value(v).expect("the fixture matches the results schema")
+
+/// A counted cell of `n` operations per statement: `per_loop` instructions and `calls` per
+/// statement execution, over 4 loops.
+pub fn counted(mode: Mode, n: u64, per_loop: f64, calls: &[(&str, i64)]) -> Cell {
+    let mut c = Cell::pending("3.12.1", mode, "s", n);
+    c.status = CellStatus::Ok;
+    c.add_process(ProcessSamples {
+        process: 0,
+        layout: 0,
+        loops: 4,
+        overhead_per_loop_s: 0.0,
+        warmups_s: vec![],
+        values_s: vec![4.0 * per_loop; 3],
+    });
+    c.calls = Some(Calls { loops: 4, counts: calls.iter().map(|(f, k)| (f.to_string(), 4 * k)).collect() });
+    c
 }

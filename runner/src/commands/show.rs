@@ -6,7 +6,8 @@ use anyhow::Result;
 
 use crate::analysis::cells::{analyse, Analysis};
 use crate::commands::{ascii, read_results, results_file};
-use crate::export::format::printable;
+use crate::export::calls;
+use crate::export::format::{ascii_glyphs, printable};
 use crate::export::grid::wrap;
 use crate::export::summary::build_failures;
 use crate::export::table;
@@ -32,5 +33,13 @@ pub fn print_tables(r: &Results, a: &Analysis, ascii_asked: bool) {
     for line in build_failures(r) {
         let indent = line.len() - line.trim_start().len();
         print!("{}", wrap(&line, indent + 2));
+    }
+    let calls = calls::lines(r, a);
+    if !calls.is_empty() {
+        let glyphs = |t: &str| if ascii(ascii_asked) { ascii_glyphs(t).into_owned() } else { t.to_string() };
+        print!("{}", wrap(&format!("\n{}: {}", calls::TITLE, calls::NOTE), 2));
+        for line in calls {
+            print!("{}", glyphs(&printable(&wrap(&format!("  {line}"), 4))));
+        }
     }
 }

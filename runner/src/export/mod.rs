@@ -6,6 +6,7 @@
 
 pub mod agreement;
 pub mod answer;
+pub mod calls;
 pub mod doc;
 pub mod format;
 pub mod formats;

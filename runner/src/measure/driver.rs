@@ -9,9 +9,10 @@ use anyhow::Result;
 
 use crate::measure::measurement::{Measured, Measurement, Settle, Verdict};
 use crate::measure::plan::{Plan, PlannedBuild};
-use crate::measure::protocol::{Job, JobBuild, JobSampling, JobScenario};
+use crate::measure::protocol::{Event, Job, JobBuild, JobSampling, JobScenario};
 use crate::measure::worker;
 use crate::model::build::{builds_for, BuildRecord};
+use crate::model::callgrind::Calls;
 use crate::model::results::{Cell, CellStatus};
 use crate::model::sampling::{Isolation, Measure, Sampling};
 use crate::model::scenario::Scenario;
@@ -58,6 +59,19 @@ pub fn plans<'a>(
             (plan, unbuilt)
         })
         .collect()
+}
+
+/// The calls `build` made into the interpreter, from the profile parts the worker names (file
+/// names in the scratch directory `dir`, nothing else is read); `None` if there are none to read.
+fn read_calls(dir: &Path, parts: &[String], loops: u64, build: Option<&PlannedBuild>) -> Option<Calls> {
+    let [short, long] = parts else { return None };
+    let part = |name: &str| {
+        let plain = !name.is_empty() && !name.contains('/') && name != "." && name != "..";
+        plain.then(|| std::fs::read_to_string(dir.join(name)).ok()).flatten()
+    };
+    // Callgrind names an object by the path it was mapped from, links resolved.
+    let caller = std::fs::canonicalize(&build?.path).ok()?;
+    Some(Calls::of_pair(loops, &part(short)?, &part(long)?, caller.to_str()?))
 }
 
 /// Runs the plan: `processes` workers in turn, each resumed after a crash until every cell has
@@ -120,7 +134,11 @@ pub fn measure(
             },
             overhead: next.overhead,
         };
-        let (ending, ignored) = worker::run(plan.interpreter, sampling, &job, stop, |ev| {
+        let (ending, ignored) = worker::run(plan.interpreter, sampling, &job, stop, |mut ev| {
+            if let (Event::Cell { build, loops: Some(loops), parts, calls, .. }, Some(dir)) = (&mut ev, &callgrind_out)
+            {
+                *calls = read_calls(dir.path(), parts, *loops, plan.builds.iter().find(|b| &b.label == build));
+            }
             if let Some(t) = m.on_event(ev) {
                 on_cell(&t.scenario, &t.build);
             }

@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use crate::model::callgrind::Calls;
 use crate::model::mode::Mode;
 use crate::model::results::CellStatus;
 use crate::model::sampling::Isolation;
@@ -108,6 +109,12 @@ pub enum Event {
         #[serde(default)]
         values: Vec<f64>,
         gil: Option<bool>,
+        /// Instruction counts: the file names of the first (L, 2L) pair's profile parts.
+        #[serde(default)]
+        parts: Vec<String>,
+        /// What the runner read from those parts (`driver`), never sent by the worker.
+        #[serde(skip)]
+        calls: Option<Calls>,
     },
     Done,
 }

@@ -319,19 +319,29 @@ class Callgrind:
             f.seek(max(0, f.tell() - 512))
             return int(re.search(rb"^totals: (\d+)", f.read(), re.M).group(1))
 
-    def sample(self, timer: timeit.Timer, pairs: int) -> Tuple[int, List[int]]:
-        """(loops, [instructions of exactly `loops` iterations] * pairs)."""
+    def part(self, k: int) -> str:
+        """The file name of this process's profile part k."""
+        return os.path.basename(self.prefix) + str(k)
+
+    def sample(self, timer: timeit.Timer, pairs: int) -> Tuple[int, List[int], List[str]]:
+        """(loops, [instructions of exactly `loops` iterations] * pairs, the first pair's parts
+        (L, 2L), whose calls the runner reads)."""
         # Per-iteration cost from a 2-iteration minus a 1-iteration region (setup cancels), and L
         # rounded down to a power of two: a probe that wobbles with heap state rarely moves L.
         one = self.count(lambda: timer.timeit(1))
         per_iteration = max(1, self.count(lambda: timer.timeit(2)) - one)
         loops = 1 << max(0, min(17, (self.target // per_iteration).bit_length() - 1))
-        timer.timeit(loops)  # warm-up, uncounted: specialisation, caches, allocator
+        # Warm-up (specialisation, caches, allocator), uncounted but in a region of its own:
+        # callgrind counts calls outside regions too, into the next part, which must hold only
+        # its own region's calls.
+        self.region(lambda: timer.timeit(loops))
+        self.parts += 1
         values = []
+        first = self.parts + 1
         for _ in range(pairs):
             short = self.count(lambda: timer.timeit(loops))
             values.append(self.count(lambda: timer.timeit(2 * loops)) - short)
-        return loops, values
+        return loops, values, [self.part(first), self.part(first + 1)] if pairs else []
 
 
 def tail(text: str, lines: int = 20) -> str:
@@ -390,7 +400,7 @@ class Local:
         self.channel.emit("at", phase="overhead")
         empty = timeit.Timer("pass")
         if self.counter:
-            loops, values = self.counter.sample(empty, self.sampling.values)
+            loops, values, _ = self.counter.sample(empty, self.sampling.values)
         else:
             loops, _ = size_loops(empty, self.sampling.min_time)
             values = [empty.timeit(loops) for _ in range(self.sampling.values)]
@@ -433,8 +443,9 @@ class Local:
                     self.activate(build)
                     if self.counter:
                         emit("at", scenario=name, build=build, phase="count")
-                        loops, counts = self.counter.sample(timer, self.sampling.values)
-                        emit("cell", scenario=name, build=build, status="ok", loops=loops, warmups=[], values=counts)
+                        loops, counts, parts = self.counter.sample(timer, self.sampling.values)
+                        emit("cell", scenario=name, build=build, status="ok", loops=loops, warmups=[], values=counts,
+                             parts=parts)
                         continue
                     emit("at", scenario=name, build=build, phase="loop sizing")
                     loops, took = size_loops(timer, self.sampling.min_time)

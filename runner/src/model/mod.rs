@@ -5,6 +5,7 @@
 
 pub mod baseline;
 pub mod build;
+pub mod callgrind;
 pub mod child;
 pub mod estimate;
 pub mod history;

@@ -6,6 +6,7 @@ use anyhow::{bail, Context, Result};
 use serde::{Deserialize, Serialize};
 
 use crate::model::build::{BuildRecord, Toolchain};
+use crate::model::callgrind::Calls;
 use crate::model::host::{Host, SourceInfo};
 use crate::model::interpreter::Interpreter;
 use crate::model::io::{now_rfc3339_millis, read_json, write_json_atomic};
@@ -187,6 +188,10 @@ pub struct Cell {
     /// in a fixed design.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stop: Option<Stop>,
+    /// Instruction counts only: the calls this build made into the interpreter (absent in files
+    /// older than this field, and under wall time).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub calls: Option<Calls>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -253,6 +258,7 @@ impl Cell {
             gil_enabled: None,
             processes: Vec::new(),
             stop: None,
+            calls: None,
         }
     }
 

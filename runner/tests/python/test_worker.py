@@ -75,10 +75,15 @@ class InstructionCounts(unittest.TestCase):
         builds = Builds(self)
         timer = FakeTimer(0)
         counter = worker.Callgrind(FakeRegion(str(builds.root), timer), str(builds.root), 1000)
-        loops, values = counter.sample(timer, 2)
+        loops, values, parts = counter.sample(timer, 2)
         # 1000 // 7 = 142 -> 128; each value is (2L - L) iterations: 7 * 128.
         self.assertEqual((loops, values), (128, [896, 896]))
         self.assertEqual(timer.asked, [1, 2, 128, 128, 256, 128, 256])
+        # The first pair's parts, by file name in the runner's directory: after the two probes and
+        # the warm-up's region (part 3), so that nothing outside their regions is in them.
+        self.assertEqual(parts, ["cg.%d.4" % os.getpid(), "cg.%d.5" % os.getpid()])
+        totals = [(builds.root / p).read_text().rsplit("totals: ", 1)[1] for p in parts]
+        self.assertEqual(totals, ["%d\n" % (1000 + 7 * 128), "%d\n" % (1000 + 7 * 256)])
 
 
 class ChannelEvents(unittest.TestCase):

@@ -5,13 +5,14 @@
 
 use crate::analysis::measures::MeasureAgreement;
 use crate::export::doc::{Block, Inline, Section, Table};
-use crate::export::measures;
 use crate::export::page::Report;
 use crate::export::sections::costs::{
     cpu_dependent_lines, derivations, interpreter_tables, mix_table, pyo3_lines, step_lines, unavailable_lines,
     TABLE_NOTE,
 };
 use crate::export::summary::{build_failures, compute_lines, controls_line, evidence_lines, layout_line};
+use crate::export::{calls, measures};
+use crate::model::sampling::Measure;
 
 fn with_id(id: &'static str, text: String) -> Block {
     Block::Paragraph { class: Some("note"), id: Some(id), runs: vec![Inline::Text(text)] }
@@ -69,6 +70,12 @@ pub fn evidence(rep: &Report) -> Section {
     listed(&mut blocks, "Raising the floor: gains and losses", step_lines(d));
     listed(&mut blocks, "Paths the stable ABI cannot express, and the path taken instead", unavailable_lines(d));
     listed(&mut blocks, "Where PyO3 adds to what the stable ABI forces", pyo3_lines(d));
+    let calls = calls::lines(rep.results, rep.analysis);
+    if !calls.is_empty() {
+        blocks.push(Block::heading(calls::TITLE));
+        blocks.push(Block::note(calls::NOTE));
+        blocks.push(Block::list(Some("summary"), calls));
+    }
     let (costs, checked): (Vec<_>, Vec<_>) = d.findings.iter().partition(|e| e.is_cost());
     if !costs.is_empty() {
         blocks.push(Block::Heading { id: Some("upstream"), text: "Findings for upstream".into() });
@@ -86,6 +93,12 @@ pub fn counts_and_time(m: &MeasureAgreement) -> Section {
     let mut blocks: Vec<Block> = measures::intro(m).into_iter().map(Block::note).collect();
     blocks.push(Block::heading("Where counts and time disagree, by cost channel"));
     blocks.extend(Table::plain("agreement-channels", measures::channel_table(m)).map(Block::Table));
+    let lines = calls::lines_of(&m.calls, Measure::WallTime);
+    if !lines.is_empty() {
+        blocks.push(Block::heading(format!("{}, beside the time it adds", calls::TITLE)));
+        blocks.push(Block::note(calls::TIMED_NOTE));
+        blocks.push(Block::list(Some("summary"), lines));
+    }
     blocks.push(Block::note("Every cell is in the full tables (\"Counts and time: …\")."));
     Section { id: "agreement", title: "Counts and time".into(), nav: Some("Counts and time"), appendix: false, blocks }
 }

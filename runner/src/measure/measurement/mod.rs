@@ -222,7 +222,7 @@ impl<'a> Measurement<'a> {
                 running.record.overhead_loops = loops;
                 running.record.overhead_values = values;
             }
-            Event::Cell { scenario, build, status, reason, loops, warmups, values, gil } => {
+            Event::Cell { scenario, build, status, reason, loops, warmups, values, gil, calls, .. } => {
                 let task = Task { scenario, build };
                 // One outcome per build and process: a repeated one is not counted twice.
                 if self.done.contains(&task) {
@@ -232,6 +232,10 @@ impl<'a> Measurement<'a> {
                 let (process, overhead_per_loop_s) = (self.process, self.overhead_per_loop);
                 let recorded = self.cell_mut(&task).map(|c| {
                     c.gil_enabled = gil;
+                    // Layouts and processes call alike: the first reading stands.
+                    if c.calls.is_none() {
+                        c.calls = calls;
+                    }
                     match (status, loops) {
                         (CellStatus::Ok, Some(loops)) if loops > 0 && !values.is_empty() => {
                             c.add_process(ProcessSamples {

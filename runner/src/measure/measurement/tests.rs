@@ -51,6 +51,8 @@ fn cell(scenario: &str, build: &str, status: CellStatus, reason: Option<&str>) -
         warmups: vec![],
         values: if ok { vec![1e-6; 3] } else { vec![] },
         gil: Some(true),
+        parts: vec![],
+        calls: None,
     }
 }
 
@@ -411,6 +413,8 @@ fn an_ok_cell_without_values_is_an_error_and_a_long_reason_is_bounded() {
         warmups: vec![],
         values: vec![],
         gil: Some(true),
+        parts: vec![],
+        calls: None,
     };
     let huge = format!("Exception: {}\nTraceback tail", "x".repeat(3 << 20));
     feed(&mut m, vec![empty, cell("s2", "unlimited", CellStatus::Error, Some(&huge))]);
