@@ -21,7 +21,7 @@ class ParseJob(unittest.TestCase):
         self.assertIsNone(parsed.scenarios[1].function)
         self.assertEqual([s.isolate for s in parsed.scenarios], [False, True])
         self.assertEqual(parsed.skip, (("list_sum_get_item_fn", "unlimited"),))
-        self.assertEqual(parsed.sampling, worker.Sampling(0.0025, 20, 1, 42, 0, None))
+        self.assertEqual(parsed.sampling, worker.Sampling(0.0025, 20, 1, 42, 0, None, None))
         self.assertTrue(parsed.overhead)
         self.assertFalse(parsed.serve)
 
