@@ -32,14 +32,15 @@ class Recorded:
     """A call a test handed to `benchmark`, timed as a statement is (`timeit(number)`: seconds
     for `number` calls, the garbage collector off, as timeit has it). With pedantic's `setup`,
     each call's arguments are made before the clock starts (and torn down after it stops), so
-    only the calls are timed; the loop over them costs a little more than timeit's empty loop,
-    which is all the analysis subtracts."""
+    only the calls are timed (or counted: `ready`); the loop over them costs a little more than
+    timeit's empty loop, which is all the analysis subtracts."""
 
     def __init__(self, target: Callable[..., Any], args: Tuple[Any, ...] = (),
                  kwargs: Optional[Dict[str, Any]] = None, setup: Optional[Callable[[], Any]] = None,
                  teardown: Optional[Callable[..., Any]] = None) -> None:
         self.target, self.args, self.kwargs = target, tuple(args), dict(kwargs or {})
         self.setup, self.teardown = setup, teardown
+        self.pending: List[Call] = []  # the calls made ready whose teardown is to come
 
     def arguments(self) -> Call:
         """The arguments of one call: pedantic's setup's, if it returns some, else the given ones."""
@@ -61,35 +62,47 @@ class Recorded:
             if self.teardown is not None:
                 self.teardown(*args, **kwargs)
 
+    def ready(self, number: int) -> Callable[[], None]:
+        """`number` calls, ready to make: with pedantic's setup, their arguments are made now,
+        so that neither a clock nor a counted region (callgrind) sees them made."""
+        self.finish()
+        target, args, kwargs = self.target, self.args, self.kwargs
+        if self.setup is not None:
+            self.pending = [self.arguments() for _ in range(number)]
+            calls = self.pending
+
+            def run() -> None:
+                for a, k in calls:
+                    target(*a, **k)
+        elif args or kwargs:
+            def run() -> None:
+                for _ in itertools.repeat(None, number):
+                    target(*args, **kwargs)
+        else:
+            def run() -> None:
+                for _ in itertools.repeat(None, number):
+                    target()
+        return run
+
+    def finish(self) -> None:
+        """pedantic's teardown of the calls made ready last."""
+        pending, self.pending = self.pending, []
+        if self.teardown is not None:
+            for args, kwargs in pending:
+                self.teardown(*args, **kwargs)
+
     def timeit(self, number: int) -> float:
-        target = self.target
-        calls: Sequence[Call] = ([self.arguments() for _ in range(number)] if self.setup
-                                 else [(self.args, self.kwargs)])
+        run = self.ready(number)
         gc_was_on = gc.isenabled()
         gc.disable()
         try:
-            if self.setup:
-                t0 = time.perf_counter()
-                for args, kwargs in calls:
-                    target(*args, **kwargs)
-                took = time.perf_counter() - t0
-            elif self.args or self.kwargs:
-                args, kwargs = calls[0]
-                t0 = time.perf_counter()
-                for _ in itertools.repeat(None, number):
-                    target(*args, **kwargs)
-                took = time.perf_counter() - t0
-            else:
-                t0 = time.perf_counter()
-                for _ in itertools.repeat(None, number):
-                    target()
-                took = time.perf_counter() - t0
+            t0 = time.perf_counter()
+            run()
+            took = time.perf_counter() - t0
         finally:
             if gc_was_on:
                 gc.enable()
-        if self.teardown is not None:
-            for args, kwargs in calls if self.setup else []:
-                self.teardown(*args, **kwargs)
+        self.finish()
         return took
 
 

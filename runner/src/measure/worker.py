@@ -311,6 +311,13 @@ def warm_up(timer: timeit.Timer, loops: int, took: float, count: int) -> List[fl
     return ([took] + [timer.timeit(loops) for _ in range(count - 1)])[:count]
 
 
+def counted(timer: Timed, number: int) -> Callable[[], Any]:
+    """What a counted region runs: `number` loops of the timer, with what a test's recorded call
+    makes beforehand (pedantic's setup) made before the region (pytest_plugin.Recorded.ready)."""
+    ready = getattr(timer, "ready", None)
+    return ready(number) if ready else lambda: timer.timeit(number)
+
+
 class Callgrind:
     """Counts instructions of a callable run inside bench_ext's callgrind region."""
 
@@ -331,18 +338,18 @@ class Callgrind:
             f.seek(max(0, f.tell() - 512))
             return int(re.search(rb"^totals: (\d+)", f.read(), re.M).group(1))
 
-    def sample(self, timer: timeit.Timer, pairs: int) -> Tuple[int, List[int]]:
+    def sample(self, timer: Timed, pairs: int) -> Tuple[int, List[int]]:
         """(loops, [instructions of exactly `loops` iterations] * pairs)."""
         # Per-iteration cost from a 2-iteration minus a 1-iteration region (setup cancels), and L
         # rounded down to a power of two: a probe that wobbles with heap state rarely moves L.
-        one = self.count(lambda: timer.timeit(1))
-        per_iteration = max(1, self.count(lambda: timer.timeit(2)) - one)
+        one = self.count(counted(timer, 1))
+        per_iteration = max(1, self.count(counted(timer, 2)) - one)
         loops = 1 << max(0, min(17, (self.target // per_iteration).bit_length() - 1))
         timer.timeit(loops)  # warm-up, uncounted: specialisation, caches, allocator
         values = []
         for _ in range(pairs):
-            short = self.count(lambda: timer.timeit(loops))
-            values.append(self.count(lambda: timer.timeit(2 * loops)) - short)
+            short = self.count(counted(timer, loops))
+            values.append(self.count(counted(timer, 2 * loops)) - short)
         return loops, values
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import gc
 import json
 import sys
+import timeit
 import unittest
 from pathlib import Path
 from types import ModuleType
@@ -78,6 +79,22 @@ class Fixture(unittest.TestCase):
         self.assertEqual(torn, [0, 1, 2, 3])
         with self.assertRaisesRegex(TypeError, "setup returned arguments, and args or kwargs were given"):
             plugin.Recorded(f, (1,), None, lambda: ((2,), {})).once()
+
+
+    def test_a_counted_region_makes_the_calls_only(self) -> None:
+        made: List[int] = []
+        called: List[int] = []
+
+        def setup() -> Any:
+            made.append(len(made) + 1)
+            return (made[-1],), {}
+
+        run = worker.counted(plugin.Recorded(called.append, (), None, setup), 3)
+        self.assertEqual((made, called), ([1, 2, 3], []))
+        run()  # what callgrind's region runs
+        self.assertEqual((made, called), ([1, 2, 3], [1, 2, 3]))
+        # A statement's timer runs whole in the region.
+        self.assertIsInstance(worker.counted(timeit.Timer("pass"), 2)(), float)
 
 
 class PerBuild(unittest.TestCase):
