@@ -96,8 +96,9 @@ fn scenario<'r>(r: &'r Results, name: &str) -> Option<&'r Scenario> {
 /// Whether run `b` times each scenario of operation `o` as run `a` defines it (same function,
 /// setup, statement and operations per statement).
 fn defined_alike(a: &Results, b: &Results, o: &Operation) -> bool {
-    let same =
-        |x: &Scenario, y: &Scenario| (&x.function, &x.setup, &x.stmt, x.n) == (&y.function, &y.setup, &y.stmt, y.n);
+    let same = |x: &Scenario, y: &Scenario| {
+        (&x.function, &x.setup, &x.stmt, x.n, &x.pytest) == (&y.function, &y.setup, &y.stmt, y.n, &y.pytest)
+    };
     [Some(&o.path), o.minus.as_ref(), o.instead.as_ref()]
         .into_iter()
         .flatten()

@@ -39,7 +39,8 @@ pub struct TargetArgs {
     /// Benchmark your own extension instead of abibench's: a Cargo crate with a PyO3 cdylib, or a
     /// maturin project (pyproject.toml with [tool.maturin]). Built by cargo in every mode, with
     /// the mode as a feature of the crate's own PyO3 dependency; its scenarios are read from
-    /// PATH/benches/abibench/ unless --scenarios-dir says otherwise (`abibench init` writes one).
+    /// PATH/benches/abibench/ unless --scenarios-dir says otherwise (`abibench init` writes one),
+    /// or its own benchmark tests are the scenarios (compare --pytest).
     #[arg(long = "crate", value_name = "PATH")]
     pub krate: Option<PathBuf>,
 }
@@ -56,6 +57,25 @@ pub struct SelectArgs {
     /// PATH/benches/abibench/.
     #[arg(long, value_name = "DIR")]
     pub scenarios_dir: Option<PathBuf>,
+}
+
+/// A crate's own benchmark tests as the scenarios (`compare --pytest`).
+#[derive(Args, Debug, Clone)]
+pub struct PytestArgs {
+    /// Time your crate's own pytest-benchmark / pytest-codspeed tests instead of scenario files:
+    /// files, directories or node ids (inside the --crate directory). abibench runs them with
+    /// pytest in each build with its own `benchmark` fixture and marker (neither plugin is
+    /// needed, nor used if installed): each call a test hands to `benchmark` (or
+    /// `benchmark.pedantic`), and each test marked `@pytest.mark.benchmark` without the fixture,
+    /// is a scenario, timed in every build interleaved as statements are. Tests that do neither
+    /// are left out and listed. pytest is the interpreter's own, else installed by abibench into
+    /// its cache with the interpreter's pip.
+    #[arg(long = "pytest", value_name = "TESTS", num_args = 1.., requires = "krate", conflicts_with = "scenarios_dir")]
+    pub tests: Vec<String>,
+    /// A package the tests import besides pytest (a pip requirement: `dirty-equals`), installed
+    /// beside pytest by abibench. Repeatable.
+    #[arg(long = "pytest-with", value_name = "REQUIREMENT", requires = "tests")]
+    pub with: Vec<String>,
 }
 
 /// How long a build may take.
@@ -141,6 +161,18 @@ impl TargetArgs {
 }
 
 impl SelectArgs {
+    /// The choice these arguments make for building `recipe` and timing the crate's tests
+    /// (`--pytest`): no scenario files, the scenarios come from the tests.
+    pub fn pytest_choice<'a>(&'a self, recipe: &'a Recipe) -> Choice<'a> {
+        Choice {
+            scenarios_dir: None,
+            scenarios: &self.scenario,
+            python: &self.targets.python,
+            modes: self.targets.modes(recipe),
+            subject: &recipe.subject,
+        }
+    }
+
     /// The choice these arguments make for building `recipe`.
     pub fn choice<'a>(&'a self, recipe: &'a Recipe) -> anyhow::Result<Choice<'a>> {
         let scenarios_dir = match (&self.scenarios_dir, recipe.subject.krate()) {
@@ -159,7 +191,7 @@ impl SelectArgs {
             );
         }
         Ok(Choice {
-            scenarios_dir,
+            scenarios_dir: Some(scenarios_dir),
             scenarios: &self.scenario,
             python: &self.targets.python,
             modes: self.targets.modes(recipe),

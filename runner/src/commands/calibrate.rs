@@ -113,6 +113,7 @@ pub fn run(args: &CalibrateArgs) -> Result<i32> {
             builds: planned,
             scenarios: scenarios.clone(),
             marker: None,
+            pytest: None,
         };
         let m = driver::measure(&plan, (&sampling, &settle), args.seed.unwrap_or(1), &stop, &|s, b| {
             progress.inc();

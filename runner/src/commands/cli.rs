@@ -15,7 +15,7 @@ use crate::model::shard::Shard;
 
 use super::args::{
     default_jobs, export_parser, measure_parser, parse_percent, parse_seconds, parse_shard, BuildArgs, GoalArgs,
-    LevelArgs, SelectArgs, StyleArgs,
+    LevelArgs, PytestArgs, SelectArgs, StyleArgs,
 };
 use super::calibrate::CalibrateArgs;
 use super::export::ExportArgs;
@@ -202,6 +202,8 @@ impl GateArgs {
 pub struct CompareArgs {
     #[command(flatten)]
     pub select: SelectArgs,
+    #[command(flatten)]
+    pub pytest: PytestArgs,
     /// Do not provision what the selection lacks (by default `compare` first gets the versions
     /// of its range, 3.8 to 3.15 and the free-threaded ones its PyO3 builds for, or those given
     /// with --python, like `abibench provision`).

@@ -16,6 +16,7 @@ use crate::commands::check::gate_and_record;
 use crate::commands::cli::CompareArgs;
 use crate::commands::interrupt;
 use crate::commands::progress::{build_with_progress, Progress};
+use crate::commands::pytest;
 use crate::commands::report::print_answer;
 use crate::commands::show::print_tables;
 use crate::commands::{export, system};
@@ -49,12 +50,14 @@ pub fn run(args: &CompareArgs) -> Result<i32> {
     let (mut sampling, baseline) = check_flags(args, &out)?;
     let provision_note = |l: String| eprintln!("provision: {l}");
     sampling.isolation = args.level.isolation.unwrap_or_else(|| recipe.subject.default_isolation());
-    let choice = args.select.choice(&recipe)?;
+    let choice = match args.pytest.tests.is_empty() {
+        true => args.select.choice(&recipe)?,
+        false => args.select.pytest_choice(&recipe),
+    };
+    pytest::check(&args.pytest, &recipe)?;
     // A workload that counts an operation these scenarios do not time is refused before anything
     // is provisioned or built.
-    let groups =
-        crate::model::scenario::filter(crate::model::scenario::load_dir(&choice.scenarios_dir)?, choice.scenarios)?;
-    args.goal.check(&groups)?;
+    args.goal.check(&choice.groups()?)?;
     let mut sel = selection::select(&choice, (!args.no_provision).then_some(&provision_note as _))?;
     for n in &sel.notes {
         eprintln!("{n}");
@@ -72,11 +75,12 @@ pub fn run(args: &CompareArgs) -> Result<i32> {
     let marker = region_marker(args, &mut sel, &recipe)?;
     eprintln!("{}", banner(&sel, &sampling, shard.as_ref().map(|s| s.shard.to_string())));
 
-    let mut res = build_and_record(args, (&sel, &recipe), &sampling, seed, (shard, native))?;
+    let mut res = build_and_record(args, (&mut sel, &recipe), &sampling, seed, (shard, native))?;
     res.subject = recipe.subject.clone();
     // Judged now, from a second of the machine's own business: the load average still
     // remembers the builds of the minute before.
     res.host.system = Readings::sampled(Duration::from_secs(1)).judge();
+    res.pytest = sel.pytest.clone();
     system::warn(&res.host.system);
     // Until now a signal leaves at once (nothing is measured); from here the first one stops the
     // measurement and saves what is done.
@@ -142,7 +146,7 @@ fn region_marker(args: &CompareArgs, sel: &mut Selection, recipe: &Recipe) -> Re
 /// but its id, cells and workers.
 fn build_and_record(
     args: &CompareArgs,
-    (sel, recipe): (&Selection, &Recipe),
+    (sel, recipe): (&mut Selection, &Recipe),
     sampling: &Sampling,
     seed: u64,
     (shard, native): (Option<ShardRecord>, Option<NativeSection>),
@@ -159,6 +163,9 @@ fn build_and_record(
     }
     let build_seconds = build_start.elapsed().as_secs_f64();
     eprintln!("builds: {build_seconds:.1} s");
+    if !args.pytest.tests.is_empty() {
+        pytest::collect_tests(&args.pytest, &args.select.scenario, (sel, recipe), &builds, sampling)?;
+    }
 
     // Saved before measuring, so even a killed run leaves its builds on record.
     let started_at = now_rfc3339();
@@ -298,12 +305,16 @@ fn gate_record_save(args: &CompareArgs, res: &Results, baseline: Option<&Results
 /// One line saying what the run covers and how much it samples.
 fn banner(sel: &Selection, sampling: &Sampling, shard: Option<String>) -> String {
     format!(
-        "abibench compare{}: {} interpreter(s) [{}], {} mode(s), {} scenario(s); {}{}{}",
+        "abibench compare{}: {} interpreter(s) [{}], {} mode(s), {}; {}{}{}",
         shard.map_or(String::new(), |s| format!(" (shard {s})")),
         sel.interpreters.len(),
         sel.interpreters.iter().map(|i| i.name.as_str()).collect::<Vec<_>>().join(", "),
         sel.modes.len(),
-        sel.groups.iter().map(|g| g.scenarios.len()).sum::<usize>(),
+        match sel.groups.iter().map(|g| g.scenarios.len()).sum::<usize>() {
+            // --pytest: the tests become scenarios once the builds are made and the tests run.
+            0 => "the crate's benchmark tests (collected after the builds)".to_string(),
+            n => format!("{n} scenario(s)"),
+        },
         match sampling.measure {
             Measure::WallTime => "wall time: ",
             Measure::Instructions => "instructions (callgrind): ",

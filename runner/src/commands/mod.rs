@@ -16,6 +16,7 @@ pub mod merge;
 pub mod native;
 mod progress;
 pub mod provision;
+mod pytest;
 pub mod report;
 pub mod reproduce;
 pub mod show;

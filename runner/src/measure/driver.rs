@@ -10,6 +10,7 @@ use anyhow::Result;
 use crate::measure::measurement::{Measured, Measurement, Settle, Verdict};
 use crate::measure::plan::{Plan, PlannedBuild};
 use crate::measure::protocol::{Event, Job, JobBuild, JobSampling, JobScenario};
+use crate::measure::pytest::PlanPytest;
 use crate::measure::worker;
 use crate::model::build::{builds_for, BuildRecord};
 use crate::model::callgrind::Calls;
@@ -39,6 +40,7 @@ pub fn plans<'a>(
                 builds: Vec::new(),
                 scenarios: scenarios.clone(),
                 marker,
+                pytest: sel.pytest.as_ref().and_then(|r| PlanPytest::of(r, interp)),
             };
             let mut unbuilt = Vec::new();
             for mode in sel.modes.iter().copied().filter(|&m| sel.runs(interp, m)) {
@@ -120,6 +122,7 @@ pub fn measure(
                     stmt: &s.stmt,
                     n: s.n,
                     isolate: s.isolate,
+                    pytest: s.pytest.as_deref(),
                 })
                 .collect(),
             skip: next.skip.iter().map(|t| (t.scenario.as_str(), t.build.as_str())).collect(),
@@ -133,6 +136,7 @@ pub fn measure(
                 callgrind_marker: plan.marker,
             },
             overhead: next.overhead,
+            pytest: plan.pytest.as_ref().map(|p| p.job(false)),
         };
         let (ending, ignored) = worker::run(plan.interpreter, sampling, &job, stop, |mut ev| {
             if let (Event::Cell { build, loops: Some(loops), parts, calls, .. }, Some(dir)) = (&mut ev, &callgrind_out)

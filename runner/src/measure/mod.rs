@@ -9,5 +9,6 @@ pub mod measurement;
 pub mod native;
 pub mod plan;
 pub mod protocol;
+pub mod pytest;
 pub mod session;
 mod worker;

@@ -3,6 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::measure::pytest::PlanPytest;
 use crate::model::interpreter::Interpreter;
 use crate::model::mode::Mode;
 use crate::model::scenario::Scenario;
@@ -18,6 +19,8 @@ pub struct Plan<'a> {
     pub scenarios: Vec<&'a Scenario>,
     /// Counting a crate's module: the bench-ext build that marks callgrind's region.
     pub marker: Option<&'a Path>,
+    /// The crate's benchmark tests, when they are the scenarios (`compare --pytest`).
+    pub pytest: Option<PlanPytest<'a>>,
 }
 
 /// One build in a plan, and the cell its values go to. The cell is normally the mode's name (an
@@ -70,6 +73,7 @@ pub(crate) mod fixture {
                 .collect(),
             scenarios: scenarios.iter().collect(),
             marker: None,
+            pytest: None,
         }
     }
 }

@@ -40,6 +40,23 @@ pub struct Job<'a> {
     pub sampling: JobSampling<'a>,
     /// Measure the empty loop first (once per process: its cost is subtracted from every value).
     pub overhead: bool,
+    /// The crate's benchmark tests, when the scenarios are those (`compare --pytest`).
+    pub pytest: Option<JobPytest<'a>>,
+}
+
+/// The crate's tests as the worker runs them: in each build, with abibench's pytest plugin.
+#[derive(Debug, Serialize)]
+pub struct JobPytest<'a> {
+    /// `pytest_plugin.py`'s text.
+    pub plugin: &'a str,
+    /// Directories put first on `sys.path`: where abibench installed pytest, if it did.
+    pub path: Vec<&'a Path>,
+    /// The crate's directory: pytest's rootdir and working directory.
+    pub root: &'a Path,
+    /// What pytest is given: files, directories, node ids.
+    pub tests: &'a [String],
+    /// Only run the tests in the first build and report each one's outcome (a `Test` event).
+    pub collect: bool,
 }
 
 #[derive(Debug, Serialize)]
@@ -61,6 +78,8 @@ pub struct JobScenario<'a> {
     pub n: u64,
     /// Timed in worker processes of its own, each with the module fresh (see `Scenario::isolate`).
     pub isolate: bool,
+    /// A benchmark test's node id: the call it records in each build is what is timed.
+    pub pytest: Option<&'a str>,
 }
 
 #[derive(Debug, Serialize)]
@@ -116,6 +135,12 @@ pub enum Event {
         #[serde(skip)]
         calls: Option<Calls>,
     },
+    /// What a test came to, when collecting (`JobPytest::collect`).
+    Test {
+        node: String,
+        status: String,
+        reason: String,
+    },
     Done,
 }
 
@@ -160,6 +185,7 @@ mod tests {
     #[test]
     fn jobs_serialize_as_the_workers_tests_read_them() {
         let python = [PathBuf::from("/opt/python3.12/bin/python3"), "-X".into(), "utf8".into()];
+        let tests = ["tests/test_bench.py".to_string()];
         let job = Job {
             token: "0123456789abcdef",
             module: "bench_ext",
@@ -188,6 +214,7 @@ mod tests {
                     stmt: "f(x)",
                     n: 1000,
                     isolate: false,
+                    pytest: None,
                 },
                 JobScenario {
                     name: "mycrate_parse",
@@ -197,6 +224,7 @@ mod tests {
                     stmt: "pass",
                     n: 1,
                     isolate: true,
+                    pytest: Some("tests/test_bench.py::test_parse[small]"),
                 },
             ],
             skip: vec![("list_sum_get_item_fn", "unlimited")],
@@ -210,6 +238,13 @@ mod tests {
                 callgrind_marker: None,
             },
             overhead: true,
+            pytest: Some(JobPytest {
+                plugin: "# pytest_plugin.py's text",
+                path: vec![Path::new("/cache/pytest/cpython-312")],
+                root: Path::new("/home/me/mycrate"),
+                tests: &tests,
+                collect: false,
+            }),
         };
         let expected: serde_json::Value = serde_json::from_str(include_str!("../../tests/python/job.json")).unwrap();
         assert_eq!(serde_json::to_value(&job).unwrap(), expected);

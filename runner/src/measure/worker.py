@@ -37,7 +37,7 @@ import sys
 import timeit
 import traceback
 from types import ModuleType
-from typing import IO, Any, Callable, Dict, Iterable, List, Optional, Set, Tuple, Union
+from typing import IO, Any, Callable, Dict, Iterable, List, Optional, Protocol, Set, Tuple, Union
 
 Key = Tuple[str, str]  # a cell of the job: (scenario, build label)
 Entries = Dict[str, ModuleType]  # a user's module's sys.modules entries, package and all
@@ -130,6 +130,17 @@ class Scenario:
     stmt: str = field(TEXT)
     n: int = field(COUNT)
     isolate: bool = field(FLAG)  # module state of its own: its builds in processes of its own
+    pytest: Optional[str] = field(nullable(TEXT), default=None)  # a test's node id: its recorded call is timed
+
+
+@dataclasses.dataclass(frozen=True)
+class Pytest:
+    """A crate's benchmark tests (`--pytest`): run in each build with abibench's plugin."""
+    plugin: str = field(TEXT)  # pytest_plugin.py's text
+    path: Tuple[str, ...] = field(list_of(TEXT))  # where pytest is, put first on sys.path
+    root: str = field(TEXT)  # the crate's directory: pytest's rootdir and working directory
+    tests: Tuple[str, ...] = field(list_of(TEXT))  # what pytest is given: files, directories, node ids
+    collect: bool = field(FLAG)  # only run the tests in the first build and report each one's outcome
 
 
 @dataclasses.dataclass(frozen=True)
@@ -158,6 +169,7 @@ class Job:
     sampling: Sampling = field(nested(Sampling))
     overhead: bool = field(FLAG)  # time the empty loop first
     serve: bool = field(FLAG, default=False)  # this script's own: a copy it started (`Remote`)
+    pytest: Optional[Pytest] = field(nullable(nested(Pytest)), default=None)
 
     def to_json(self) -> str:
         return json.dumps(dataclasses.asdict(self))
@@ -299,6 +311,13 @@ def warm_up(timer: timeit.Timer, loops: int, took: float, count: int) -> List[fl
     return ([took] + [timer.timeit(loops) for _ in range(count - 1)])[:count]
 
 
+def counted(timer: Timed, number: int) -> Callable[[], Any]:
+    """What a counted region runs: `number` loops of the timer, with what a test's recorded call
+    makes beforehand (pedantic's setup) made before the region (pytest_plugin.Recorded.ready)."""
+    ready = getattr(timer, "ready", None)
+    return ready(number) if ready else lambda: timer.timeit(number)
+
+
 class Callgrind:
     """Counts instructions of a callable run inside bench_ext's callgrind region."""
 
@@ -323,24 +342,24 @@ class Callgrind:
         """The file name of this process's profile part k."""
         return os.path.basename(self.prefix) + str(k)
 
-    def sample(self, timer: timeit.Timer, pairs: int) -> Tuple[int, List[int], List[str]]:
+    def sample(self, timer: Timed, pairs: int) -> Tuple[int, List[int], List[str]]:
         """(loops, [instructions of exactly `loops` iterations] * pairs, the first pair's parts
         (L, 2L), whose calls the runner reads)."""
         # Per-iteration cost from a 2-iteration minus a 1-iteration region (setup cancels), and L
         # rounded down to a power of two: a probe that wobbles with heap state rarely moves L.
-        one = self.count(lambda: timer.timeit(1))
-        per_iteration = max(1, self.count(lambda: timer.timeit(2)) - one)
+        one = self.count(counted(timer, 1))
+        per_iteration = max(1, self.count(counted(timer, 2)) - one)
         loops = 1 << max(0, min(17, (self.target // per_iteration).bit_length() - 1))
         # Warm-up (specialisation, caches, allocator), uncounted but in a region of its own:
         # callgrind counts calls outside regions too, into the next part, which must hold only
         # its own region's calls.
-        self.region(lambda: timer.timeit(loops))
+        self.region(counted(timer, loops))
         self.parts += 1
         values = []
         first = self.parts + 1
         for _ in range(pairs):
-            short = self.count(lambda: timer.timeit(loops))
-            values.append(self.count(lambda: timer.timeit(2 * loops)) - short)
+            short = self.count(counted(timer, loops))
+            values.append(self.count(counted(timer, 2 * loops)) - short)
         return loops, values, [self.part(first), self.part(first + 1)] if pairs else []
 
 
@@ -356,11 +375,26 @@ def failure() -> str:
     return head + "\n" + tail(traceback.format_exc())
 
 
+class Timed(Protocol):
+    """What is timed: a statement's timeit.Timer, or a test's recorded call (pytest_plugin.py)."""
+
+    def timeit(self, number: int) -> float: ...
+
+
+def pytest_plugin(spec: Pytest) -> Any:
+    """abibench's pytest plugin (sent in the job, as this script is), with pytest's path first
+    on sys.path."""
+    sys.path[:0] = list(spec.path)
+    module = ModuleType("abibench_pytest")
+    exec(compile(spec.plugin, "abibench_pytest.py", "exec"), module.__dict__)
+    return module
+
+
 @dataclasses.dataclass
 class Cell:
     """A (scenario, build) cell of a batch, sized and warmed, collecting its values."""
 
-    timer: timeit.Timer
+    timer: Timed
     loops: int
     took: float  # loop sizing's last probe: how long a value should take
     warmups: List[float]
@@ -388,6 +422,8 @@ class Local:
             marker = self.builds[0][1] if job.builtin else region_marker(self.sampling.callgrind_marker)
             self.counter = Callgrind(marker, self.sampling.callgrind_out, self.sampling.target_instructions)
         self.cells: Dict[Key, Cell] = {}
+        self.plugin = pytest_plugin(job.pytest) if job.pytest else None
+        self.tests: Dict[str, Dict[str, Any]] = {}  # per build: each test's outcome (pytest_plugin.Outcome)
 
     def activate(self, build: str) -> None:
         """Makes `import <module>` find this build (user modules only)."""
@@ -406,9 +442,38 @@ class Local:
             values = [empty.timeit(loops) for _ in range(self.sampling.values)]
         self.channel.emit("overhead", loops=loops, values=values)
 
-    def timer(self, sc: Scenario, build: str, ext: Any) -> Optional[timeit.Timer]:
+    def outcomes(self, build: str) -> Dict[str, Any]:
+        """Each test's outcome in this build (pytest_plugin.Outcome by node id), its tests run once."""
+        if build not in self.tests:
+            assert self.job.pytest is not None and self.plugin is not None
+            entries = self.entries.get(build) or {}
+            # Collecting: every test's outcome; measuring: the scenarios' tests', the others unrun.
+            wanted = None if self.job.pytest.collect else {sc.pytest for sc in self.job.scenarios if sc.pytest}
+            try:
+                self.tests[build] = self.plugin.run_in_build(self.job.pytest.tests, self.job.pytest.root, wanted,
+                                                             self.job.module.split(".")[0], entries)
+            except BaseException:
+                self.tests[build] = {".": self.plugin.Outcome(None, "failed", failure())}
+        return self.tests[build]
+
+    def recorded(self, sc: Scenario, build: str) -> Optional[Timed]:
+        """The call test `sc.pytest` recorded in this build, or None after reporting why there
+        is none: pytest skipped it here (not available), or it failed or did not benchmark."""
+        outcomes = self.outcomes(build)
+        outcome = outcomes.get(sc.pytest) or outcomes.get(".")
+        if outcome is not None and outcome.recorded is not None:
+            return outcome.recorded
+        status, reason = ("failed", "not collected here") if outcome is None else (outcome.status, outcome.reason)
+        self.channel.emit("cell", scenario=sc.name, build=build,
+                          status="not_available" if status == "skipped" else "error",
+                          reason="pytest: %s: %s" % (status.replace("_", " "), reason))
+        return None
+
+    def timer(self, sc: Scenario, build: str, ext: Any) -> Optional[Timed]:
         """The scenario's timer in this build, or None after reporting why there is none."""
         name, function, emit = sc.name, sc.function, self.channel.emit
+        if sc.pytest is not None:
+            return self.recorded(sc, build)
         if function and not hasattr(ext, function):
             reason = getattr(ext, "NOT_AVAILABLE", {}).get(function) if self.job.builtin else None
             if reason is None:
@@ -635,6 +700,14 @@ def run(job: Job, sessions: List[Session], channel: Channel) -> None:
     channel.emit("done")
 
 
+def collect(local: Local, channel: Channel) -> None:
+    """The tests' outcomes in the first build that loads: which are benchmarks (the scenarios)."""
+    if local.builds:
+        for node, outcome in local.outcomes(local.builds[0][0]).items():
+            channel.emit("test", node=node, status=outcome.status, reason=outcome.reason)
+    channel.emit("done")
+
+
 def main(stdin: IO[str] = sys.stdin) -> None:
     fd = open_channel()
     try:
@@ -644,6 +717,8 @@ def main(stdin: IO[str] = sys.stdin) -> None:
     channel = Channel(fd, job.token)
     if job.serve:
         serve(Local(job, channel), job, channel, stdin)
+    elif job.pytest and job.pytest.collect:
+        collect(Local(job, channel), channel)
     elif job.isolation == "process":
         remotes = [Remote(job, (b,), channel) for b in job.builds]
         run(job, [r for r in remotes if not r.dead], channel)

@@ -16,6 +16,7 @@ pub mod matrix;
 pub mod merge;
 pub mod mode;
 pub mod native;
+pub mod pytest;
 pub mod results;
 pub mod sampling;
 pub mod scenario;

@@ -12,6 +12,7 @@ use crate::model::interpreter::Interpreter;
 use crate::model::io::{now_rfc3339_millis, read_json, write_json_atomic};
 use crate::model::mode::Mode;
 use crate::model::native::NativeSection;
+use crate::model::pytest::PytestRecord;
 use crate::model::sampling::{Level, Sampling, Stop};
 use crate::model::scenario::Group;
 use crate::model::shard::{Shard, ShardRecord};
@@ -44,6 +45,9 @@ pub struct Results {
     /// The user's crate this run built and timed (`--crate`); absent: abibench's own bench-ext.
     #[serde(default, skip_serializing_if = "Subject::is_bench_ext")]
     pub subject: Subject,
+    /// The crate's benchmark tests, when they were the scenarios (`compare --pytest`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pytest: Option<PytestRecord>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -353,6 +357,7 @@ impl Results {
             cells: Vec::new(),
             workers: Vec::new(),
             subject: Subject::BenchExt,
+            pytest: None,
             native,
         }
     }
@@ -472,6 +477,7 @@ pub(crate) mod fixture {
             workers: Vec::new(),
             native: None,
             subject: Subject::BenchExt,
+            pytest: None,
         }
     }
 }

@@ -13,6 +13,7 @@ pub mod krate;
 pub mod paths;
 pub mod provision;
 pub mod pyo3_range;
+pub mod pytest_env;
 pub mod recipe;
 pub mod selection;
 pub mod toolchain;

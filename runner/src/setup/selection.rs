@@ -8,6 +8,7 @@ use anyhow::{bail, Result};
 
 use crate::model::interpreter::Interpreter;
 use crate::model::mode::Mode;
+use crate::model::pytest::PytestRecord;
 use crate::model::scenario::{self, Group};
 use crate::model::shard::{self, Shard, ShardRecord};
 use crate::model::subject::Subject;
@@ -26,6 +27,8 @@ pub struct Selection {
     pub shard: Option<BTreeMap<String, Vec<Mode>>>,
     /// What the user should know about how the choice was resolved, one line each.
     pub notes: Vec<String>,
+    /// The crate's benchmark tests, once collected (`compare --pytest`): then the groups are theirs.
+    pub pytest: Option<PytestRecord>,
 }
 
 impl Selection {
@@ -66,7 +69,9 @@ impl Selection {
 
 /// What the user asked for: scenario files and globs, interpreters, modes (none: all).
 pub struct Choice<'a> {
-    pub scenarios_dir: PathBuf,
+    /// Where the scenario files are; `None`: the crate's tests are the scenarios (`--pytest`),
+    /// collected once the builds are made.
+    pub scenarios_dir: Option<PathBuf>,
     pub scenarios: &'a [String],
     pub python: &'a [Selector],
     pub modes: Vec<Mode>,
@@ -74,12 +79,22 @@ pub struct Choice<'a> {
     pub subject: &'a Subject,
 }
 
+impl Choice<'_> {
+    /// The scenario groups of the files, filtered by the globs (none for the crate's tests).
+    pub fn groups(&self) -> Result<Vec<Group>> {
+        match &self.scenarios_dir {
+            Some(dir) => scenario::filter(scenario::load_dir(dir)?, self.scenarios),
+            None => Ok(Vec::new()),
+        }
+    }
+}
+
 /// Resolves a choice: scenario files first (a typo there should not cost an interpreter probe),
 /// then, with `provision`, gets what the interpreter range lacks into the cache (see
 /// `provision::for_selection`; `note` hears how that goes), then discovers the interpreters, and
 /// for a crate leaves out the interpreters and floors below what it supports (said in the notes).
 pub fn select(choice: &Choice, provision: Option<&dyn Fn(String)>) -> Result<Selection> {
-    let groups = scenario::filter(scenario::load_dir(&choice.scenarios_dir)?, choice.scenarios)?;
+    let groups = choice.groups()?;
     // Nothing is provisioned that nothing could be built for (PyO3 0.29 and 3.13t: a source
     // build of minutes for a column of "not measured").
     let (targets, refused): (Vec<Target>, Vec<Target>) = provision::range_of(choice.python)
@@ -98,7 +113,7 @@ pub fn select(choice: &Choice, provision: Option<&dyn Fn(String)>) -> Result<Sel
         notes.push(format!("{t}: not provisioned, {why} (`abibench matrix` provisions it for its load check)"));
     }
     let (interpreters, modes) = supported_only(choice, interpreters, &mut notes)?;
-    Ok(Selection { groups, interpreters, modes, shard: None, notes })
+    Ok(Selection { groups, interpreters, modes, shard: None, notes, pytest: None })
 }
 
 /// The interpreters something can be built for: a free-threaded one below what the subject's

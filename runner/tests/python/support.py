@@ -16,6 +16,7 @@ from typing import Any, Dict, List, Optional, Tuple
 
 HERE = Path(__file__).resolve().parent
 WORKER = HERE.parents[1] / "src" / "measure" / "worker.py"
+PLUGIN = HERE.parents[1] / "src" / "measure" / "pytest_plugin.py"
 SOURCE = WORKER.read_text()
 # The job abibench serializes (protocol.rs checks that it still does).
 JOB: Dict[str, Any] = json.loads((HERE / "job.json").read_text())
@@ -79,7 +80,7 @@ class Builds:
 
 def quick(**fields: Any) -> Dict[str, Any]:
     """A job of stand-in builds that takes milliseconds: in this process's interpreter, in-process."""
-    base = dict(isolation="in-process", worker_source=None, python=PYTHON, skip=[], overhead=True,
+    base = dict(isolation="in-process", worker_source=None, python=PYTHON, skip=[], overhead=True, pytest=None,
                 sampling={"min_time": 0.0002, "values": 3, "warmups": 1, "seed": 7})
     base.update(fields)
     # As abibench sends it: only to a worker that starts copies of itself.

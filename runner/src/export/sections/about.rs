@@ -227,17 +227,100 @@ fn builds(r: &Results) -> (Vec<String>, Vec<Vec<String>>) {
     (header, rows)
 }
 
+/// The crate's benchmark tests, when they were the scenarios: what pytest ran, which pytest each
+/// interpreter had, and the tests that are no scenario, with why.
+fn benchmark_tests(r: &Results) -> Vec<Block> {
+    let Some(p) = &r.pytest else { return Vec::new() };
+    let mut terms = vec![
+        ("tests".to_string(), p.tests.join(" ")),
+        ("run from".to_string(), p.root.display().to_string()),
+        (
+            "how".to_string(),
+            "each test run once per build with abibench's benchmark fixture and marker; the call it hands to \
+             benchmark (or the test, marked benchmark without the fixture) is the scenario, timed as statements are"
+                .to_string(),
+        ),
+    ];
+    if !p.with.is_empty() {
+        terms.push(("installed with pytest".to_string(), p.with.join(", ")));
+    }
+    terms.extend(p.environments.iter().map(|e| (format!("pytest on {}", e.interpreter), e.origin())));
+    let mut blocks = vec![Block::heading("Benchmark tests (pytest)"), Block::Terms(terms)];
+    let rows: Vec<Vec<String>> = p
+        .left_out
+        .iter()
+        .map(|t| {
+            vec![t.node.clone(), t.status.replace('_', " "), t.reason.lines().next().unwrap_or_default().to_string()]
+        })
+        .collect();
+    if !rows.is_empty() {
+        blocks.push(Block::heading("Tests left out"));
+        let header = ["test", "outcome", "why"].map(String::from).to_vec();
+        blocks.extend(Table::plain("left-out mono", (header, rows)).map(Block::Table));
+    }
+    blocks
+}
+
 pub fn environment(rep: &Report) -> Section {
     let r = rep.results;
     let mut blocks = vec![Block::heading("Machine and run"), Block::Terms(machine(r)), Block::heading("Interpreters")];
     blocks.extend(Table::plain("interpreters mono", interpreters(r)).map(Block::Table));
     blocks.push(Block::heading("Builds"));
     blocks.extend(Table::plain("builds", builds(r)).map(Block::Table));
+    blocks.extend(benchmark_tests(r));
     Section {
         id: "environment",
         title: "Environment and interpreter provenance".into(),
         nav: Some("Environment"),
         appendix: true,
         blocks,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analysis::testdata;
+    use crate::model::pytest::{PytestEnv, PytestRecord, TestOutcome};
+
+    #[test]
+    fn the_crates_tests_their_pytest_and_the_tests_left_out_are_listed() {
+        let mut r = testdata::results();
+        assert!(benchmark_tests(&r).is_empty(), "no --pytest, no such part");
+        r.pytest = Some(PytestRecord {
+            tests: vec!["tests".into()],
+            root: "/src/mycrate".into(),
+            with: vec!["dirty-equals".into()],
+            environments: vec![PytestEnv {
+                interpreter: "3.12.1".into(),
+                pytest_version: "9.2.0".into(),
+                pytest_file: "/x/pytest/__init__.py".into(),
+                installed: Some("/cache/pytest/3.12.1-ab".into()),
+            }],
+            left_out: vec![TestOutcome {
+                node: "tests/test_b.py::test_plain".into(),
+                status: "not_benchmark".into(),
+                reason: "uses neither the benchmark fixture nor the benchmark marker\nmore".into(),
+            }],
+        });
+        let blocks = benchmark_tests(&r);
+        let Block::Terms(terms) = &blocks[1] else { panic!("{blocks:?}") };
+        assert!(terms.contains(&("installed with pytest".into(), "dirty-equals".into())), "{terms:?}");
+        assert!(terms.contains(&(
+            "pytest on 3.12.1".into(),
+            "pytest 9.2.0, installed by abibench into /cache/pytest/3.12.1-ab".into()
+        )));
+        let Some(Block::Table(t)) = blocks.last() else { panic!("{blocks:?}") };
+        assert_eq!(
+            t.groups[0].rows[0]
+                .iter()
+                .map(|c| c.runs.iter().map(Inline::plain).collect::<String>())
+                .collect::<Vec<_>>(),
+            [
+                "tests/test_b.py::test_plain",
+                "not benchmark",
+                "uses neither the benchmark fixture nor the benchmark marker"
+            ]
+        );
     }
 }

@@ -215,7 +215,7 @@ impl<'a> Measurement<'a> {
         let running = self.running.as_mut().expect("events come from a running worker");
         match ev {
             Event::At { scenario, build, phase, .. } => running.last_at = Some(At { scenario, build, phase }),
-            Event::Loaded {} | Event::Done => {}
+            Event::Loaded {} | Event::Test { .. } | Event::Done => {}
             Event::LoadFailed { build, error } => self.refuse(&build, &error),
             Event::Overhead { loops, values } => {
                 self.overhead_per_loop = median(&values) / loops as f64;

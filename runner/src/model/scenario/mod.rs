@@ -221,6 +221,11 @@ pub struct Scenario {
     /// has it (PyO3 hands back the same module object, or refuses before 3.9).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub isolate: bool,
+    /// A crate's benchmark test (`compare --pytest`), by pytest's node id: what is timed is the
+    /// call it hands to `benchmark`, recorded by running it in each build (`setup` and `stmt`
+    /// are not used). Never in scenario files.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pytest: Option<String>,
 }
 
 fn one_u64() -> u64 {

@@ -202,6 +202,7 @@ fn scenario(s: ScenarioDef, group: &str, at: &dyn Fn(Range<usize>) -> String) ->
         layer: s.layer.or(s.channel.map(|_| Layer::Pyo3)),
         task: s.task,
         isolate: s.isolate,
+        pytest: None,
     })
 }
 
