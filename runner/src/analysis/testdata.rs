@@ -191,6 +191,7 @@ pub fn free_threaded_results(ft_ns: f64) -> Results {
         .collect();
     v["builds"] = json!([]);
     serde_json::from_value(v).expect("the fixture matches the results schema")
+}
 
 /// A counted cell of `n` operations per statement: `per_loop` instructions and `calls` per
 /// statement execution, over 4 loops.

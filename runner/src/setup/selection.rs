@@ -197,8 +197,14 @@ mod tests {
                 i
             })
             .collect();
-        let sel =
-            Selection { groups: Vec::new(), interpreters, modes: Mode::ALL.to_vec(), shard: None, notes: Vec::new() };
+        let sel = Selection {
+            groups: Vec::new(),
+            interpreters,
+            modes: Mode::ALL.to_vec(),
+            shard: None,
+            notes: Vec::new(),
+            pytest: None,
+        };
         let notes = std::cell::RefCell::new(Vec::new());
         let built: Vec<String> = build_requests(&sel, 1, &|n| notes.borrow_mut().push(n))
             .iter()
