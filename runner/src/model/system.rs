@@ -96,6 +96,27 @@ impl Readings {
         Readings { busy: busy.map(|f| f * r.cpus as f64), ..r }
     }
 
+    /// The load check: other work's CPUs just before measuring where sampled, else the load
+    /// average. A worker needs a CPU of its own: beyond cpus - 1 it shares one.
+    fn load(&self) -> Finding {
+        let cpus = self.cpus;
+        let fix = Some("run when the machine is idle, or pin workers to a CPU kept free (--affinity, isolcpus)".into());
+        let (state, skews) = match (self.busy, self.load_1min) {
+            (Some(b), _) if b + 1.0 > cpus as f64 => (
+                format!("other work kept {b:.1} of {cpus} CPUs busy just before measuring: it shares the worker's CPU"),
+                true,
+            ),
+            (Some(b), _) => (format!("other work kept {b:.1} of {cpus} CPUs busy"), false),
+            (None, None) => ("not exposed by the kernel (a VM's host decides)".to_string(), false),
+            (None, Some(l)) if l + 1.0 > cpus as f64 => {
+                (format!("{l:.2} on {cpus} CPUs: other work shares the worker's CPU"), true)
+            }
+            (None, Some(l)) => (format!("{l:.2} on {cpus} CPUs"), false),
+        };
+        let (verdict, fix) = if skews { (Verdict::Skews, fix) } else { (Verdict::Ok, None) };
+        Finding { check: "load".into(), state, verdict, fix }
+    }
+
     /// Every check, in the order `abibench system` shows them.
     pub fn judge(&self) -> Vec<Finding> {
         let finding = |check: &str, state: String, verdict, fix: Option<&str>| Finding {
@@ -141,30 +162,7 @@ impl Readings {
                 Some("sudo sysctl kernel.randomize_va_space=2"),
             ),
         });
-        // A worker needs a CPU of its own: beyond cpus - 1 it shares one.
-        let fix = Some("run when the machine is idle, or pin workers to a CPU kept free (--affinity, isolcpus)");
-        out.push(match (self.busy, self.load_1min) {
-            (Some(b), _) if b + 1.0 > self.cpus as f64 => finding(
-                "load",
-                format!(
-                    "other work kept {b:.1} of {} CPUs busy just before measuring: it shares the worker's CPU",
-                    self.cpus
-                ),
-                Verdict::Skews,
-                fix,
-            ),
-            (Some(b), _) => {
-                finding("load", format!("other work kept {b:.1} of {} CPUs busy", self.cpus), Verdict::Ok, None)
-            }
-            (None, None) => finding("load", not_exposed(), Verdict::Ok, None),
-            (None, Some(l)) if l + 1.0 > self.cpus as f64 => finding(
-                "load",
-                format!("{l:.2} on {} CPUs: other work shares the worker's CPU", self.cpus),
-                Verdict::Skews,
-                fix,
-            ),
-            (None, Some(l)) => finding("load", format!("{l:.2} on {} CPUs", self.cpus), Verdict::Ok, None),
-        });
+        out.push(self.load());
         out.push(if !self.isolated.0.is_empty() {
             finding(
                 "isolated CPUs",
